@@ -1,0 +1,75 @@
+// swift-tools-version: 6.1
+// The target list reads like the data flow of the design notes: Frontend → Engine (over
+// ContentStore → BuildJournal, LayerArchive, OCIImage, Sandbox) → CLI. Nothing reaches back up.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "Reprise",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "reprise", targets: ["reprise"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+    ],
+    targets: [
+        // System libraries from Debian (libarchive-dev, zlib1g-dev).
+        .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The only code that runs between clone() and execve(): C, no allocation.
+        .target(name: "CSandbox"),
+
+        // Dockerfile text → typed, located instructions. Depends on nothing of ours.
+        .target(name: "Frontend", swiftSettings: strict),
+        // Content-addressed blobs. Depends on nothing of ours.
+        .target(name: "ContentStore",
+                dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: strict),
+        // SQLite index over the store.
+        .target(name: "BuildJournal",
+                dependencies: ["ContentStore", .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: strict),
+        // Trees, deterministic tar+gzip layers, safe layer application.
+        .target(name: "LayerArchive",
+                dependencies: ["ContentStore", "CLibArchive", "CZlib",
+                               .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: strict),
+        // OCI image layouts: read, write, import, export.
+        .target(name: "OCIImage", dependencies: ["ContentStore", "LayerArchive"],
+                swiftSettings: strict),
+        // Linux namespaces, overlay rootfs, mounts; knows nothing of the journal.
+        .target(name: "Sandbox", dependencies: ["CSandbox"], swiftSettings: strict),
+        // Plans and runs builds, records them.
+        .target(name: "Engine",
+                dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
+                               "OCIImage", "Sandbox",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        // ArgumentParser commands: flags in, library calls, errors to exit codes.
+        .target(name: "RepriseCLI",
+                dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
+                               "OCIImage", "Sandbox", "Engine",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        .executableTarget(name: "reprise", dependencies: ["RepriseCLI"], swiftSettings: strict),
+
+        .testTarget(name: "FrontendTests", dependencies: ["Frontend"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"], swiftSettings: strict),
+        .testTarget(name: "BuildJournalTests", dependencies: ["BuildJournal", "ContentStore"],
+                    swiftSettings: strict),
+        .testTarget(name: "LayerArchiveTests", dependencies: ["LayerArchive", "ContentStore"],
+                    swiftSettings: strict),
+        .testTarget(name: "OCIImageTests", dependencies: ["OCIImage", "LayerArchive", "ContentStore"],
+                    swiftSettings: strict),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
+        .testTarget(name: "RepriseCLITests", dependencies: ["RepriseCLI"], swiftSettings: strict),
+    ]
+)

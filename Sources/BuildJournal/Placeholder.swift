@@ -1,0 +1,2 @@
+// Placeholder until the BuildJournal module lands.
+enum BuildJournalModulePlaceholder {}

@@ -1,0 +1,2 @@
+// Placeholder until the ContentStore module lands.
+enum ContentStoreModulePlaceholder {}

@@ -1,0 +1,2 @@
+// Placeholder until the Frontend module lands.
+enum FrontendModulePlaceholder {}

@@ -1,0 +1,2 @@
+// Placeholder until the LayerArchive module lands.
+enum LayerArchiveModulePlaceholder {}

@@ -1,0 +1,2 @@
+// Placeholder until the OCIImage module lands.
+enum OCIImageModulePlaceholder {}

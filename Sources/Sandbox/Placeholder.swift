@@ -1,0 +1,2 @@
+// Placeholder until the Sandbox module lands.
+enum SandboxModulePlaceholder {}

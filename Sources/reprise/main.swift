@@ -1,0 +1,3 @@
+import RepriseCLI
+
+await RepriseCommand.main()
