@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Blobs by sha256 digest in `ROOT/blobs/sha256/<hex>`, written through `ROOT/ingest/`.
+///
+/// The store is deliberately dumb (as containerd's content store is): it knows bytes and digests,
+/// nothing of what they mean. Several processes may use one store at once; every visible blob is
+/// complete and matches its name.
+public final class BlobStore: Sendable {
+    public struct CommitResult: Sendable, Equatable {
+        public let digest: Digest
+        public let size: Int64
+        /// True when the store already held this content; the new copy was discarded.
+        public let alreadyExisted: Bool
+    }
+
+    public enum Verification: Sendable, Equatable {
+        case intact
+        case missing
+        case corrupt(actual: Digest)
+    }
+
+    public struct SweepReport: Sendable, Equatable {
+        public var removedBlobs: [Digest] = []
+        public var removedBytes: Int64 = 0
+        public var removedIngestFiles: Int = 0
+    }
+
+    public let root: String
+    let blobDirectory: String
+    let ingestDirectory: String
+
+    /// Opens (creating if needed) the store under `root`.
+    public init(root: String) throws {
+        self.root = root
+        self.blobDirectory = root + "/blobs/sha256"
+        self.ingestDirectory = root + "/ingest"
+        try FileIO.makeDirectories(blobDirectory)
+        try FileIO.makeDirectories(ingestDirectory)
+    }
+
+    public func path(for digest: Digest) -> String {
+        blobDirectory + "/" + digest.hex
+    }
+
+    public func contains(_ digest: Digest) -> Bool {
+        FileIO.exists(path(for: digest))
+    }
+
+    public func size(of digest: Digest) throws -> Int64 {
+        var info = stat()
+        guard stat(path(for: digest), &info) == 0 else {
+            if errno == ENOENT { throw StoreError.missing(digest) }
+            throw SystemCallError("stat", path: path(for: digest))
+        }
+        return Int64(info.st_size)
+    }
+
+    /// A writer for one new blob. Commit or abort it; dropping it aborts.
+    public func makeWriter() throws -> BlobWriter {
+        try BlobWriter(store: self)
+    }
+
+    /// Stores bytes already in memory.
+    @discardableResult
+    public func ingest(_ data: Data, expected: Digest? = nil,
+                       durability: BlobWriter.Durability = .immediate) throws -> CommitResult {
+        if let expected, contains(expected) {
+            return CommitResult(digest: expected, size: Int64(data.count), alreadyExisted: true)
+        }
+        let writer = try makeWriter()
+        try writer.write(data)
+        return try writer.commit(expected: expected, durability: durability)
+    }
+
+    /// Stores a file's content, streaming.
+    @discardableResult
+    public func ingest(fileAt path: String, expected: Digest? = nil,
+                       durability: BlobWriter.Durability = .immediate) throws -> CommitResult {
+        let fd = try FileIO.open(path, O_RDONLY)
+        defer { close(fd) }
+        let writer = try makeWriter()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try FileIO.read(fd, into: buffer, path: path)
+            if n == 0 { break }
+            try writer.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return try writer.commit(expected: expected, durability: durability)
+    }
+
+    /// Makes every blob committed with `.batched` durability durable, in one call.
+    /// (syncfs would be narrower, but Swift's Glibc module hides it behind _GNU_SOURCE.)
+    public func synchronize() throws {
+        sync()
+        try FileIO.syncDirectory(blobDirectory)
+    }
+
+    public func openReader(_ digest: Digest) throws -> BlobReader {
+        try BlobReader(digest: digest, path: path(for: digest))
+    }
+
+    /// The whole blob in memory: for records and manifests, not for layers.
+    public func read(_ digest: Digest) throws -> Data {
+        guard contains(digest) else { throw StoreError.missing(digest) }
+        return try FileIO.readFile(path(for: digest))
+    }
+
+    /// Re-hashes a blob and compares it with its name.
+    public func verify(_ digest: Digest) throws -> Verification {
+        guard contains(digest) else { return .missing }
+        let reader = try openReader(digest)
+        var hasher = DigestHasher()
+        try reader.forEachChunk { hasher.update($0) }
+        let actual = hasher.finalize()
+        return actual == digest ? .intact : .corrupt(actual: actual)
+    }
+
+    /// Every blob in the store, in digest order. Stray names that are not digests are skipped.
+    public func list() throws -> [Digest] {
+        try FileIO.listDirectory(blobDirectory).compactMap { Digest(hex: $0) }.sorted()
+    }
+
+    public func delete(_ digest: Digest) throws {
+        guard unlink(path(for: digest)) == 0 || errno == ENOENT else {
+            throw SystemCallError("unlink", path: path(for: digest))
+        }
+    }
+
+    /// Deletes every blob not in `keep`, and ingest files left by processes that no longer run.
+    public func sweep(keeping keep: Set<Digest>) throws -> SweepReport {
+        var report = SweepReport()
+        for digest in try list() where !keep.contains(digest) {
+            let size = (try? self.size(of: digest)) ?? 0
+            try delete(digest)
+            report.removedBlobs.append(digest)
+            report.removedBytes += size
+        }
+        for name in try staleIngestFiles() {
+            if unlink(ingestDirectory + "/" + name) == 0 { report.removedIngestFiles += 1 }
+        }
+        return report
+    }
+
+    /// Ingest files whose writer process is gone (killed mid-write). A live writer's file is kept.
+    public func staleIngestFiles() throws -> [String] {
+        try FileIO.listDirectory(ingestDirectory).filter { name in
+            guard let pid = name.split(separator: "-").first.flatMap({ pid_t($0) }) else { return true }
+            return kill(pid, 0) != 0 && errno == ESRCH
+        }
+    }
+}

@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Thin, error-checked wrappers over the POSIX calls the store and its users need. They exist so
+/// that every caller gets EINTR handling, short-write loops and errors that name the path.
+public enum FileIO {
+    /// Writes all of `bytes` to `fd`, looping over short writes.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemCallError("write", path: path)
+            }
+            offset += n
+        }
+    }
+
+    /// Reads up to `buffer.count` bytes, retrying on EINTR; 0 means end of file.
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress!, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemCallError("read", path: path)
+            }
+            return n
+        }
+    }
+
+    /// Opens a file, retrying on EINTR, always close-on-exec (sandboxes fork from this process).
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+            if fd >= 0 { return fd }
+            if errno == EINTR { continue }
+            throw SystemCallError("open", path: path)
+        }
+    }
+
+    /// Reads a whole file into memory. For blobs of known small size (records, manifests).
+    public static func readFile(_ path: String) throws -> Data {
+        let fd = try FileIO.open(path, O_RDONLY)
+        defer { close(fd) }
+        var result = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try read(fd, into: $0, path: path) }
+            if n == 0 { break }
+            result.append(contentsOf: buffer[0..<n])
+        }
+        return result
+    }
+
+    /// Writes a file atomically: a temporary sibling, fsync, rename, fsync of the directory.
+    /// Readers see the old content or the new one, never a mixture, even across a kill.
+    public static func writeFileAtomically(_ path: String, _ data: Data, mode: mode_t = 0o644) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = "\(path).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let fd = try FileIO.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+        do {
+            try data.withUnsafeBytes { try writeAll(fd, $0, path: temporary) }
+            guard fsync(fd) == 0 else { throw SystemCallError("fsync", path: temporary) }
+            close(fd)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let failure = SystemCallError("rename", path: path)
+            unlink(temporary)
+            throw failure
+        }
+        try syncDirectory(directory)
+    }
+
+    /// Makes a rename or a new entry in `directory` durable.
+    public static func syncDirectory(_ directory: String) throws {
+        let fd = try FileIO.open(directory, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SystemCallError("fsync", path: directory) }
+    }
+
+    /// Creates a directory and its parents; an existing directory is fine.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        if Glibc.mkdir(path, mode) == 0 || isDirectory(path) { return }
+        guard errno == ENOENT else { throw SystemCallError("mkdir", path: path) }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard !parent.isEmpty, parent != path else { throw SystemCallError("mkdir", path: path, errno: ENOENT) }
+        try makeDirectories(parent, mode: mode)
+        if Glibc.mkdir(path, mode) != 0 && !isDirectory(path) { throw SystemCallError("mkdir", path: path) }
+    }
+
+    /// Whether `path` names a directory (not following a final symlink).
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Whether anything exists at `path` (a dangling symlink counts).
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// The names in a directory, without `.` and `..`.
+    public static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw SystemCallError("opendir", path: path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder until the ContentStore module lands.
-enum ContentStoreModulePlaceholder {}

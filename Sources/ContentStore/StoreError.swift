@@ -1,0 +1,20 @@
+/// What can go wrong with blobs, worded for the person reading the error.
+public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
+    case missing(Digest)
+    case digestMismatch(expected: Digest, actual: Digest)
+    case sizeMismatch(expected: Int64, actual: Int64)
+    case notAStore(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let digest):
+            return "blob \(digest) is not in the store"
+        case .digestMismatch(let expected, let actual):
+            return "content does not match its digest: expected \(expected), got \(actual)"
+        case .sizeMismatch(let expected, let actual):
+            return "content has the wrong size: expected \(expected) bytes, got \(actual)"
+        case .notAStore(let path):
+            return "\(path) is not a blob store"
+        }
+    }
+}
