@@ -33,7 +33,8 @@ let package = Package(
                 swiftSettings: strict),
         // SQLite index over the store.
         .target(name: "BuildJournal",
-                dependencies: ["ContentStore", .product(name: "GRDB", package: "GRDB.swift")],
+                dependencies: ["ContentStore", .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
         // Trees, deterministic tar+gzip layers, safe layer application.
         .target(name: "LayerArchive",
@@ -63,7 +64,8 @@ let package = Package(
         .testTarget(name: "FrontendTests", dependencies: ["Frontend"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"], swiftSettings: strict),
-        .testTarget(name: "BuildJournalTests", dependencies: ["BuildJournal", "ContentStore"],
+        .testTarget(name: "BuildJournalTests",
+                    dependencies: ["BuildJournal", "ContentStore", .product(name: "GRDB", package: "GRDB.swift")],
                     swiftSettings: strict),
         .testTarget(name: "LayerArchiveTests", dependencies: ["LayerArchive", "ContentStore"],
                     swiftSettings: strict),

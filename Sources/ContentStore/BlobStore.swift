@@ -26,6 +26,8 @@ public final class BlobStore: Sendable {
         public var removedBlobs: [Digest] = []
         public var removedBytes: Int64 = 0
         public var removedIngestFiles: Int = 0
+
+        public init() {}
     }
 
     public let root: String

@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ContentStore
+import Foundation
+import GRDB
+
+/// Recording builds and steps, and reading them back.
+extension Journal {
+    /// Saves a new version of a build record: blob first, then the ref, then the index. A kill
+    /// between any two leaves the previous version in force (the index catches up on `reindex`).
+    @discardableResult
+    public func save(_ build: BuildRecord) throws -> Digest {
+        let digest = try putRecord(build)
+        try refs.set(build.id, in: .builds, to: digest)
+        try database.write { db in try Journal.index(build, digest: digest, in: db) }
+        return digest
+    }
+
+    /// Records a finished step: its blob, its place in the build record, its index rows.
+    @discardableResult
+    public func append(_ step: StepRecord, to build: inout BuildRecord) throws -> Digest {
+        precondition(step.buildID == build.id, "step of another build")
+        let digest = try putRecord(step)
+        build.steps.append(digest)
+        try save(build)
+        try database.write { db in try Journal.index(step, digest: digest, in: db) }
+        return digest
+    }
+
+    static func index(_ build: BuildRecord, digest: Digest, in db: Database) throws {
+        try BuildRow(build, digest: digest.description).save(db)
+        try db.execute(sql: "DELETE FROM context WHERE buildID = ?", arguments: [build.id])
+        for context in build.contexts {
+            try db.execute(
+                sql: "INSERT INTO context (buildID, name, origin, treeDigest, imageDigest) VALUES (?, ?, ?, ?, ?)",
+                arguments: [build.id, context.name, context.origin, context.tree?.description,
+                            context.image?.description])
+        }
+    }
+
+    static func index(_ step: StepRecord, digest: Digest, in db: Database) throws {
+        try StepRow(step, digest: digest.description).save(db)
+        try db.execute(sql: "DELETE FROM mount WHERE buildID = ? AND stepIndex = ?",
+                       arguments: [step.buildID, step.index])
+        for (ordinal, mount) in step.mounts.enumerated() {
+            try db.execute(
+                sql: """
+                    INSERT INTO mount (buildID, stepIndex, ordinal, kind, target, mountID, treeBefore, treeAfter)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [step.buildID, step.index, ordinal, mount.kind.rawValue, mount.target, mount.id,
+                            mount.treeBefore?.description, mount.treeAfter?.description])
+        }
+    }
+
+    /// The newest record of a build, by exact id.
+    public func build(id: String) throws -> BuildRecord {
+        guard let digest = try refs.get(id, in: .builds) else { throw JournalError.noSuchBuild(id) }
+        var record = try getRecord(BuildRecord.self, digest)
+        if record.status == .running, let pid = record.pid, !Journal.isAlive(pid) {
+            record.status = .interrupted
+        }
+        return record
+    }
+
+    /// Resolves what a user typed: a build id, a unique prefix of one, or an image tag (the newest
+    /// build that produced the image the tag names).
+    public func resolveBuild(_ reference: String) throws -> String {
+        try database.read { db in
+            if try BuildRow.fetchOne(db, key: reference) != nil { return reference }
+            let escaped = reference.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+            let matches = try String.fetchAll(
+                db, sql: "SELECT id FROM build WHERE id LIKE ? ESCAPE '\\' ORDER BY id", arguments: [escaped + "%"])
+            if matches.count == 1 { return matches[0] }
+            if matches.count > 1 { throw JournalError.ambiguousBuild(reference, candidates: matches) }
+            if let manifest = try String.fetchOne(db, sql: "SELECT manifestDigest FROM tag WHERE name = ?",
+                                                  arguments: [reference]),
+               let id = try String.fetchOne(
+                db, sql: "SELECT id FROM build WHERE manifestDigest = ? ORDER BY startedAt DESC LIMIT 1",
+                arguments: [manifest]) {
+                return id
+            }
+            throw JournalError.noSuchBuild(reference)
+        }
+    }
+
+    /// The step records of a build, in order.
+    public func steps(of build: BuildRecord) throws -> [StepRecord] {
+        try build.steps.map { try getRecord(StepRecord.self, $0) }
+    }
+
+    /// Builds, newest first.
+    public func listBuilds() throws -> [BuildRow] {
+        try database.read { db in
+            try BuildRow.fetchAll(db, sql: "SELECT * FROM build ORDER BY startedAt DESC, id DESC")
+        }.map { row in
+            var row = row
+            if row.status == BuildRecord.Status.running.rawValue, let pid = row.pid, !Journal.isAlive(pid) {
+                row.status = BuildRecord.Status.interrupted.rawValue
+            }
+            return row
+        }
+    }
+
+    /// A finished, successful step with this cache key, if any build recorded one.
+    public func cachedStep(forKey key: Digest) throws -> StepRecord? {
+        let digest = try database.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT recordDigest FROM step WHERE cacheKey = ? AND outcome IN ('succeeded', 'cached')
+                ORDER BY rowid DESC LIMIT 1
+                """, arguments: [key.description])
+        }
+        guard let digest = digest.flatMap({ Digest($0) }), store.contains(digest) else { return nil }
+        return try getRecord(StepRecord.self, digest)
+    }
+
+    /// Forgets a build (its blobs go at the next `gc`).
+    public func removeBuild(id: String) throws {
+        try refs.remove(id, in: .builds)
+        _ = try database.write { db in try BuildRow.deleteOne(db, key: id) }
+    }
+
+    static func isAlive(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+}

@@ -1,0 +1,56 @@
+import ContentStore
+import Foundation
+import GRDB
+
+/// Images held in the journal and the names that point at them.
+extension Journal {
+    /// Notes that the store holds an image (its manifest and everything it references).
+    public func registerImage(manifest: Digest, config: Digest, source: String) throws {
+        try database.write { db in
+            try ImageRow(manifestDigest: manifest.description, configDigest: config.description,
+                         source: source, addedAt: Date().timeIntervalSince1970).save(db)
+        }
+    }
+
+    /// Points `name` at a manifest, replacing what it pointed at.
+    public func tag(_ name: String, manifest: Digest) throws {
+        try refs.set(name, in: .tags, to: manifest)
+        try database.write { db in
+            try TagRow(name: name, manifestDigest: manifest.description,
+                       updatedAt: Date().timeIntervalSince1970).save(db)
+        }
+    }
+
+    public func untag(_ name: String) throws {
+        guard try refs.get(name, in: .tags) != nil else { throw JournalError.noSuchImage(name) }
+        try refs.remove(name, in: .tags)
+        _ = try database.write { db in try TagRow.deleteOne(db, key: name) }
+    }
+
+    public func tags() throws -> [TagRow] {
+        try database.read { db in try TagRow.order(Column("name")).fetchAll(db) }
+    }
+
+    public func images() throws -> [ImageRow] {
+        try database.read { db in try ImageRow.order(Column("addedAt").desc).fetchAll(db) }
+    }
+
+    public func image(manifest: Digest) throws -> ImageRow? {
+        try database.read { db in try ImageRow.fetchOne(db, key: manifest.description) }
+    }
+
+    /// A name as given to `tag`, a manifest digest, or a unique prefix of a digest's hex.
+    public func resolveImage(_ reference: String) throws -> Digest {
+        if let digest = try refs.get(reference, in: .tags) { return digest }
+        if let digest = Digest(reference), try image(manifest: digest) != nil { return digest }
+        let hexPrefix = reference.hasPrefix("sha256:") ? String(reference.dropFirst(7)) : reference
+        if hexPrefix.count >= 4, hexPrefix.allSatisfy(\.isHexDigit) {
+            let matches = try database.read { db in
+                try String.fetchAll(db, sql: "SELECT manifestDigest FROM image WHERE manifestDigest LIKE ?",
+                                    arguments: ["sha256:" + hexPrefix.lowercased() + "%"])
+            }
+            if matches.count == 1, let digest = Digest(matches[0]) { return digest }
+        }
+        throw JournalError.noSuchImage(reference)
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder until the BuildJournal module lands.
-enum BuildJournalModulePlaceholder {}

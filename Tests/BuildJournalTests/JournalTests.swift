@@ -1,0 +1,182 @@
+import BuildJournal
+import ContentStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct JournalTests {
+    let directory: TemporaryDirectory
+    var root: String { directory.path + "/journal" }
+
+    init() throws { directory = try TemporaryDirectory() }
+
+    static let host = BuildRecord.HostFacts(kernel: "6.1", architecture: "amd64", repriseVersion: "test")
+
+    /// Records a two-step build whose second step wrote a layer and some output.
+    func recordBuild(in journal: Journal, id: String? = nil) throws -> (BuildRecord, [StepRecord]) {
+        var build = BuildRecord(id: id ?? journal.makeBuildID(), dockerfilePath: "Dockerfile",
+                                host: Self.host, startedAt: 1000, pid: getpid())
+        try journal.save(build)
+        let stdout = try journal.store.ingest(Data("hello\n".utf8)).digest
+        let layerBlob = try journal.store.ingest(Data("pretend gzip".utf8)).digest
+        let first = StepRecord(buildID: build.id, index: 0, stage: "0", instruction: "FROM", text: "FROM scratch",
+                               location: SourceLocation(file: "Dockerfile", startLine: 1, endLine: 1),
+                               cacheKey: Digest(ofUTF8: "key-0"), outcome: .succeeded, startedAt: 1000,
+                               durationSeconds: 0)
+        let second = StepRecord(buildID: build.id, index: 1, stage: "0", instruction: "RUN", text: "RUN echo hello",
+                                location: SourceLocation(file: "Dockerfile", startLine: 2, endLine: 2),
+                                cacheKey: Digest(ofUTF8: "key-1"), argv: ["/bin/sh", "-c", "echo hello"],
+                                outcome: .succeeded, exitCode: 0, stdout: stdout, startedAt: 1001,
+                                durationSeconds: 0.5,
+                                layer: LayerRecord(diffID: Digest(ofUTF8: "tar"), digest: layerBlob, size: 12,
+                                                   mediaType: "application/vnd.oci.image.layer.v1.tar+gzip"))
+        try journal.append(first, to: &build)
+        try journal.append(second, to: &build)
+        build.status = .succeeded
+        build.finishedAt = 1002
+        try journal.save(build)
+        return (build, [first, second])
+    }
+
+    @Test func recordsABuildAndReadsItBack() throws {
+        let journal = try Journal(root: root)
+        let (build, steps) = try recordBuild(in: journal)
+        let reopened = try Journal(root: root)
+        let record = try reopened.build(id: build.id)
+        #expect(record == build)
+        #expect(try reopened.steps(of: record) == steps)
+        #expect(try reopened.listBuilds().map(\.id) == [build.id])
+        #expect(try reopened.cachedStep(forKey: Digest(ofUTF8: "key-1")) == steps[1])
+        #expect(try reopened.cachedStep(forKey: Digest(ofUTF8: "key-9")) == nil)
+    }
+
+    @Test func resolvesIdsPrefixesAndTags() throws {
+        let journal = try Journal(root: root)
+        let (one, _) = try recordBuild(in: journal, id: "aaaa1111")
+        var (two, _) = try recordBuild(in: journal, id: "aaaa2222")
+        let manifest = try journal.store.ingest(Data("{\"schemaVersion\":2}".utf8)).digest
+        two.manifest = manifest
+        try journal.save(two)
+        try journal.tag("example/app:1", manifest: manifest)
+        #expect(try journal.resolveBuild("aaaa1111") == one.id)
+        #expect(try journal.resolveBuild("aaaa2") == two.id)
+        #expect(try journal.resolveBuild("example/app:1") == two.id)
+        #expect(throws: JournalError.ambiguousBuild("aaaa", candidates: ["aaaa1111", "aaaa2222"])) {
+            try journal.resolveBuild("aaaa")
+        }
+        #expect(throws: JournalError.noSuchBuild("zz")) { try journal.resolveBuild("zz") }
+    }
+
+    @Test func aBuildWhoseProcessDiedIsInterrupted() throws {
+        let journal = try Journal(root: root)
+        var build = BuildRecord(id: "dead", dockerfilePath: "Dockerfile", host: Self.host, startedAt: 1,
+                                pid: try Self.pidOfExitedProcess())
+        try journal.save(build)
+        #expect(try journal.build(id: "dead").status == .interrupted)
+        #expect(try journal.listBuilds().first?.status == "interrupted")
+        build.pid = getpid()
+        try journal.save(build)
+        #expect(try journal.build(id: "dead").status == .running)
+    }
+
+    @Test func reindexRebuildsTheIndexFromBlobsAndRefs() throws {
+        let (build, _) = try {
+            let journal = try Journal(root: root)
+            let recorded = try recordBuild(in: journal)
+            let manifest = try journal.store.ingest(Data("""
+                {"schemaVersion":2,"config":{"digest":"\(Digest(ofUTF8: "cfg"))","size":3},"layers":[]}
+                """.utf8)).digest
+            try journal.tag("base", manifest: manifest)
+            return recorded
+        }()
+        try FileManager.default.removeItem(atPath: root + "/index.sqlite")
+        let journal = try Journal(root: root)
+        #expect(try journal.listBuilds().isEmpty)
+        let report = try journal.reindex()
+        #expect(report == Journal.ReindexReport(builds: 1, steps: 2, tags: 1, images: 1))
+        #expect(try journal.listBuilds().map(\.id) == [build.id])
+        #expect(try journal.cachedStep(forKey: Digest(ofUTF8: "key-1"))?.text == "RUN echo hello")
+        #expect(try journal.tags().map(\.name) == ["base"])
+    }
+
+    @Test func refusesAJournalFromANewerVersion() throws {
+        _ = try Journal(root: root)
+        try Data("{\"format\":99}".utf8).write(to: URL(fileURLWithPath: root + "/journal.json"))
+        #expect(throws: JournalError.newerFormat(path: root, found: 99, supported: Journal.formatVersion)) {
+            try Journal(root: root)
+        }
+    }
+
+    @Test func refusesAnIndexWithUnknownMigrations() throws {
+        _ = try Journal(root: root)
+        let queue = try DatabaseQueue(path: root + "/index.sqlite")
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v9-from-the-future')")
+        }
+        #expect(throws: JournalError.newerSchema(path: root, unknownMigrations: ["v9-from-the-future"])) {
+            try Journal(root: root)
+        }
+    }
+
+    @Test func refusesToOpenWithoutCreateWhereThereIsNoJournal() {
+        #expect(throws: JournalError.notAJournal(root)) { try Journal(root: root, create: false) }
+    }
+
+    @Test func garbageCollectionKeepsWhatBuildsAndTagsReach() throws {
+        var unreferenced: Digest
+        var stdout: Digest?
+        do {
+            let journal = try Journal(root: root)
+            let (_, steps) = try recordBuild(in: journal)
+            stdout = steps[1].stdout
+            unreferenced = try journal.store.ingest(Data("orphan".utf8)).digest
+        }
+        let journal = try Journal(root: root)
+        let report = try #require(try journal.collectGarbage())
+        #expect(report.sweep.removedBlobs.contains(unreferenced))
+        #expect(!journal.store.contains(unreferenced))
+        #expect(journal.store.contains(try #require(stdout)))
+        #expect(try journal.fsck().isClean)
+    }
+
+    @Test func garbageCollectionWaitsForOtherUsersOfTheJournal() throws {
+        let journal = try Journal(root: root)
+        let other = try Journal(root: root)
+        #expect(try journal.collectGarbage() == nil)
+        _ = other
+    }
+
+    @Test func fsckFindsCorruptAndMissingBlobs() throws {
+        let journal = try Journal(root: root)
+        let (_, steps) = try recordBuild(in: journal)
+        #expect(try journal.fsck().isClean)
+        let stdout = try #require(steps[1].stdout)
+        try Data("tampered".utf8).write(to: URL(fileURLWithPath: journal.store.path(for: stdout)))
+        let layer = try #require(steps[1].layer?.digest)
+        try journal.store.delete(layer)
+        let report = try journal.fsck()
+        #expect(!report.isClean)
+        #expect(report.corrupt == [stdout])
+        #expect(report.missing.map(\.digest) == [layer])
+    }
+
+    @Test func secretDigestsAreKeyedPerJournalAndTheKeyIsPrivate() throws {
+        let journal = try Journal(root: root)
+        let first = try journal.keyedDigest(ofSecret: Data("s3cr3t".utf8))
+        #expect(first.hasPrefix("hmac-sha256:"))
+        #expect(try journal.keyedDigest(ofSecret: Data("s3cr3t".utf8)) == first)
+        #expect(try journal.keyedDigest(ofSecret: Data("other".utf8)) != first)
+        let elsewhere = try Journal(root: directory.path + "/second")
+        #expect(try elsewhere.keyedDigest(ofSecret: Data("s3cr3t".utf8)) != first)
+        let attributes = try FileManager.default.attributesOfItem(atPath: root + "/secret.key")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+    }
+
+    static func pidOfExitedProcess() throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return process.processIdentifier
+    }
+}

@@ -1,0 +1,136 @@
+import ContentStore
+import Foundation
+import Testing
+
+@Suite struct BlobStoreTests {
+    let directory: TemporaryDirectory
+    let store: BlobStore
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        store = try BlobStore(root: directory.path)
+    }
+
+    @Test func ingestNamesContentByItsSHA256() throws {
+        let result = try store.ingest(Data("hello".utf8))
+        #expect(result.digest.description == "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        #expect(result.size == 5)
+        #expect(!result.alreadyExisted)
+        #expect(try store.read(result.digest) == Data("hello".utf8))
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/blobs/sha256/" + result.digest.hex))
+    }
+
+    @Test func secondIngestOfSameContentSaysItAlreadyExisted() throws {
+        try store.ingest(Data("same".utf8))
+        let again = try store.ingest(Data("same".utf8))
+        #expect(again.alreadyExisted)
+        #expect(try store.list().count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/ingest").isEmpty)
+    }
+
+    @Test func wrongExpectedDigestLeavesNothingVisible() throws {
+        let wrong = Digest(of: Data("other".utf8))
+        #expect(throws: StoreError.self) { try store.ingest(Data("content".utf8), expected: wrong) }
+        #expect(try store.list().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/ingest").isEmpty)
+    }
+
+    @Test func wrongExpectedSizeIsRefused() throws {
+        let writer = try store.makeWriter()
+        try writer.write(Data("12345".utf8))
+        #expect(throws: StoreError.sizeMismatch(expected: 4, actual: 5)) {
+            try writer.commit(expectedSize: 4)
+        }
+        #expect(try store.list().isEmpty)
+    }
+
+    @Test func abortedWriterLeavesNoTrace() throws {
+        do {
+            let writer = try store.makeWriter()
+            try writer.write(Data(repeating: 7, count: 1000))
+        }
+        #expect(try store.list().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/ingest").isEmpty)
+    }
+
+    @Test func streamingWriteOfManyChunksMatchesOneShotDigest() throws {
+        var whole = Data()
+        let writer = try store.makeWriter()
+        for index in 0..<100 {
+            let chunk = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
+            whole.append(chunk)
+            try writer.write(chunk)
+        }
+        let result = try writer.commit(durability: .batched)
+        try store.synchronize()
+        #expect(result.digest == Digest(of: whole))
+        let reader = try store.openReader(result.digest)
+        var readBack = Data()
+        try reader.forEachChunk(size: 1000) { readBack.append(contentsOf: $0) }
+        #expect(readBack == whole)
+    }
+
+    @Test func verifyFindsACorruptedBlob() throws {
+        let digest = try store.ingest(Data("precious".utf8)).digest
+        #expect(try store.verify(digest) == .intact)
+        try Data("precioux".utf8).write(to: URL(fileURLWithPath: store.path(for: digest)))
+        guard case .corrupt(let actual) = try store.verify(digest) else {
+            Issue.record("corruption not detected")
+            return
+        }
+        #expect(actual == Digest(of: Data("precioux".utf8)))
+        #expect(try store.verify(Digest(of: Data("absent".utf8))) == .missing)
+    }
+
+    @Test func sweepKeepsWhatIsKeptAndRemovesStaleIngestFiles() throws {
+        let kept = try store.ingest(Data("keep".utf8)).digest
+        let dropped = try store.ingest(Data("drop".utf8)).digest
+        // An ingest file left by a process that no longer exists, and one by a live process (us).
+        let deadPID = try Self.pidOfExitedProcess()
+        _ = FileManager.default.createFile(atPath: directory.path + "/ingest/\(deadPID)-1", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: directory.path + "/ingest/\(getpid())-2", contents: Data("y".utf8))
+        let report = try store.sweep(keeping: [kept])
+        #expect(report.removedBlobs == [dropped])
+        #expect(report.removedBytes == 4)
+        #expect(report.removedIngestFiles == 1)
+        #expect(store.contains(kept))
+        #expect(!store.contains(dropped))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/ingest") == ["\(getpid())-2"])
+    }
+
+    @Test func concurrentWritersOfTheSameBlobAllSucceed() async throws {
+        let payload = Data(repeating: 42, count: 1 << 20)
+        let store = self.store
+        let results = try await withThrowingTaskGroup(of: BlobStore.CommitResult.self) { group in
+            for _ in 0..<8 { group.addTask { try store.ingest(payload) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(results.map(\.digest)).count == 1)
+        #expect(try store.verify(results[0].digest) == .intact)
+        #expect(try store.list().count == 1)
+    }
+
+    @Test func digestParsingIsStrict() {
+        #expect(Digest("sha256:" + String(repeating: "a", count: 64)) != nil)
+        #expect(Digest("sha256:" + String(repeating: "A", count: 64)) == nil)
+        #expect(Digest("sha512:" + String(repeating: "a", count: 64)) == nil)
+        #expect(Digest("sha256:abc") == nil)
+        #expect(Digest(hex: "../" + String(repeating: "a", count: 61)) == nil)
+    }
+
+    @Test func canonicalJSONSortsKeysAndFindsDigests() throws {
+        struct Sample: Codable { var zeta = 1; var alpha = "a/b"; var digest = Digest(of: Data()) }
+        let data = try CanonicalJSON.encode(Sample())
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.hasPrefix("{\"alpha\":\"a/b\",\"digest\":\"sha256:e3b0c442"))
+        #expect(CanonicalJSON.referencedDigests(in: data) == [Digest(of: Data())])
+    }
+
+    static func pidOfExitedProcess() throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        return process.processIdentifier
+    }
+}
