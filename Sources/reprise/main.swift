@@ -1,3 +1,3 @@
 import RepriseCLI
 
-await RepriseCommand.main()
+await RepriseCommand.execute()

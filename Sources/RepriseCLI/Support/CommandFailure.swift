@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+
+/// How every command ends when something goes wrong: one line on stderr, `reprise: error: …`,
+/// naming the file (and line) when there is one, and an exit status a script can rely on.
+enum CommandFailure {
+    /// Runs a command body; any error becomes a message and `status`.
+    static func reporting<T>(status: Int32 = 1, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch let error as CleanExit {
+            throw error
+        } catch {
+            Terminal.error("\(error)")
+            throw ExitCode(status)
+        }
+    }
+}
+
+/// Writing to the terminal: stdout for results, stderr for progress and errors.
+enum Terminal {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("reprise: error: \(message)\n".utf8))
+    }
+
+    static func warning(_ message: String) {
+        FileHandle.standardError.write(Data("reprise: warning: \(message)\n".utf8))
+    }
+
+    static func progress(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    /// Whether stderr is a terminal, for progress that rewrites one line.
+    static var stderrIsTTY: Bool { isatty(2) == 1 }
+
+    static func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}

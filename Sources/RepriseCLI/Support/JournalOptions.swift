@@ -1,0 +1,24 @@
+import ArgumentParser
+import BuildJournal
+import Foundation
+
+/// `--journal DIR`, shared by every command that reads or writes the journal.
+struct JournalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The journal directory (default: $REPRISE_JOURNAL, else ./.reprise).", valueName: "dir"))
+    var journal: String?
+
+    var path: String {
+        if let journal { return journal }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["REPRISE_JOURNAL"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return FileManager.default.currentDirectoryPath + "/.reprise"
+    }
+
+    /// Opens the journal; commands that only read pass `create: false` so a typo in a path is an
+    /// error rather than a new empty journal.
+    func open(create: Bool = true) throws -> Journal {
+        try Journal(root: path, create: create)
+    }
+}
