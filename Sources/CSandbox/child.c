@@ -1,0 +1,277 @@
+// pid 1 of a sandbox: from clone() to the payload's execve(). Runs on a copy of the parent's
+// memory in a process that has only this one thread, so it may only make system calls: no malloc,
+// no stdio, and no glibc call that coordinates with other threads (setuid() and friends do, so the
+// credentials are changed with raw syscalls).
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void report(int error_fd, int step, int error_number, int detail) {
+    csb_setup_error record = {step, error_number, detail};
+    const char *bytes = (const char *)&record;
+    size_t left = sizeof record;
+    while (left > 0) {
+        ssize_t n = write(error_fd, bytes, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        bytes += n;
+        left -= (size_t)n;
+    }
+}
+
+__attribute__((noreturn))
+static void fail(int error_fd, int step, int detail) {
+    report(error_fd, step, errno, detail);
+    _exit(CSB_SETUP_FAILED_EXIT);
+}
+
+/// pid 1 never execs, so close-on-exec protects nothing: every descriptor the parent had open at
+/// clone time (including pipes of concurrently running sandboxes) must be closed explicitly, or
+/// those sandboxes would never see EOF on their output. Keeps 0-2 and the listed descriptors,
+/// first moving any listed one that sits on 0-2 out of the way of the payload's stdio.
+static int keep_only(int *fds, int count) {
+    for (int i = 0; i < count; i++) {
+        if (fds[i] < 3) {
+            int moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+            if (moved < 0) return -1;
+            for (int j = 0; j < count; j++)
+                if (j != i && fds[j] == fds[i]) fds[j] = moved;
+            fds[i] = moved;
+        }
+    }
+    int sorted[8];
+    for (int i = 0; i < count; i++) sorted[i] = fds[i];
+    for (int i = 1; i < count; i++)
+        for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+            int t = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = t;
+        }
+    unsigned int next = 3;
+    for (int i = 0; i < count; i++) {
+        unsigned int fd = (unsigned int)sorted[i];
+        if (fd > next && close_range(next, fd - 1, 0) < 0) return -1;
+        if (fd + 1 > next) next = fd + 1;
+    }
+    return close_range(next, ~0U, 0);
+}
+
+static int bring_up_loopback(void) {
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    request.ifr_name[0] = 'l';
+    request.ifr_name[1] = 'o';
+    int result = ioctl(sock, SIOCGIFFLAGS, &request);
+    if (result == 0) {
+        request.ifr_flags |= IFF_UP | IFF_RUNNING;
+        result = ioctl(sock, SIOCSIFFLAGS, &request);
+    }
+    int saved = errno;
+    close(sock);
+    errno = saved;
+    return result;
+}
+
+/// Mounts the overlay with the new mount API so that every lower directory is passed as its own
+/// string (no length limit, no escaping of ':' or ','), falling back to one mount(2) option string
+/// on kernels older than 6.8 that do not know `lowerdir+`.
+static int mount_overlay(const csb_config *config) {
+    int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+    if (fs < 0) return -1;
+    for (size_t i = 0; i < config->lowerdir_count; i++) {
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", config->lowerdirs[i], 0) < 0) {
+            int saved = errno;
+            close(fs);
+            if (i == 0 && saved == EINVAL && config->legacy_overlay_options != NULL)
+                return mount("overlay", config->root, "overlay", 0, config->legacy_overlay_options);
+            errno = saved;
+            return -1;
+        }
+    }
+    // metacopy and redirect_dir would leave metadata-only copies and rename redirects in the
+    // upper, which a layer cannot express; index is only needed for hard-link and NFS tricks.
+    static const char *const options[][2] = {
+        {"metacopy", "off"}, {"redirect_dir", "off"}, {"index", "off"},
+    };
+    int result = fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", config->upperdir, 0);
+    if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "workdir", config->workdir, 0);
+    for (size_t i = 0; result == 0 && i < sizeof options / sizeof options[0]; i++)
+        result = fsconfig(fs, FSCONFIG_SET_STRING, options[i][0], options[i][1], 0);
+    if (result == 0) result = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
+    if (mnt >= 0) result = move_mount(mnt, "", AT_FDCWD, config->root, MOVE_MOUNT_F_EMPTY_PATH);
+    else result = -1;
+    int saved = errno;
+    if (mnt >= 0) close(mnt);
+    close(fs);
+    errno = saved;
+    return result;
+}
+
+static void reset_signals(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    struct sigaction defaults;
+    memset(&defaults, 0, sizeof defaults);
+    defaults.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++)
+        sigaction(sig, &defaults, NULL);  // fails harmlessly for SIGKILL, SIGSTOP, glibc's own
+}
+
+/// execvpe() would search the *parent's* PATH; the payload's PATH comes from the step.
+__attribute__((noreturn))
+static void exec_payload(const csb_config *config, int error_fd) {
+    const char *name = config->argv[0];
+    char *const *argv = (char *const *)config->argv;
+    char *const *envp = (char *const *)config->envp;
+    if (name == NULL || name[0] == '\0') {
+        errno = ENOENT;
+        fail(error_fd, CSB_STEP_EXEC, -1);
+    }
+    if (strchr(name, '/') != NULL || config->search_path == NULL) {
+        execve(name, argv, envp);
+        fail(error_fd, CSB_STEP_EXEC, -1);
+    }
+    size_t name_length = strlen(name);
+    char candidate[PATH_MAX];
+    int saw_permission_error = 0;
+    const char *dir = config->search_path;
+    for (;;) {
+        const char *end = strchrnul(dir, ':');
+        size_t dir_length = (size_t)(end - dir);
+        if (dir_length == 0) { candidate[0] = '.'; dir_length = 1; }
+        else if (dir_length < sizeof candidate) memcpy(candidate, dir, dir_length);
+        if (dir_length + 1 + name_length + 1 <= sizeof candidate) {
+            candidate[dir_length] = '/';
+            memcpy(candidate + dir_length + 1, name, name_length + 1);
+            execve(candidate, argv, envp);
+            if (errno == EACCES) saw_permission_error = 1;
+            else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != ENAMETOOLONG)
+                fail(error_fd, CSB_STEP_EXEC, -1);
+        }
+        if (*end == '\0') break;
+        dir = end + 1;
+    }
+    errno = saw_permission_error ? EACCES : ENOENT;
+    fail(error_fd, CSB_STEP_EXEC, -1);
+}
+
+__attribute__((noreturn))
+static void payload_main(const csb_config *config, int error_fd, int status_fd,
+                         int stdout_fd, int stderr_fd) {
+    close(status_fd);
+    reset_signals();
+    setsid();
+    if (config->cpu_mask != NULL &&
+        sched_setaffinity(0, config->cpu_mask_size, (const cpu_set_t *)config->cpu_mask) < 0)
+        fail(error_fd, CSB_STEP_CPU_AFFINITY, -1);
+    if (config->disable_aslr && personality(ADDR_NO_RANDOMIZE) < 0)
+        fail(error_fd, CSB_STEP_PERSONALITY, -1);
+
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0)
+        fail(error_fd, CSB_STEP_STDIO, -1);
+    if (null_fd > 2) close(null_fd);
+    // The error pipe must survive until execve succeeds; everything else is marked to go then.
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(error_fd, CSB_STEP_STDIO, -1);
+
+    if (syscall(SYS_setgroups, config->group_count, config->groups) < 0)
+        fail(error_fd, CSB_STEP_GROUPS, -1);
+    if (syscall(SYS_setresgid, config->gid, config->gid, config->gid) < 0)
+        fail(error_fd, CSB_STEP_GID, -1);
+    if (syscall(SYS_setresuid, config->uid, config->uid, config->uid) < 0)
+        fail(error_fd, CSB_STEP_UID, -1);
+    umask(config->umask);
+    // After the uid change, so that a workdir the user may not enter fails here, as in runc.
+    if (chdir(config->cwd) < 0) fail(error_fd, CSB_STEP_CHDIR_WORKDIR, -1);
+    exec_payload(config, error_fd);
+}
+
+__attribute__((noreturn))
+void csb_child_main(const csb_config *config, int error_fd, int status_fd) {
+    // The parent thread may die at any moment (Ctrl-C, SIGTERM, crash); take the sandbox with it.
+    // Killing pid 1 of a pid namespace kills every process in it.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(error_fd, CSB_STEP_PDEATHSIG, -1);
+    // Handlers inherited from the parent point into Swift code that must not run here, and the
+    // terminal's Ctrl-C belongs to the parent, which decides how the sandbox ends.
+    reset_signals();
+    setsid();
+
+    int keep[4] = {error_fd, status_fd, config->stdout_fd, config->stderr_fd};
+    if (keep_only(keep, 4) < 0) fail(error_fd, CSB_STEP_FDS, -1);
+    error_fd = keep[0];
+    status_fd = keep[1];
+    int stdout_fd = keep[2], stderr_fd = keep[3];
+    umask(0);
+
+    // Without this, mounts made below would propagate into the host's mount namespace.
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        fail(error_fd, CSB_STEP_MAKE_PRIVATE, -1);
+    if (mount_overlay(config) < 0) fail(error_fd, CSB_STEP_OVERLAY, -1);
+    // From here on every path is relative to the new root, so nothing is resolved on the host.
+    if (chdir(config->root) < 0) fail(error_fd, CSB_STEP_CHDIR_ROOT, -1);
+    int step = csb_mount_kernel_filesystems();
+    if (step != 0) fail(error_fd, step, -1);
+    int failed_index = -1;
+    step = csb_apply_mounts(config, &failed_index);
+    if (step != 0) fail(error_fd, step, failed_index);
+
+    if (config->isolate_network && bring_up_loopback() < 0)
+        fail(error_fd, CSB_STEP_LOOPBACK, -1);
+    if (config->hostname != NULL && sethostname(config->hostname, strlen(config->hostname)) < 0)
+        fail(error_fd, CSB_STEP_HOSTNAME, -1);
+    if (config->domainname != NULL &&
+        setdomainname(config->domainname, strlen(config->domainname)) < 0)
+        fail(error_fd, CSB_STEP_DOMAINNAME, -1);
+
+    // pivot_root(".", ".") stacks the old root under the new one; detaching it leaves the host
+    // tree unreachable from inside.
+    if (syscall(SYS_pivot_root, ".", ".") < 0) fail(error_fd, CSB_STEP_PIVOT_ROOT, -1);
+    if (umount2(".", MNT_DETACH) < 0) fail(error_fd, CSB_STEP_DETACH_OLD_ROOT, -1);
+    if (chdir("/") < 0) fail(error_fd, CSB_STEP_DETACH_OLD_ROOT, -1);
+
+    pid_t payload = _Fork();
+    if (payload < 0) fail(error_fd, CSB_STEP_FORK, -1);
+    if (payload == 0) payload_main(config, error_fd, status_fd, stdout_fd, stderr_fd);
+
+    // The parent sees EOF on the error pipe once the payload has exec'd.
+    close(error_fd);
+    close(stdout_fd);
+    if (stderr_fd != stdout_fd) close(stderr_fd);
+    // As init of the namespace: reap every orphan, and leave as soon as the payload is done,
+    // which makes the kernel kill whatever the step left running in the background.
+    for (;;) {
+        int status = 0;
+        pid_t reaped = waitpid(-1, &status, __WALL);
+        if (reaped == payload) {
+            const char *bytes = (const char *)&status;
+            size_t left = sizeof status;
+            while (left > 0) {
+                ssize_t n = write(status_fd, bytes, left);
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) break;
+                bytes += n;
+                left -= (size_t)n;
+            }
+            _exit(0);
+        }
+        if (reaped < 0 && errno != EINTR) _exit(CSB_SETUP_FAILED_EXIT);
+    }
+}

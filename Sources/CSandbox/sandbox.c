@@ -1,2 +1,0 @@
-#include "csandbox.h"
-int reprise_sandbox_placeholder(void) { return 0; }

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The real ``StepRunner``: runs each command as pid 2 of fresh mount, pid, uts, ipc and (unless
+/// the network is `host`) network namespaces, on an overlay of the spec's layers. Needs root.
+///
+/// What happens on the host: a scratch directory per run below ``scratchDirectory`` (an empty
+/// mount point, the scaffold layer, the hosts/hostname files), removed when the run ends. All
+/// mounts exist only in the sandbox's mount namespace and vanish with it. The sandbox is killed
+/// when the task is cancelled, and by the kernel when this process dies (parent-death signal), so
+/// nothing keeps running; call ``removeAbandonedScratch()`` at start-up to sweep the scratch of a
+/// process that was SIGKILLed.
+///
+/// After `run` returns, the spec's upper directory holds exactly the command's changes (overlayfs
+/// format: whiteouts as 0/0 character devices, opaque directories by `trusted.overlay.opaque`;
+/// overlayfs may also set other `trusted.overlay.*` xattrs on copied-up entries, which a layer
+/// must not carry). The work directory is overlayfs's own and can be deleted.
+public struct NamespaceStepRunner: StepRunner {
+    /// Parent directory of the per-run scratch directories.
+    public let scratchDirectory: String
+
+    /// - Parameter scratchDirectory: where per-run scratch goes; default
+    ///   `$TMPDIR/reprise-sandbox`. It holds only small files; the step's writes go to the upper.
+    public init(scratchDirectory: String? = nil) {
+        self.scratchDirectory = scratchDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("reprise-sandbox").path
+    }
+
+    /// Whether this process can create sandboxes (it must be root).
+    public static var isSupported: Bool {
+        geteuid() == 0
+    }
+
+    public func run(_ spec: SandboxSpec, output: (@Sendable (StepOutputChunk) -> Void)?)
+        async throws -> StepResult
+    {
+        try Task.checkCancellation()
+        let run = SandboxRun(spec: spec, scratchParent: scratchDirectory, output: output)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                run.start { continuation.resume(with: $0) }
+            }
+        } onCancel: {
+            run.cancel()
+        }
+    }
+
+    /// Removes scratch directories left by processes that no longer exist (e.g. SIGKILLed).
+    /// Returns what was removed.
+    @discardableResult
+    public func removeAbandonedScratch() -> [String] {
+        RunScratch.sweepAbandoned(in: scratchDirectory)
+    }
+}

@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSandbox
+
+/// The C view of a run: a `csb_config` whose every string and array is a malloc'd copy owned by
+/// this object. The cloned child reads its own copy of this memory and never allocates, so all
+/// allocation happens here, before the clone; the copies are freed when this object goes away.
+final class NativeLaunchConfiguration {
+    private var allocations: [UnsafeMutableRawPointer] = []
+    private(set) var config = csb_config()
+
+    /// Everything the child needs, already resolved (user, mount targets, scaffold).
+    struct Inputs {
+        var spec: SandboxSpec
+        var user: ResolvedUser
+        var rootMountPoint: String
+        var scaffoldDirectory: String
+        var mounts: [MountPointScaffold.PreparedMount]
+        var stdoutDescriptor: Int32
+        var stderrDescriptor: Int32
+    }
+
+    init(_ inputs: Inputs) {
+        let spec = inputs.spec
+        let lowers = [inputs.scaffoldDirectory] + spec.lowerDirectories
+        config.root = cString(inputs.rootMountPoint)
+        config.lowerdirs = cStringArray(lowers)
+        config.lowerdir_count = lowers.count
+        config.upperdir = cString(spec.upperDirectory)
+        config.workdir = cString(spec.workDirectory)
+        config.legacy_overlay_options = cString(
+            "lowerdir=\(lowers.joined(separator: ":")),upperdir=\(spec.upperDirectory),"
+                + "workdir=\(spec.workDirectory),metacopy=off,redirect_dir=off,index=off")
+
+        let mounts = allocate(csb_mount.self, count: max(inputs.mounts.count, 1))
+        for (index, prepared) in inputs.mounts.enumerated() {
+            mounts[index] = nativeMount(prepared)
+        }
+        config.mounts = UnsafePointer(mounts)
+        config.mount_count = inputs.mounts.count
+
+        config.argv = cStringArray(spec.arguments)
+        config.envp = cStringArray(spec.environment(for: inputs.user))
+        config.search_path = cString(spec.searchPath)
+        config.cwd = cString(spec.workingDirectory)
+        config.hostname = cString(spec.hostname)
+        config.domainname = spec.domainName.map(cString)
+
+        config.uid = inputs.user.uid
+        config.gid = inputs.user.gid
+        let groups = allocate(UInt32.self, count: max(inputs.user.supplementaryGroups.count, 1))
+        for (index, group) in inputs.user.supplementaryGroups.enumerated() {
+            groups[index] = group
+        }
+        config.groups = UnsafePointer(groups)
+        config.group_count = inputs.user.supplementaryGroups.count
+        config.umask = spec.umask
+
+        config.isolate_network = spec.network == .none ? 1 : 0
+        config.disable_aslr = spec.disableASLR ? 1 : 0
+        if let cpus = spec.cpuAffinity {
+            let mask = Self.cpuMask(cpus)
+            let bytes = allocate(UInt8.self, count: mask.count)
+            bytes.initialize(from: mask, count: mask.count)
+            config.cpu_mask = UnsafeRawPointer(bytes)
+            config.cpu_mask_size = mask.count
+        }
+        config.stdout_fd = inputs.stdoutDescriptor
+        config.stderr_fd = inputs.stderrDescriptor
+    }
+
+    deinit {
+        for pointer in allocations { free(pointer) }
+    }
+
+    /// cpu_set_t layout: bit N of the array of unsigned longs is CPU N.
+    static func cpuMask(_ cpus: [Int]) -> [UInt8] {
+        let highest = cpus.filter { $0 >= 0 }.max() ?? 0
+        let words = highest / 64 + 1
+        var bytes = [UInt8](repeating: 0, count: words * 8)
+        for cpu in cpus where cpu >= 0 {
+            bytes[cpu / 8] |= UInt8(1) << UInt8(cpu % 8)
+        }
+        return bytes
+    }
+
+    private func nativeMount(_ prepared: MountPointScaffold.PreparedMount) -> csb_mount {
+        var native = csb_mount()
+        native.target = cString(prepared.relativeTarget)
+        native.create_target = prepared.createTarget
+        switch prepared.mount.kind {
+        case .bind(let source, let readOnly):
+            native.kind = Int32(CSB_MOUNT_BIND.rawValue)
+            native.source = cString(source)
+            native.read_only = readOnly ? 1 : 0
+        case .bindDiscardingWrites(let source):
+            native.kind = Int32(CSB_MOUNT_BIND_DISCARD_WRITES.rawValue)
+            native.source = cString(source)
+        case .tmpfs(let size, let mode):
+            native.kind = Int32(CSB_MOUNT_TMPFS.rawValue)
+            native.size = size ?? 0
+            native.mode = mode
+        case .file(let contents, let mode, let uid, let gid, let readOnly):
+            native.kind = Int32(CSB_MOUNT_DATA_FILE.rawValue)
+            let bytes = allocate(UInt8.self, count: max(contents.count, 1))
+            bytes.initialize(from: contents, count: contents.count)
+            native.data = UnsafeRawPointer(bytes)
+            native.data_length = contents.count
+            native.mode = mode
+            native.uid = uid
+            native.gid = gid
+            native.read_only = readOnly ? 1 : 0
+        }
+        return native
+    }
+
+    private func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let raw = calloc(count, MemoryLayout<T>.stride)!
+        allocations.append(raw)
+        return raw.bindMemory(to: T.self, capacity: count)
+    }
+
+    private func cString(_ text: String) -> UnsafePointer<CChar> {
+        let copy = strdup(text)!
+        allocations.append(UnsafeMutableRawPointer(copy))
+        return UnsafePointer(copy)
+    }
+
+    /// A NULL-terminated array of C strings, as execve takes.
+    private func cStringArray(_ texts: [String]) -> UnsafePointer<UnsafePointer<CChar>?> {
+        let array = allocate(UnsafePointer<CChar>?.self, count: texts.count + 1)
+        for (index, text) in texts.enumerated() {
+            array[index] = cString(text)
+        }
+        array[texts.count] = nil
+        return UnsafePointer(array)
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder until the Sandbox module lands.
-enum SandboxModulePlaceholder {}
