@@ -1,2 +1,0 @@
-// Placeholder until the Engine module lands.
-enum EngineModulePlaceholder {}
