@@ -1,2 +1,0 @@
-// Placeholder until the OCIImage module lands.
-enum OCIImageModulePlaceholder {}
