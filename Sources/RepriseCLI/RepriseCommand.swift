@@ -6,7 +6,7 @@ public struct RepriseCommand: AsyncParsableCommand {
         commandName: "reprise",
         abstract: "Record container image builds, replay them in isolation, explain nondeterminism.",
         version: RepriseVersion.current,
-        subcommands: [JournalCommand.self]
+        subcommands: [ImageCommand.self, JournalCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `reprise image …`: the local image store (images held in the journal under names).
+struct ImageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image",
+        abstract: "Import, list, name and export images held in the journal.",
+        subcommands: [ImageImportCommand.self, ImageListCommand.self, ImageTagCommand.self,
+                      ImageRemoveCommand.self, ImageExportCommand.self]
+    )
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import BuildJournal
+import OCIImage
+
+/// `reprise image export NAME --output type=oci,dest=PATH[,tar=false]`: the same `--output` as build.
+struct ImageExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write an image from the journal as an OCI layout (tar or directory).")
+
+    @OptionGroup var journalOptions: JournalOptions
+    @Argument(help: "An image name or digest.") var image: String
+    @Option(name: [.short, .long], help: "type=oci|docker,dest=PATH[,tar=false], as for build.") var output: String
+
+    func run() async throws {
+        try await CommandFailure.reporting {
+            let journal = try journalOptions.open(create: false)
+            let digest = try ImageName.resolve(image, in: journal)
+            var spec = try OutputSpec(parsing: output)
+            if spec.names.isEmpty, let name = try? ImageName.normalized(image), (try? journal.resolveImage(name)) != nil {
+                spec.names = [name]
+            }
+            let result = try ImageExporter(store: journal.store).export(digest, to: spec)
+            Terminal.progress("exported \(result.descriptor.digest) to \(result.destination)")
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import BuildJournal
+
+/// `reprise image rm NAME…`: remove names; the blobs go at the next `journal gc`.
+struct ImageRemoveCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm", abstract: "Remove image names (blobs are freed by 'reprise journal gc').")
+
+    @OptionGroup var journalOptions: JournalOptions
+    @Argument(help: "Image names.") var names: [String]
+
+    func run() async throws {
+        try await CommandFailure.reporting {
+            let journal = try journalOptions.open(create: false)
+            for name in names {
+                let normalized = (try? ImageName.normalized(name)) ?? name
+                do {
+                    try journal.untag(normalized)
+                } catch JournalError.noSuchImage {
+                    try journal.untag(name)
+                }
+                print("Untagged: \(ImageName.familiar(normalized))")
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import Engine
+import Foundation
+
+/// buildx's `--progress=plain`: one line per event, numbered by vertex, step output prefixed
+/// with its vertex and elapsed time. With `tty`, the same lines in colour and without raw output
+/// (only the log tail of a failing step), which keeps a terminal readable.
+final class PlainProgressPrinter: BuildEventSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private let start = Date()
+    private let colour: Bool
+    private let showOutput: Bool
+    private let write: @Sendable (String) -> Void
+
+    init(colour: Bool, showOutput: Bool,
+         write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.colour = colour
+        self.showOutput = showOutput
+        self.write = write
+    }
+
+    func receive(_ event: BuildEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .buildStarted(let id, let dockerfile):
+            line("#0 building \(dockerfile) (build \(id))")
+        case .contextLoaded(let name, let files, let bytes, let seconds):
+            line("#0 context \(name): \(files) files, \(Formatting.bytes(bytes)) in \(Formatting.duration(seconds))")
+        case .stepStarted(let label):
+            line(bold("#\(label.vertex) \(label.title)") + (label.location.map { dim("  \($0)") } ?? ""))
+        case .stepCached(let label):
+            line(bold("#\(label.vertex) \(label.title)"))
+            line("#\(label.vertex) " + blue("CACHED"))
+        case .stepOutput(let vertex, _, let bytes):
+            guard showOutput else { return }
+            let elapsed = String(format: "%.3f", Date().timeIntervalSince(start))
+            for text in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            where !text.isEmpty {
+                line("#\(vertex) \(elapsed) \(text)")
+            }
+        case .stepFinished(let label, let seconds):
+            line("#\(label.vertex) " + green("DONE \(String(format: "%.1fs", seconds))"))
+        case .stepFailed(let label, let status, let tail):
+            if !showOutput { for text in tail { line("#\(label.vertex) \(text)") } }
+            line("#\(label.vertex) " + red("ERROR: \(label.text): \(status)"))
+        case .exporting(let vertex, let what):
+            line(bold("#\(vertex) \(what)"))
+        case .exported(let vertex, _, let seconds):
+            line("#\(vertex) " + green("DONE \(String(format: "%.1fs", seconds))"))
+        case .buildFinished(let id, let manifest, let seconds):
+            line("#0 build \(id) finished in \(Formatting.duration(seconds))" + (manifest.map { ": \($0)" } ?? ""))
+        case .warning(let message):
+            line(yellow("WARNING: \(message)"))
+        }
+    }
+
+    private func line(_ text: String) { write(text + "\n") }
+    private func paint(_ code: String, _ text: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    private func bold(_ text: String) -> String { paint("1", text) }
+    private func dim(_ text: String) -> String { paint("2", text) }
+    private func red(_ text: String) -> String { paint("31", text) }
+    private func green(_ text: String) -> String { paint("32", text) }
+    private func yellow(_ text: String) -> String { paint("33", text) }
+    private func blue(_ text: String) -> String { paint("34", text) }
+}
