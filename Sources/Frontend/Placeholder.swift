@@ -1,2 +1,0 @@
-// Placeholder until the Frontend module lands.
-enum FrontendModulePlaceholder {}
