@@ -1,0 +1,94 @@
+import Foundation
+import OCIImage
+
+/// Everything a build is asked to do, as `docker buildx build` flags say it. The CLI fills it;
+/// a replay builds one from a record.
+public struct BuildRequest: Sendable {
+    /// The main context directory.
+    public var contextPath: String
+    /// The Dockerfile; nil means `CONTEXT/Dockerfile`.
+    public var dockerfilePath: String?
+    public var buildArguments: [String: String]
+    public var target: String?
+    /// Names to give the image in the journal (`-t`).
+    public var tags: [String]
+    public var outputs: [OutputSpec]
+    public var noCache: Bool
+    public var namedContexts: [NamedContextSource]
+    public var secrets: [SecretSource]
+    public var ssh: [SSHSource]
+    /// `none` (default) or `host`: the network RUN steps get unless they say otherwise.
+    public var network: String
+    public var platform: Platform
+    /// Clamp for file mtimes and the `created` times (`SOURCE_DATE_EPOCH`, build arg or env).
+    public var sourceDateEpoch: Int64?
+    public var metadataFile: String?
+    /// Deliberate variations of the environment (replay and verify).
+    public var variations: Variations
+
+    public init(contextPath: String, dockerfilePath: String? = nil, buildArguments: [String: String] = [:],
+                target: String? = nil, tags: [String] = [], outputs: [OutputSpec] = [], noCache: Bool = false,
+                namedContexts: [NamedContextSource] = [], secrets: [SecretSource] = [], ssh: [SSHSource] = [],
+                network: String = "none", platform: Platform = .linuxAMD64, sourceDateEpoch: Int64? = nil,
+                metadataFile: String? = nil, variations: Variations = Variations()) {
+        self.contextPath = contextPath
+        self.dockerfilePath = dockerfilePath
+        self.buildArguments = buildArguments
+        self.target = target
+        self.tags = tags
+        self.outputs = outputs
+        self.noCache = noCache
+        self.namedContexts = namedContexts
+        self.secrets = secrets
+        self.ssh = ssh
+        self.network = network
+        self.platform = platform
+        self.sourceDateEpoch = sourceDateEpoch
+        self.metadataFile = metadataFile
+        self.variations = variations
+    }
+
+    /// The Dockerfile path as it will be read.
+    public var resolvedDockerfilePath: String {
+        dockerfilePath ?? (contextPath as NSString).appendingPathComponent("Dockerfile")
+    }
+}
+
+/// Deliberate changes to the environment a step runs in, to expose nondeterminism.
+public struct Variations: Sendable, Hashable, Codable {
+    public var hostname: String?
+    public var domainName: String?
+    public var umask: UInt32?
+    public var extraEnvironment: [String: String]
+    public var cpuCount: Int?
+    public var disableASLR: Bool
+    public var timezone: String?
+    public var locale: String?
+
+    public init(hostname: String? = nil, domainName: String? = nil, umask: UInt32? = nil,
+                extraEnvironment: [String: String] = [:], cpuCount: Int? = nil, disableASLR: Bool = false,
+                timezone: String? = nil, locale: String? = nil) {
+        self.hostname = hostname
+        self.domainName = domainName
+        self.umask = umask
+        self.extraEnvironment = extraEnvironment
+        self.cpuCount = cpuCount
+        self.disableASLR = disableASLR
+        self.timezone = timezone
+        self.locale = locale
+    }
+
+    /// As recorded with a build: only what was set.
+    public var recorded: [String: String] {
+        var values: [String: String] = [:]
+        if let hostname { values["hostname"] = hostname }
+        if let domainName { values["domainname"] = domainName }
+        if let umask { values["umask"] = String(umask, radix: 8) }
+        for (key, value) in extraEnvironment { values["env." + key] = value }
+        if let cpuCount { values["cpus"] = String(cpuCount) }
+        if disableASLR { values["aslr"] = "off" }
+        if let timezone { values["timezone"] = timezone }
+        if let locale { values["locale"] = locale }
+        return values
+    }
+}
