@@ -5,7 +5,7 @@ import Foundation
 enum BlobGraph {
     /// Every blob reachable from `root`, children before parents, each once (the order in which
     /// copying them never makes a parent visible before its children).
-    static func closure(of root: Descriptor, describe: (String) -> String,
+    static func closure(of root: Descriptor, referencedBy rootReferrer: String, describe: (String) -> String,
                         contains: (Digest) -> Bool,
                         fetch: (Descriptor, _ referencedBy: String) throws -> Data) throws -> [Descriptor] {
         var seen: Set<Digest> = []
@@ -43,7 +43,7 @@ enum BlobGraph {
             ordered.append(descriptor)
         }
 
-        try visit(root, referencedBy: "index.json", optional: false)
+        try visit(root, referencedBy: rootReferrer, optional: false)
         return ordered
     }
 }

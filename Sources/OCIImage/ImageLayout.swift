@@ -79,7 +79,9 @@ public struct ImageLayout: Sendable {
     /// The image a selector names, walked down to the manifest for `platform`.
     public func resolve(_ selector: ImageSelector?, platform: Platform = .linuxAMD64) throws -> ResolvedImage {
         let root = try descriptor(for: selector)
-        return try ResolvedImage.resolve(root: root, platform: platform, describe: storage.describe) {
+        return try ResolvedImage.resolve(root: root, platform: platform,
+                                         referencedBy: storage.describe("index.json"),
+                                         describe: storage.describe) {
             try readBlob($0, referencedBy: $1)
         }
     }
@@ -122,7 +124,8 @@ public struct ImageLayout: Sendable {
     /// manifest the layout lacks is skipped (partial copies of multi-platform images are normal),
     /// as is a foreign layer with `urls`; any other missing blob is an error naming its referrer.
     public func closure(of root: Descriptor) throws -> [Descriptor] {
-        try BlobGraph.closure(of: root, describe: storage.describe, contains: contains) {
+        try BlobGraph.closure(of: root, referencedBy: storage.describe("index.json"),
+                              describe: storage.describe, contains: contains) {
             try readBlob($0, referencedBy: $1)
         }
     }

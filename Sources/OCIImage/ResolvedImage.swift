@@ -16,10 +16,11 @@ public struct ResolvedImage: Hashable, Sendable {
 
     /// Resolves `root` to a platform manifest, fetching blobs through `fetch` (which verifies
     /// them). `describe` names a blob path in errors (`DIR/blobs/sha256/…`).
-    static func resolve(root: Descriptor, platform: Platform, describe: (String) -> String,
+    static func resolve(root: Descriptor, platform: Platform, referencedBy: String,
+                        describe: (String) -> String,
                         fetch: (Descriptor, _ referencedBy: String) throws -> Data) throws -> ResolvedImage {
         var descriptor = root
-        var parent = "index.json"
+        var parent = referencedBy
         for _ in 0..<8 {
             let data = try fetch(descriptor, parent)
             let label = LayoutStorage.blobPath(descriptor.digest)
@@ -27,10 +28,10 @@ public struct ResolvedImage: Hashable, Sendable {
             case .index:
                 let index = try decode(ImageIndex.self, data, path: describe(label))
                 descriptor = try selectManifest(in: index, platform: platform, location: describe(label))
-                parent = label
+                parent = describe(label)
             case .manifest:
                 let manifest = try decode(ImageManifest.self, data, path: describe(label))
-                let configData = try fetch(manifest.config, label)
+                let configData = try fetch(manifest.config, describe(label))
                 let configuration = try decode(
                     ImageConfiguration.self, configData,
                     path: describe(LayoutStorage.blobPath(manifest.config.digest)))
