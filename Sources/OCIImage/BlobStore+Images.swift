@@ -27,9 +27,9 @@ extension BlobStore {
         }
     }
 
-    /// Every blob reachable from `root`, children first (see `ImageLayout.closure(of:)`).
-    public func imageClosure(of root: Descriptor) throws -> [Descriptor] {
-        try BlobGraph.closure(of: root, referencedBy: "the image reference",
+    /// Every blob reachable from `root`, children first (see `ImageLayout.closure(of:required:)`).
+    public func imageClosure(of root: Descriptor, required: Set<Digest> = []) throws -> [Descriptor] {
+        try BlobGraph.closure(of: root, referencedBy: "the image reference", required: required,
                               describe: describeImageBlob, contains: contains) {
             try readVerified($0, referencedBy: $1)
         }

@@ -77,7 +77,8 @@ extension ImageImporter {
         let manifestDescriptor = try storeJSON(manifest.canonicalData(), mediaType: MediaType.imageManifest)
         try store.synchronize()
         return ResolvedImage(root: manifestDescriptor, manifestDescriptor: manifestDescriptor,
-                             manifest: manifest, configuration: configuration)
+                             manifest: manifest, configuration: configuration,
+                             chain: [manifestDescriptor.digest])
     }
 
     private func select(from entries: [DockerArchiveEntry], selector: ImageSelector?,

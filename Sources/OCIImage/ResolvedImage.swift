@@ -10,6 +10,8 @@ public struct ResolvedImage: Hashable, Sendable {
     public var manifestDescriptor: Descriptor
     public var manifest: ImageManifest
     public var configuration: ImageConfiguration
+    /// The digests walked from `root` down to the manifest (both included).
+    public var chain: [Digest]
 
     /// The descriptor of the configuration blob.
     public var configDescriptor: Descriptor { manifest.config }
@@ -21,8 +23,10 @@ public struct ResolvedImage: Hashable, Sendable {
                         fetch: (Descriptor, _ referencedBy: String) throws -> Data) throws -> ResolvedImage {
         var descriptor = root
         var parent = referencedBy
+        var chain: [Digest] = []
         for _ in 0..<8 {
             let data = try fetch(descriptor, parent)
+            chain.append(descriptor.digest)
             let label = LayoutStorage.blobPath(descriptor.digest)
             switch kind(of: data, declared: descriptor.mediaType) {
             case .index:
@@ -40,7 +44,7 @@ public struct ResolvedImage: Hashable, Sendable {
                     manifestDescriptor.mediaType = manifest.mediaType ?? MediaType.imageManifest
                 }
                 return ResolvedImage(root: root, manifestDescriptor: manifestDescriptor,
-                                     manifest: manifest, configuration: configuration)
+                                     manifest: manifest, configuration: configuration, chain: chain)
             case .unknown(let reason):
                 throw ImageError.unsupported(path: describe(label), reason: reason)
             }
