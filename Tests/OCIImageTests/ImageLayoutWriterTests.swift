@@ -86,7 +86,10 @@ import Testing
                 == image.manifest.digest)
         try exporter.export(image.manifest.digest,
                             to: OutputSpec(parsing: "type=docker,dest=\(scratch.sub("d.tar")),name=app:1"))
-        // The docker tar is both a layout and a docker archive; read it as the latter.
+        // The docker tar is both a layout and a docker archive: skopeo reads it as the latter…
+        let docker = try Tool.run(["skopeo", "inspect", "--config", "docker-archive:\(scratch.sub("d.tar"))"])
+        #expect(docker.succeeded && docker.stdout.contains(Digest(of: image.layerTar).description), "\(docker)")
+        // …and so do we.
         let reimported = try ImageImporter(store: BlobStore(root: scratch.sub("store2")))
             .importDockerArchive(at: scratch.sub("d.tar"), selector: .tag("app:1"))
         #expect(reimported.manifest.config.digest == image.config.digest)
