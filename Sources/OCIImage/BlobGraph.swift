@@ -5,7 +5,12 @@ import Foundation
 enum BlobGraph {
     /// Every blob reachable from `root`, children before parents, each once (the order in which
     /// copying them never makes a parent visible before its children).
-    static func closure(of root: Descriptor, describe: (String) -> String,
+    ///
+    /// Below an index, only the manifests in `required` must be complete: containerd and others
+    /// copy an index with just one platform's layers, and such partial trees are normal. Any
+    /// other missing blob is an error naming the blob that refers to it.
+    static func closure(of root: Descriptor, referencedBy rootReferrer: String, required: Set<Digest> = [],
+                        describe: (String) -> String,
                         contains: (Digest) -> Bool,
                         fetch: (Descriptor, _ referencedBy: String) throws -> Data) throws -> [Descriptor] {
         var seen: Set<Digest> = []
@@ -27,14 +32,15 @@ enum BlobGraph {
                 case .index:
                     let index = try ResolvedImage.decode(ImageIndex.self, data, path: describe(label))
                     for child in index.manifests {
-                        try visit(child, referencedBy: describe(label), optional: true)
+                        try visit(child, referencedBy: describe(label),
+                                  optional: optional || !required.contains(child.digest))
                     }
                 case .manifest:
                     let manifest = try ResolvedImage.decode(ImageManifest.self, data, path: describe(label))
-                    try visit(manifest.config, referencedBy: describe(label), optional: false)
+                    try visit(manifest.config, referencedBy: describe(label), optional: optional)
                     for layer in manifest.layers {
                         let foreign = !(layer.urls ?? []).isEmpty
-                        try visit(layer, referencedBy: describe(label), optional: foreign)
+                        try visit(layer, referencedBy: describe(label), optional: optional || foreign)
                     }
                 case .unknown:
                     break
@@ -43,7 +49,7 @@ enum BlobGraph {
             ordered.append(descriptor)
         }
 
-        try visit(root, referencedBy: "index.json", optional: false)
+        try visit(root, referencedBy: rootReferrer, optional: false)
         return ordered
     }
 }

@@ -21,14 +21,16 @@ extension BlobStore {
 
     /// The image `root` names, walked down to the manifest for `platform`; blobs are verified.
     public func resolveImage(_ root: Descriptor, platform: Platform = .linuxAMD64) throws -> ResolvedImage {
-        try ResolvedImage.resolve(root: root, platform: platform, describe: describeImageBlob) {
+        try ResolvedImage.resolve(root: root, platform: platform, referencedBy: "the image reference",
+                                  describe: describeImageBlob) {
             try readVerified($0, referencedBy: $1)
         }
     }
 
-    /// Every blob reachable from `root`, children first (see `ImageLayout.closure(of:)`).
-    public func imageClosure(of root: Descriptor) throws -> [Descriptor] {
-        try BlobGraph.closure(of: root, describe: describeImageBlob, contains: contains) {
+    /// Every blob reachable from `root`, children first (see `ImageLayout.closure(of:required:)`).
+    public func imageClosure(of root: Descriptor, required: Set<Digest> = []) throws -> [Descriptor] {
+        try BlobGraph.closure(of: root, referencedBy: "the image reference", required: required,
+                              describe: describeImageBlob, contains: contains) {
             try readVerified($0, referencedBy: $1)
         }
     }

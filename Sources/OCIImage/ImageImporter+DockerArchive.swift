@@ -31,9 +31,8 @@ extension ImageImporter {
         let entry = try select(from: entries, selector: selector, location: storage.location)
 
         guard let configSize = storage.size(entry.config) else {
-            throw ImageError.missingBlob(path: storage.describe(entry.config),
-                                         digest: Self.digestNamed(by: entry.config) ?? Digest(ofUTF8: ""),
-                                         referencedBy: storage.describe("manifest.json"))
+            throw ImageError.missingFile(path: storage.describe(entry.config),
+                                         reason: "the image config \(storage.describe("manifest.json")) names")
         }
         let configCommit = try copyBlob(Self.digestNamed(by: entry.config).map {
             Descriptor(mediaType: MediaType.imageConfig, digest: $0, size: configSize)
@@ -77,7 +76,8 @@ extension ImageImporter {
         let manifestDescriptor = try storeJSON(manifest.canonicalData(), mediaType: MediaType.imageManifest)
         try store.synchronize()
         return ResolvedImage(root: manifestDescriptor, manifestDescriptor: manifestDescriptor,
-                             manifest: manifest, configuration: configuration)
+                             manifest: manifest, configuration: configuration,
+                             chain: [manifestDescriptor.digest])
     }
 
     private func select(from entries: [DockerArchiveEntry], selector: ImageSelector?,

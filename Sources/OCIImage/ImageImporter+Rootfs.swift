@@ -36,6 +36,7 @@ extension ImageImporter {
         let manifestDescriptor = try storeJSON(manifest.canonicalData(), mediaType: MediaType.imageManifest)
         try store.synchronize()
         return ResolvedImage(root: manifestDescriptor, manifestDescriptor: manifestDescriptor,
-                             manifest: manifest, configuration: configuration)
+                             manifest: manifest, configuration: configuration,
+                             chain: [manifestDescriptor.digest])
     }
 }

@@ -66,7 +66,8 @@ public struct ImageImporter: Sendable {
     /// manifests of an index are imported as far as the layout holds them.
     public func importLayout(_ layout: ImageLayout, selector: ImageSelector? = nil) throws -> ResolvedImage {
         let resolved = try layout.resolve(selector, platform: platform)
-        for descriptor in try layout.closure(of: resolved.root) where !store.contains(descriptor.digest) {
+        let required = Set(resolved.chain)
+        for descriptor in try layout.closure(of: resolved.root, required: required) where !store.contains(descriptor.digest) {
             try copyBlob(descriptor, describe: layout.describeBlob(descriptor.digest)) { sink in
                 try layout.streamBlob(descriptor.digest, sink)
             }

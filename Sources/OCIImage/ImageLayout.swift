@@ -79,7 +79,9 @@ public struct ImageLayout: Sendable {
     /// The image a selector names, walked down to the manifest for `platform`.
     public func resolve(_ selector: ImageSelector?, platform: Platform = .linuxAMD64) throws -> ResolvedImage {
         let root = try descriptor(for: selector)
-        return try ResolvedImage.resolve(root: root, platform: platform, describe: storage.describe) {
+        return try ResolvedImage.resolve(root: root, platform: platform,
+                                         referencedBy: storage.describe("index.json"),
+                                         describe: storage.describe) {
             try readBlob($0, referencedBy: $1)
         }
     }
@@ -118,11 +120,13 @@ public struct ImageLayout: Sendable {
         try storage.stream(LayoutStorage.blobPath(digest), body)
     }
 
-    /// Every blob reachable from `root`, children before parents, each once. An index entry whose
-    /// manifest the layout lacks is skipped (partial copies of multi-platform images are normal),
-    /// as is a foreign layer with `urls`; any other missing blob is an error naming its referrer.
-    public func closure(of root: Descriptor) throws -> [Descriptor] {
-        try BlobGraph.closure(of: root, describe: storage.describe, contains: contains) {
+    /// Every blob reachable from `root`, children before parents, each once. Below an index,
+    /// only the manifests in `required` must be complete (partial copies of multi-platform images
+    /// are normal); a foreign layer with `urls` may be absent; any other missing blob is an error
+    /// naming the blob that refers to it.
+    public func closure(of root: Descriptor, required: Set<Digest> = []) throws -> [Descriptor] {
+        try BlobGraph.closure(of: root, referencedBy: storage.describe("index.json"), required: required,
+                              describe: storage.describe, contains: contains) {
             try readBlob($0, referencedBy: $1)
         }
     }

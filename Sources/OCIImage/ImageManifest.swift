@@ -50,7 +50,9 @@ public struct ImageManifest: Codable, Hashable, Sendable {
         try c.encodeIfPresent(annotations.nonEmpty, forKey: .annotations)
     }
 
-    /// The canonical bytes of this manifest, the ones its digest names.
+    /// The canonical bytes of this manifest, the ones its digest names. Only for manifests
+    /// Reprise writes: a decoded foreign manifest re-encodes to other bytes (key order, unknown
+    /// fields), so its digest is the one of the bytes it came as.
     public func canonicalData() throws -> Data { try CanonicalJSON.encode(self) }
 
     /// The descriptor of this manifest's canonical bytes, ready for an index.

@@ -12,11 +12,12 @@ enum LayoutStorage: Sendable {
 
     /// Opens `path` as a directory if it is one, as an uncompressed tar otherwise.
     static func open(_ path: String) throws -> LayoutStorage {
-        if FileIO.isDirectory(path) { return .directory(path) }
+        // stat, not lstat: a symlink to a layout directory is a layout directory.
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw ImageError.missingFile(path: path, reason: "no such file or directory")
         }
+        if (info.st_mode & S_IFMT) == S_IFDIR { return .directory(path) }
         return .archive(try TarIndex(archivePath: path))
     }
 

@@ -10,27 +10,32 @@ public struct ResolvedImage: Hashable, Sendable {
     public var manifestDescriptor: Descriptor
     public var manifest: ImageManifest
     public var configuration: ImageConfiguration
+    /// The digests walked from `root` down to the manifest (both included).
+    public var chain: [Digest]
 
     /// The descriptor of the configuration blob.
     public var configDescriptor: Descriptor { manifest.config }
 
     /// Resolves `root` to a platform manifest, fetching blobs through `fetch` (which verifies
     /// them). `describe` names a blob path in errors (`DIR/blobs/sha256/…`).
-    static func resolve(root: Descriptor, platform: Platform, describe: (String) -> String,
+    static func resolve(root: Descriptor, platform: Platform, referencedBy: String,
+                        describe: (String) -> String,
                         fetch: (Descriptor, _ referencedBy: String) throws -> Data) throws -> ResolvedImage {
         var descriptor = root
-        var parent = "index.json"
+        var parent = referencedBy
+        var chain: [Digest] = []
         for _ in 0..<8 {
             let data = try fetch(descriptor, parent)
+            chain.append(descriptor.digest)
             let label = LayoutStorage.blobPath(descriptor.digest)
             switch kind(of: data, declared: descriptor.mediaType) {
             case .index:
                 let index = try decode(ImageIndex.self, data, path: describe(label))
                 descriptor = try selectManifest(in: index, platform: platform, location: describe(label))
-                parent = label
+                parent = describe(label)
             case .manifest:
                 let manifest = try decode(ImageManifest.self, data, path: describe(label))
-                let configData = try fetch(manifest.config, label)
+                let configData = try fetch(manifest.config, describe(label))
                 let configuration = try decode(
                     ImageConfiguration.self, configData,
                     path: describe(LayoutStorage.blobPath(manifest.config.digest)))
@@ -39,7 +44,7 @@ public struct ResolvedImage: Hashable, Sendable {
                     manifestDescriptor.mediaType = manifest.mediaType ?? MediaType.imageManifest
                 }
                 return ResolvedImage(root: root, manifestDescriptor: manifestDescriptor,
-                                     manifest: manifest, configuration: configuration)
+                                     manifest: manifest, configuration: configuration, chain: chain)
             case .unknown(let reason):
                 throw ImageError.unsupported(path: describe(label), reason: reason)
             }
