@@ -52,10 +52,18 @@ let package = Package(
                                "OCIImage", "Sandbox",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
+        // The differ: a value tree of differences (model), the comparators that build it, and
+        // presenters that only walk the tree.
+        .target(name: "DifferenceModel", swiftSettings: strict),
+        .target(name: "Differ",
+                dependencies: ["DifferenceModel", "ContentStore", "BuildJournal", "LayerArchive", "OCIImage",
+                               "CZlib"],
+                swiftSettings: strict),
+        .target(name: "DiffPresenters", dependencies: ["DifferenceModel"], swiftSettings: strict),
         // ArgumentParser commands: flags in, library calls, errors to exit codes.
         .target(name: "RepriseCLI",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox", "Engine",
+                               "OCIImage", "Sandbox", "Engine", "Differ", "DiffPresenters",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -72,6 +80,8 @@ let package = Package(
         .testTarget(name: "OCIImageTests", dependencies: ["OCIImage", "LayerArchive", "ContentStore"],
                     swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
+        .testTarget(name: "DifferTests", dependencies: ["Differ", "DifferenceModel", "DiffPresenters"],
+                    swiftSettings: strict),
         .testTarget(name: "RepriseCLITests", dependencies: ["RepriseCLI"], swiftSettings: strict),
     ]
 )

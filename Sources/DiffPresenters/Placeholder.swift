@@ -1,0 +1,2 @@
+// Placeholder until the presenters land.
+enum DiffPresentersPlaceholder {}

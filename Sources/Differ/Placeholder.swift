@@ -1,0 +1,2 @@
+// Placeholder until the differ lands.
+enum DifferPlaceholder {}

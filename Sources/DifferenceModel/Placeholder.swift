@@ -1,0 +1,2 @@
+// Placeholder until the difference model lands.
+enum DifferenceModelPlaceholder {}
