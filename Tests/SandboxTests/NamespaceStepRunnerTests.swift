@@ -1,11 +1,10 @@
 import Foundation
-import Synchronization
 import Sandbox
+import Synchronization
 import Testing
 
-/// The real sandbox, as root. Serialized: the host-side checks (mounts, child processes) would see
-/// each other's sandboxes otherwise.
 extension RealSandboxTests {
+    /// Running commands: output, statuses, setup failures, streaming, concurrency.
     @Suite("NamespaceStepRunner")
     struct NamespaceStepRunnerTests {
         let rootfs: TestRootFilesystem

@@ -2,9 +2,9 @@ import Foundation
 import Sandbox
 import Testing
 
-/// What a step cannot see or leave behind: the host's network and files, mounts, processes and
-/// scratch, also when it fails or is cancelled.
 extension RealSandboxTests {
+    /// What a step cannot see or leave behind: the host's network and files, mounts, processes
+    /// and scratch, also when it fails or is cancelled.
     @Suite("Sandbox isolation")
     struct SandboxIsolationTests {
         let rootfs: TestRootFilesystem

@@ -27,6 +27,19 @@ extension RealSandboxTests {
                 == ["a", "b", "b/c", "etc", "etc/x (whiteout)"])
         }
 
+        @Test("an empty image (FROM scratch) runs as uid 0 with only the sandbox's mount points")
+        func emptyImage() async throws {
+            defer { rootfs.remove() }
+            var spec = try rootfs.spec("scratch", ["/busybox", "sh", "-c",
+                                                   "/busybox id -u; /busybox ls /; /busybox touch /made"])
+            spec.lowerDirectories = []
+            spec.mounts = [.bind("/bin/busybox", to: "/busybox")]
+            let result = try await runner.run(spec)
+            #expect(result.status == .exited(0), "\(result.stderrText)")
+            #expect(result.stdoutText == "0\nbusybox\ndev\netc\nproc\nsys\n")
+            #expect(TestRootFilesystem.tree(spec.upperDirectory) == ["made"])
+        }
+
         @Test("mounts at targets missing from the image leave no trace")
         func noMountPointArtefacts() async throws {
             defer { rootfs.remove() }
