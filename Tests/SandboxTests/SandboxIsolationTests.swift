@@ -105,6 +105,33 @@ extension RealSandboxTests {
             #expect(HostSnapshot.processes(containing: "sleep 4343").isEmpty)
         }
 
+        @Test("root inside has Docker's capabilities without mknod, and global /proc knobs are read-only")
+        func privileges() async throws {
+            defer { rootfs.remove() }
+            let root = try await runner.run(rootfs.shell("caps", """
+                grep -E '^Cap(Eff|Bnd)' /proc/self/status
+                mkdir /m && mount -t tmpfs none /m && echo mounted
+                mknod /node c 1 3 && echo made-node
+                echo 3 > /proc/sys/vm/drop_caches && echo wrote-sysctl
+                cat /proc/kcore | wc -c
+                """))
+            let expected = String(LinuxCapabilities.buildDefault.rawValue, radix: 16)
+            let padded = String(repeating: "0", count: 16 - expected.count) + expected
+            #expect(root.stdoutText.hasPrefix("CapEff:\t\(padded)\nCapBnd:\t\(padded)\n"))
+            #expect(!root.stdoutText.contains("mounted"))
+            #expect(!root.stdoutText.contains("made-node"))
+            #expect(!root.stdoutText.contains("wrote-sysctl"))
+            #expect(root.stdoutText.hasSuffix("\n0\n"))
+            // Refused for the right reasons, not for a missing applet.
+            #expect(root.stderrText.contains("mount: permission denied"), "\(root.stderrText)")
+            #expect(root.stderrText.contains("mknod: /node: Operation not permitted"))
+            #expect(root.stderrText.contains("drop_caches: Read-only file system"))
+
+            var user = try rootfs.shell("caps-user", "grep '^CapEff' /proc/self/status")
+            user.user = "app"
+            #expect(try await runner.run(user).stdoutText == "CapEff:\t0000000000000000\n")
+        }
+
         @Test("scratch of a dead process is swept")
         func sweepAbandoned() throws {
             defer { rootfs.remove() }
