@@ -24,12 +24,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The only code that runs between clone() and execve(): C, no allocation.
         .target(name: "CSandbox"),
+        // syncfs(2), which Swift's Glibc module does not export.
+        .target(name: "CFileSystem"),
 
         // Dockerfile text → typed, located instructions. Depends on nothing of ours.
         .target(name: "Frontend", swiftSettings: strict),
         // Content-addressed blobs. Depends on nothing of ours.
         .target(name: "ContentStore",
-                dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["CFileSystem", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
         // SQLite index over the store.
         .target(name: "BuildJournal",

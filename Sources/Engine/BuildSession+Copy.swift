@@ -63,7 +63,10 @@ extension BuildSession {
         }
         output.addParents(view: view, defaultMtime: now)
 
-        let sources = try TreeSnapshot(root: tree.root, entries: matches).store(in: journal.store)
+        // A fixed root: the source tree's own root (a fresh flattened directory for a stage)
+        // says nothing about what was copied.
+        let sources = try TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: matches)
+            .store(in: journal.store)
         let parentState = context.state
         context.key = CacheKey(parent: context.key, kind: copy.keyword, instruction: located.original, inputs: [
             "sources": sources.description, "destination": destination, "chown": copy.chown ?? "",
@@ -105,6 +108,14 @@ extension BuildSession {
                                inputs: ["epoch": request.sourceDateEpoch.map(String.init) ?? ""])
         let view = LayeredRootView(layers: try layers.lowerDirectories(for: parentState.layers))
         var details = StepDetails()
+        if let (_, layer) = try cachedLayer(for: context.key) {
+            context.state.append(layer.imageLayer, createdBy: located.original, created: createdTimestamp)
+            details.layer = layer
+            emit(.stepCached(label))
+            try recordStep(context, instruction: located, outcome: .cached, started: begun, details: details,
+                           parent: parentState)
+            return
+        }
         if existsAsDirectory(directory, in: view) || directory == "/" {
             context.state.appendHistory(createdBy: located.original, created: createdTimestamp, emptyLayer: true)
         } else {

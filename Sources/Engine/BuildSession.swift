@@ -78,11 +78,13 @@ final class BuildSession {
                 throw EngineError.unsupported(message: "the target stage was not built", location: nil)
             }
             try await finish(final)
+            try journal.synchronize()
         } catch {
             record.status = .failed
             record.error = error is CancellationError ? "interrupted" : "\(error)"
             record.finishedAt = Date().timeIntervalSince1970
             _ = try? journal.save(record)
+            _ = try? journal.synchronize()
             throw error
         }
         return BuildEngine.Result(buildID: record.id, manifest: record.manifest, config: record.config,
