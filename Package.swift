@@ -54,6 +54,10 @@ let package = Package(
                                "OCIImage", "Sandbox",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
+        // Re-executes recorded builds from the journal alone, under variations; verify; bundles.
+        .target(name: "Replay",
+                dependencies: ["Engine", "BuildJournal", "ContentStore", "LayerArchive", "OCIImage", "Sandbox"],
+                swiftSettings: strict),
         // The differ: a value tree of differences (model), the comparators that build it, and
         // presenters that only walk the tree.
         .target(name: "DifferenceModel", swiftSettings: strict),
@@ -65,7 +69,7 @@ let package = Package(
         // ArgumentParser commands: flags in, library calls, errors to exit codes.
         .target(name: "RepriseCLI",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox", "Engine", "Differ", "DiffPresenters",
+                               "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -86,6 +90,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox"], swiftSettings: strict),
         .testTarget(name: "DifferTests", dependencies: ["TestSupport", "Differ", "DifferenceModel", "DiffPresenters"],
+                    swiftSettings: strict),
+        .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),
         .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport", "RepriseCLI"], swiftSettings: strict),
     ]
