@@ -69,19 +69,22 @@ let package = Package(
                 swiftSettings: strict),
         .executableTarget(name: "reprise", dependencies: ["RepriseCLI"], swiftSettings: strict),
 
+        // Helpers every test target may use: temporary directories, running real tools, the OCI
+        // validators (skopeo, umoci, oci-image-tool).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "FrontendTests", dependencies: ["Frontend"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "ContentStoreTests", dependencies: ["ContentStore"], swiftSettings: strict),
+        .testTarget(name: "ContentStoreTests", dependencies: ["TestSupport", "ContentStore"], swiftSettings: strict),
         .testTarget(name: "BuildJournalTests",
-                    dependencies: ["BuildJournal", "ContentStore", .product(name: "GRDB", package: "GRDB.swift")],
+                    dependencies: ["TestSupport", "BuildJournal", "ContentStore", .product(name: "GRDB", package: "GRDB.swift")],
                     swiftSettings: strict),
-        .testTarget(name: "LayerArchiveTests", dependencies: ["LayerArchive", "ContentStore"],
+        .testTarget(name: "LayerArchiveTests", dependencies: ["TestSupport", "LayerArchive", "ContentStore"],
                     swiftSettings: strict),
-        .testTarget(name: "OCIImageTests", dependencies: ["OCIImage", "LayerArchive", "ContentStore"],
+        .testTarget(name: "OCIImageTests", dependencies: ["TestSupport", "OCIImage", "LayerArchive", "ContentStore"],
                     swiftSettings: strict),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
-        .testTarget(name: "DifferTests", dependencies: ["Differ", "DifferenceModel", "DiffPresenters"],
+        .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox"], swiftSettings: strict),
+        .testTarget(name: "DifferTests", dependencies: ["TestSupport", "Differ", "DifferenceModel", "DiffPresenters"],
                     swiftSettings: strict),
-        .testTarget(name: "RepriseCLITests", dependencies: ["RepriseCLI"], swiftSettings: strict),
+        .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport", "RepriseCLI"], swiftSettings: strict),
     ]
 )

@@ -21,6 +21,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 static void report(int error_fd, int step, int error_number, int detail) {
     csb_setup_error record = {step, error_number, detail};
@@ -173,6 +174,36 @@ static void exec_payload(const csb_config *config, int error_fd) {
     fail(error_fd, CSB_STEP_EXEC, -1);
 }
 
+/// Cuts the bounding set (what any later execve can gain) and the ambient set. Runs while still
+/// root with CAP_SETPCAP, before the uid change.
+static int limit_bounding_set(uint64_t keep) {
+    for (int cap = 0; cap < 64; cap++) {
+        if (keep & (1ULL << cap)) continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+            if (errno == EINVAL) break;  // past the kernel's last capability
+            return -1;
+        }
+    }
+    return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
+/// A root payload keeps exactly `keep` as effective, permitted and inheritable capabilities; a
+/// non-root one already lost them all in setresuid.
+static int set_capabilities(uint64_t keep) {
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    // Only what is permitted now can be kept (the host's bounding set may lack some already).
+    if (syscall(SYS_capget, &header, data) < 0) return -1;
+    for (int word = 0; word < 2; word++) {
+        uint32_t bits = (uint32_t)(keep >> (32 * word)) & data[word].permitted;
+        data[word].effective = bits;
+        data[word].permitted = bits;
+        data[word].inheritable = bits;
+    }
+    return (int)syscall(SYS_capset, &header, data);
+}
+
 __attribute__((noreturn))
 static void payload_main(const csb_config *config, int error_fd, int status_fd,
                          int stdout_fd, int stderr_fd) {
@@ -192,12 +223,17 @@ static void payload_main(const csb_config *config, int error_fd, int status_fd,
     // The error pipe must survive until execve succeeds; everything else is marked to go then.
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(error_fd, CSB_STEP_STDIO, -1);
 
+    if (limit_bounding_set(config->capabilities) < 0) fail(error_fd, CSB_STEP_CAPABILITIES, -1);
     if (syscall(SYS_setgroups, config->group_count, config->groups) < 0)
         fail(error_fd, CSB_STEP_GROUPS, -1);
     if (syscall(SYS_setresgid, config->gid, config->gid, config->gid) < 0)
         fail(error_fd, CSB_STEP_GID, -1);
     if (syscall(SYS_setresuid, config->uid, config->uid, config->uid) < 0)
         fail(error_fd, CSB_STEP_UID, -1);
+    // The bounding set caps what exec grants, but the current sets must shrink too: a root
+    // payload's permitted set would otherwise still hold everything not yet dropped.
+    if (config->uid == 0 && set_capabilities(config->capabilities) < 0)
+        fail(error_fd, CSB_STEP_CAPABILITIES, -1);
     umask(config->umask);
     // After the uid change, so that a workdir the user may not enter fails here, as in runc.
     if (chdir(config->cwd) < 0) fail(error_fd, CSB_STEP_CHDIR_WORKDIR, -1);

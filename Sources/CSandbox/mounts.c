@@ -17,6 +17,8 @@
 /// nothing is created in the overlay.
 static const char scratch[] = "dev/.reprise-scratch";
 
+static int make_read_only(const char *target, unsigned int flags);
+
 static const struct device_node {
     const char *path;
     unsigned int major, minor;
@@ -48,6 +50,38 @@ static int make_device_node(const struct device_node *node) {
     return mount(host_path, node->path, NULL, MS_BIND, NULL);
 }
 
+/// As Docker's defaults: kernel knobs under /proc that are global (not per namespace) become
+/// read-only, and files that leak host information or memory are masked. Without CAP_SYS_ADMIN
+/// the payload cannot undo these mounts.
+static const char *const proc_read_only[] = {
+    "proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
+};
+static const char *const proc_masked[] = {
+    "proc/acpi", "proc/asound", "proc/kcore", "proc/keys", "proc/latency_stats",
+    "proc/sched_debug", "proc/scsi", "proc/timer_list", "proc/timer_stats", "sys/firmware",
+    "sys/devices/virtual/powercap",
+};
+
+static int protect_proc(void) {
+    for (size_t i = 0; i < sizeof proc_read_only / sizeof proc_read_only[0]; i++) {
+        const char *path = proc_read_only[i];
+        if (access(path, F_OK) < 0) continue;
+        if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) return -1;
+        if (make_read_only(path, AT_RECURSIVE) < 0) return -1;
+    }
+    for (size_t i = 0; i < sizeof proc_masked / sizeof proc_masked[0]; i++) {
+        const char *path = proc_masked[i];
+        struct stat info;
+        if (lstat(path, &info) < 0) continue;
+        int result = S_ISDIR(info.st_mode)
+            ? mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    "size=0,mode=0555")
+            : mount("dev/null", path, NULL, MS_BIND, NULL);
+        if (result < 0) return -1;
+    }
+    return 0;
+}
+
 int csb_mount_kernel_filesystems(void) {
     if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return CSB_STEP_PROC;
@@ -68,6 +102,7 @@ int csb_mount_kernel_filesystems(void) {
         mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
               "newinstance,ptmxmode=0666,mode=0620") < 0)
         return CSB_STEP_DEV_PTS;
+    if (protect_proc() < 0) return CSB_STEP_PROC_PROTECT;
     return 0;
 }
 

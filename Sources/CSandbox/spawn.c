@@ -111,6 +111,8 @@ const char *csb_step_name(int step) {
     case CSB_STEP_CPU_AFFINITY: return "set CPU affinity";
     case CSB_STEP_PERSONALITY: return "disable ASLR";
     case CSB_STEP_STDIO: return "set up stdio";
+    case CSB_STEP_CAPABILITIES: return "restrict capabilities";
+    case CSB_STEP_PROC_PROTECT: return "protect /proc";
     case CSB_STEP_GROUPS: return "set supplementary groups";
     case CSB_STEP_GID: return "set gid";
     case CSB_STEP_UID: return "set uid";

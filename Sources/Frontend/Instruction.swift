@@ -99,6 +99,8 @@ public struct FromInstruction: Sendable, Hashable {
 
 /// `RUN [--mount=...]... [--network=...] [--security=...] [--device=...] COMMAND`.
 public struct RunInstruction: Sendable, Hashable {
+    /// The mounts as far as they can be typed before expansion: a `--mount` whose values use
+    /// variables is typed only in the plan (``PlannedInstruction/expanded``).
     public var mounts: [RunMount]
     public var network: NetworkMode?
     public var security: SecurityMode?

@@ -6,7 +6,9 @@ extension InstructionParser {
         var mounts: [RunMount] = []
         for (spec, offset) in zip(flags.strings("mount"), flags.valueOffsets["mount"] ?? []) {
             do throws(InstructionFailure) {
-                mounts.append(try RunMount.parse(spec) { value throws(InstructionFailure) in value })
+                if let mount = try RunMount.parse(spec, deferringVariables: true, expand: { value in value }) {
+                    mounts.append(mount)
+                }
             } catch {
                 throw InstructionFailure(error.message, at: offset)
             }
@@ -28,21 +30,16 @@ extension InstructionParser {
             }
             security = mode
         }
-        let command = try parseCommandForm(context, allowEmpty: false)
+        // BuildKit accepts a RUN with nothing to run; the shell then runs an empty script.
+        let command = context.arguments.text.isEmpty ? .shell("") : try context.commandForm()
         return RunInstruction(mounts: mounts, network: network, security: security,
                               devices: flags.strings("device"), command: command,
                               heredocs: context.raw.heredocs)
     }
 
-    func parseCommandForm(_ context: ArgumentContext, allowEmpty: Bool) throws(InstructionFailure) -> CommandForm {
-        if context.arguments.text.isEmpty {
-            guard allowEmpty else {
-                throw InstructionFailure("\(context.raw.keyword.uppercased()) requires at least one argument",
-                                         at: context.arguments.offset)
-            }
-            return .exec([])
-        }
-        return try context.commandForm()
+    /// `CMD` and `ENTRYPOINT` arguments; empty arguments mean an empty exec form.
+    func parseCommandForm(_ context: ArgumentContext) throws(InstructionFailure) -> CommandForm {
+        context.arguments.text.isEmpty ? .exec([]) : try context.commandForm()
     }
 
     func parseShell(_ context: ArgumentContext) throws(InstructionFailure) -> ShellInstruction {

@@ -28,10 +28,10 @@ public struct InstructionParser: Sendable {
         case "run": return .run(try parseRun(context))
         case "cmd":
             _ = try context.flags([:])
-            return .cmd(CommandInstruction(command: try parseCommandForm(context, allowEmpty: true)))
+            return .cmd(CommandInstruction(command: try parseCommandForm(context)))
         case "entrypoint":
             _ = try context.flags([:])
-            return .entrypoint(CommandInstruction(command: try parseCommandForm(context, allowEmpty: true)))
+            return .entrypoint(CommandInstruction(command: try parseCommandForm(context)))
         case "shell": return .shell(try parseShell(context))
         case "healthcheck": return .healthcheck(try parseHealthcheck(context))
         case "env": return .env(try parseKeyValues(context, keyword: "ENV"))

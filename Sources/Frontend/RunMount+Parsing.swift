@@ -24,7 +24,30 @@ extension RunMount {
     static func parse(_ spec: String, expand: (String) throws(InstructionFailure) -> String)
         throws(InstructionFailure) -> RunMount
     {
+        try parse(spec, deferringVariables: false, expand: expand)!
+    }
+
+    /// With `deferringVariables`, a spec whose values hold `$` is only checked for the
+    /// `from` rule and returns nil: its type and values are known only after expansion.
+    static func parse(_ spec: String, deferringVariables: Bool,
+                      expand: (String) throws(InstructionFailure) -> String)
+        throws(InstructionFailure) -> RunMount?
+    {
         let fields = try csvFields(spec)
+        if deferringVariables {
+            for field in fields {
+                let (key, value) = split(field)
+                guard let value, value.contains("$") else { continue }
+                if key.lowercased() == "from" {
+                    if value.dropLast().contains("$") {
+                        throw InstructionFailure(
+                            "'from' doesn't support variable expansion, define alias stage instead")
+                    }
+                    continue
+                }
+                return nil
+            }
+        }
         var type = "bind"
         for field in fields {
             let (key, value) = split(field)
@@ -147,16 +170,14 @@ extension RunMount {
         var readOnly: Bool? = try bool("readonly")
         if let readWrite = try bool("readwrite") { readOnly = !readWrite }
         let target = options["target"].flatMap { $0.isEmpty ? nil : $0 }
-        func requireTarget() throws(InstructionFailure) -> String {
-            guard let target else { throw InstructionFailure("mount target is required for type=\(type)") }
-            return target
-        }
+        // BuildKit resolves a missing or relative target against the working directory.
+        func requireTarget() -> String { target ?? "" }
         switch type {
         case "bind":
-            return .bind(BindMount(target: try requireTarget(), source: options["source"],
+            return .bind(BindMount(target: requireTarget(), source: options["source"],
                                    from: options["from"], readWrite: !(readOnly ?? true)))
         case "cache":
-            let target = try requireTarget()
+            let target = requireTarget()
             var sharing = CacheSharing.shared
             if let value = options["sharing"] {
                 guard let parsed = CacheSharing(rawValue: value.lowercased()) else {
@@ -178,7 +199,7 @@ extension RunMount {
                 }
                 size = parsed
             }
-            return .tmpfs(TmpfsMount(target: try requireTarget(), sizeBytes: size))
+            return .tmpfs(TmpfsMount(target: requireTarget(), sizeBytes: size))
         case "secret":
             if options["source"] != nil && options["id"] != nil {
                 throw InstructionFailure("both source and id can't be set")

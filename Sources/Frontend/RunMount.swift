@@ -29,6 +29,7 @@ public enum RunMount: Sendable, Hashable {
 
 /// `type=bind`: a read-only (unless `rw`) view of a context, stage or image.
 public struct BindMount: Sendable, Hashable {
+    /// Mount point; relative paths (and "") are resolved against the working directory.
     public var target: String
     /// Path inside `from`; nil means its root.
     public var source: String?

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 
 /// The root of `reprise`: record, replay and explain container image builds.
 public struct RepriseCommand: AsyncParsableCommand {
@@ -6,7 +7,7 @@ public struct RepriseCommand: AsyncParsableCommand {
         commandName: "reprise",
         abstract: "Record container image builds, replay them in isolation, explain nondeterminism.",
         version: RepriseVersion.current,
-        subcommands: [ImageCommand.self, JournalCommand.self]
+        subcommands: [BuildCommand.self, ImageCommand.self, JournalCommand.self]
     )
 
     public init() {}
@@ -26,7 +27,3 @@ public struct RepriseCommand: AsyncParsableCommand {
     }
 }
 
-/// The version recorded in every build's host facts.
-public enum RepriseVersion {
-    public static let current = "0.1.0"
-}

@@ -65,9 +65,11 @@ struct MountPointScaffold {
     mutating func prepare(_ mount: SandboxMount) throws {
         let isFile = mount.targetIsFile
         let components = try Self.normalizedComponents(mount.target)
-        if let first = components.first, first == "proc" || first == "sys" {
+        if let first = components.first,
+           first == "proc" || first == "sys" || components == ["dev"]
+        {
             throw SandboxError.invalidMountTarget(
-                target: mount.target, reason: "mounts inside /proc and /sys are not supported")
+                target: mount.target, reason: "/proc, /sys and /dev belong to the sandbox")
         }
         if components.first == "dev" && components.count > 1 {
             guard !Self.reservedDeviceNames.contains(components[1]) else {

@@ -66,6 +66,7 @@ final class NativeLaunchConfiguration {
             config.cpu_mask = UnsafeRawPointer(bytes)
             config.cpu_mask_size = mask.count
         }
+        config.capabilities = spec.capabilities.rawValue
         config.stdout_fd = inputs.stdoutDescriptor
         config.stderr_fd = inputs.stderrDescriptor
     }

@@ -35,6 +35,8 @@ public struct SandboxSpec: Sendable, Hashable {
     public var cpuAffinity: [Int]?
     /// Runs the command with `personality(ADDR_NO_RANDOMIZE)`: no address-space randomisation.
     public var disableASLR: Bool
+    /// Capabilities the command keeps; see ``LinuxCapabilities/buildDefault``.
+    public var capabilities: LinuxCapabilities
     /// Extra mounts, applied in order after `/proc`, `/sys`, `/dev`, `/etc/hosts` and
     /// `/etc/hostname`.
     public var mounts: [SandboxMount]
@@ -59,6 +61,7 @@ public struct SandboxSpec: Sendable, Hashable {
         umask: UInt32 = 0o022,
         cpuAffinity: [Int]? = nil,
         disableASLR: Bool = false,
+        capabilities: LinuxCapabilities = .buildDefault,
         mounts: [SandboxMount] = [],
         hostsFile: String? = nil
     ) {
@@ -75,6 +78,7 @@ public struct SandboxSpec: Sendable, Hashable {
         self.umask = umask
         self.cpuAffinity = cpuAffinity
         self.disableASLR = disableASLR
+        self.capabilities = capabilities
         self.mounts = mounts
         self.hostsFile = hostsFile
     }

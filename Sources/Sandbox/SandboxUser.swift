@@ -9,18 +9,20 @@ public struct SandboxUser: Sendable, Hashable, CustomStringConvertible,
     /// A group name or a decimal gid; nil takes the user's primary group.
     public var group: String?
 
-    public static let root = SandboxUser(user: "root")
+    /// uid 0 by number, so that images without `/etc/passwd` (`FROM scratch`) work, as Docker's
+    /// default user does.
+    public static let root = SandboxUser(user: "0")
 
     public init(user: String, group: String? = nil) {
         self.user = user
         self.group = group
     }
 
-    /// Parses Dockerfile `USER` syntax; an empty string means root.
+    /// Parses Dockerfile `USER` syntax; an empty user means uid 0.
     public init(_ text: String) {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let user = parts.first.map(String.init) ?? ""
-        self.user = user.isEmpty ? "root" : user
+        self.user = user.isEmpty ? "0" : user
         self.group = parts.count > 1 && !parts[1].isEmpty ? String(parts[1]) : nil
     }
 

@@ -2,6 +2,7 @@ import BuildJournal
 import ContentStore
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @Suite struct JournalTests {

@@ -1,5 +1,6 @@
 import ContentStore
 import Foundation
+import TestSupport
 import Testing
 @testable import OCIImage
 

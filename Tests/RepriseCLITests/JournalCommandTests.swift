@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The journal commands, run as a separate process, including being killed mid-write.

@@ -1,87 +1,86 @@
 import Foundation
-import Synchronization
 import Sandbox
+import Synchronization
 import Testing
 
-/// The real sandbox, as root. Serialized: the host-side checks (mounts, child processes) would see
-/// each other's sandboxes otherwise.
-@Suite("NamespaceStepRunner", .serialized,
-       .enabled(if: NamespaceStepRunner.isSupported,
-                "the real sandbox needs root (clone with new namespaces, mount); run the tests as root"))
-struct NamespaceStepRunnerTests {
-    let rootfs: TestRootFilesystem
-    let runner: NamespaceStepRunner
+extension RealSandboxTests {
+    /// Running commands: output, statuses, setup failures, streaming, concurrency.
+    @Suite("NamespaceStepRunner")
+    struct NamespaceStepRunnerTests {
+        let rootfs: TestRootFilesystem
+        let runner: NamespaceStepRunner
 
-    init() throws {
-        rootfs = try TestRootFilesystem()
-        runner = NamespaceStepRunner(scratchDirectory: rootfs.base + "/scratch")
-    }
-
-    @Test("stdout, stderr and the exit code come back")
-    func outputAndExitCode() async throws {
-        defer { rootfs.remove() }
-        let result = try await runner.run(
-            rootfs.shell("out", "echo to-stdout; echo to-stderr >&2; exit 3"))
-        #expect(result.status == .exited(3))
-        #expect(result.stdoutText == "to-stdout\n")
-        #expect(result.stderrText == "to-stderr\n")
-        #expect(result.duration > .zero)
-    }
-
-    @Test("a failing command and a signal-killed command report their status")
-    func failureAndSignal() async throws {
-        defer { rootfs.remove() }
-        #expect(try await runner.run(rootfs.spec("false", ["false"])).status == .exited(1))
-        let killed = try await runner.run(rootfs.shell("kill", "kill -9 $$"))
-        #expect(killed.status == .signaled(9))
-    }
-
-    @Test("a missing command is a setup failure naming execve and ENOENT")
-    func missingCommand() async throws {
-        defer { rootfs.remove() }
-        await #expect(throws: SandboxError.setupFailed(step: "execute command", errno: ENOENT,
-                                                       mountTarget: nil)) {
-            try await runner.run(rootfs.spec("missing", ["no-such-command"]))
+        init() throws {
+            rootfs = try TestRootFilesystem()
+            runner = NamespaceStepRunner(scratchDirectory: rootfs.base + "/scratch")
         }
-    }
 
-    @Test("a missing working directory fails clearly")
-    func missingWorkingDirectory() async throws {
-        defer { rootfs.remove() }
-        var spec = try rootfs.spec("cwd", ["true"])
-        spec.workingDirectory = "/does/not/exist"
-        await #expect(throws: SandboxError.setupFailed(step: "change to working directory",
-                                                       errno: ENOENT, mountTarget: nil)) {
-            try await runner.run(spec)
+        @Test("stdout, stderr and the exit code come back")
+        func outputAndExitCode() async throws {
+            defer { rootfs.remove() }
+            let result = try await runner.run(
+                rootfs.shell("out", "echo to-stdout; echo to-stderr >&2; exit 3"))
+            #expect(result.status == .exited(3))
+            #expect(result.stdoutText == "to-stdout\n")
+            #expect(result.stderrText == "to-stderr\n")
+            #expect(result.duration > .zero)
         }
-    }
 
-    @Test("output is streamed to the handler as it comes")
-    func streaming() async throws {
-        defer { rootfs.remove() }
-        let chunks = ChunkRecorder()
-        let result = try await runner.run(
-            rootfs.shell("stream", "echo one; sleep 0.2; echo two >&2"),
-            output: { chunks.append($0) })
-        #expect(result.status == .exited(0))
-        #expect(chunks.all.map(\.stream) == [.stdout, .stderr])
-        #expect(chunks.all.flatMap(\.bytes) == Array("one\ntwo\n".utf8))
-    }
+        @Test("a failing command and a signal-killed command report their status")
+        func failureAndSignal() async throws {
+            defer { rootfs.remove() }
+            #expect(try await runner.run(rootfs.spec("false", ["false"])).status == .exited(1))
+            let killed = try await runner.run(rootfs.shell("kill", "kill -9 $$"))
+            #expect(killed.status == .signaled(9))
+        }
 
-    @Test("concurrent sandboxes do not hold each other's pipes open")
-    func concurrentRuns() async throws {
-        defer { rootfs.remove() }
-        let runner = self.runner
-        let long = try rootfs.shell("long", "sleep 1.5; echo long")
-        let short = try rootfs.shell("short", "echo short")
-        async let slow = runner.run(long)
-        try await Task.sleep(for: .milliseconds(200))
-        let clock = ContinuousClock()
-        let start = clock.now
-        let quick = try await runner.run(short)
-        #expect(clock.now - start < .seconds(1))
-        #expect(quick.stdoutText == "short\n")
-        #expect(try await slow.stdoutText == "long\n")
+        @Test("a missing command is a setup failure naming execve and ENOENT")
+        func missingCommand() async throws {
+            defer { rootfs.remove() }
+            await #expect(throws: SandboxError.setupFailed(step: "execute command", errno: ENOENT,
+                                                           mountTarget: nil)) {
+                try await runner.run(rootfs.spec("missing", ["no-such-command"]))
+            }
+        }
+
+        @Test("a missing working directory fails clearly")
+        func missingWorkingDirectory() async throws {
+            defer { rootfs.remove() }
+            var spec = try rootfs.spec("cwd", ["true"])
+            spec.workingDirectory = "/does/not/exist"
+            await #expect(throws: SandboxError.setupFailed(step: "change to working directory",
+                                                           errno: ENOENT, mountTarget: nil)) {
+                try await runner.run(spec)
+            }
+        }
+
+        @Test("output is streamed to the handler as it comes")
+        func streaming() async throws {
+            defer { rootfs.remove() }
+            let chunks = ChunkRecorder()
+            let result = try await runner.run(
+                rootfs.shell("stream", "echo one; sleep 0.2; echo two >&2"),
+                output: { chunks.append($0) })
+            #expect(result.status == .exited(0))
+            #expect(chunks.all.map(\.stream) == [.stdout, .stderr])
+            #expect(chunks.all.flatMap(\.bytes) == Array("one\ntwo\n".utf8))
+        }
+
+        @Test("concurrent sandboxes do not hold each other's pipes open")
+        func concurrentRuns() async throws {
+            defer { rootfs.remove() }
+            let runner = self.runner
+            let long = try rootfs.shell("long", "sleep 1.5; echo long")
+            let short = try rootfs.shell("short", "echo short")
+            async let slow = runner.run(long)
+            try await Task.sleep(for: .milliseconds(200))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let quick = try await runner.run(short)
+            #expect(clock.now - start < .seconds(1))
+            #expect(quick.stdoutText == "short\n")
+            #expect(try await slow.stdoutText == "long\n")
+        }
     }
 }
 

@@ -14,7 +14,7 @@ struct TestRootFilesystem {
     static let applets = [
         "sh", "ls", "cat", "echo", "id", "hostname", "dnsdomainname", "wget", "touch", "mkdir",
         "rm", "sleep", "pwd", "env", "true", "false", "kill", "ip", "nproc", "stat", "httpd",
-        "umask", "test", "grep", "sort", "find", "readlink", "printf", "seq", "head", "wc",
+        "umask", "test", "grep", "mount", "mknod", "sort", "find", "readlink", "printf", "seq", "head", "wc",
     ]
 
     static let passwd = """

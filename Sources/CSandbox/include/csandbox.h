@@ -82,6 +82,10 @@ typedef struct csb_config {
     const void *cpu_mask;
     size_t cpu_mask_size;
 
+    /// Capabilities the payload keeps (bit N = capability N): the bounding set is cut to these
+    /// before the uid change, and a root payload runs with exactly these.
+    uint64_t capabilities;
+
     /// Where the payload's stdout and stderr go (usually write ends of pipes).
     int stdout_fd;
     int stderr_fd;
@@ -110,6 +114,8 @@ enum csb_step {
     CSB_STEP_CPU_AFFINITY,
     CSB_STEP_PERSONALITY,
     CSB_STEP_STDIO,
+    CSB_STEP_CAPABILITIES,
+    CSB_STEP_PROC_PROTECT,
     CSB_STEP_GROUPS,
     CSB_STEP_GID,
     CSB_STEP_UID,

@@ -21,3 +21,21 @@ enum ImageName {
         return try journal.resolveImage(image)
     }
 }
+
+/// What users type to name a build: an id, a unique prefix, or an image name (as `-t` gave it).
+enum BuildName {
+    static func resolve(_ text: String, in journal: Journal) throws -> String {
+        do {
+            return try journal.resolveBuild(text)
+        } catch JournalError.noSuchBuild {
+            guard let normalized = try? ImageName.normalized(text), normalized != text else {
+                throw JournalError.noSuchBuild(text)
+            }
+            do {
+                return try journal.resolveBuild(normalized)
+            } catch JournalError.noSuchBuild {
+                throw JournalError.noSuchBuild(text)
+            }
+        }
+    }
+}

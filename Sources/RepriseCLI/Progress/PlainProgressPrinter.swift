@@ -29,7 +29,6 @@ final class PlainProgressPrinter: BuildEventSink, @unchecked Sendable {
         case .stepStarted(let label):
             line(bold("#\(label.vertex) \(label.title)") + (label.location.map { dim("  \($0)") } ?? ""))
         case .stepCached(let label):
-            line(bold("#\(label.vertex) \(label.title)"))
             line("#\(label.vertex) " + blue("CACHED"))
         case .stepOutput(let vertex, _, let bytes):
             guard showOutput else { return }

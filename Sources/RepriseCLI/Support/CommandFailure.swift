@@ -12,6 +12,8 @@ enum CommandFailure {
             throw exit
         } catch let error as CleanExit {
             throw error
+        } catch let error as ExitCodeError {
+            throw ExitCode(error.status)
         } catch {
             Terminal.error("\(error)")
             throw ExitCode(status)

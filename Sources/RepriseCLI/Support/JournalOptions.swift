@@ -8,12 +8,15 @@ struct JournalOptions: ParsableArguments {
         "The journal directory (default: $REPRISE_JOURNAL, else ./.reprise).", valueName: "dir"))
     var journal: String?
 
+    /// Absolute, since sandboxes and overlay mounts need absolute paths.
     var path: String {
-        if let journal { return journal }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["REPRISE_JOURNAL"], !fromEnvironment.isEmpty {
-            return fromEnvironment
+        var chosen = FileManager.default.currentDirectoryPath + "/.reprise"
+        if let journal {
+            chosen = journal
+        } else if let fromEnvironment = ProcessInfo.processInfo.environment["REPRISE_JOURNAL"], !fromEnvironment.isEmpty {
+            chosen = fromEnvironment
         }
-        return FileManager.default.currentDirectoryPath + "/.reprise"
+        return URL(fileURLWithPath: chosen).standardizedFileURL.path
     }
 
     /// Opens the journal; commands that only read pass `create: false` so a typo in a path is an

@@ -1,25 +1,25 @@
 import Foundation
 
 /// What an external command printed and how it ended.
-struct ToolOutput: CustomStringConvertible {
-    var command: [String]
-    var status: Int32
-    var stdout: String
-    var stderr: String
+public struct ToolOutput: CustomStringConvertible, Sendable {
+    public var command: [String]
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
 
-    var succeeded: Bool { status == 0 }
+    public var succeeded: Bool { status == 0 }
 
-    var description: String {
+    public var description: String {
         "$ \(command.joined(separator: " "))\nexit \(status)\n\(stdout)\(stderr)"
     }
 }
 
 /// Runs real tools (skopeo, umoci, python3…) for tests that check our output with clients
 /// nobody on the team wrote.
-enum Tool {
+public enum Tool {
     /// Runs `argv` (looked up on PATH), feeding `input` to stdin; never throws for a non-zero exit.
     @discardableResult
-    static func run(_ argv: [String], input: Data? = nil, in directory: String? = nil,
+    public static func run(_ argv: [String], input: Data? = nil, in directory: String? = nil,
                     environment: [String: String] = [:]) throws -> ToolOutput {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -57,7 +57,7 @@ enum Tool {
 
     /// Runs `argv` and fails the test with its output when it does not succeed.
     @discardableResult
-    static func check(_ argv: [String], input: Data? = nil, in directory: String? = nil,
+    public static func check(_ argv: [String], input: Data? = nil, in directory: String? = nil,
                       environment: [String: String] = [:]) throws -> ToolOutput {
         let output = try run(argv, input: input, in: directory, environment: environment)
         guard output.succeeded else { throw ToolFailure(output: output) }
@@ -65,25 +65,8 @@ enum Tool {
     }
 }
 
-struct ToolFailure: Error, CustomStringConvertible {
-    var output: ToolOutput
-    var description: String { "tool failed:\n\(output)" }
-}
-
-/// A fresh directory under /tmp, removed when the test is done with it.
-final class TemporaryDirectory {
-    let path: String
-
-    init(_ label: String = "oci") throws {
-        let template = "/tmp/reprise-\(label)-XXXXXX"
-        var bytes = Array(template.utf8CString)
-        guard let result = mkdtemp(&bytes) else { throw CocoaError(.fileWriteUnknown) }
-        path = String(cString: result)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func sub(_ name: String) -> String { path + "/" + name }
+public struct ToolFailure: Error, CustomStringConvertible {
+    public var output: ToolOutput
+    public init(output: ToolOutput) { self.output = output }
+    public var description: String { "tool failed:\n\(output)" }
 }

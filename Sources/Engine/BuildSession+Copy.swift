@@ -1,0 +1,157 @@
+import BuildJournal
+import ContentStore
+import Foundation
+import Frontend
+import LayerArchive
+import Sandbox
+
+/// `COPY` and `ADD`: the selected files become a layer built straight from tree entries (no
+/// staging copy), with BuildKit's rules for destinations, ownership and modes.
+extension BuildSession {
+    func executeCopy(_ copy: CopyRequest, instruction: PlannedInstruction, in context: inout StageContext) async throws {
+        let begun = Date()
+        let located = instruction.source
+        let location = located.location
+        let label = stepLabel(context, text: located.original, location: location)
+        emit(.stepStarted(label))
+        if copy.sources.contains(where: { if case .path(let p) = $0 { return p.contains("://") } else { return false } }) {
+            throw EngineError.unsupported(message: "\(copy.keyword) of a URL is not supported yet", location: location)
+        }
+
+        let fromContext = copy.from == nil || contexts[copy.from!] != nil
+        let tree = try sourceTree(copy, fromContext: fromContext, location: location)
+        let view = LayeredRootView(layers: try layers.lowerDirectories(for: context.state.layers))
+        let owner = try copy.chown.map { try resolveOwner($0, view: view, location: location) }
+        let mode = try copy.chmod.map { try parseMode($0, location: location) }
+        let now = (request.sourceDateEpoch ?? Int64(begun.timeIntervalSince1970)) * 1_000_000_000
+
+        var selection = CopySelection(tree: tree, excludes: copy.excludes.map(CopyPaths.clean))
+        var matches: [TreeEntry] = []
+        for source in copy.pathSources {
+            let found = selection.match(source)
+            guard !found.isEmpty else {
+                throw EngineError.copySourceNotFound(path: source.isEmpty ? "." : source, location: location)
+            }
+            matches += found
+        }
+        let destination = CopyPaths.clean(absolute(copy.destination, in: context))
+        let isDirectory = copy.destination.hasSuffix("/") || copy.destination.hasSuffix("/.")
+            || matches.count + copy.heredocSources.count > 1
+            || copy.pathSources.contains(where: CopyPaths.isGlob)
+            || existsAsDirectory("/" + destination, in: view)
+
+        var output = CopyOutput(owner: owner, mode: mode, keepOwnership: !fromContext)
+        for match in matches {
+            if match.kind == .directory {
+                let base = copy.parents ? CopyPaths.join(destination, match.path) : destination
+                output.add(match, at: base)
+                for entry in selection.descendants(of: match.path) {
+                    output.add(entry, at: CopyPaths.join(base, String(entry.path.dropFirst(match.path.isEmpty ? 0 : match.path.count + 1))))
+                }
+            } else {
+                let target = copy.parents ? CopyPaths.join(destination, match.path)
+                    : isDirectory ? CopyPaths.join(destination, String(match.name)) : destination
+                output.add(match, at: target)
+            }
+        }
+        for heredoc in copy.heredocSources {
+            let content = Data(heredoc.content.utf8)
+            let digest = try journal.store.ingest(content).digest
+            let target = isDirectory ? CopyPaths.join(destination, heredoc.name) : destination
+            output.add(TreeEntry(path: heredoc.name, kind: .file, mode: 0o644, size: Int64(content.count),
+                                 mtime: now, digest: digest), at: target)
+        }
+        output.addParents(view: view, defaultMtime: now)
+
+        let sources = try TreeSnapshot(root: tree.root, entries: matches).store(in: journal.store)
+        let parentState = context.state
+        context.key = CacheKey(parent: context.key, kind: copy.keyword, instruction: located.original, inputs: [
+            "sources": sources.description, "destination": destination, "chown": copy.chown ?? "",
+            "chmod": copy.chmod ?? "", "parents": "\(copy.parents)", "directory": "\(isDirectory)",
+            "heredocs": copy.heredocSources.map(\.content).joined(separator: "\u{0}"),
+            "epoch": request.sourceDateEpoch.map(String.init) ?? "",
+        ])
+        var details = StepDetails(sources: sources, sourceImage: copy.from)
+        let history = "\(copy.keyword) " + located.original.split(separator: " ", maxSplits: 1).dropFirst().joined()
+        if let (_, layer) = try cachedLayer(for: context.key) {
+            context.state.append(layer.imageLayer, createdBy: history, created: createdTimestamp)
+            details.layer = layer
+            emit(.stepCached(label))
+            try recordStep(context, instruction: located, outcome: .cached, started: begun, details: details,
+                           parent: parentState)
+            return
+        }
+        let snapshot = TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: output.entries)
+        let layer = try LayerWriter(sourceDateEpoch: request.sourceDateEpoch)
+            .write(snapshot: snapshot, contentsFrom: journal.store, into: journal.store)
+        context.state.append(layer.imageLayer, createdBy: history, created: createdTimestamp)
+        details.layer = LayerRecord(layer.imageLayer)
+        try recordStep(context, instruction: located, outcome: .succeeded, started: begun, details: details,
+                       parent: parentState)
+        emit(.stepFinished(label, seconds: Date().timeIntervalSince(begun)))
+    }
+
+    /// `WORKDIR`: sets the working directory and, when it does not exist, makes it (and its
+    /// parents) in a layer of its own, as BuildKit does.
+    func executeWorkdir(_ path: String, instruction: PlannedInstruction, in context: inout StageContext) async throws {
+        let begun = Date()
+        let located = instruction.source
+        let label = stepLabel(context, text: located.original, location: located.location)
+        emit(.stepStarted(label))
+        let directory = "/" + CopyPaths.clean(absolute(path, in: context))
+        let parentState = context.state
+        context.state.containerConfig.workingDir = directory
+        context.key = CacheKey(parent: context.key, kind: "WORKDIR", instruction: directory,
+                               inputs: ["epoch": request.sourceDateEpoch.map(String.init) ?? ""])
+        let view = LayeredRootView(layers: try layers.lowerDirectories(for: parentState.layers))
+        var details = StepDetails()
+        if existsAsDirectory(directory, in: view) || directory == "/" {
+            context.state.appendHistory(createdBy: located.original, created: createdTimestamp, emptyLayer: true)
+        } else {
+            let now = (request.sourceDateEpoch ?? Int64(begun.timeIntervalSince1970)) * 1_000_000_000
+            var output = CopyOutput(owner: nil, mode: nil, keepOwnership: true)
+            output.add(TreeEntry(path: "", kind: .directory, mode: 0o755, mtime: now), at: CopyPaths.clean(directory))
+            output.addParents(view: view, defaultMtime: now)
+            let snapshot = TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: output.entries)
+            let layer = try LayerWriter(sourceDateEpoch: request.sourceDateEpoch)
+                .write(snapshot: snapshot, contentsFrom: journal.store, into: journal.store)
+            context.state.append(layer.imageLayer, createdBy: located.original, created: createdTimestamp)
+            details.layer = LayerRecord(layer.imageLayer)
+        }
+        try recordStep(context, instruction: located, outcome: .succeeded, started: begun, details: details,
+                       parent: parentState)
+        emit(.stepFinished(label, seconds: Date().timeIntervalSince(begun)))
+    }
+
+    /// The tree a copy selects from: a context's snapshot, or the part of a stage's flattened
+    /// tree that the sources can name.
+    private func sourceTree(_ copy: CopyRequest, fromContext: Bool, location: Frontend.SourceLocation) throws -> TreeSnapshot {
+        if fromContext { return contexts[copy.from ?? Self.mainContext]!.snapshot }
+        let root = try sourceRoot(named: copy.from, location: location)
+        let patterns = copy.pathSources
+        return try TreeSnapshotter(store: journal.store, include: { path, _ in
+            patterns.contains { CopySelection.isRelevant(path, to: $0) }
+        }).snapshot(directory: root).snapshot
+    }
+
+    func existsAsDirectory(_ path: String, in view: LayeredRootView) -> Bool {
+        guard case .found(let entry)? = try? view.resolve(path) else { return false }
+        return entry.kind == .directory
+    }
+
+    private func resolveOwner(_ text: String, view: LayeredRootView, location: Frontend.SourceLocation) throws -> (UInt32, UInt32) {
+        do {
+            let user = try UserDatabase(view: view).resolve(SandboxUser(text))
+            return (user.uid, user.gid)
+        } catch {
+            throw EngineError.invalidInstruction(message: "--chown=\(text): \(error)", location: location)
+        }
+    }
+
+    private func parseMode(_ text: String, location: Frontend.SourceLocation) throws -> UInt32 {
+        guard let mode = UInt32(text, radix: 8), mode <= 0o7777 else {
+            throw EngineError.unsupported(message: "--chmod=\(text): only octal modes are supported", location: location)
+        }
+        return mode
+    }
+}

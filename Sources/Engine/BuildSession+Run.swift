@@ -1,0 +1,144 @@
+import BuildJournal
+import ContentStore
+import Foundation
+import Frontend
+import LayerArchive
+import Sandbox
+
+/// `RUN`: the command in the sandbox over the stage's layers; its overlay upper becomes the layer.
+extension BuildSession {
+    /// The hostname every step sees unless a variation changes it: fixed, so it never varies by
+    /// machine.
+    static let defaultHostname = "reprise"
+
+    func executeRun(_ run: RunInstruction, instruction: PlannedInstruction,
+                    in context: inout StageContext) async throws {
+        let begun = Date()
+        let located = instruction.source
+        let label = stepLabel(context, text: located.original, location: located.location)
+        emit(.stepStarted(label))
+        let argv = arguments(of: run, shell: context.state.shell)
+        let network = run.network.map { $0 == .host ? "host" : "none" } ?? request.network
+        let environment = runEnvironment(context)
+        let hostname = request.variations.hostname ?? Self.defaultHostname
+        let mounts = try await prepareMounts(run.mounts, context: context, location: located.location)
+        defer { mounts.cleanup() }
+
+        var inputs = mounts.keyInputs
+        inputs["argv"] = argv.joined(separator: "\u{0}")
+        inputs["env"] = environment.joined(separator: "\u{0}")
+        inputs["network"] = network
+        inputs["user"] = context.state.user
+        inputs["workdir"] = context.state.workingDirectory
+        inputs["epoch"] = request.sourceDateEpoch.map(String.init) ?? ""
+        let parentState = context.state
+        context.key = CacheKey(parent: context.key, kind: "RUN", instruction: located.original, inputs: inputs)
+        var details = StepDetails(argv: argv, network: network, hostname: hostname, mounts: mounts.records)
+
+        if let (cached, layer) = try cachedLayer(for: context.key) {
+            context.state.append(layer.imageLayer, createdBy: history(argv), created: createdTimestamp)
+            details.layer = layer
+            details.stdout = cached.stdout
+            details.stderr = cached.stderr
+            details.exitCode = cached.exitCode
+            emit(.stepCached(label))
+            try recordStep(context, instruction: located, outcome: .cached, started: begun, details: details,
+                           parent: parentState)
+            return
+        }
+
+        let directory = scratch + "/run-\(nextStepIndex)"
+        let upper = directory + "/upper"
+        let work = directory + "/work"
+        try FileIO.makeDirectories(upper)
+        try FileIO.makeDirectories(work)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var spec = SandboxSpec(
+            lowerDirectories: try layers.lowerDirectories(for: context.state.layers),
+            upperDirectory: upper, workDirectory: work, arguments: argv, environment: environment + mounts.environment,
+            workingDirectory: context.state.workingDirectory, user: SandboxUser(context.state.user),
+            hostname: hostname, domainName: request.variations.domainName,
+            network: network == "host" ? .host : .none, umask: request.variations.umask ?? 0o022,
+            cpuAffinity: request.variations.cpuCount.map { Array(0..<$0) },
+            disableASLR: request.variations.disableASLR, mounts: mounts.sandboxMounts)
+        if network == "host", FileManager.default.fileExists(atPath: "/etc/resolv.conf") {
+            spec.mounts.insert(.hostResolvConf, at: 0)
+        }
+        let vertex = label.vertex
+        let events = engine.events
+        let result = try await engine.runner.run(spec) { chunk in
+            events.receive(.stepOutput(vertex: vertex, stream: chunk.stream == .stdout ? .stdout : .stderr,
+                                       bytes: chunk.bytes))
+        }
+        details.stdout = try journal.store.ingest(Data(result.stdout)).digest
+        details.stderr = try journal.store.ingest(Data(result.stderr)).digest
+        mounts.recordAfter(into: &details.mounts)
+        switch result.status {
+        case .exited(let code): details.exitCode = code
+        case .signaled(let signal): details.signal = signal
+        }
+        guard result.status.succeeded else {
+            let tail = Self.tail(of: result.stdout + result.stderr)
+            try recordStep(context, instruction: located, outcome: .failed, started: begun, details: details,
+                           parent: parentState)
+            emit(.stepFailed(label, status: result.status.description, outputTail: tail))
+            throw EngineError.stepFailed(step: located.original, location: located.location,
+                                         status: result.status.description, outputTail: tail)
+        }
+        let layer = try OverlayUpperConverter(writer: LayerWriter(sourceDateEpoch: request.sourceDateEpoch))
+            .convert(upperDirectory: upper, into: journal.store)
+        try layers.adopt(upper, as: layer.diffID)
+        context.state.append(layer.imageLayer, createdBy: history(argv), created: createdTimestamp)
+        details.layer = LayerRecord(layer.imageLayer)
+        try recordStep(context, instruction: located, outcome: .succeeded, started: begun, details: details,
+                       parent: parentState)
+        emit(.stepFinished(label, seconds: Date().timeIntervalSince(begun)))
+    }
+
+    /// The argv a RUN executes, as BuildKit builds it: exec form as written; shell form through
+    /// the stage's SHELL; a lone heredoc runs its body as the script; other heredocs are handed to
+    /// the shell with their bodies so that the shell itself feeds them.
+    func arguments(of run: RunInstruction, shell: [String]) -> [String] {
+        switch run.command {
+        case .exec(let words):
+            return words
+        case .shell(let text):
+            guard !run.heredocs.isEmpty else { return shell + [text] }
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if run.heredocs.count == 1, let heredoc = run.heredocs.first,
+               trimmed.range(of: #"^[0-9]*<<-?(['"]?)\#(heredoc.name)\1$"#, options: .regularExpression) != nil {
+                return shell + [heredoc.content]
+            }
+            var script = text
+            for heredoc in run.heredocs { script += "\n" + heredoc.rawContent + heredoc.name }
+            return shell + [script]
+        }
+    }
+
+    /// The image's environment, plus build arguments in scope that ENV does not set, plus any
+    /// environment variation.
+    func runEnvironment(_ context: StageContext) -> [String] {
+        var environment = context.state.environment
+        let defined = Set(environment.map { String($0.split(separator: "=", maxSplits: 1).first ?? "") })
+        for (name, value) in context.argumentEnvironment.sorted(by: { $0.key < $1.key }) where !defined.contains(name) {
+            environment.append("\(name)=\(value)")
+        }
+        for (name, value) in request.variations.extraEnvironment.sorted(by: { $0.key < $1.key }) {
+            environment.removeAll { $0.hasPrefix(name + "=") }
+            environment.append("\(name)=\(value)")
+        }
+        if let timezone = request.variations.timezone { environment.append("TZ=\(timezone)") }
+        if let locale = request.variations.locale { environment += ["LANG=\(locale)", "LC_ALL=\(locale)"] }
+        return environment
+    }
+
+    func history(_ argv: [String]) -> String {
+        "RUN " + argv.joined(separator: " ")
+    }
+
+    /// The last lines of a failed step's output, for the error message.
+    static func tail(of bytes: [UInt8], lines count: Int = 12) -> [String] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return Array(text.split(separator: "\n", omittingEmptySubsequences: true).suffix(count).map(String.init))
+    }
+}

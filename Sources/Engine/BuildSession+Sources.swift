@@ -1,0 +1,63 @@
+import BuildJournal
+import ContentStore
+import Foundation
+import Frontend
+import LayerArchive
+import OCIImage
+
+/// Where `COPY --from`, `RUN --mount from=` and the main context read files: contexts
+/// materialised from their snapshots, stages and images flattened from their layers. Each is
+/// made once per build, in the build's scratch directory.
+extension BuildSession {
+    /// A host directory holding the whole tree `name` refers to (nil: the main context).
+    func sourceRoot(named name: String?, location: Frontend.SourceLocation) throws -> String {
+        let key = name ?? Self.mainContext
+        let directory = scratch + "/sources/" + Digest(ofUTF8: key).short
+        if FileIO.isDirectory(directory) { return directory }
+        if let loaded = contexts[key] {
+            try materialize(loaded.snapshot, into: directory)
+            return directory
+        }
+        let state = try sourceState(named: key, location: location)
+        try flatten(state, into: directory)
+        return directory
+    }
+
+    /// The image state a non-context source names: a stage (by name or index), an image context,
+    /// or an image from the journal.
+    func sourceState(named name: String, location: Frontend.SourceLocation) throws -> ImageState {
+        if let plan {
+            let lowered = name.lowercased()
+            if let stage = plan.stages.first(where: { $0.name == lowered }) ?? Int(name).flatMap({ index in
+                plan.stages.indices.contains(index) ? plan.stages[index] : nil
+            }) {
+                guard let result = stageResults[stage.index] else {
+                    throw EngineError.unsupported(message: "stage '\(name)' is used before it was built",
+                                                  location: location)
+                }
+                return result.state
+            }
+        }
+        return try baseState(named: name, location: location).0
+    }
+
+    private func materialize(_ snapshot: TreeSnapshot, into directory: String) throws {
+        let temporary = directory + ".partial"
+        try? FileManager.default.removeItem(atPath: temporary)
+        try FileIO.makeDirectories(temporary)
+        try snapshot.materialize(into: temporary, store: journal.store)
+        guard rename(temporary, directory) == 0 else { throw SystemCallError("rename", path: directory) }
+    }
+
+    /// Applies every layer of `state`, bottom to top, into one plain directory.
+    private func flatten(_ state: ImageState, into directory: String) throws {
+        let temporary = directory + ".partial"
+        try? FileManager.default.removeItem(atPath: temporary)
+        try FileIO.makeDirectories(temporary)
+        for layer in state.layers {
+            _ = try LayerApplier(mode: .merge, allowDevices: true, symlinks: .clampToRoot)
+                .apply(blob: layer.descriptor.digest, in: journal.store, to: temporary)
+        }
+        guard rename(temporary, directory) == 0 else { throw SystemCallError("rename", path: directory) }
+    }
+}

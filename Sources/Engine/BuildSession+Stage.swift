@@ -1,0 +1,142 @@
+import BuildJournal
+import ContentStore
+import Foundation
+import Frontend
+import LayerArchive
+import OCIImage
+
+/// Running one stage: its base, then each instruction in order.
+extension BuildSession {
+    /// What a stage is doing while its instructions run.
+    struct StageContext {
+        let stage: PlannedStage
+        let label: String
+        var state: ImageState
+        var key: CacheKey
+        var flags = StageFlags()
+        /// ARGs declared in this stage with their values (nil: declared without a value).
+        var arguments: [String: String?] = [:]
+        var position = 1
+
+        /// Build arguments a RUN sees as environment variables (ENV wins over ARG).
+        var argumentEnvironment: [String: String] {
+            arguments.compactMapValues { $0 }
+        }
+    }
+
+    func execute(_ stage: PlannedStage) async throws -> StageResult {
+        let label = stage.name ?? String(stage.index)
+        var context = try await startStage(stage, label: label)
+        for instruction in stage.instructions {
+            try Task.checkCancellation()
+            context.position += 1
+            try await execute(instruction, in: &context)
+        }
+        return StageResult(state: context.state, key: context.key, name: label)
+    }
+
+    /// `FROM`: the base's state, recorded as the stage's first step.
+    private func startStage(_ stage: PlannedStage, label: String) async throws -> StageContext {
+        let begun = Date()
+        let state: ImageState
+        let key: CacheKey
+        var sourceImage: String?
+        switch stage.base {
+        case .scratch:
+            state = .scratch(platform: request.platform)
+            key = .base("scratch", platform: request.platform.description)
+        case .stage(let index):
+            guard let result = stageResults[index] else {
+                throw EngineError.unsupported(message: "stage \(index) was needed before it was built",
+                                              location: stage.from.location)
+            }
+            state = result.state
+            key = result.key
+            sourceImage = "stage:\(result.name)"
+        case .external(let name):
+            (state, key, sourceImage) = try baseState(named: name, location: stage.from.location)
+        }
+        var context = StageContext(stage: stage, label: label, state: state, key: key)
+        let step = stepLabel(context, text: stage.from.original, location: stage.from.location)
+        emit(.stepStarted(step))
+        try recordStep(context, instruction: stage.from, outcome: .succeeded, started: begun,
+                       sourceImage: sourceImage)
+        emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
+        context.state.configuration.history = context.state.configuration.history ?? []
+        return context
+    }
+
+    /// The state a `FROM name` starts from: a named directory context becomes a one-layer image
+    /// of its files (as BuildKit does); otherwise an image from a named context or the journal.
+    func baseState(named name: String, location: Frontend.SourceLocation) throws
+        -> (ImageState, CacheKey, String) {
+        if let directory = contexts[name], name != Self.mainContext {
+            let layer = try LayerWriter(sourceDateEpoch: request.sourceDateEpoch)
+                .write(snapshot: directory.snapshot, contentsFrom: journal.store, into: journal.store)
+            var state = ImageState.scratch(platform: request.platform)
+            state.append(layer.imageLayer, createdBy: "context \(name)", created: createdTimestamp)
+            return (state, .base("context:\(directory.digest)", platform: request.platform.description),
+                    "context:\(name)")
+        }
+        let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts)
+        guard case .image(let image, let source) = try resolver.resolve(name) else {
+            throw EngineError.baseImageNotFound(name: name, location: location)
+        }
+        record.baseImages[name] = image.root.digest
+        try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
+                                  source: "base:\(name)")
+        let diffIDs = image.configuration.rootfs.diffIDs
+        guard diffIDs.count == image.manifest.layers.count else {
+            throw EngineError.unsupported(
+                message: "base image '\(name)' lists \(image.manifest.layers.count) layers but \(diffIDs.count) diff ids",
+                location: location)
+        }
+        let layers = zip(image.manifest.layers, diffIDs).map { ImageState.Layer(descriptor: $0, diffID: $1) }
+        let state = ImageState(configuration: image.configuration, layers: layers)
+        return (state, .base("image:\(image.manifestDescriptor.digest)", platform: request.platform.description),
+                source)
+    }
+
+    private func execute(_ instruction: PlannedInstruction, in context: inout StageContext) async throws {
+        let begun = Date()
+        let located = instruction.source
+        let step = stepLabel(context, text: located.original, location: located.location)
+        switch instruction.expanded {
+        case .run(let run):
+            try await executeRun(run, instruction: instruction, in: &context)
+        case .copy(let copy):
+            try await executeCopy(CopyRequest(copy), instruction: instruction, in: &context)
+        case .add(let add):
+            try await executeCopy(CopyRequest(add), instruction: instruction, in: &context)
+        case .workdir(let workdir):
+            try await executeWorkdir(workdir.value, instruction: instruction, in: &context)
+        case .arg(let arg):
+            emit(.stepStarted(step))
+            for declaration in arg.declarations { context.arguments[declaration.name] = declaration.defaultValue }
+            context.key = CacheKey(parent: context.key, kind: "ARG", instruction: located.original,
+                                   inputs: arg.declarations.reduce(into: [:]) { $0[$1.name] = $1.defaultValue ?? "" })
+            try recordStep(context, instruction: located, outcome: .succeeded, started: begun)
+            emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
+        case let other:
+            emit(.stepStarted(step))
+            _ = context.state.applyMetadata(other, stage: &context.flags)
+            context.state.appendHistory(createdBy: located.original, created: createdTimestamp, emptyLayer: true)
+            context.key = CacheKey(parent: context.key, kind: other.keyword, instruction: "\(other)")
+            try recordStep(context, instruction: located, outcome: .succeeded, started: begun)
+            emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
+        }
+    }
+
+    func stepLabel(_ context: StageContext, text: String, location: Frontend.SourceLocation) -> StepLabel {
+        StepLabel(vertex: nextStepIndex + 1, stage: context.label, position: context.position,
+                  count: context.stage.instructions.count + 1, text: text,
+                  location: "\(location.file):\(location.startLine)")
+    }
+}
+
+extension LayerDescriptor {
+    /// The layer as the image state holds it.
+    var imageLayer: ImageState.Layer {
+        ImageState.Layer(descriptor: Descriptor(mediaType: mediaType, digest: digest, size: size), diffID: diffID)
+    }
+}

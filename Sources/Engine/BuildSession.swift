@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BuildJournal
+import ContentStore
+import Foundation
+import Frontend
+import LayerArchive
+import OCIImage
+
+/// One build in progress: the plan, the states of the stages built so far, and the record being
+/// written. Lives for one `BuildEngine.build` call, on one task.
+final class BuildSession {
+    let engine: BuildEngine
+    let request: BuildRequest
+    var journal: Journal { engine.journal }
+    let layers: LayerCache
+    /// Per-build scratch (RUN upper/work dirs, flattened stage trees); removed at the end.
+    let scratch: String
+    let started = Date()
+
+    var record: BuildRecord
+    var plan: DockerfilePlan?
+    var stageResults: [Int: StageResult] = [:]
+    /// The main context, and named directory contexts, as snapshotted.
+    var contexts: [String: ContextLoader.Loaded] = [:]
+    /// Named contexts that are images.
+    var imageContexts: [String: ResolvedImage] = [:]
+    var secretValues: [String: Data] = [:]
+    var nextStepIndex = 0
+
+    static let mainContext = "context"
+
+    struct StageResult {
+        var state: ImageState
+        var key: CacheKey
+        var name: String
+    }
+
+    init(engine: BuildEngine, request: BuildRequest) throws {
+        self.engine = engine
+        self.request = request
+        let journal = engine.journal
+        layers = try LayerCache(directory: journal.root + "/layers", store: journal.store)
+        let id = journal.makeBuildID()
+        scratch = journal.root + "/tmp/build-" + id
+        record = BuildRecord(
+            id: id, dockerfilePath: request.resolvedDockerfilePath,
+            buildArguments: request.buildArguments, target: request.target,
+            platform: request.platform.description, sourceDateEpoch: request.sourceDateEpoch,
+            secrets: [], ssh: request.ssh.map(\.id), network: request.network, tags: request.tags,
+            variations: request.variations.recorded, host: BuildRecord.HostFacts.current,
+            startedAt: started.timeIntervalSince1970, pid: getpid())
+    }
+
+    func emit(_ event: BuildEvent) { engine.events.receive(event) }
+
+    /// `created` for configs and history: SOURCE_DATE_EPOCH when given, else now.
+    var createdTimestamp: String {
+        ImageConfiguration.timestamp(secondsSinceEpoch: request.sourceDateEpoch ?? Int64(started.timeIntervalSince1970))
+    }
+
+    func run() async throws -> BuildEngine.Result {
+        let plan = try planDockerfile()
+        self.plan = plan
+        try FileIO.makeDirectories(scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try journal.save(record)
+        emit(.buildStarted(buildID: record.id, dockerfile: request.resolvedDockerfilePath))
+        do {
+            try loadContexts(plan)
+            try readSecrets(plan)
+            for index in plan.requiredStages {
+                try Task.checkCancellation()
+                stageResults[index] = try await execute(plan.stages[index])
+            }
+            guard let final = stageResults[plan.target] else {
+                throw EngineError.unsupported(message: "the target stage was not built", location: nil)
+            }
+            try await finish(final)
+        } catch {
+            record.status = .failed
+            record.error = error is CancellationError ? "interrupted" : "\(error)"
+            record.finishedAt = Date().timeIntervalSince1970
+            _ = try? journal.save(record)
+            throw error
+        }
+        return BuildEngine.Result(buildID: record.id, manifest: record.manifest, config: record.config,
+                                  record: record)
+    }
+
+    /// Parses, lints and plans the Dockerfile; an error stops the build before anything runs.
+    private func planDockerfile() throws -> DockerfilePlan {
+        let path = request.resolvedDockerfilePath
+        guard let data = FileManager.default.contents(atPath: path) else { throw RequestError.missingDockerfile(path) }
+        record.dockerfile = try journal.store.ingest(data).digest
+        let fileName = request.dockerfilePath.map { ($0 as NSString).lastPathComponent } ?? "Dockerfile"
+        let options = BuildOptions(buildArgs: request.buildArguments, target: request.target)
+        let report = DockerfileChecker.check(source: Array(data), fileName: fileName, options: options)
+        let formatter = DiagnosticFormatter(sourceLines: report.document.sourceLines)
+        guard let plan = report.plan, report.isValid else {
+            throw EngineError.dockerfile(path: path, diagnostics: report.errors,
+                                         rendered: report.errors.map(formatter.format).joined()
+                                            .trimmingCharacters(in: .newlines))
+        }
+        for warning in report.warnings { emit(.warning(formatter.format(warning).trimmingCharacters(in: .newlines))) }
+        return plan
+    }
+}

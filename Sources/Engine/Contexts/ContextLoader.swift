@@ -1,0 +1,61 @@
+import BuildJournal
+import ContentStore
+import Foundation
+import Frontend
+import LayerArchive
+
+/// Snapshots build contexts into the journal: the main context (after `.dockerignore`) and
+/// named directory contexts. Steps read their files from these snapshots, never from the host
+/// directory, so a replay that has only the journal does exactly what the build did.
+struct ContextLoader {
+    let journal: Journal
+
+    struct Loaded: Sendable {
+        var snapshot: TreeSnapshot
+        var digest: Digest
+        var statistics: TreeSnapshotter.Statistics
+        var seconds: Double
+    }
+
+    /// Snapshots `directory`, leaving out what `ignore` excludes.
+    func load(directory: String, ignore: DockerIgnore?) throws -> Loaded {
+        let started = Date()
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RequestError.missingContext(directory)
+        }
+        try? FileIO.makeDirectories(journal.root + "/statcache")
+        let cachePath = statCachePath(for: directory)
+        let cache = StatCache(contentsOf: cachePath)
+        let include: (@Sendable (String, Bool) -> Bool)? = ignore.map { ignore -> @Sendable (String, Bool) -> Bool in
+            { path, isDirectory in
+                guard ignore.excludes(path) else { return true }
+                // An excluded directory is still walked when an exception may bring back
+                // something below it; the exception's files keep it in the snapshot.
+                return isDirectory && ignore.mayReincludeDescendants(of: path)
+            }
+        }
+        let result = try TreeSnapshotter(store: journal.store, statCache: cache, include: include)
+            .snapshot(directory: directory)
+        try? cache.save(to: cachePath)
+        let digest = try result.snapshot.store(in: journal.store)
+        return Loaded(snapshot: result.snapshot, digest: digest, statistics: result.statistics,
+                      seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The `.dockerignore` that applies to a Dockerfile, if any.
+    static func ignoreFile(dockerfilePath: String, contextDirectory: String) -> DockerIgnore? {
+        for candidate in DockerIgnore.candidatePaths(dockerfilePath: dockerfilePath, contextDirectory: contextDirectory) {
+            if let data = FileManager.default.contents(atPath: candidate) {
+                return DockerIgnore(bytes: Array(data))
+            }
+        }
+        return nil
+    }
+
+    /// One stat cache per context directory, so re-snapshotting an unchanged tree reads nothing.
+    private func statCachePath(for directory: String) -> String {
+        let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
+        return journal.root + "/statcache/" + Digest(ofUTF8: absolute).short
+    }
+}

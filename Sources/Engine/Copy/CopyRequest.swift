@@ -1,0 +1,110 @@
+import Frontend
+
+/// What `COPY` and `ADD` have in common, as the copy step needs it.
+struct CopyRequest {
+    var keyword: String
+    var sources: [CopySource]
+    var destination: String
+    var from: String?
+    var chown: String?
+    var chmod: String?
+    var link: Bool
+    var parents: Bool
+    var excludes: [String]
+    /// ADD: unpack local archives (the default); COPY never does.
+    var unpack: Bool
+    var checksum: String?
+
+    init(_ copy: CopyInstruction) {
+        keyword = "COPY"
+        sources = copy.sources
+        destination = copy.destination
+        from = copy.from
+        chown = copy.chown
+        chmod = copy.chmod
+        link = copy.link
+        parents = copy.parents
+        excludes = copy.excludes
+        unpack = false
+        checksum = nil
+    }
+
+    init(_ add: AddInstruction) {
+        keyword = "ADD"
+        sources = add.sources
+        destination = add.destination
+        from = nil
+        chown = add.chown
+        chmod = add.chmod
+        link = add.link
+        parents = false
+        excludes = add.excludes
+        unpack = add.unpack ?? true
+        checksum = add.checksum
+    }
+
+    /// The path sources, cleaned: relative to the source root, `..` never above it.
+    var pathSources: [String] {
+        sources.compactMap { source in
+            guard case .path(let path) = source else { return nil }
+            return CopyPaths.clean(path)
+        }
+    }
+
+    var heredocSources: [Heredoc] {
+        sources.compactMap { source in
+            guard case .heredoc(let heredoc) = source else { return nil }
+            return heredoc
+        }
+    }
+}
+
+/// Path arithmetic for copies: cleaning, joining, globbing.
+enum CopyPaths {
+    /// `./a//b/../c/` → `a/c`; `/` and `.` → ``; never climbs above the root.
+    static func clean(_ path: String) -> String {
+        var parts: [Substring] = []
+        for component in path.split(separator: "/") {
+            switch component {
+            case ".": continue
+            case "..": _ = parts.popLast()
+            default: parts.append(component)
+            }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    static func join(_ base: String, _ name: String) -> String {
+        if base.isEmpty { return name }
+        if name.isEmpty { return base }
+        return base + "/" + name
+    }
+
+    static func isGlob(_ pattern: String) -> Bool {
+        pattern.contains { "*?[".contains($0) }
+    }
+
+    /// Go's `filepath.Match` semantics: `*` and `?` do not cross `/`.
+    static func matches(_ pattern: String, _ path: String) -> Bool {
+        fnmatch(pattern, path, FNM_PATHNAME) == 0
+    }
+
+    static func parent(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
+    }
+
+    static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// Whether `path` is `ancestor` or lies below it.
+    static func isWithin(_ path: String, _ ancestor: String) -> Bool {
+        ancestor.isEmpty || path == ancestor || path.hasPrefix(ancestor + "/")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLibArchive
+import ContentStore
+
+/// The parts of `struct stat` a snapshot needs, with names that say what they are.
+struct FileStatus: Sendable {
+    let kind: TreeEntry.Kind?
+    let permissions: UInt32
+    let uid: UInt32
+    let gid: UInt32
+    let size: Int64
+    let mtime: Int64
+    let ctime: Int64
+    let device: UInt64
+    let inode: UInt64
+    let linkCount: UInt64
+    let deviceMajor: UInt32
+    let deviceMinor: UInt32
+
+    init(_ info: stat) {
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: kind = .file
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        case S_IFCHR: kind = .characterDevice
+        case S_IFBLK: kind = .blockDevice
+        case S_IFIFO: kind = .fifo
+        case S_IFSOCK: kind = .socket
+        default: kind = nil
+        }
+        permissions = UInt32(info.st_mode & 0o7777)
+        uid = info.st_uid
+        gid = info.st_gid
+        size = Int64(info.st_size)
+        mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        ctime = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        linkCount = UInt64(info.st_nlink)
+        deviceMajor = reprise_major(info.st_rdev)
+        deviceMinor = reprise_minor(info.st_rdev)
+    }
+
+    /// Status of `path` itself, not of what a final symlink points to.
+    static func of(path: String) throws -> FileStatus {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw SystemCallError("lstat", path: path) }
+        return FileStatus(info)
+    }
+
+    /// Status of `name` in the directory `directoryFD`, not following a final symlink. Nil when
+    /// nothing is there.
+    static func of(name: String, in directoryFD: Int32, path: String) throws -> FileStatus? {
+        var info = stat()
+        guard fstatat(directoryFD, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+            if errno == ENOENT { return nil }
+            throw SystemCallError("stat", path: path)
+        }
+        return FileStatus(info)
+    }
+
+    static func of(descriptor fd: Int32, path: String) throws -> FileStatus {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SystemCallError("fstat", path: path) }
+        return FileStatus(info)
+    }
+}
+
+/// Small POSIX helpers LayerArchive needs beyond `FileIO`.
+enum Posix {
+    /// The names in a directory, without `.` and `..`, refusing names that are not UTF-8.
+    static func directoryNames(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw SystemCallError("opendir", path: path) }
+        defer { closedir(dir) }
+        return try names(of: dir, path: path)
+    }
+
+    /// Like `directoryNames(_:)` for an open directory descriptor; `fd` stays open.
+    static func directoryNames(descriptor fd: Int32, path: String) throws -> [String] {
+        let copy = dup(fd)
+        guard copy >= 0, let dir = fdopendir(copy) else { throw SystemCallError("opendir", path: path) }
+        defer { closedir(dir) }
+        return try names(of: dir, path: path)
+    }
+
+    private static func names(of dir: OpaquePointer, path: String) throws -> [String] {
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = try withUnsafeBytes(of: entry.pointee.d_name) { raw -> String in
+                let bytes = raw.prefix { $0 != 0 }
+                guard let name = String(validating: bytes, as: UTF8.self) else {
+                    let shown = String(decoding: bytes, as: UTF8.self)
+                    throw LayerArchiveError.nonUTF8Name(path + "/" + shown)
+                }
+                return name
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    static func readLink(_ path: String) throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { throw SystemCallError("readlink", path: path) }
+        return try utf8String(buffer[0..<count].map { UInt8(bitPattern: $0) }, path: path)
+    }
+
+    static func readLink(name: String, in directoryFD: Int32, path: String) throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlinkat(directoryFD, name, &buffer, buffer.count - 1)
+        guard count >= 0 else { throw SystemCallError("readlink", path: path) }
+        return try utf8String(buffer[0..<count].map { UInt8(bitPattern: $0) }, path: path)
+    }
+
+    static func utf8String(_ bytes: [UInt8], path: String) throws -> String {
+        guard let string = String(validating: bytes, as: UTF8.self) else {
+            throw LayerArchiveError.nonUTF8Name(path + " -> " + String(decoding: bytes, as: UTF8.self))
+        }
+        return string
+    }
+
+    /// Opens `name` in `directoryFD` (or a path when `directoryFD` is `AT_FDCWD`), close-on-exec,
+    /// retrying on EINTR.
+    static func openAt(_ directoryFD: Int32, _ name: String, _ flags: Int32, mode: mode_t = 0,
+                       path: String) throws -> Int32 {
+        while true {
+            let fd = openat(directoryFD, name, flags | O_CLOEXEC, mode)
+            if fd >= 0 { return fd }
+            if errno == EINTR { continue }
+            throw SystemCallError("open", path: path)
+        }
+    }
+
+    /// A path through which calls without an `*at` form (lsetxattr) reach `name` in an open
+    /// directory without following symlinks in any component but the final magic link.
+    static func procPath(directoryFD: Int32, name: String) -> String {
+        "/proc/self/fd/\(directoryFD)/\(name)"
+    }
+
+    /// The wall clock in nanoseconds.
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+}

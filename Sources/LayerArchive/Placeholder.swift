@@ -1,2 +1,0 @@
-// Placeholder until the LayerArchive module lands.
-enum LayerArchiveModulePlaceholder {}

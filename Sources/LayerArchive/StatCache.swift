@@ -1,0 +1,122 @@
+import ContentStore
+import Foundation
+
+/// Remembers the content digest of files by their stat identity, so that re-snapshotting an
+/// unchanged tree reads no file contents.
+///
+/// The key is (device, inode, size, mtime ns, ctime ns): ctime cannot be set by users, so a file
+/// rewritten and then given back its old mtime still misses. Files changed within
+/// `racyWindowNanoseconds` before they were read are not remembered, because the kernel's coarse
+/// timestamps could give a second change the same times (git's "racily clean" problem).
+///
+/// The file format is a magic line, then fixed 72-byte records (five little-endian 64-bit
+/// integers and the 32 raw digest bytes): loading 100k entries is one read and no parsing.
+/// Use one cache file per tree (the engine keeps them in the journal directory); `save` writes
+/// only entries used or added since loading, so stale inodes do not accumulate.
+public final class StatCache: @unchecked Sendable {
+    public struct Key: Hashable, Sendable {
+        public let device: UInt64
+        public let inode: UInt64
+        public let size: Int64
+        public let mtime: Int64
+        public let ctime: Int64
+    }
+
+    static let magic = Data("reprise-statcache-1\n".utf8)
+    static let recordSize = 72
+    /// Longer than any kernel timestamp tick (at most 10 ms with HZ=100).
+    public static let racyWindowNanoseconds: Int64 = 50_000_000
+
+    private let lock = NSLock()
+    private var digests: [Key: Digest] = [:]
+    private var used: Set<Key> = []
+
+    /// An empty cache.
+    public init() {}
+
+    /// Loads the cache at `path`; a missing or unreadable file gives an empty cache (it is only
+    /// ever an optimisation, never a source of truth).
+    public init(contentsOf path: String) {
+        guard let data = try? FileIO.readFile(path), data.starts(with: StatCache.magic) else { return }
+        let body = data.dropFirst(StatCache.magic.count)
+        let count = body.count / StatCache.recordSize
+        digests.reserveCapacity(count)
+        body.withUnsafeBytes { raw in
+            for index in 0..<count {
+                let record = UnsafeRawBufferPointer(rebasing: raw[(index * StatCache.recordSize)...]
+                    .prefix(StatCache.recordSize))
+                func integer(_ field: Int) -> UInt64 {
+                    UInt64(littleEndian: record.loadUnaligned(fromByteOffset: field * 8, as: UInt64.self))
+                }
+                let key = Key(device: integer(0), inode: integer(1), size: Int64(bitPattern: integer(2)),
+                              mtime: Int64(bitPattern: integer(3)), ctime: Int64(bitPattern: integer(4)))
+                if let digest = Digest(rawBytes: UnsafeRawBufferPointer(rebasing: record[40..<72])) {
+                    digests[key] = digest
+                }
+            }
+        }
+    }
+
+    /// The number of remembered files.
+    public var count: Int { lock.withLock { digests.count } }
+
+    func digest(for key: Key) -> Digest? {
+        lock.withLock {
+            guard let digest = digests[key] else { return nil }
+            used.insert(key)
+            return digest
+        }
+    }
+
+    func remember(_ digest: Digest, for key: Key, readStartedAt start: Int64) {
+        guard max(key.mtime, key.ctime) < start - StatCache.racyWindowNanoseconds else { return }
+        lock.withLock {
+            digests[key] = digest
+            used.insert(key)
+        }
+    }
+
+    /// Writes the entries used or added since loading, atomically.
+    public func save(to path: String) throws {
+        let data = lock.withLock { () -> Data in
+            var data = StatCache.magic
+            data.reserveCapacity(data.count + used.count * StatCache.recordSize)
+            for key in used {
+                guard let digest = digests[key] else { continue }
+                for value in [key.device, key.inode, UInt64(bitPattern: key.size),
+                              UInt64(bitPattern: key.mtime), UInt64(bitPattern: key.ctime)] {
+                    withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
+                }
+                data.append(contentsOf: digest.rawBytes)
+            }
+            return data
+        }
+        try FileIO.writeFileAtomically(path, data)
+    }
+}
+
+extension Digest {
+    /// The 32 bytes the hex spells.
+    var rawBytes: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        var high: UInt8?
+        for char in hex.utf8 {
+            let nibble = char <= 0x39 ? char - 0x30 : char - 0x61 + 10
+            if let h = high { bytes.append(h << 4 | nibble); high = nil } else { high = nibble }
+        }
+        return bytes
+    }
+
+    init?(rawBytes: UnsafeRawBufferPointer) {
+        guard rawBytes.count == 32 else { return nil }
+        let table = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in rawBytes {
+            hex.append(table[Int(byte >> 4)])
+            hex.append(table[Int(byte & 0x0f)])
+        }
+        self.init(hex: String(decoding: hex, as: UTF8.self))
+    }
+}

@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ContentStore
+import Foundation
+
+/// Snapshots a directory tree into a `TreeSnapshot`, putting file contents into a `BlobStore`.
+///
+/// Contents are committed with `.batched` durability and made durable by one
+/// `BlobStore.synchronize()` at the end: one sync instead of an fsync per file. With a
+/// `StatCache`, files whose stat identity is unchanged are neither read nor hashed.
+///
+/// ```swift
+/// let cache = StatCache(contentsOf: journal + "/statcache/context")
+/// let result = try TreeSnapshotter(store: store, statCache: cache, include: dockerignore)
+///     .snapshot(directory: contextPath)
+/// try cache.save(to: journal + "/statcache/context")
+/// let treeDigest = try result.snapshot.store(in: store)
+/// ```
+public struct TreeSnapshotter: Sendable {
+    /// What a snapshot cost: the stat cache's effect shows in `bytesHashed`.
+    public struct Statistics: Sendable, Equatable {
+        public var entries = 0
+        public var filesHashed = 0
+        public var bytesHashed: Int64 = 0
+        public var statCacheHits = 0
+        /// Blobs the store did not already hold.
+        public var newBlobs = 0
+    }
+
+    public struct Result: Sendable {
+        public let snapshot: TreeSnapshot
+        public let statistics: Statistics
+    }
+
+    public let store: BlobStore
+    public let statCache: StatCache?
+    /// Decides which entries to keep, by relative path; returning false for a directory skips
+    /// its whole subtree (so the engine should keep directories that may hold re-included
+    /// files of a `.dockerignore` exception).
+    public let include: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)?
+
+    public init(store: BlobStore, statCache: StatCache? = nil,
+                include: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)? = nil) {
+        self.store = store
+        self.statCache = statCache
+        self.include = include
+    }
+
+    /// Snapshots the tree at `directory`. The root's own metadata is recorded in `root`.
+    public func snapshot(directory: String) throws -> Result {
+        let scanned = try TreeScanner(rootPath: directory, include: include).scan()
+        var statistics = Statistics()
+        var entries: [TreeEntry] = []
+        entries.reserveCapacity(scanned.entries.count)
+        var contentByPath: [String: (digest: Digest, size: Int64)] = [:]
+        for item in scanned.entries {
+            var entry = item.entry
+            switch entry.kind {
+            case .file:
+                let (digest, size) = try contentDigest(of: item, root: directory, statistics: &statistics)
+                entry.digest = digest
+                entry.size = size
+                contentByPath[entry.path] = (digest, size)
+            case .hardlink:
+                if let target = entry.linkTarget, let content = contentByPath[target] {
+                    entry.digest = content.digest
+                    entry.size = content.size
+                }
+            default:
+                break
+            }
+            entries.append(entry)
+        }
+        statistics.entries = entries.count
+        if statistics.newBlobs > 0 { try store.synchronize() }
+        return Result(snapshot: TreeSnapshot(root: scanned.root.entry, entries: entries),
+                      statistics: statistics)
+    }
+
+    private func contentDigest(of item: TreeScanner.Scanned, root: String,
+                               statistics: inout Statistics) throws -> (Digest, Int64) {
+        let status = item.status
+        let key = StatCache.Key(device: status.device, inode: status.inode, size: status.size,
+                                mtime: status.mtime, ctime: status.ctime)
+        if let cached = statCache?.digest(for: key), store.contains(cached) {
+            statistics.statCacheHits += 1
+            return (cached, status.size)
+        }
+        let path = root + "/" + item.entry.path
+        let start = Posix.now()
+        let fd = try FileIO.open(path, O_RDONLY | O_NOFOLLOW)
+        defer { close(fd) }
+        let writer = try store.makeWriter()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try FileIO.read(fd, into: buffer, path: path)
+            if count == 0 { break }
+            try writer.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+        let after = try FileStatus.of(descriptor: fd, path: path)
+        guard after.size == writer.count, after.mtime == status.mtime, after.ctime == status.ctime else {
+            writer.abort()
+            throw LayerArchiveError.changedWhileReading(path: path)
+        }
+        let result = try writer.commit(durability: .batched)
+        statistics.filesHashed += 1
+        statistics.bytesHashed += result.size
+        if !result.alreadyExisted { statistics.newBlobs += 1 }
+        statCache?.remember(result.digest, for: key, readStartedAt: start)
+        return (result.digest, result.size)
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Engine
+import Foundation
+import OCIImage
+
+/// The flags `reprise build` shares with `docker buildx build` (and that replay and verify
+/// reuse): same names, same value syntax.
+struct BuildFlags: ParsableArguments {
+    @Argument(help: "The build context directory.") var context: String
+
+    @Option(name: [.short, .long], help: "Name of the Dockerfile (default: CONTEXT/Dockerfile).")
+    var file: String?
+    @Option(name: [.short, .long], help: "Name the image in the journal, e.g. app:1 (repeatable).")
+    var tag: [String] = []
+    @Option(name: .customLong("build-arg"), help: "Set a build-time variable, KEY=VALUE or KEY (from the environment).")
+    var buildArg: [String] = []
+    @Option(name: .customLong("build-context"), help: "Extra named context, NAME=PATH or NAME=oci-layout://PATH[:TAG|@DIGEST].")
+    var buildContext: [String] = []
+    @Option(help: "Secret to expose: id=ID[,src=PATH|env=VAR].") var secret: [String] = []
+    @Option(help: "SSH agent socket or keys to expose: default|ID[=SOCKET].") var ssh: [String] = []
+    @Option(help: "Target stage to build.") var target: String?
+    @Option(name: [.short, .long], help: "Output destination: type=oci|docker|local,dest=PATH[,tar=false].")
+    var output: [String] = []
+    @Flag(name: .customLong("no-cache"), help: "Do not use cached steps.") var noCache = false
+    @Option(help: "Progress output: auto, plain, tty, rawjson or quiet.") var progress: ProgressMode = .auto
+    @Flag(name: [.short, .long], help: "Print only the image digest.") var quiet = false
+    @Option(name: .customLong("metadata-file"), help: "Write build result metadata (JSON) to a file.")
+    var metadataFile: String?
+    @Option(help: "Write the image digest to a file.") var iidfile: String?
+    @Option(help: "Network for RUN steps: none (default) or host.") var network: String = "none"
+    @Option(help: "Target platform (only the host's is supported).") var platform: String?
+
+    var dockerfilePath: String {
+        file ?? (context as NSString).appendingPathComponent("Dockerfile")
+    }
+
+    var progressMode: ProgressMode {
+        quiet ? .quiet : progress.resolved(stderrIsTTY: Terminal.stderrIsTTY)
+    }
+
+    func buildArgumentValues() throws -> [String: String] {
+        var values: [String: String] = [:]
+        for argument in buildArg {
+            let parts = argument.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let key = parts.first, !key.isEmpty else {
+                throw ValidationError("invalid --build-arg '\(argument)': expected KEY=VALUE or KEY")
+            }
+            if parts.count == 2 {
+                values[key] = parts[1]
+            } else if let value = ProcessInfo.processInfo.environment[key] {
+                values[key] = value
+            }
+        }
+        return values
+    }
+
+    func validate() throws {
+        guard ["none", "host", "default"].contains(network) else {
+            throw ValidationError("--network must be none or host, not '\(network)'")
+        }
+    }
+
+    func request() throws -> BuildRequest {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: context, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RequestError.missingContext(context)
+        }
+        guard FileManager.default.fileExists(atPath: dockerfilePath) else {
+            throw RequestError.missingDockerfile(dockerfilePath)
+        }
+        let arguments = try buildArgumentValues()
+        let epochText = arguments["SOURCE_DATE_EPOCH"] ?? ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"]
+        var epoch: Int64?
+        if let epochText, !epochText.isEmpty {
+            guard let value = Int64(epochText), value >= 0 else {
+                throw ValidationError("SOURCE_DATE_EPOCH must be a number of seconds, not '\(epochText)'")
+            }
+            epoch = value
+        }
+        if let platform, platform != "linux/amd64" {
+            throw ValidationError("--platform \(platform): only linux/amd64 builds run here")
+        }
+        return BuildRequest(
+            contextPath: context, dockerfilePath: file, buildArguments: arguments, target: target, tags: tag,
+            outputs: try output.map { try OutputSpec(parsing: $0) }, noCache: noCache,
+            namedContexts: try buildContext.map { try NamedContextSource(parsing: $0) },
+            secrets: try secret.map { try SecretSource(parsing: $0) },
+            ssh: try ssh.map { try SSHSource(parsing: $0) },
+            network: network == "default" ? "none" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
+    }
+}

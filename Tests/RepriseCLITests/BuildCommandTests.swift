@@ -1,0 +1,178 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `reprise build` beyond the Corpus: failures, bad input, outputs, interruption, foreign bases.
+@Suite(.serialized) struct BuildCommandTests {
+    let scratch: TemporaryDirectory
+    var journal: String { scratch.sub("journal") }
+
+    init() throws {
+        scratch = try TemporaryDirectory("build-cli")
+        let imported = try RepriseProcess.run(["image", "import", try CorpusBaseImage.path(), "--name", "busybox",
+                                               "--journal", scratch.sub("journal")])
+        try #require(imported.status == 0, "\(imported.stderr)")
+    }
+
+    /// A context directory holding `dockerfile` and `files`.
+    func context(_ dockerfile: String, files: [String: String] = [:]) throws -> String {
+        let directory = scratch.sub("ctx-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try dockerfile.write(toFile: directory + "/Dockerfile", atomically: true, encoding: .utf8)
+        for (name, content) in files {
+            let path = directory + "/" + name
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try content.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        return directory
+    }
+
+    func build(_ arguments: [String]) throws -> RepriseProcess.Result {
+        try RepriseProcess.run(["build", "--journal", journal, "--progress", "plain"] + arguments)
+    }
+
+    func showJSON(_ build: String) throws -> [String: Any] {
+        let show = try RepriseProcess.run(["journal", "show", "--json", "--journal", journal, build])
+        return try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+    }
+
+    @Test func aFailingStepNamesItsLineAndOutputAndTheJournalKeepsWhatRan() throws {
+        let directory = try context("""
+            FROM busybox
+            RUN echo first > /first.txt
+            RUN echo "about to fail" && echo "bad thing" >&2 && exit 7
+            RUN echo never
+            """)
+        let result = try build([directory])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Dockerfile:3:1: step 'RUN echo \"about to fail\""))
+        #expect(result.stderr.contains("exit code 7"))
+        #expect(result.stderr.contains("bad thing"))
+        let listing = try RepriseProcess.run(["journal", "ls", "--journal", journal])
+        #expect(listing.stdout.contains("failed"))
+        let id = try #require(try RepriseProcess.run(["journal", "ls", "-q", "--journal", journal]).stdout
+            .split(separator: "\n").first.map(String.init))
+        let document = try showJSON(id)
+        let steps = try #require(document["steps"] as? [[String: Any]])
+        #expect(steps.count == 3)  // FROM, the first RUN, the failing RUN
+        #expect(steps.last?["outcome"] as? String == "failed")
+        #expect(steps.last?["exitCode"] as? Int == 7)
+        let human = try RepriseProcess.run(["journal", "show", "--logs", "--journal", journal, id])
+        #expect(human.stdout.contains("FAILED exit 7"))
+        #expect(human.stdout.contains("| bad thing"))
+        #expect(try RepriseProcess.run(["journal", "fsck", "--journal", journal]).status == 0)
+    }
+
+    @Test func aMissingBaseImageSaysHowToProvideIt() throws {
+        let directory = try context("FROM example.com/nowhere:1\nRUN true\n")
+        let result = try build([directory])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Dockerfile:1:1: base image 'example.com/nowhere:1' not found"))
+        #expect(result.stderr.contains("--build-context"))
+    }
+
+    @Test func missingContextAndMalformedDockerfileAreClearErrors() throws {
+        let missing = try build([scratch.sub("no-such-dir")])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("build context \(scratch.sub("no-such-dir")) does not exist"))
+        let malformed = try context("FROM busybox\nRUNN echo hi\n")
+        let result = try build([malformed])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Dockerfile:2:1: error: unknown instruction"))
+        #expect(result.stderr.contains("RUN"))
+    }
+
+    @Test func checkReportsProblemsWithoutBuilding() throws {
+        let directory = try context("FROM busybox AS Base\nRUNN true\n")
+        let result = try build(["--check", directory])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Dockerfile:2:1: error"))
+        let good = try context("FROM busybox\nRUN true\n")
+        #expect(try build(["--check", good]).status == 0)
+        #expect(try RepriseProcess.run(["journal", "ls", "-q", "--journal", journal]).stdout.isEmpty)
+    }
+
+    @Test func metadataFileLocalOutputAndTagsAreWritten() throws {
+        let directory = try context("FROM busybox\nRUN mkdir -p /out && echo payload > /out/file.txt\n")
+        let metadata = scratch.sub("metadata.json")
+        let local = scratch.sub("local-out")
+        let result = try build([directory, "-t", "example/app:2", "--metadata-file", metadata,
+                                "--output", "type=local,dest=\(local)"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metadata))) as? [String: String])
+        let digest = try #require(document["containerimage.digest"])
+        #expect(digest.hasPrefix("sha256:"))
+        #expect(document["containerimage.config.digest"]?.hasPrefix("sha256:") == true)
+        let buildID = try #require(document["reprise.build.id"])
+        #expect(try String(contentsOfFile: local + "/out/file.txt", encoding: .utf8) == "payload\n")
+        #expect(FileManager.default.fileExists(atPath: local + "/bin/busybox"))
+        let images = try RepriseProcess.run(["image", "ls", "--journal", journal]).stdout
+        #expect(images.contains("example/app:2"))
+        #expect(images.contains(String(digest.dropFirst(7).prefix(12))))
+        let shown = try showJSON("example/app:2")
+        #expect((shown["build"] as? [String: Any])?["id"] as? String == buildID)
+    }
+
+    @Test func quietPrintsTheDigestAndRawJSONIsOneObjectPerLine() throws {
+        let directory = try context("FROM busybox\nRUN echo hi\n")
+        let quiet = try RepriseProcess.run(["build", "--journal", journal, "-q", directory])
+        #expect(quiet.status == 0)
+        #expect(quiet.stdout.hasPrefix("sha256:"))
+        #expect(quiet.stderr.isEmpty)
+        let raw = try RepriseProcess.run(["build", "--journal", journal, "--progress", "rawjson", "--no-cache", directory])
+        let lines = raw.stderr.split(separator: "\n")
+        #expect(lines.count > 3)
+        for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)") }
+        #expect(raw.stderr.contains("\"event\":\"step.output\""))
+    }
+
+    @Test func aBaseImageMadeByUmociWorksAsFrom() throws {
+        let layout = scratch.sub("umoci-base")
+        try Tool.check(["umoci", "init", "--layout", layout])
+        try Tool.check(["umoci", "new", "--image", "\(layout):base"])
+        let bundle = scratch.sub("umoci-bundle")
+        try Tool.check(["umoci", "unpack", "--image", "\(layout):base", bundle])
+        // The busybox binary from the Corpus image makes the umoci image runnable.
+        try FileManager.default.createDirectory(atPath: bundle + "/rootfs/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: bundle + "/rootfs/bin/busybox")
+        try FileManager.default.createSymbolicLink(atPath: bundle + "/rootfs/bin/sh", withDestinationPath: "busybox")
+        try Tool.check(["umoci", "repack", "--image", "\(layout):base", bundle])
+        let directory = try context("FROM umocibase\nRUN echo built-on-umoci > /proof.txt\n")
+        let output = scratch.sub("from-umoci")
+        let result = try build([directory, "--build-context", "umocibase=oci-layout://\(layout):base",
+                                "--output", "type=local,dest=\(output)"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try String(contentsOfFile: output + "/proof.txt", encoding: .utf8) == "built-on-umoci\n")
+    }
+
+    @Test func interruptingABuildLeavesNothingRunningOrMountedAndRecordsIt() throws {
+        let directory = try context("FROM busybox\nRUN echo started && sleep 300\n")
+        let mountsBefore = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RepriseProcess.executable)
+        process.arguments = ["build", "--journal", journal, "--progress", "plain", directory]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until the step has started (its output arrived), then interrupt.
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("started") {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) == mountsBefore)
+        let sleepers = try Tool.run(["pgrep", "-f", "sleep 300"])
+        #expect(sleepers.stdout.isEmpty, "left running: \(sleepers.stdout)")
+        let listing = try RepriseProcess.run(["journal", "ls", "--journal", journal]).stdout
+        #expect(listing.contains("failed"))
+        let id = try #require(try RepriseProcess.run(["journal", "ls", "-q", "--journal", journal]).stdout
+            .split(separator: "\n").first.map(String.init))
+        #expect((try showJSON(id)["build"] as? [String: Any])?["error"] as? String == "interrupted")
+    }
+}
