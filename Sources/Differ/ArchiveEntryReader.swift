@@ -4,50 +4,16 @@ import Glibc
 import CLibArchive
 import Foundation
 
-// TEMPORARY ADAPTER — to be replaced by LayerArchive's `LayerReader` once it lands in main.
-// It is the only place the differ talks to libarchive for layers; everything else sees
-// `ArchiveEntryHeader` and chunked content, which is what LayerReader is to provide.
-
-/// Iterates the entries of a tar (plain, gzip, or any filter libarchive reads), or of a nested
-/// archive in memory (tar, zip/jar, cpio).
+/// Iterates the entries of nested zip, jar and cpio archives through libarchive. Tar (layers
+/// and nested tars) goes through LayerArchive's `LayerReader` instead; see `EntryStream`.
 final class ArchiveEntryReader {
-    struct Header {
-        var path: String
-        var type: EntryRecord.EntryType
-        var mode: UInt32
-        var uid: Int64
-        var gid: Int64
-        var userName: String?
-        var groupName: String?
-        var size: Int64
-        var mtime: Int64
-        var mtimeNanoseconds: Int
-        var linkTarget: String?
-        var device: String?
-        var xattrs: [String: String]
-    }
+    typealias Header = EntryHeader
 
     private let archive: OpaquePointer
     private let label: String
     /// Keeps in-memory input alive while libarchive reads it.
     private let memory: UnsafeMutableRawBufferPointer?
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-
-    /// Opens a layer file: tar only, any compression.
-    init(path: String) throws {
-        label = path
-        memory = nil
-        guard let archive = archive_read_new() else { throw DifferError.unreadable(path, reason: "libarchive") }
-        self.archive = archive
-        archive_read_support_filter_all(archive)
-        archive_read_support_format_tar(archive)
-        archive_read_support_format_gnutar(archive)
-        archive_read_support_format_empty(archive)
-        // On failure deinit frees the handle and buffers (every property is set by then).
-        guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else {
-            throw DifferError.unreadable(path, reason: Self.errorText(archive))
-        }
-    }
 
     /// Opens an archive held in memory (a nested tar, zip or jar).
     init(data: Data, label: String) throws {
@@ -58,8 +24,6 @@ final class ArchiveEntryReader {
         guard let archive = archive_read_new() else { throw DifferError.unreadable(label, reason: "libarchive") }
         self.archive = archive
         archive_read_support_filter_all(archive)
-        archive_read_support_format_tar(archive)
-        archive_read_support_format_gnutar(archive)
         archive_read_support_format_zip(archive)
         archive_read_support_format_cpio(archive)
         guard archive_read_open_memory(archive, copy.baseAddress, data.count) == ARCHIVE_OK else {
@@ -144,7 +108,7 @@ final class ArchiveEntryReader {
             groupName: archive_entry_gname(entry).map { String(cString: $0) },
             size: archive_entry_size_is_set(entry) != 0 ? Int64(archive_entry_size(entry)) : 0,
             mtime: Int64(archive_entry_mtime(entry)), mtimeNanoseconds: Int(archive_entry_mtime_nsec(entry)),
-            linkTarget: hardlink ?? symlink, device: device, xattrs: xattrs)
+            linkTarget: hardlink ?? symlink, device: device, xattrs: xattrs, paxRecords: [:])
     }
 
     private static func errorText(_ archive: OpaquePointer) -> String {

@@ -1,7 +1,7 @@
 import ContentStore
 import Foundation
 
-/// A tar layer (any compression) read from a file, or a nested archive held in memory.
+/// A tar layer (gzip or plain) read from a file, or a nested archive held in memory.
 struct ArchiveSource: EntrySource {
     enum Origin: Sendable {
         case file(String)
@@ -29,11 +29,11 @@ struct ArchiveSource: EntrySource {
         isLayer = false
     }
 
-    private func open(_ statistics: StatisticsCounter) throws -> ArchiveEntryReader {
+    private func open(_ statistics: StatisticsCounter) throws -> EntryStream {
         if isLayer { statistics.countLayerRead() }
         switch origin {
-        case .file(let path): return try ArchiveEntryReader(path: path)
-        case .memory(let data): return try ArchiveEntryReader(data: data, label: label)
+        case .file(let path): return try EntryStream(layerAt: path)
+        case .memory(let data): return try EntryStream(data: data, label: label)
         }
     }
 
@@ -58,7 +58,7 @@ struct ArchiveSource: EntrySource {
                 uid: header.uid, gid: header.gid, userName: header.userName, groupName: header.groupName,
                 size: header.type == .file ? header.size : 0, mtime: header.mtime,
                 mtimeNanoseconds: header.mtimeNanoseconds, linkTarget: header.linkTarget, device: header.device,
-                xattrs: header.xattrs, contentDigest: digest))
+                xattrs: header.xattrs, paxRecords: header.paxRecords, contentDigest: digest))
             ordinal += 1
         }
         statistics.countBytes(streamed)
@@ -83,7 +83,7 @@ struct ArchiveSource: EntrySource {
         return result
     }
 
-    private func take(_ reader: ArchiveEntryReader, size: Int64, hint: String, spool: SpoolDirectory,
+    private func take(_ reader: EntryStream, size: Int64, hint: String, spool: SpoolDirectory,
                       statistics: StatisticsCounter) throws -> ContentHandle {
         if size <= Int64(inlineLimit) {
             var data = Data()

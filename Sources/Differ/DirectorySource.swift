@@ -19,7 +19,7 @@ struct DirectorySource: EntrySource {
                 mode: UInt32(info.st_mode) & 0o7777, uid: Int64(info.st_uid), gid: Int64(info.st_gid),
                 userName: nil, groupName: nil, size: 0, mtime: Int64(info.st_mtim.tv_sec),
                 mtimeNanoseconds: Int(info.st_mtim.tv_nsec), linkTarget: nil, device: nil, xattrs: [:],
-                contentDigest: nil)
+                paxRecords: [:], contentDigest: nil)
             switch record.type {
             case .file:
                 record.size = Int64(info.st_size)

@@ -115,6 +115,11 @@ struct EntryComparer {
         for key in Set(a.xattrs.keys).union(b.xattrs.keys).sorted() where a.xattrs[key] != b.xattrs[key] {
             add("xattr " + key, a.xattrs[key] ?? "(none)", b.xattrs[key] ?? "(none)", nil)
         }
+        for key in Set(a.paxRecords.keys).union(b.paxRecords.keys).sorted() where a.paxRecords[key] != b.paxRecords[key] {
+            let isTime = key == "atime" || key == "ctime" || key.hasSuffix(".atime") || key.hasSuffix(".ctime")
+            add("pax " + key, a.paxRecords[key] ?? "(none)", b.paxRecords[key] ?? "(none)",
+                isTime ? Cause(.timestamp, .certain, evidence: "pax \(key) \(a.paxRecords[key] ?? "none") vs \(b.paxRecords[key] ?? "none")") : nil)
+        }
         if a.type == .file && b.type == .file && a.contentDigest == b.contentDigest && a.size != b.size {
             add("size", "\(a.size)", "\(b.size)", nil)
         }

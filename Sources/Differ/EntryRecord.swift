@@ -26,6 +26,8 @@ struct EntryRecord: Sendable, Hashable {
     var device: String?
     /// Extended attribute name → value (printable, or hex for binary values).
     var xattrs: [String: String]
+    /// Pax records the fields above do not carry (atime, ctime, vendor keys).
+    var paxRecords: [String: String] = [:]
     /// sha256 of the content of regular files.
     var contentDigest: Digest?
 
