@@ -116,7 +116,8 @@ struct BinaryComparator: ContentComparator {
         }
         for range in rangesToShow {
             let start = max(0, range.lowerBound - 16) / 16 * 16
-            let end = min(max(a.count, b.count), (range.upperBound + 31) / 16 * 16)
+            // A shifted tail makes one range of the whole rest of the file: show its start only.
+            let end = min(max(a.count, b.count), (range.upperBound + 31) / 16 * 16, start + 128)
             let sliceA = Array(a[min(start, a.count)..<min(end, a.count)])
             let sliceB = Array(b[min(start, b.count)..<min(end, b.count)])
             lines += rows(sliceA, sliceB, base: start).lines

@@ -19,8 +19,9 @@ struct CauseClassifier: Sendable {
 
     var a = SideFacts()
     var b = SideFacts()
-    /// Contents larger than this are not scanned for causes.
-    var scanLimit = 4 << 20
+    /// Differing regions larger than this are not scanned for volatile tokens (regular
+    /// expressions over megabytes cost seconds).
+    var scanLimit = 256 << 10
 
     // MARK: header fields
 
@@ -62,9 +63,19 @@ struct CauseClassifier: Sendable {
     /// Causes for two different contents, or none. Each masker hides one kind of volatile value;
     /// if the contents are equal once a kind is hidden, that kind is the cause.
     func classifyContent(_ dataA: Data, _ dataB: Data) -> [Cause] {
-        guard dataA.count <= scanLimit, dataB.count <= scanLimit, dataA != dataB else { return [] }
-        let textA = Self.latin1(dataA)
-        let textB = Self.latin1(dataB)
+        guard dataA != dataB else { return [] }
+        // Only the region between the common prefix and suffix can hold the cause; with some
+        // context around it, so a token cut by the edge is cut the same way on both sides.
+        let (windowA, windowB) = Self.differingWindows([UInt8](dataA), [UInt8](dataB), context: 128)
+        if windowA.count <= scanLimit && windowB.count <= scanLimit {
+            let causes = maskedCauses(Self.latin1(windowA), Self.latin1(windowB))
+            if !causes.isEmpty { return causes }
+        }
+        if let random = randomBytesCause(dataA, dataB) { return [random] }
+        return []
+    }
+
+    private func maskedCauses(_ textA: String, _ textB: String) -> [Cause] {
         var maskedA = textA
         var maskedB = textB
         var causes: [Cause] = []
@@ -78,8 +89,18 @@ struct CauseClassifier: Sendable {
             maskedB = nextB
             if maskedA == maskedB { return causes }
         }
-        if let random = randomBytesCause(dataA, dataB) { return [random] }
         return []
+    }
+
+    /// The bytes of each side from just before the first difference to just after the last.
+    static func differingWindows(_ a: [UInt8], _ b: [UInt8], context: Int) -> (ArraySlice<UInt8>, ArraySlice<UInt8>) {
+        let shorter = min(a.count, b.count)
+        var prefix = 0
+        while prefix < shorter && a[prefix] == b[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < shorter - prefix && a[a.count - 1 - suffix] == b[b.count - 1 - suffix] { suffix += 1 }
+        let start = max(0, prefix - context)
+        return (a[start..<min(a.count, a.count - suffix + context)], b[start..<min(b.count, b.count - suffix + context)])
     }
 
     private func maskers() -> [Masker] {
@@ -116,8 +137,8 @@ struct CauseClassifier: Sendable {
     // MARK: helpers
 
     /// One character per byte, so offsets and lengths survive and any bytes can be scanned.
-    static func latin1(_ data: Data) -> String {
-        String(decoding: data.map { UInt16($0) }, as: UTF16.self)
+    static func latin1(_ bytes: some Collection<UInt8>) -> String {
+        String(decoding: bytes.map { UInt16($0) }, as: UTF16.self)
     }
 
     static func iso8601(_ seconds: Int64) -> String {

@@ -110,6 +110,23 @@ import Testing
         #expect(report.nodes(named: "inner/same.txt").isEmpty)
     }
 
+    @Test func nestedJarIsRecursed() throws {
+        let scratch = try Scratch("jar")
+        for (name, text) in [("a", "Built-By: alice\n"), ("b", "Built-By: bob\n")] {
+            try Tool.run(["python3", "-c", """
+                import sys, zipfile
+                with zipfile.ZipFile(sys.argv[1], "w") as jar:
+                    jar.writestr(zipfile.ZipInfo("META-INF/MANIFEST.MF", (2024, 1, 1, 0, 0, 0)), sys.argv[2])
+                    jar.writestr(zipfile.ZipInfo("app/Main.class", (2024, 1, 1, 0, 0, 0)), b"\\xca\\xfe\\xba\\xbe")
+                """, scratch.file("\(name).jar"), text])
+        }
+        let report = try compare(layers([["path": "app/app.jar", "file": scratch.file("a.jar")]]),
+                                 layers([["path": "app/app.jar", "file": scratch.file("b.jar")]]))
+        let jar = report.nodes(named: "/app/app.jar").first?.children.first { $0.kind == .content }
+        #expect(jar?.comparator == "zip")
+        #expect(jar?.children.map(\.name) == ["META-INF/MANIFEST.MF"])
+    }
+
     @Test func elfBuildIDDifferenceIsShownBySection() throws {
         let scratch = try Scratch("elf")
         for (name, text) in [("a", "hello from A"), ("b", "hello from B")] {
