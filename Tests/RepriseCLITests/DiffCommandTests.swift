@@ -4,19 +4,14 @@ import Testing
 
 /// `reprise diff` on real builds of the Corpus: the cause, the file and the Dockerfile line.
 @Suite(.serialized) struct DiffCommandTests {
-    let scratch: TemporaryDirectory
-    var journal: String { scratch.sub("journal") }
+    let workspace: BuildWorkspace
+    var journal: String { workspace.journal }
 
-    init() throws {
-        scratch = try TemporaryDirectory("diff-cli")
-        let imported = try RepriseProcess.run(["image", "import", try CorpusBaseImage.path(), "--name", "busybox",
-                                               "--journal", scratch.sub("journal")])
-        try #require(imported.status == 0, "\(imported.stderr)")
-    }
+    init() throws { workspace = try BuildWorkspace("diff-cli") }
 
     /// Builds a Corpus case without the cache and returns its build id.
     func build(_ corpusCase: CorpusCase, tag: String) throws -> String {
-        var arguments = corpusCase.buildArguments(journal: journal, output: scratch.sub("out-\(tag)"))
+        var arguments = corpusCase.buildArguments(journal: journal, output: workspace.sub("out-\(tag)"))
         arguments += ["--no-cache", "-t", tag]
         let result = try RepriseProcess.run(arguments)
         try #require(result.status == 0, "\(result.stderr)")
@@ -63,7 +58,7 @@ import Testing
         let corpusCase = try #require(CorpusCase.all.first { $0.name == "hello" })
         let first = try build(corpusCase, tag: "hello:a")
         let second = try build(corpusCase, tag: "hello:b")
-        let html = scratch.sub("report.html")
+        let html = workspace.sub("report.html")
         let result = try RepriseProcess.run(["diff", "--journal", journal, "--html", html, first, second])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("identical"))
@@ -76,12 +71,12 @@ import Testing
         _ = try build(corpusCase, tag: "random:a")
         _ = try build(corpusCase, tag: "random:b")
         let result = try RepriseProcess.run(["diff", "--journal", journal,
-                                             "oci-layout://\(scratch.sub("out-random:a")):a",
-                                             "oci-layout://\(scratch.sub("out-random:b")):b"])
+                                             "oci-layout://\(workspace.sub("out-random:a")):a",
+                                             "oci-layout://\(workspace.sub("out-random:b")):b"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("token.hex"))
         #expect(result.stdout.contains("randomness"))
-        let bad = try RepriseProcess.run(["diff", scratch.sub("nothing-here"), scratch.sub("nor-here")])
+        let bad = try RepriseProcess.run(["diff", workspace.sub("nothing-here"), workspace.sub("nor-here")])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("nothing-here"))
     }
