@@ -24,12 +24,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The only code that runs between clone() and execve(): C, no allocation.
         .target(name: "CSandbox"),
+        // syncfs(2), which Swift's Glibc module does not export.
+        .target(name: "CFileSystem"),
 
         // Dockerfile text → typed, located instructions. Depends on nothing of ours.
         .target(name: "Frontend", swiftSettings: strict),
         // Content-addressed blobs. Depends on nothing of ours.
         .target(name: "ContentStore",
-                dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["CFileSystem", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
         // SQLite index over the store.
         .target(name: "BuildJournal",
@@ -52,6 +54,10 @@ let package = Package(
                                "OCIImage", "Sandbox",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
+        // Re-executes recorded builds from the journal alone, under variations; verify; bundles.
+        .target(name: "Replay",
+                dependencies: ["Engine", "BuildJournal", "ContentStore", "LayerArchive", "OCIImage", "Sandbox"],
+                swiftSettings: strict),
         // The differ: a value tree of differences (model), the comparators that build it, and
         // presenters that only walk the tree.
         .target(name: "DifferenceModel", swiftSettings: strict),
@@ -63,7 +69,7 @@ let package = Package(
         // ArgumentParser commands: flags in, library calls, errors to exit codes.
         .target(name: "RepriseCLI",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox", "Engine", "Differ", "DiffPresenters",
+                               "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -84,6 +90,10 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox"], swiftSettings: strict),
         .testTarget(name: "DifferTests", dependencies: ["TestSupport", "Differ", "DifferenceModel", "DiffPresenters"],
+                    swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "BuildJournal", "Sandbox"],
+                    swiftSettings: strict),
+        .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),
         .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport", "RepriseCLI"], swiftSettings: strict),
     ]

@@ -12,16 +12,20 @@ struct RefDirectory: Sendable {
     }
 
     let root: String
+    /// Whether each change is fsynced (else the journal syncs at the end of a unit of work).
+    let durable: Bool
 
-    init(root: String) throws {
+    init(root: String, durable: Bool) throws {
         self.root = root
+        self.durable = durable
         for namespace in Namespace.allCases {
             try FileIO.makeDirectories(root + "/" + namespace.rawValue)
         }
     }
 
     func set(_ name: String, in namespace: Namespace, to digest: Digest) throws {
-        try FileIO.writeFileAtomically(path(name, namespace), Data((digest.description + "\n").utf8))
+        try FileIO.writeFileAtomically(path(name, namespace), Data((digest.description + "\n").utf8),
+                                       durable: durable)
     }
 
     func get(_ name: String, in namespace: Namespace) throws -> Digest? {

@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CFileSystem
 import Foundation
+import Synchronization
 
 /// Blobs by sha256 digest in `ROOT/blobs/sha256/<hex>`, written through `ROOT/ingest/`.
 ///
@@ -30,13 +32,26 @@ public final class BlobStore: Sendable {
         public init() {}
     }
 
+    /// When blobs reach the disk itself (not just the page cache, which already survives a killed
+    /// process).
+    public enum SyncPolicy: Sendable {
+        /// Each commit asked for `.immediate` is fsynced before it returns.
+        case everyCommit
+        /// No commit is fsynced; the owner calls `synchronize()` at the end of a unit of work
+        /// (a build), trading one sync for hundreds of fsyncs.
+        case deferred
+    }
+
     public let root: String
+    public let syncPolicy: SyncPolicy
     let blobDirectory: String
     let ingestDirectory: String
+    private let pendingSync = Mutex<[String]>([])
 
     /// Opens (creating if needed) the store under `root`.
-    public init(root: String) throws {
+    public init(root: String, syncPolicy: SyncPolicy = .everyCommit) throws {
         self.root = root
+        self.syncPolicy = syncPolicy
         self.blobDirectory = root + "/blobs/sha256"
         self.ingestDirectory = root + "/ingest"
         try FileIO.makeDirectories(blobDirectory)
@@ -94,11 +109,27 @@ public final class BlobStore: Sendable {
         return try writer.commit(expected: expected, durability: durability)
     }
 
-    /// Makes every blob committed with `.batched` durability durable, in one call.
-    /// (syncfs would be narrower, but Swift's Glibc module hides it behind _GNU_SOURCE.)
+    /// Makes every blob committed without fsync durable. Under `.deferred` the store knows which
+    /// ones those are and fsyncs just them, in parallel (syncfs would also wait for every other
+    /// writer on a shared disk); otherwise it asks the filesystem to flush (syncfs).
     public func synchronize() throws {
-        sync()
-        try FileIO.syncDirectory(blobDirectory)
+        let paths = pendingSync.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+        if syncPolicy == .deferred {
+            try FileIO.syncFiles(paths)
+            if !paths.isEmpty { try FileIO.syncDirectory(blobDirectory) }
+            return
+        }
+        let fd = try FileIO.open(blobDirectory, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        guard reprise_syncfs(fd) == 0 else { throw SystemCallError("syncfs", path: blobDirectory) }
+    }
+
+    /// Notes a blob committed without fsync, for the next `synchronize()`.
+    func deferSync(of path: String) {
+        pendingSync.withLock { $0.append(path) }
     }
 
     public func openReader(_ digest: Digest) throws -> BlobReader {

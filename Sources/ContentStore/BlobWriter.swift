@@ -57,7 +57,8 @@ public final class BlobWriter {
         defer { unlink(ingestPath) }
         let digest = hasher.finalize()
         let size = hasher.count
-        if durability == .immediate, fsync(fd) != 0 {
+        let synchronous = durability == .immediate && store.syncPolicy == .everyCommit
+        if synchronous, fsync(fd) != 0 {
             let failure = SystemCallError("fsync", path: ingestPath)
             close(fd)
             throw failure
@@ -75,7 +76,11 @@ public final class BlobWriter {
         }
         // rename() replaces atomically: two processes committing the same content race harmlessly.
         guard rename(ingestPath, target) == 0 else { throw SystemCallError("rename", path: target) }
-        if durability == .immediate { try FileIO.syncDirectory(store.blobDirectory) }
+        if synchronous {
+            try FileIO.syncDirectory(store.blobDirectory)
+        } else if store.syncPolicy == .deferred {
+            store.deferSync(of: target)
+        }
         return .init(digest: digest, size: size, alreadyExisted: false)
     }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 
 /// Thin, error-checked wrappers over the POSIX calls the store and its users need. They exist so
 /// that every caller gets EINTR handling, short-write loops and errors that name the path.
@@ -56,14 +57,17 @@ public enum FileIO {
     }
 
     /// Writes a file atomically: a temporary sibling, fsync, rename, fsync of the directory.
-    /// Readers see the old content or the new one, never a mixture, even across a kill.
-    public static func writeFileAtomically(_ path: String, _ data: Data, mode: mode_t = 0o644) throws {
+    /// Readers see the old content or the new one, never a mixture, even across a kill. With
+    /// `durable` false the fsyncs are skipped: still atomic for readers and across a killed
+    /// process, durable only after a later sync.
+    public static func writeFileAtomically(_ path: String, _ data: Data, mode: mode_t = 0o644,
+                                           durable: Bool = true) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let temporary = "\(path).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let fd = try FileIO.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         do {
             try data.withUnsafeBytes { try writeAll(fd, $0, path: temporary) }
-            guard fsync(fd) == 0 else { throw SystemCallError("fsync", path: temporary) }
+            guard !durable || fsync(fd) == 0 else { throw SystemCallError("fsync", path: temporary) }
             close(fd)
         } catch {
             close(fd)
@@ -75,7 +79,19 @@ public enum FileIO {
             unlink(temporary)
             throw failure
         }
-        try syncDirectory(directory)
+        if durable { try syncDirectory(directory) }
+    }
+
+    /// fsyncs many files at once (the disk queue overlaps them); a file gone since is skipped.
+    public static func syncFiles(_ paths: [String]) throws {
+        let failures = Mutex<[SystemCallError]>([])
+        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+            let fd = Glibc.open(paths[index], O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return }
+            if fsync(fd) != 0 { failures.withLock { $0.append(SystemCallError("fsync", path: paths[index])) } }
+            close(fd)
+        }
+        if let first = failures.withLock({ $0.first }) { throw first }
     }
 
     /// Makes a rename or a new entry in `directory` durable.

@@ -14,8 +14,8 @@ extension BuildSession {
         let location = located.location
         let label = stepLabel(context, text: located.original, location: location)
         emit(.stepStarted(label))
-        if copy.sources.contains(where: { if case .path(let p) = $0 { return p.contains("://") } else { return false } }) {
-            throw EngineError.unsupported(message: "\(copy.keyword) of a URL is not supported yet", location: location)
+        if copy.keyword == "COPY", !copy.urlSources.isEmpty {
+            throw EngineError.invalidInstruction(message: "COPY cannot fetch URLs; use ADD", location: location)
         }
 
         let fromContext = copy.from == nil || contexts[copy.from!] != nil
@@ -34,9 +34,18 @@ extension BuildSession {
             }
             matches += found
         }
+        var fetched: [RemoteSource.Fetched] = []
+        for url in copy.urlSources {
+            do {
+                fetched.append(try await RemoteSource(store: journal.store).fetch(
+                    url, checksum: copy.checksum, networkAllowed: request.network == "host", mtime: now))
+            } catch let failure as RemoteSource.Failure {
+                throw EngineError.invalidInstruction(message: failure.description, location: location)
+            }
+        }
         let destination = CopyPaths.clean(absolute(copy.destination, in: context))
         let isDirectory = copy.destination.hasSuffix("/") || copy.destination.hasSuffix("/.")
-            || matches.count + copy.heredocSources.count > 1
+            || matches.count + copy.heredocSources.count + fetched.count > 1
             || copy.pathSources.contains(where: CopyPaths.isGlob)
             || existsAsDirectory("/" + destination, in: view)
 
@@ -48,11 +57,23 @@ extension BuildSession {
                 for entry in selection.descendants(of: match.path) {
                     output.add(entry, at: CopyPaths.join(base, String(entry.path.dropFirst(match.path.isEmpty ? 0 : match.path.count + 1))))
                 }
+            } else if copy.unpack, fromContext, match.kind == .file, let digest = match.digest,
+                      ArchiveSource.isArchive(digest, in: journal.store) {
+                // An archive unpacks into the destination as a directory, owners as the tar has them.
+                for entry in try ArchiveSource.entries(of: digest, in: journal.store, at: destination) {
+                    output.add(entry, at: entry.path, keepingOwner: true)
+                }
             } else {
                 let target = copy.parents ? CopyPaths.join(destination, match.path)
                     : isDirectory ? CopyPaths.join(destination, String(match.name)) : destination
                 output.add(match, at: target)
             }
+        }
+        for remote in fetched {
+            let target = isDirectory ? CopyPaths.join(destination, remote.entry.path) : destination
+            output.add(remote.entry, at: target)
+            matches.append(TreeEntry(path: remote.url, kind: .file, mode: 0o600, size: remote.entry.size,
+                                     digest: remote.entry.digest))
         }
         for heredoc in copy.heredocSources {
             let content = Data(heredoc.content.utf8)
@@ -63,7 +84,10 @@ extension BuildSession {
         }
         output.addParents(view: view, defaultMtime: now)
 
-        let sources = try TreeSnapshot(root: tree.root, entries: matches).store(in: journal.store)
+        // A fixed root: the source tree's own root (a fresh flattened directory for a stage)
+        // says nothing about what was copied.
+        let sources = try TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: matches)
+            .store(in: journal.store)
         let parentState = context.state
         context.key = CacheKey(parent: context.key, kind: copy.keyword, instruction: located.original, inputs: [
             "sources": sources.description, "destination": destination, "chown": copy.chown ?? "",
@@ -105,6 +129,14 @@ extension BuildSession {
                                inputs: ["epoch": request.sourceDateEpoch.map(String.init) ?? ""])
         let view = LayeredRootView(layers: try layers.lowerDirectories(for: parentState.layers))
         var details = StepDetails()
+        if let (_, layer) = try cachedLayer(for: context.key) {
+            context.state.append(layer.imageLayer, createdBy: located.original, created: createdTimestamp)
+            details.layer = layer
+            emit(.stepCached(label))
+            try recordStep(context, instruction: located, outcome: .cached, started: begun, details: details,
+                           parent: parentState)
+            return
+        }
         if existsAsDirectory(directory, in: view) || directory == "/" {
             context.state.appendHistory(createdBy: located.original, created: createdTimestamp, emptyLayer: true)
         } else {

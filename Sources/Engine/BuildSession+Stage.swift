@@ -27,6 +27,9 @@ extension BuildSession {
     func execute(_ stage: PlannedStage) async throws -> StageResult {
         let label = stage.name ?? String(stage.index)
         var context = try await startStage(stage, label: label)
+        for trigger in try onBuildTriggers(of: &context) {
+            try await execute(trigger, in: &context)
+        }
         for instruction in stage.instructions {
             try Task.checkCancellation()
             context.position += 1
@@ -124,6 +127,23 @@ extension BuildSession {
             context.key = CacheKey(parent: context.key, kind: other.keyword, instruction: "\(other)")
             try recordStep(context, instruction: located, outcome: .succeeded, started: begun)
             emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
+        }
+    }
+
+    /// A base image's ONBUILD triggers, parsed, to run right after FROM (as BuildKit does, located
+    /// at the FROM line). They are consumed: the new image does not inherit them.
+    private func onBuildTriggers(of context: inout StageContext) throws -> [PlannedInstruction] {
+        guard case .external = context.stage.base, let triggers = context.state.configuration.config?.onBuild,
+              !triggers.isEmpty else { return [] }
+        context.state.containerConfig.onBuild = nil
+        return try triggers.map { trigger in
+            let document = ParsedDockerfile(source: trigger, fileName: context.stage.from.location.file)
+            guard !document.hasErrors, var located = document.instructions.first else {
+                throw EngineError.invalidInstruction(message: "the base image's ONBUILD trigger '\(trigger)' does not parse",
+                                                     location: context.stage.from.location)
+            }
+            located.location = context.stage.from.location
+            return PlannedInstruction(source: located, expanded: located.instruction, references: [])
         }
     }
 

@@ -78,11 +78,13 @@ final class BuildSession {
                 throw EngineError.unsupported(message: "the target stage was not built", location: nil)
             }
             try await finish(final)
+            try journal.synchronize()
         } catch {
             record.status = .failed
             record.error = error is CancellationError ? "interrupted" : "\(error)"
             record.finishedAt = Date().timeIntervalSince1970
             _ = try? journal.save(record)
+            _ = try? journal.synchronize()
             throw error
         }
         return BuildEngine.Result(buildID: record.id, manifest: record.manifest, config: record.config,
@@ -98,9 +100,11 @@ final class BuildSession {
         let options = BuildOptions(buildArgs: request.buildArguments, target: request.target)
         let report = DockerfileChecker.check(source: Array(data), fileName: fileName, options: options)
         let formatter = DiagnosticFormatter(sourceLines: report.document.sourceLines)
-        guard let plan = report.plan, report.isValid else {
-            throw EngineError.dockerfile(path: path, diagnostics: report.errors,
-                                         rendered: report.errors.map(formatter.format).joined()
+        guard let plan = report.plan, !report.failsBuild else {
+            // `# check=error=true` makes warnings fail the build too.
+            let failing = report.errors.isEmpty ? report.warnings : report.errors
+            throw EngineError.dockerfile(path: path, diagnostics: failing,
+                                         rendered: failing.map(formatter.format).joined()
                                             .trimmingCharacters(in: .newlines))
         }
         for warning in report.warnings { emit(.warning(formatter.format(warning).trimmingCharacters(in: .newlines))) }

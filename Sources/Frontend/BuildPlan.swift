@@ -17,6 +17,12 @@ public struct PlannedInstruction: Sendable, Hashable {
     public var expanded: Instruction
     /// Stages, images and contexts read by `COPY --from` or `RUN --mount from=`.
     public var references: [StageReference]
+
+    public init(source: LocatedInstruction, expanded: Instruction, references: [StageReference]) {
+        self.source = source
+        self.expanded = expanded
+        self.references = references
+    }
 }
 
 /// One build stage: its base and its instructions.

@@ -59,6 +59,8 @@ struct PlannerRun {
     var stageScopes: [VariableScope] = []
     /// Lower-cased stage name → every index that uses it.
     var stageIndicesByName: [String: [Int]] = [:]
+    /// Number of `FROM` instructions in the file.
+    var stageCount = 0
 
     init(planner: BuildPlanner, document: ParsedDockerfile) {
         self.planner = planner
@@ -83,7 +85,6 @@ struct PlannerRun {
 
     /// Walks the instructions, splitting them into stages and expanding them.
     mutating func resolveStages() {
-        var stageCount = 0
         for instruction in document.instructions {
             guard case .from(let from) = instruction.instruction else { continue }
             if let name = from.stageName { stageIndicesByName[name, default: []].append(stageCount) }

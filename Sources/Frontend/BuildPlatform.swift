@@ -61,6 +61,9 @@ public enum PredefinedArgs {
         "BUILDKIT_MULTI_PLATFORM", "BUILDKIT_SANDBOX_HOSTNAME", "BUILDKIT_SYNTAX", "SOURCE_DATE_EPOCH",
     ]
 
+    /// The `PATH` BuildKit gives a Linux stage whose base defines none (e.g. `scratch`).
+    public static let defaultLinuxPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
     /// Every predefined name.
     public static var allNames: Set<String> {
         Set(platformArgs(build: .host, target: .host).keys).union(proxyArgs).union(builderArgs)
@@ -74,12 +77,19 @@ public struct BuildOptions: Sendable, Hashable {
     public var target: String?
     public var targetPlatform: BuildPlatform
     public var buildPlatform: BuildPlatform
+    /// Environment (`Config.Env`) of external base images, by the name written after
+    /// expansion. The engine passes it once it has resolved the images, so that words like
+    /// `$PATH` expand as in BuildKit; without it such variables are unknown (and the
+    /// UndefinedVar check stays quiet for those stages).
+    public var imageEnvironment: [String: [String: String]]
 
     public init(buildArgs: [String: String] = [:], target: String? = nil,
-                targetPlatform: BuildPlatform = .host, buildPlatform: BuildPlatform = .host) {
+                targetPlatform: BuildPlatform = .host, buildPlatform: BuildPlatform = .host,
+                imageEnvironment: [String: [String: String]] = [:]) {
         self.buildArgs = buildArgs
         self.target = target
         self.targetPlatform = targetPlatform
         self.buildPlatform = buildPlatform
+        self.imageEnvironment = imageEnvironment
     }
 }

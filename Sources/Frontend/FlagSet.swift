@@ -30,7 +30,7 @@ struct FlagSet {
                 name = String(body)
             }
             guard let kind = kinds[name] else {
-                let hint = Suggestion.didYouMean(name, among: Array(kinds.keys))
+                let hint = Suggestion.nearest(name, among: Array(kinds.keys)).map { " (did you mean --\($0)?)" } ?? ""
                 throw InstructionFailure("unknown flag: --\(name)\(hint)", at: token.offset)
             }
             if values[name] != nil && kind != .strings {

@@ -11,9 +11,9 @@ public struct Heredoc: Sendable, Hashable {
     public var fileDescriptor: Int
     /// The body exactly as written, each line with its original line ending.
     public var rawContent: String
-    /// 1-based line numbers of the first and last body lines (the delimiter line excluded);
-    /// `lines.lowerBound > lines.upperBound` can't happen, an empty body has `first == delimiter`.
+    /// 1-based line of the first body line (equal to `delimiterLine` for an empty body).
     public var firstLine: Int
+    /// 1-based line of the closing delimiter.
     public var delimiterLine: Int
 
     public init(name: String, expands: Bool, stripsLeadingTabs: Bool, fileDescriptor: Int,

@@ -47,10 +47,10 @@ public struct InstructionParser: Sendable {
         case "maintainer": return .maintainer(try parseSingleValue(context, keyword: "MAINTAINER"))
         case "onbuild": return .onbuild(try parseOnbuild(context))
         default:
-            let hint = Suggestion.didYouMean(keyword.text, among: Instruction.allKeywords)
-            throw InstructionFailure(
-                "unknown instruction: \(keyword.text)\(hint); expected one of \(Instruction.allKeywords.joined(separator: ", "))",
-                at: keyword.offset)
+            let expected = Suggestion.nearest(keyword.text, among: Instruction.allKeywords)
+                .map { " (did you mean \($0)?)" }
+                ?? "; expected one of \(Instruction.allKeywords.joined(separator: ", "))"
+            throw InstructionFailure("unknown instruction: \(keyword.text)\(expected)", at: keyword.offset)
         }
     }
 

@@ -8,10 +8,6 @@ extension PlannerRun {
             return .stage(index)
         }
         if let index = Int(name), name.utf8.allSatisfy({ $0.isASCIIDigit }) {
-            let stageCount = stageIndicesByName.values.flatMap { $0 }.count + document.instructions.filter {
-                if case .from(let from) = $0.instruction { return from.stageName == nil }
-                return false
-            }.count
             guard index < stageCount else {
                 error("invalid stage index \(index): the Dockerfile has \(stageCount) stages",
                       at: raw.location(ofText: name))

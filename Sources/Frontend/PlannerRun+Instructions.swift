@@ -3,7 +3,7 @@ extension PlannerRun {
     /// Expands one instruction, updates the scope it leaves behind, and resolves references.
     mutating func plan(_ instruction: LocatedInstruction, raw: RawInstruction, scope: inout VariableScope,
                        workdirSet: inout Bool, stageIndex: Int) -> PlannedInstruction? {
-        let errorsBefore = diagnostics.filter { $0.severity == .error }.count
+        let diagnosticsBefore = diagnostics.count
         let before = scope
         func word(_ text: String) -> String {
             guard let expansion = expand(text, in: before, raw: raw) else { return text }
@@ -89,8 +89,7 @@ extension PlannerRun {
         case .from, .cmd, .entrypoint, .onbuild, .healthcheck, .shell, .maintainer:
             break
         }
-        let errorsAfter = diagnostics.filter { $0.severity == .error }.count
-        guard errorsAfter == errorsBefore else { return nil }
+        guard !diagnostics[diagnosticsBefore...].contains(where: { $0.severity == .error }) else { return nil }
         return PlannedInstruction(source: instruction, expanded: expanded, references: references)
     }
 

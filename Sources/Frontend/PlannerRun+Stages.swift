@@ -73,10 +73,15 @@ extension PlannerRun {
                 return false
             }
         case .scratch:
-            scope.isComplete = true
-        case .external:
-            // The image's config may define environment variables we cannot see here.
-            scope.isComplete = false
+            scope.env["PATH"] = PredefinedArgs.defaultLinuxPath
+        case .external(let image):
+            if let environment = planner.options.imageEnvironment[image] {
+                scope.env = environment
+                if scope.env["PATH"] == nil { scope.env["PATH"] = PredefinedArgs.defaultLinuxPath }
+            } else {
+                // The image's config may define environment variables we cannot see here.
+                scope.isComplete = false
+            }
         }
         let stage = PlannedStage(index: index, name: from.stageName, baseName: baseName, base: base,
                                  platform: platform, from: instruction, instructions: [], dependencies: [])

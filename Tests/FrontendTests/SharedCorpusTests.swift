@@ -80,3 +80,18 @@ import Testing
         print("buildkit parser fixtures: \(negatives) negatives rejected, \(others) others parsed without crashing")
     }
 }
+
+extension SharedCorpusTests {
+    @Test(.enabled(if: corpusRoot != nil && ProcessInfo.processInfo.environment["REPRISE_SHOW_CORPUS"] != nil))
+    func showInvalidVerdicts() throws {
+        let root = try #require(Self.corpusRoot)
+        let manifest = try Self.manifest(root)
+        for (file, verdict) in manifest.sorted(by: { $0.key < $1.key }) where verdict == "invalid" {
+            let report = try Self.check(root, file)
+            print(DiagnosticFormatter.format(report))
+        }
+        for file in try Self.files(in: root, folder: "buildkit-parser") where file.contains("neg-") {
+            print(DiagnosticFormatter.format(try Self.check(root, file)))
+        }
+    }
+}

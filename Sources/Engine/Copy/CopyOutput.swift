@@ -21,7 +21,7 @@ struct CopyOutput {
 
     /// Adds `source` at `path` (relative to the image root). Hardlinks become regular files: the
     /// copy may not include the name they link to.
-    mutating func add(_ source: TreeEntry, at path: String) {
+    mutating func add(_ source: TreeEntry, at path: String, keepingOwner: Bool = false) {
         guard !path.isEmpty else { return }
         var entry = source
         entry.path = path
@@ -32,7 +32,7 @@ struct CopyOutput {
         if let owner {
             entry.uid = owner.uid
             entry.gid = owner.gid
-        } else if !keepOwnership {
+        } else if !keepOwnership && !keepingOwner {
             entry.uid = 0
             entry.gid = 0
         }

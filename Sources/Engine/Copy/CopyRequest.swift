@@ -46,8 +46,16 @@ struct CopyRequest {
     /// The path sources, cleaned: relative to the source root, `..` never above it.
     var pathSources: [String] {
         sources.compactMap { source in
-            guard case .path(let path) = source else { return nil }
+            guard case .path(let path) = source, !RemoteSource.isURL(path) else { return nil }
             return CopyPaths.clean(path)
+        }
+    }
+
+    /// ADD's `http(s)://` sources.
+    var urlSources: [String] {
+        sources.compactMap { source in
+            guard case .path(let path) = source, RemoteSource.isURL(path) else { return nil }
+            return path
         }
     }
 

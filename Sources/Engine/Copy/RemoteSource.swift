@@ -1,0 +1,95 @@
+import ContentStore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LayerArchive
+
+/// `ADD <url>`: the file is fetched on the host (RUN steps have no network; this is the one
+/// place a build reaches out), checked against `--checksum` when given, and stored, so a replay
+/// has it without the network.
+struct RemoteSource {
+    let store: BlobStore
+
+    struct Fetched {
+        var entry: TreeEntry
+        var url: String
+    }
+
+    enum Failure: Error, CustomStringConvertible {
+        case notAllowed(String)
+        case http(String, Int)
+        case transport(String, String)
+        case checksum(String, expected: String, actual: String)
+
+        var description: String {
+            switch self {
+            case .notAllowed(let url):
+                return "ADD \(url): fetching needs --checksum=sha256:… (pinning the content) or --network=host"
+            case .http(let url, let status):
+                return "ADD \(url): the server answered HTTP \(status)"
+            case .transport(let url, let reason):
+                return "ADD \(url): \(reason)"
+            case .checksum(let url, let expected, let actual):
+                return "ADD \(url): content is \(actual), not the --checksum \(expected)"
+            }
+        }
+    }
+
+    static func isURL(_ text: String) -> Bool {
+        text.hasPrefix("http://") || text.hasPrefix("https://")
+    }
+
+    /// Fetches `url` as a file entry named by the URL's last path component.
+    func fetch(_ url: String, checksum: String?, networkAllowed: Bool, mtime: Int64) async throws -> Fetched {
+        guard networkAllowed || checksum != nil else { throw Failure.notAllowed(url) }
+        guard let address = URL(string: url) else { throw Failure.transport(url, "not a valid URL") }
+        let (location, response) = try await download(address)
+        defer { try? FileManager.default.removeItem(at: location) }
+        if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
+            throw Failure.http(url, http.statusCode)
+        }
+        let committed = try store.ingest(fileAt: location.path)
+        if let checksum, checksum != committed.digest.description {
+            throw Failure.checksum(url, expected: checksum, actual: committed.digest.description)
+        }
+        var modified = mtime
+        if let http = response as? HTTPURLResponse, let header = http.value(forHTTPHeaderField: "Last-Modified"),
+           let date = Self.httpDate(header) {
+            modified = Int64(date.timeIntervalSince1970) * 1_000_000_000
+        }
+        let name = address.lastPathComponent.isEmpty || address.lastPathComponent == "/"
+            ? "index.html" : address.lastPathComponent
+        // Docker gives downloaded files mode 0600.
+        return Fetched(entry: TreeEntry(path: name, kind: .file, mode: 0o600, size: committed.size,
+                                        mtime: modified, digest: committed.digest), url: url)
+    }
+
+    private func download(_ url: URL) async throws -> (URL, URLResponse) {
+        try await withCheckedThrowingContinuation { continuation in
+            let task = URLSession.shared.downloadTask(with: url) { location, response, error in
+                if let error { return continuation.resume(throwing: Failure.transport(url.absoluteString, "\(error.localizedDescription)")) }
+                guard let location, let response else {
+                    return continuation.resume(throwing: Failure.transport(url.absoluteString, "no response"))
+                }
+                // The temporary file is removed when this handler returns: move it first.
+                let kept = URL(fileURLWithPath: NSTemporaryDirectory() + "reprise-add-" + UUID().uuidString)
+                do {
+                    try FileManager.default.moveItem(at: location, to: kept)
+                    continuation.resume(returning: (kept, response))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            task.resume()
+        }
+    }
+
+    private static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: text)
+    }
+}

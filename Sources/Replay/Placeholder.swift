@@ -1,0 +1,2 @@
+// Placeholder until replay lands.
+enum ReplayPlaceholder {}

@@ -1,0 +1,5 @@
+FROM alpine
+COPY --from=7 /x /x
+FROM ${EMPTY_BY_DEFAULT} AS blank
+ARG LATER
+FROM $LATER

@@ -1,0 +1,4 @@
+# escape=x
+# escape=`
+# check=skip=A;bogus=1
+FROM alpine

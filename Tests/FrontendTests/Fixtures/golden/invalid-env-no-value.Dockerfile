@@ -1,0 +1,5 @@
+FROM alpine
+ENV ONLYKEY
+ENV =value
+LABEL novalue
+ARG =x

@@ -1,0 +1,4 @@
+FROM alpine AS
+FROM alpine AS 1stage
+FROM alpine FOO bar
+FROM --platform=linux alpine

@@ -1,0 +1,3 @@
+ARG OK=1
+RUN echo before from
+FROM alpine

@@ -1,0 +1,3 @@
+FROM alpine
+ONBUILD RUNN x
+ONBUILD COPY --bogus . /

@@ -1,0 +1,4 @@
+FROM alpine
+RUNN make
+COPYY . /src
+FOOBAR baz

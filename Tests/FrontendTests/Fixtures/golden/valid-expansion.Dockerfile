@@ -1,0 +1,18 @@
+FROM scratch
+ENV NAME=world EMPTY= PATHV=/usr/local/bin:/usr/bin:/bin FILE=archive.tar.gz
+ENV PLAIN=$NAME BRACED=${NAME}x
+ENV DEFAULT_UNSET=${UNSET_VAR:-fallback} DEFAULT_EMPTY=${EMPTY:-fallback} DEFAULT_DASH=${EMPTY-kept-empty}
+ENV ALT_SET=${NAME:+alt} ALT_EMPTY=${EMPTY:+alt} ALT_DASH=${EMPTY+alt-even-if-empty}
+ENV SHORT_PREFIX=${PATHV#*/} LONG_PREFIX=${PATHV##*/} SHORT_SUFFIX=${FILE%.*} LONG_SUFFIX=${FILE%%.*}
+ENV REPLACE_ONE=${PATHV/bin/BIN} REPLACE_ALL=${PATHV//bin/BIN} DELETE=${FILE/.tar}
+ENV ESCAPED=\$NAME SINGLE='$NAME' DOUBLE="$NAME and \"quotes\"" MIXED=a\ b
+ENV SEES_OLD=$NAME NAME=changed
+ENV AFTER=$NAME
+LABEL "key with $NAME"="value ${NAME}"
+WORKDIR /home/$NAME
+USER ${NAME}:${NAME}
+STOPSIGNAL ${SIGNAL:-SIGKILL}
+VOLUME /data/$NAME
+EXPOSE ${PORT:-8080}
+RUN echo "$NAME is not expanded by the frontend"
+CMD echo $NAME
