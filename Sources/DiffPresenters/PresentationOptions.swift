@@ -63,8 +63,8 @@ enum ReportWording {
 
     static func sideLine(_ side: DiffReport.Side) -> String {
         var text = "\(side.label) (\(side.kind.rawValue)"
-        if let digest = side.digest { text += " " + shortDigest(digest) }
-        if let build = side.buildID { text += ", build \(build)" }
+        if let build = side.buildID, build != side.label { text += " \(build)" }
+        if let digest = side.digest { text += ", " + shortDigest(digest) }
         return text + ")"
     }
 

@@ -37,7 +37,7 @@ struct ArchiveSource: EntrySource {
         }
     }
 
-    func catalog(_ statistics: StatisticsCounter) throws -> EntryCatalog {
+    func catalog(_ statistics: StatisticsCounter, keeper: ContentKeeper?, side: Int) throws -> EntryCatalog {
         let reader = try open(statistics)
         var catalog = EntryCatalog()
         var ordinal = 0
@@ -46,12 +46,17 @@ struct ArchiveSource: EntrySource {
             var digest: Digest?
             if header.type == .file {
                 var hasher = DigestHasher()
+                var buffer: Data? = keeper?.wantsContent(size: header.size) == true ? Data() : nil
+                buffer?.reserveCapacity(Int(header.size))
                 try reader.readContent { chunk in
                     hasher.update(chunk)
+                    buffer?.append(contentsOf: chunk)
                     streamed += chunk.count
                     if streamed >= 1 << 24 { statistics.countBytes(streamed); streamed = 0 }
                 }
-                digest = hasher.finalize()
+                let finished = hasher.finalize()
+                digest = finished
+                keeper?.finished(side: side, path: EntryRecord.normalize(header.path), digest: finished, content: buffer)
             }
             catalog.add(EntryRecord(
                 path: EntryRecord.normalize(header.path), ordinal: ordinal, type: header.type, mode: header.mode,

@@ -9,7 +9,8 @@ struct DirectorySource: EntrySource {
     let root: String
     var label: String { root }
 
-    func catalog(_ statistics: StatisticsCounter) throws -> EntryCatalog {
+    /// Files on disk are fetched by path, so nothing is offered to the keeper.
+    func catalog(_ statistics: StatisticsCounter, keeper: ContentKeeper?, side: Int) throws -> EntryCatalog {
         var catalog = EntryCatalog()
         var ordinal = 0
         try walk(relative: "") { relative, info in

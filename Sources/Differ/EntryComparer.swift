@@ -17,8 +17,9 @@ struct EntryComparer {
 
     /// `concurrently`: catalog and fetch both sides on two threads (for layers on disk).
     func compare(_ a: any EntrySource, _ b: any EntrySource, concurrently: Bool) throws -> Outcome {
+        let keeper = ContentKeeper()
         let (catalogA, catalogB) = try both(concurrently) {
-            try ($0 == 0 ? a : b).catalog(context.statistics)
+            try ($0 == 0 ? a : b).catalog(context.statistics, keeper: keeper, side: $0)
         }
         var nodes: [String: DifferenceNode] = [:]
         var contentPaths = Set<String>()
@@ -55,8 +56,19 @@ struct EntryComparer {
         ordered = Array(ordered.prefix(limit))
         let wanted = contentPaths.intersection(ordered)
         if !wanted.isEmpty {
-            let (contentsA, contentsB) = try both(concurrently) {
-                try ($0 == 0 ? a : b).contents(of: wanted, spool: context.spool, statistics: context.statistics)
+            // What the catalog passes kept; only the rest is read again.
+            let (contentsA, contentsB) = try both(concurrently) { side in
+                var found: [String: ContentHandle] = [:]
+                for path in wanted {
+                    if let data = keeper.content(side: side, path: path) { found[path] = .memory(data) }
+                }
+                let missing = wanted.subtracting(found.keys)
+                if !missing.isEmpty {
+                    let fetched = try (side == 0 ? a : b).contents(of: missing, spool: context.spool,
+                                                                   statistics: context.statistics)
+                    found.merge(fetched) { kept, _ in kept }
+                }
+                return found
             }
             for path in wanted {
                 guard let handleA = contentsA[path], let handleB = contentsB[path] else { continue }

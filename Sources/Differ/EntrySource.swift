@@ -47,8 +47,9 @@ enum ContentHandle: Sendable {
 protocol EntrySource: Sendable {
     /// How reports and errors name it.
     var label: String { get }
-    /// One pass over every entry: headers and content digests.
-    func catalog(_ statistics: StatisticsCounter) throws -> EntryCatalog
+    /// One pass over every entry: headers and content digests. Contents may be offered to
+    /// `keeper` as side `side` (0 for A, 1 for B) so differing ones need no second pass.
+    func catalog(_ statistics: StatisticsCounter, keeper: ContentKeeper?, side: Int) throws -> EntryCatalog
     /// The content of the named regular files (another pass, stopping after the last one).
     func contents(of paths: Set<String>, spool: SpoolDirectory, statistics: StatisticsCounter) throws
         -> [String: ContentHandle]

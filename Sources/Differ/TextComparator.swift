@@ -12,8 +12,13 @@ struct TextComparator: ContentComparator {
         guard Sniff.isText(pair.a), Sniff.isText(pair.b) else { return nil }
         let textA = String(decoding: pair.a, as: UTF8.self)
         let textB = String(decoding: pair.b, as: UTF8.self)
-        let linesA = textA.split(separator: "\n", omittingEmptySubsequences: false)
-        let linesB = textB.split(separator: "\n", omittingEmptySubsequences: false)
+        var linesA = textA.split(separator: "\n", omittingEmptySubsequences: false)
+        var linesB = textB.split(separator: "\n", omittingEmptySubsequences: false)
+        // A final newline leaves an empty last "line" on both sides; it is not content.
+        if linesA.last == "" && linesB.last == "" && linesA.count > 1 && linesB.count > 1 {
+            linesA.removeLast()
+            linesB.removeLast()
+        }
         guard linesA.count <= maxLines, linesB.count <= maxLines else { return nil }
         // Myers costs (N+M)·D: a middle this long that differs throughout goes to bytes instead.
         let (prefix, suffix) = LineDiff.commonEnds(linesA, linesB)

@@ -57,11 +57,15 @@ import Testing
     func fixture() throws -> Fixture {
         let scratch = try Scratch("journal")
         let journal = try Journal(root: scratch.file("journal"))
-        for (id, host, cache, result) in [("build-a", "builder-a", "cache-1", "result 1\n"),
-                                          ("build-b", "builder-b", "cache-2", "result 7\n")] {
+        for (id, host, cache, result, stamp, mode) in [
+            ("build-a", "builder-a", "cache-1", "result 1\n", "2023-11-14T22:13:21Z", 0o644),
+            ("build-b", "builder-b", "cache-2", "result 7\n", "2023-11-14T22:41:07Z", 0o664),
+        ] {
             let spec: [String: Any] = ["layers": [baseLayer,
-                                                  [directory("etc"), file("etc/motd", "built on \(host)\n")],
-                                                  [directory("app"), file("app/out.txt", result), file("app/same", "x")]]]
+                                                  [directory("etc"), file("etc/motd", "built on \(host)\n"),
+                                                   file("etc/build-info", "date=\(stamp)\nhost-independent=yes\n")],
+                                                  [directory("app"), file("app/out.txt", result), file("app/same", "x"),
+                                                   file("app/settings.conf", "level=3\n", mode: mode)]]]
             let written = try LayoutFixture.write(spec, to: scratch.file(id), scratch: scratch)
             try makeBuild(journal, id: id, layout: scratch.file(id), written: written, hostname: host, cacheTree: cache)
         }
@@ -85,6 +89,8 @@ import Testing
         #expect(out.step?.locationText == "Dockerfile:5-6")
         #expect(report.layers.map(\.pairing) == [.position, .step, .step])
         #expect(report.summary.firstDifferingStep?.index == 1)
+        #expect(report.causes(of: "/etc/build-info") == [.timestamp])
+        #expect(report.causes(of: "/app/settings.conf") == [.permissions])
 
         // The JSON names them too.
         let json = try JSONSerialization.jsonObject(with: JSONPresenter().encode(report)) as? [String: Any]
@@ -105,5 +111,13 @@ import Testing
         let report = try ImageDiffer().compare(a: .build(journal: fixture.journal, reference: "build-a"),
                                                b: .build(journal: fixture.journal, reference: "build-b"))
         try SchemaValidation.validate(report, scratch: fixture.scratch)
+        // DIFFER_SAMPLES=DIR writes this report in every format (Reports/differ-example.*).
+        if let directory = ProcessInfo.processInfo.environment["DIFFER_SAMPLES"] {
+            try TextPresenter().render(report).write(toFile: directory + "/differ-example.txt", atomically: true, encoding: .utf8)
+            try MarkdownPresenter().render(report).write(toFile: directory + "/differ-example.md", atomically: true, encoding: .utf8)
+            try HTMLPresenter(title: "Reprise diff: build-a vs build-b").render(report)
+                .write(toFile: directory + "/differ-example.html", atomically: true, encoding: .utf8)
+            try JSONPresenter().encode(report).write(to: URL(fileURLWithPath: directory + "/differ-example.json"))
+        }
     }
 }
