@@ -35,19 +35,15 @@ public final class FileOrderShuffler: SourceDirectoryPresenter, @unchecked Senda
         if let mounted = mounts[directory] { return mounted }
         let mountPoint = directory + ".shuffled"
         try FileIO.makeDirectories(mountPoint)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        // Reversal is disorderfs's default; shuffling alone is what varies between runs.
-        process.arguments = ["-q", "--shuffle-dirents=yes", "--reverse-dirents=no", "--sort-dirents=no", "--pad-blocks=0",
-                             "-o", "allow_other", directory, mountPoint]
-        let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw ReplayError.fileOrdering("mounting over \(directory) failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+        // disorderfs daemonises once mounted: its first process exits with the mount's outcome.
+        let arguments = [executable, "-q", "--shuffle-dirents=yes", "--reverse-dirents=no", "--sort-dirents=no",
+                         "--pad-blocks=0", "-o", "allow_other", directory, mountPoint]
+        let errorLog = mountPoint + ".log"
+        let status = try Self.spawnAndWait(arguments, stderrPath: errorLog)
+        let message = (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? ""
+        unlink(errorLog)
+        guard status == 0 else {
+            throw ReplayError.fileOrdering("mounting over \(directory) failed (status \(status)): \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         mounts[directory] = mountPoint
         return mountPoint
@@ -64,4 +60,25 @@ public final class FileOrderShuffler: SourceDirectoryPresenter, @unchecked Senda
     }
 
     deinit { unmountAll() }
+
+    /// posix_spawn and waitpid: Foundation's Process can miss the exit of a child that leaves a
+    /// daemon behind (its SIGCHLD handling in an async context), and hang.
+    private static func spawnAndWait(_ arguments: [String], stderrPath: String) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ)
+        guard spawned == 0 else { throw SystemCallError("posix_spawn", path: arguments[0], errno: spawned) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw SystemCallError("waitpid", path: arguments[0]) }
+        }
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
 }
