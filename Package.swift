@@ -91,6 +91,8 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox"], swiftSettings: strict),
         .testTarget(name: "DifferTests", dependencies: ["TestSupport", "Differ", "DifferenceModel", "DiffPresenters"],
                     swiftSettings: strict),
+        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "BuildJournal", "Sandbox"],
+                    swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),
         .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport", "RepriseCLI"], swiftSettings: strict),

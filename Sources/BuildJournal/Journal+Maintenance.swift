@@ -25,6 +25,8 @@ extension Journal {
     public struct CollectionReport: Sendable {
         public var kept = 0
         public var sweep = BlobStore.SweepReport()
+        /// Extracted layer directories removed because no kept record names their diff id.
+        public var removedLayerDirectories = 0
     }
 
     public struct ReindexReport: Sendable, Equatable {
@@ -120,8 +122,27 @@ extension Journal {
                     try image.delete(db)
                 }
             }
+            report.removedLayerDirectories = try sweepLayerDirectories(keeping: keep)
             return report
         }
+    }
+
+    /// `layers/<diff id>` holds layers extracted for the sandbox (a cache the engine fills); a
+    /// directory whose diff id no kept config or record mentions goes with its blobs. Half-done
+    /// extractions of dead processes (`<hex>.extract-PID-…`) go too.
+    private func sweepLayerDirectories(keeping keep: Set<Digest>) throws -> Int {
+        let directory = root + "/layers"
+        guard FileIO.isDirectory(directory) else { return 0 }
+        var removed = 0
+        for name in try FileIO.listDirectory(directory) {
+            let hex = String(name.prefix(64))
+            if let digest = Digest(hex: hex), keep.contains(digest), hex == name { continue }
+            if name.contains(".extract-"), let pid = Int32(name.split(separator: "-").dropFirst().first ?? ""),
+               Journal.isAlive(pid) { continue }
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+            removed += 1
+        }
+        return removed
     }
 
     /// Rebuilds the index from the refs and the records they reach.

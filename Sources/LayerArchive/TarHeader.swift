@@ -53,7 +53,7 @@ struct TarHeader {
         uid = UInt32(truncatingIfNeeded: try number(108..<116, "uid"))
         gid = UInt32(truncatingIfNeeded: try number(116..<124, "gid"))
         size = try number(124..<136, "size")
-        mtime = try number(136..<148, "mtime") * 1_000_000_000
+        mtime = try TarHeader.nanoseconds(seconds: try number(136..<148, "mtime"), offset: offset)
         typeflag = block[156]
         linkName = field(157..<257)
         userName = format == "v7" ? [] : field(265..<297)
@@ -96,7 +96,7 @@ struct TarHeader {
             if data[index] == 0 { break }  // some writers pad the record block with NULs
             guard let space = data[index...].firstIndex(of: 0x20),
                   let length = Int(String(decoding: data[index..<space], as: UTF8.self)),
-                  length > space - index, index + length <= data.count, data[index + length - 1] == 0x0a,
+                  length > space - index, length <= data.count - index, data[index + length - 1] == 0x0a,
                   let equals = data[(space + 1)..<(index + length)].firstIndex(of: 0x3d) else {
                 throw LayerArchiveError.malformed("pax header at offset \(offset): bad record")
             }
@@ -119,7 +119,18 @@ struct TarHeader {
             guard digits.allSatisfy(\.isASCII), let fraction = Int64(digits.isEmpty ? "0" : String(digits)) else { return nil }
             nanoseconds = fraction * Int64(pow(10, Double(9 - digits.count)))
         }
-        let total = seconds * 1_000_000_000 + nanoseconds
-        return negative ? -total : total
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow, scaled <= Int64.max - nanoseconds else { return nil }
+        return negative ? -(scaled + nanoseconds) : scaled + nanoseconds
+    }
+
+    /// Seconds to nanoseconds, refusing times an Int64 of nanoseconds cannot hold (±292 years
+    /// around 1970) instead of trapping on overflow.
+    static func nanoseconds(seconds: Int64, offset: Int64) throws -> Int64 {
+        let (value, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else {
+            throw LayerArchiveError.malformed("tar header at offset \(offset): mtime out of range")
+        }
+        return value
     }
 }

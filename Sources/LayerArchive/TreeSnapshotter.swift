@@ -33,6 +33,9 @@ public struct TreeSnapshotter: Sendable {
         public let statistics: Statistics
     }
 
+    /// Files up to this size are read into memory and hashed before anything is written.
+    static let smallFileLimit: Int64 = 1 << 20
+
     public let store: BlobStore
     public let statCache: StatCache?
     /// Decides which entries to keep, by relative path; returning false for a directory skips
@@ -91,24 +94,59 @@ public struct TreeSnapshotter: Sendable {
         let start = Posix.now()
         let fd = try FileIO.open(path, O_RDONLY | O_NOFOLLOW)
         defer { close(fd) }
-        let writer = try store.makeWriter()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = try FileIO.read(fd, into: buffer, path: path)
-            if count == 0 { break }
-            try writer.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        let result: (digest: Digest, size: Int64, alreadyExisted: Bool)
+        if status.size <= TreeSnapshotter.smallFileLimit {
+            // Hash first and write only what the store lacks: re-snapshotting without a cache
+            // then costs reads, not a new ingest file per file.
+            let data = try readSmallFile(fd, expectedSize: status.size, path: path)
+            try checkUnchanged(fd, status, size: Int64(data.count), path: path)
+            let digest = Digest(of: data)
+            let existed = store.contains(digest)
+            if !existed { try store.ingest(data, expected: digest, durability: .batched) }
+            result = (digest, Int64(data.count), existed)
+        } else {
+            let writer = try store.makeWriter()
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+            defer { buffer.deallocate() }
+            while true {
+                let count = try FileIO.read(fd, into: buffer, path: path)
+                if count == 0 { break }
+                try writer.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            }
+            do {
+                try checkUnchanged(fd, status, size: writer.count, path: path)
+            } catch {
+                writer.abort()
+                throw error
+            }
+            let committed = try writer.commit(durability: .batched)
+            result = (committed.digest, committed.size, committed.alreadyExisted)
         }
-        let after = try FileStatus.of(descriptor: fd, path: path)
-        guard after.size == writer.count, after.mtime == status.mtime, after.ctime == status.ctime else {
-            writer.abort()
-            throw LayerArchiveError.changedWhileReading(path: path)
-        }
-        let result = try writer.commit(durability: .batched)
         statistics.filesHashed += 1
         statistics.bytesHashed += result.size
         if !result.alreadyExisted { statistics.newBlobs += 1 }
         statCache?.remember(result.digest, for: key, readStartedAt: start)
         return (result.digest, result.size)
+    }
+
+    private func readSmallFile(_ fd: Int32, expectedSize: Int64, path: String) throws -> Data {
+        // One byte more than expected, to notice a file that grew since it was listed.
+        var data = Data(count: Int(expectedSize) + 1)
+        var filled = 0
+        try data.withUnsafeMutableBytes { buffer in
+            while filled < buffer.count {
+                let count = try FileIO.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]), path: path)
+                if count == 0 { break }
+                filled += count
+            }
+        }
+        return data.prefix(filled)
+    }
+
+    private func checkUnchanged(_ fd: Int32, _ before: FileStatus, size: Int64, path: String) throws {
+        let after = try FileStatus.of(descriptor: fd, path: path)
+        guard after.size == size, before.size == size, after.mtime == before.mtime, after.ctime == before.ctime else {
+            throw LayerArchiveError.changedWhileReading(path: path)
+        }
     }
 }

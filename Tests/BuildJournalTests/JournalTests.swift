@@ -140,6 +140,24 @@ import Testing
         #expect(try journal.fsck().isClean)
     }
 
+    @Test func garbageCollectionRemovesExtractedLayersNoRecordNames() throws {
+        let kept: Digest
+        do {
+            let journal = try Journal(root: root)
+            let (_, steps) = try recordBuild(in: journal)
+            kept = try #require(steps[1].layer?.diffID)
+        }
+        let orphan = Digest(ofUTF8: "no record names this layer")
+        for digest in [kept, orphan] {
+            try FileManager.default.createDirectory(atPath: root + "/layers/" + digest.hex + "/etc",
+                                                    withIntermediateDirectories: true)
+        }
+        let report = try #require(try Journal(root: root).collectGarbage())
+        #expect(report.removedLayerDirectories == 1)
+        #expect(FileManager.default.fileExists(atPath: root + "/layers/" + kept.hex))
+        #expect(!FileManager.default.fileExists(atPath: root + "/layers/" + orphan.hex))
+    }
+
     @Test func garbageCollectionWaitsForOtherUsersOfTheJournal() throws {
         let journal = try Journal(root: root)
         let other = try Journal(root: root)

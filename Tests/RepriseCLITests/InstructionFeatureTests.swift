@@ -4,32 +4,18 @@ import Testing
 
 /// Instruction features checked on the built image: ADD archives and URLs, ONBUILD, COPY rules.
 @Suite(.serialized) struct InstructionFeatureTests {
-    let scratch: TemporaryDirectory
-    var journal: String { scratch.sub("journal") }
+    let workspace: BuildWorkspace
+    var journal: String { workspace.journal }
 
-    init() throws {
-        scratch = try TemporaryDirectory("features")
-        let imported = try RepriseProcess.run(["image", "import", try CorpusBaseImage.path(), "--name", "busybox",
-                                               "--journal", scratch.sub("journal")])
-        try #require(imported.status == 0, "\(imported.stderr)")
-    }
+    init() throws { workspace = try BuildWorkspace("features") }
 
     func context(_ dockerfile: String, files: [String: String] = [:]) throws -> String {
-        let directory = scratch.sub("ctx-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try dockerfile.write(toFile: directory + "/Dockerfile", atomically: true, encoding: .utf8)
-        for (name, content) in files {
-            let path = directory + "/" + name
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-            try content.write(toFile: path, atomically: true, encoding: .utf8)
-        }
-        return directory
+        try workspace.context(dockerfile, files: files)
     }
 
     /// Builds and unpacks the result with `--output type=local`; returns the root.
     func buildTree(_ directory: String, _ extra: [String] = []) throws -> String {
-        let output = scratch.sub("out-\(UInt32.random(in: 0...UInt32.max))")
+        let output = workspace.sub("out-\(UInt32.random(in: 0...UInt32.max))")
         let result = try RepriseProcess.run(["build", "--journal", journal, "--progress", "plain", directory,
                                              "--output", "type=local,dest=\(output)"] + extra)
         try #require(result.status == 0, "\(result.stderr)")
@@ -42,7 +28,7 @@ import Testing
 
     @Test func addUnpacksALocalTarballButCopyDoesNot() throws {
         let directory = try context("FROM busybox\nADD bundle.tar.gz /opt/\nCOPY bundle.tar.gz /kept/\n")
-        let staging = scratch.sub("tar-src")
+        let staging = workspace.sub("tar-src")
         try FileManager.default.createDirectory(atPath: staging + "/pkg", withIntermediateDirectories: true)
         try "inside the tarball\n".write(toFile: staging + "/pkg/readme.txt", atomically: true, encoding: .utf8)
         try Tool.check(["tar", "-czf", directory + "/bundle.tar.gz", "-C", staging, "pkg"])
@@ -53,7 +39,7 @@ import Testing
     }
 
     @Test func addFetchesAURLPinnedByChecksumAndRefusesAWrongOne() throws {
-        let served = scratch.sub("served")
+        let served = workspace.sub("served")
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
         try "fetched over http\n".write(toFile: served + "/asset.txt", atomically: true, encoding: .utf8)
         let port = Int.random(in: 20000...40000)
@@ -94,7 +80,7 @@ import Testing
         let built = try RepriseProcess.run(["build", "--journal", journal, "-t", "example/onbuild-base:1", base])
         try #require(built.status == 0, "\(built.stderr)")
         let child = try context("FROM example/onbuild-base:1\nRUN cat /onbuild.txt > /seen.txt\n")
-        let layout = scratch.sub("child-layout")
+        let layout = workspace.sub("child-layout")
         let result = try RepriseProcess.run(["build", "--journal", journal, child, "-o", "type=oci,dest=\(layout),tar=false"])
         try #require(result.status == 0, "\(result.stderr)")
         let config = try Tool.check(["skopeo", "inspect", "--raw", "--config", "oci:\(layout):latest"]).stdout
@@ -115,10 +101,10 @@ import Testing
             COPY --exclude=*.log logs/ /logs/
             """, files: ["one.txt": "1\n", "dir/a/b.txt": "b\n", "x.md": "x\n", "y.md": "y\n",
                          "logs/keep.txt": "k\n", "logs/drop.log": "d\n"])
-        let layout = scratch.sub("copy-layout")
+        let layout = workspace.sub("copy-layout")
         let result = try RepriseProcess.run(["build", "--journal", journal, directory, "-o", "type=oci,dest=\(layout),tar=false"])
         try #require(result.status == 0, "\(result.stderr)")
-        let bundle = scratch.sub("copy-bundle")
+        let bundle = workspace.sub("copy-bundle")
         try Tool.check(["umoci", "unpack", "--image", "\(layout):latest", bundle])
         let root = bundle + "/rootfs"
         #expect(read(root + "/app/one.txt") == "1\n")

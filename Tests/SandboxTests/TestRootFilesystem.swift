@@ -96,20 +96,27 @@ struct HostSnapshot: Equatable {
     var mountInfo: [String]
     var childProcesses: [String]
 
-    /// Mount lines without the per-mount ids, which are not reused but stay stable anyway.
+    /// The host's mount table, and the sandbox init processes this process has. Other test
+    /// suites run at the same time: the overlay mounts of LayerArchive's tests and the tools
+    /// other suites start are not the sandbox's, so they are left out.
     static func take() -> HostSnapshot {
         let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-        return HostSnapshot(mountInfo: mounts.split(separator: "\n").map(String.init).sorted(),
+        return HostSnapshot(mountInfo: mounts.split(separator: "\n").map(String.init)
+                                .filter { !$0.contains("/reprise-archive-test-") }.sorted(),
                             childProcesses: childProcesses())
     }
 
-    /// Direct children of this process, from every thread's `children` list.
+    /// Direct children of this process that run this very executable: a sandbox's pid 1 never
+    /// execs, while tools and `reprise` processes started by other suites do.
     static func childProcesses() -> [String] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         return tasks.flatMap { task -> [String] in
             let text = (try? String(contentsOfFile: "/proc/self/task/\(task)/children",
                                     encoding: .utf8)) ?? ""
             return text.split(separator: " ").map(String.init)
+        }.filter { pid in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) == own
         }.sorted()
     }
 

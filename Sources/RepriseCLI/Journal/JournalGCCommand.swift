@@ -14,7 +14,8 @@ struct JournalGCCommand: AsyncParsableCommand {
                 throw ValidationError("another reprise process is using the journal; run gc when it has finished")
             }
             print("removed \(report.sweep.removedBlobs.count) blob(s), \(Formatting.bytes(report.sweep.removedBytes)); "
-                  + "kept \(report.kept); removed \(report.sweep.removedIngestFiles) unfinished ingest file(s)")
+                  + "kept \(report.kept); removed \(report.sweep.removedIngestFiles) unfinished ingest file(s) "
+                  + "and \(report.removedLayerDirectories) extracted layer(s)")
         }
     }
 }

@@ -1,2 +1,0 @@
-// Placeholder until the presenters land.
-enum DiffPresentersPlaceholder {}

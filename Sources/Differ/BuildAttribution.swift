@@ -1,0 +1,132 @@
+import BuildJournal
+import ContentStore
+import DifferenceModel
+import OCIImage
+
+/// What the journal adds: the step (and Dockerfile line) behind each layer, and causes that
+/// only the records can show (cache mounts, inputs, network, base images).
+enum BuildAttribution {
+    static func reference(_ step: StepRecord, build: BuildFacts) -> StepReference {
+        StepReference(index: step.index, stage: step.stage, instruction: step.instruction, text: step.text,
+                      file: step.location?.file ?? build.record.dockerfilePath, line: step.location?.startLine,
+                      endLine: step.location?.endLine)
+    }
+
+    /// Gives every entry of a layer node the layer's step, and the step-level causes to the
+    /// layer and to entries nothing else explains.
+    static func attribute(_ node: inout DifferenceNode, stepA: StepRecord?, stepB: StepRecord?,
+                          buildA: BuildFacts?, buildB: BuildFacts?) {
+        guard let step = node.step else { return }
+        for index in node.children.indices where node.children[index].kind == .entry {
+            node.children[index].step = step
+        }
+        let causes = stepCauses(stepA, stepB)
+        guard !causes.isEmpty else { return }
+        for cause in causes { node.addCause(cause) }
+        for index in node.children.indices where node.children[index].kind == .entry
+            && node.children[index].effectiveCauses.isEmpty {
+            for cause in causes { node.children[index].addCause(cause) }
+        }
+    }
+
+    /// Causes read from two records of the same step.
+    static func stepCauses(_ a: StepRecord?, _ b: StepRecord?) -> [Cause] {
+        var causes: [Cause] = []
+        guard let a, let b else { return causes }
+        for mountA in a.mounts where mountA.kind == .cache {
+            guard let mountB = b.mounts.first(where: { $0.kind == .cache && $0.target == mountA.target && $0.id == mountA.id })
+                    ?? b.mounts.first(where: { $0.kind == .cache && $0.target == mountA.target }) else { continue }
+            if mountA.treeBefore != mountB.treeBefore {
+                causes.append(Cause(.cacheMount, .likely, evidence:
+                    "cache mount \(mountA.target)\(mountA.id.map { " (id \($0))" } ?? "") held "
+                    + "\(mountA.treeBefore?.short ?? "nothing") in A and \(mountB.treeBefore?.short ?? "nothing") in B before the step"))
+            }
+        }
+        var inputs: [String] = []
+        if a.text != b.text { inputs.append("instruction '\(a.text)' vs '\(b.text)'") }
+        if a.sources != b.sources { inputs.append("copied sources \(a.sources?.short ?? "none") vs \(b.sources?.short ?? "none")") }
+        let changedArgs = Set(a.buildArguments.keys).union(b.buildArguments.keys).sorted()
+            .filter { a.buildArguments[$0] != b.buildArguments[$0] }
+        if !changedArgs.isEmpty { inputs.append("build arguments " + changedArgs.joined(separator: ", ")) }
+        if Set(a.environment) != Set(b.environment) { inputs.append("environment") }
+        for mountA in a.mounts where mountA.kind == .bind {
+            if let mountB = b.mounts.first(where: { $0.kind == .bind && $0.target == mountA.target }),
+               mountA.treeBefore != mountB.treeBefore {
+                inputs.append("bind mount \(mountA.target) showed other files")
+            }
+        }
+        if !inputs.isEmpty {
+            causes.append(Cause(.input, .likely, evidence: "the step's inputs changed: " + inputs.joined(separator: "; ")))
+        }
+        let networks = [a.network, b.network].compactMap { $0 }.filter { $0 != "none" }
+        if let network = networks.first, a.instruction.uppercased() == "RUN" {
+            causes.append(Cause(.network, .possible, evidence: "the step ran with network '\(network)'"))
+        }
+        return causes
+    }
+
+    /// Build-level inputs that changed: contexts, build arguments, the Dockerfile, base images.
+    static func inputsNode(_ a: BuildFacts?, _ b: BuildFacts?) -> DifferenceNode? {
+        guard let a = a?.record, let b = b?.record else { return nil }
+        var fields: [DifferenceNode] = []
+        func add(_ name: String, _ valueA: String?, _ valueB: String?, _ kind: CauseKind, _ evidence: String) {
+            var node = DifferenceNode(kind: .field, name: name, status: valueA == nil ? .added : valueB == nil ? .removed : .changed,
+                                      a: valueA, b: valueB)
+            node.addCause(Cause(kind, .certain, evidence: evidence))
+            fields.append(node)
+        }
+        if a.dockerfile != b.dockerfile {
+            add("Dockerfile", a.dockerfile?.description, b.dockerfile?.description, .input, "the Dockerfile's bytes differ")
+        }
+        for name in Set(a.contexts.map(\.name)).union(b.contexts.map(\.name)).sorted() {
+            let contextA = a.contexts.first { $0.name == name }
+            let contextB = b.contexts.first { $0.name == name }
+            if contextA?.tree != contextB?.tree || contextA?.image != contextB?.image {
+                add("context \(name)", (contextA?.tree ?? contextA?.image)?.description,
+                    (contextB?.tree ?? contextB?.image)?.description, .input, "the context '\(name)' holds other files")
+            }
+        }
+        for key in Set(a.buildArguments.keys).union(b.buildArguments.keys).sorted()
+            where a.buildArguments[key] != b.buildArguments[key] {
+            add("build-arg \(key)", a.buildArguments[key], b.buildArguments[key], .input, "build argument \(key) changed")
+        }
+        for name in Set(a.baseImages.keys).union(b.baseImages.keys).sorted() where a.baseImages[name] != b.baseImages[name] {
+            add("base \(name)", a.baseImages[name]?.description, b.baseImages[name]?.description, .baseImage,
+                "\(name) resolved to another manifest")
+        }
+        if a.sourceDateEpoch != b.sourceDateEpoch {
+            add("SOURCE_DATE_EPOCH", a.sourceDateEpoch.map(String.init), b.sourceDateEpoch.map(String.init), .timestamp,
+                "SOURCE_DATE_EPOCH differs between the builds")
+        }
+        guard !fields.isEmpty else { return nil }
+        return DifferenceNode(kind: .config, name: "build inputs", a: a.id, b: b.id, children: fields)
+    }
+
+    /// Layers below the build's own steps belong to the base image: when the base changed (the
+    /// journal's resolved base manifests, or the manifests' `base.digest` annotations), their
+    /// differences are base image drift.
+    static func applyBaseImageDrift(to root: inout DifferenceNode, _ a: ImageSide, _ b: ImageSide) {
+        var evidence: String?
+        if let buildA = a.build?.record, let buildB = b.build?.record, buildA.baseImages != buildB.baseImages {
+            evidence = "the base image resolved to another manifest"
+        }
+        let key = AnnotationKey.baseDigest
+        if let baseA = a.manifest.annotations?[key], let baseB = b.manifest.annotations?[key], baseA != baseB {
+            evidence = "base image \(a.manifest.annotations?[AnnotationKey.baseName] ?? "") was \(baseA) in A and \(baseB) in B"
+        }
+        guard let evidence else { return }
+        let hasSteps = a.build != nil && b.build != nil
+        for index in root.children.indices where root.children[index].kind == .layer {
+            let node = root.children[index]
+            // With step records the base is exactly the layers no step made; without them, any
+            // differing layer may come from the base.
+            guard node.isDifference, !hasSteps || node.step == nil else { continue }
+            let cause = Cause(.baseImage, hasSteps ? .certain : .likely, evidence: evidence)
+            root.children[index].addCause(cause)
+            for child in root.children[index].children.indices
+                where root.children[index].children[child].effectiveCauses.isEmpty {
+                root.children[index].children[child].addCause(cause)
+            }
+        }
+    }
+}

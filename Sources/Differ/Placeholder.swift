@@ -1,2 +1,0 @@
-// Placeholder until the differ lands.
-enum DifferPlaceholder {}

@@ -1,2 +1,0 @@
-// Placeholder until the difference model lands.
-enum DifferenceModelPlaceholder {}

@@ -1,0 +1,30 @@
+import ContentStore
+
+/// Receives the tar stream libarchive produces, hashes it (the diff id) and passes it on —
+/// through the gzip encoder when compressing — to the final destination.
+final class LayerSink {
+    private(set) var tarHasher = DigestHasher()
+    private let encoder: GzipEncoder?
+    private let destination: (UnsafeRawBufferPointer) throws -> Void
+    /// The first error from `destination`, kept while libarchive unwinds its own failure.
+    var failure: (any Error)?
+
+    init(compression: LayerCompression,
+         destination: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+        self.encoder = compression == .gzip ? try GzipEncoder() : nil
+        self.destination = destination
+    }
+
+    func consume(_ bytes: UnsafeRawBufferPointer) throws {
+        tarHasher.update(bytes)
+        if let encoder {
+            try encoder.compress(bytes, emit: destination)
+        } else {
+            try destination(bytes)
+        }
+    }
+
+    func finish() throws {
+        try encoder?.finish(emit: destination)
+    }
+}
