@@ -15,9 +15,13 @@ public final class FileOrderShuffler: SourceDirectoryPresenter, @unchecked Senda
     private let lock = NSLock()
     private var mounts: [String: String] = [:]
     private let executable: String
+    /// Where the shuffled views are mounted: never inside the directories they show (the
+    /// engine removes its scratch while they are still mounted).
+    private let mountDirectory: String
 
     /// Finds disorderfs and checks that FUSE is usable; the error says what to install.
-    public init() throws {
+    public init(mountingUnder mountDirectory: String) throws {
+        self.mountDirectory = mountDirectory
         guard let found = ["/usr/bin/disorderfs", "/usr/local/bin/disorderfs"].first(where: {
             FileManager.default.isExecutableFile(atPath: $0)
         }) else {
@@ -33,7 +37,7 @@ public final class FileOrderShuffler: SourceDirectoryPresenter, @unchecked Senda
         lock.lock()
         defer { lock.unlock() }
         if let mounted = mounts[directory] { return mounted }
-        let mountPoint = directory + ".shuffled"
+        let mountPoint = mountDirectory + "/\(mounts.count)"
         try FileIO.makeDirectories(mountPoint)
         // disorderfs daemonises once mounted: its first process exits with the mount's outcome.
         let arguments = [executable, "-q", "--shuffle-dirents=yes", "--reverse-dirents=no", "--sort-dirents=no",
@@ -57,6 +61,7 @@ public final class FileOrderShuffler: SourceDirectoryPresenter, @unchecked Senda
             if umount2(mountPoint, Int32(MNT_DETACH)) == 0 { rmdir(mountPoint) }
         }
         mounts.removeAll()
+        rmdir(mountDirectory)
     }
 
     deinit { unmountAll() }

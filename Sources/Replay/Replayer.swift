@@ -34,10 +34,11 @@ public struct Replayer: Sendable {
         try SecretCheck(journal: journal).check(options.secrets, against: original, steps: recordedSteps)
 
         let variations = options.variations
-        let shuffler = variations.contains(.fileordering) ? try FileOrderShuffler() : nil
-        defer { shuffler?.unmountAll() }
         let workspace = try ReplayWorkspace(journal: journal, otherPath: variations.contains(.buildpath))
         defer { workspace.remove() }
+        // Declared after the workspace, so it is unmounted before the workspace is removed.
+        let shuffler = variations.contains(.fileordering) ? try FileOrderShuffler(mountingUnder: workspace.root + "/shuffled") : nil
+        defer { shuffler?.unmountAll() }
         try workspace.materialize(original) { try shuffler?.present($0) ?? $0 }
         if variations.contains(.time) { await waitForLaterClock(than: recordedSteps, original: original) }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Foundation
 import Replay
 
 /// `--vary`, shared by replay, verify and build.
@@ -31,7 +32,8 @@ extension VariationOptions {
         guard !chosen.isEmpty else { return (request, nil) }
         var request = request
         request.variations = chosen.engineVariations
-        let shuffler = chosen.contains(.fileordering) ? try FileOrderShuffler() : nil
+        let mounts = NSTemporaryDirectory() + "reprise-fileordering-\(getpid())"
+        let shuffler = chosen.contains(.fileordering) ? try FileOrderShuffler(mountingUnder: mounts) : nil
         request.directoryPresenter = shuffler
         return (request, shuffler)
     }
