@@ -132,6 +132,9 @@ extension BuildSession {
 
     /// A persistent cache directory per id, under the journal (so one journal's builds share it).
     private func cacheDirectory(_ cache: CacheMount, prepared: PreparedMounts) throws -> String {
+        if let restored = try replayCacheDirectory(id: cache.id, mode: cache.mode, uid: cache.uid, gid: cache.gid) {
+            return restored
+        }
         let name = Digest(ofUTF8: cache.id).short
         let directory = journal.root + "/cache-mounts/" + name
         if !FileIO.isDirectory(directory) {

@@ -13,14 +13,14 @@ extension BuildSession {
     func sourceRoot(named name: String?, location: Frontend.SourceLocation) throws -> String {
         let key = name ?? Self.mainContext
         let directory = scratch + "/sources/" + Digest(ofUTF8: key).short
-        if FileIO.isDirectory(directory) { return directory }
+        if FileIO.isDirectory(directory) { return try presented(directory) }
         if let loaded = contexts[key] {
             try materialize(loaded.snapshot, into: directory)
-            return directory
+            return try presented(directory)
         }
         let state = try sourceState(named: key, location: location)
         try flatten(state, into: directory)
-        return directory
+        return try presented(directory)
     }
 
     /// The image state a non-context source names: a stage (by name or index), an image context,

@@ -81,7 +81,8 @@ extension BuildSession {
             return (state, .base("context:\(directory.digest)", platform: request.platform.description),
                     "context:\(name)")
         }
-        let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts)
+        let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts,
+                                         pinned: pinnedImages)
         guard case .image(let image, let source) = try resolver.resolve(name) else {
             throw EngineError.baseImageNotFound(name: name, location: location)
         }

@@ -51,13 +51,15 @@ final class BuildSession {
             secrets: [], ssh: request.ssh.map(\.id), network: request.network, tags: request.tags,
             variations: request.variations.recorded, host: BuildRecord.HostFacts.current,
             startedAt: started.timeIntervalSince1970, pid: getpid())
+        beginReplayRecord()
     }
 
     func emit(_ event: BuildEvent) { engine.events.receive(event) }
 
     /// `created` for configs and history: SOURCE_DATE_EPOCH when given, else now.
     var createdTimestamp: String {
-        ImageConfiguration.timestamp(secondsSinceEpoch: request.sourceDateEpoch ?? Int64(started.timeIntervalSince1970))
+        let now = request.replay?.recordedStart ?? started.timeIntervalSince1970
+        return ImageConfiguration.timestamp(secondsSinceEpoch: request.sourceDateEpoch ?? Int64(now))
     }
 
     func run() async throws -> BuildEngine.Result {

@@ -7,7 +7,8 @@ public struct RepriseCommand: AsyncParsableCommand {
         commandName: "reprise",
         abstract: "Record container image builds, replay them in isolation, explain nondeterminism.",
         version: RepriseVersion.current,
-        subcommands: [BuildCommand.self, DiffCommand.self, ImageCommand.self, JournalCommand.self]
+        subcommands: [BuildCommand.self, ReplayCommand.self, VerifyCommand.self, DiffCommand.self, ImageCommand.self,
+                      JournalCommand.self]
     )
 
     public init() {}

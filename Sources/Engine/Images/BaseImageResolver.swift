@@ -10,6 +10,8 @@ struct BaseImageResolver {
     let platform: Platform
     /// Named contexts that are images, already imported: name as given → image.
     let imageContexts: [String: ResolvedImage]
+    /// A replay's images by recorded manifest digest, which win over any name lookup.
+    var pinned: [String: Digest] = [:]
 
     enum Resolution {
         case image(ResolvedImage, source: String)
@@ -17,6 +19,10 @@ struct BaseImageResolver {
     }
 
     func resolve(_ name: String) throws -> Resolution {
+        if let digest = pinned[name] {
+            let descriptor = try journal.store.imageDescriptor(for: digest)
+            return .image(try journal.store.resolveImage(descriptor, platform: platform), source: "pinned:\(name)")
+        }
         if let image = imageContexts[name] { return .image(image, source: "context:\(name)") }
         let normalized = try? ImageReference(parsing: name)
         if let normalized {

@@ -25,6 +25,10 @@ public struct BuildRequest: Sendable {
     public var metadataFile: String?
     /// Deliberate variations of the environment (replay and verify).
     public var variations: Variations
+    /// Set by a replay: what it pins and which recorded steps it reuses.
+    public var replay: ReplayInputs? = nil
+    /// Shows steps materialised source directories through another path (fileordering).
+    public var directoryPresenter: (any SourceDirectoryPresenter)? = nil
 
     public init(contextPath: String, dockerfilePath: String? = nil, buildArguments: [String: String] = [:],
                 target: String? = nil, tags: [String] = [], outputs: [OutputSpec] = [], noCache: Bool = false,
@@ -64,6 +68,9 @@ public struct Variations: Sendable, Hashable, Codable {
     public var disableASLR: Bool
     public var timezone: String?
     public var locale: String?
+    /// Variations applied outside the sandbox spec (time, file ordering, build path), recorded
+    /// with the build as given.
+    public var applied: [String: String] = [:]
 
     public init(hostname: String? = nil, domainName: String? = nil, umask: UInt32? = nil,
                 extraEnvironment: [String: String] = [:], cpuCount: Int? = nil, disableASLR: Bool = false,
@@ -89,6 +96,7 @@ public struct Variations: Sendable, Hashable, Codable {
         if disableASLR { values["aslr"] = "off" }
         if let timezone { values["timezone"] = timezone }
         if let locale { values["locale"] = locale }
+        values.merge(applied) { own, _ in own }
         return values
     }
 }

@@ -13,13 +13,15 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var journalOptions: JournalOptions
     @OptionGroup var flags: BuildFlags
+    @OptionGroup var variationOptions: VariationOptions
 
     @Flag(help: "Only check the Dockerfile (syntax, flags, stages, expansions) and print every problem.")
     var check = false
 
     func run() async throws {
         if check { return try await runCheck() }
-        let request = try await CommandFailure.reporting { try flags.request() }
+        let (request, shuffler) = try await CommandFailure.reporting { try variationOptions.applied(to: flags.request()) }
+        defer { shuffler?.unmountAll() }
         let result = try await BuildRunner(journalOptions: journalOptions, progress: flags.progressMode)
             .run(request)
         if flags.quiet || flags.progressMode == .quiet, let manifest = result.manifest { print(manifest) }

@@ -6,6 +6,7 @@ struct JournalCommand: AsyncParsableCommand {
         commandName: "journal",
         abstract: "List, show, check and clean the build journal.",
         subcommands: [JournalListCommand.self, JournalShowCommand.self, JournalFsckCommand.self,
-                      JournalGCCommand.self, JournalReindexCommand.self, JournalIngestCommand.self]
+                      JournalGCCommand.self, JournalReindexCommand.self, JournalIngestCommand.self,
+                      JournalExportCommand.self, JournalImportCommand.self]
     )
 }

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BuildJournal
+import ContentStore
+import Foundation
+import LayerArchive
+import OCIImage
+
+/// The engine's side of a replay (`BuildRequest.replay`): each hook is a no-op for a build.
+extension BuildSession {
+    /// Marks the record as a replay of the build it re-executes, and lists image contexts, which
+    /// a replay pins by digest rather than importing them again from their layouts.
+    func beginReplayRecord() {
+        guard let replay = request.replay else { return }
+        record.kind = .replay
+        record.replayOf = replay.replayOf
+        for (name, digest) in replay.imageContexts.sorted(by: { $0.key < $1.key }) {
+            record.contexts.append(.init(name: name, origin: "pinned:\(digest)", image: digest))
+        }
+    }
+
+    /// The images a replay resolves by recorded digest, so a moved tag cannot change it.
+    var pinnedImages: [String: Digest] {
+        guard let replay = request.replay else { return [:] }
+        return replay.pinnedImages.merging(replay.imageContexts) { pinned, _ in pinned }
+    }
+
+    /// A step a replay takes from the record instead of running it (`--step`, `--from-step`).
+    func reusedRecordedStep() -> (StepRecord, LayerRecord)? {
+        guard let step = request.replay?.reusedSteps[nextStepIndex], let layer = step.layer,
+              journal.store.contains(layer.digest) else { return nil }
+        return (step, layer)
+    }
+
+    /// In a replay, a cache mount never sees the host's persistent cache: it gets a fresh
+    /// directory holding the state recorded before this step (empty when none was recorded).
+    func replayCacheDirectory(id: String, mode: UInt32, uid: UInt32, gid: UInt32) throws -> String? {
+        guard let replay = request.replay else { return nil }
+        let directory = scratch + "/replay-cache/\(nextStepIndex)-" + Digest(ofUTF8: id).short
+        if FileIO.isDirectory(directory) { return directory }
+        try FileIO.makeDirectories(directory)
+        if let tree = replay.cacheStates[nextStepIndex]?[id] {
+            try TreeSnapshot.load(tree, from: journal.store).materialize(into: directory, store: journal.store)
+        } else {
+            chmod(directory, mode_t(mode))
+            chown(directory, uid, gid)
+        }
+        return directory
+    }
+
+    /// The path steps see for a materialised source directory (shuffled for fileordering).
+    func presented(_ directory: String) throws -> String {
+        guard let presenter = request.directoryPresenter else { return directory }
+        return try presenter.present(directory)
+    }
+}

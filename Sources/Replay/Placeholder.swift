@@ -1,2 +1,0 @@
-// Placeholder until replay lands.
-enum ReplayPlaceholder {}

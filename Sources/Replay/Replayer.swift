@@ -1,0 +1,162 @@
+import BuildJournal
+import ContentStore
+import Engine
+import Foundation
+import OCIImage
+
+/// Re-executes a recorded build from the journal alone and compares every step with the record.
+///
+/// ```swift
+/// let report = try await Replayer(engine: engine).replay(ReplayOptions(build: id))
+/// if !report.reproducible { print(report.firstDivergence!) }
+/// ```
+///
+/// The replay is itself a build (kind `replay`, `replayOf` the original) run by the same engine
+/// with caching off, with base and context images pinned to their recorded digests, contexts and
+/// the Dockerfile recreated from the store in a fresh directory, and each cache mount restored to
+/// the state it had before the recorded step.
+public struct Replayer: Sendable {
+    public let engine: BuildEngine
+
+    public init(engine: BuildEngine) {
+        self.engine = engine
+    }
+
+    public func replay(_ options: ReplayOptions) async throws -> ReplayReport {
+        let journal = engine.journal
+        let started = Date()
+        let original = try journal.build(id: options.build)
+        guard original.status != .running else {
+            throw ReplayError.notReplayable(id: original.id, reason: "it is still running")
+        }
+        let recordedSteps = try journal.steps(of: original)
+        let reused = try reusedSteps(recordedSteps, options: options)
+        try SecretCheck(journal: journal).check(options.secrets, against: original, steps: recordedSteps)
+
+        let variations = options.variations
+        let workspace = try ReplayWorkspace(journal: journal, otherPath: variations.contains(.buildpath))
+        defer { workspace.remove() }
+        // Declared after the workspace, so it is unmounted before the workspace is removed.
+        let shuffler = variations.contains(.fileordering) ? try FileOrderShuffler(mountingUnder: workspace.root + "/shuffled") : nil
+        defer { shuffler?.unmountAll() }
+        try workspace.materialize(original) { try shuffler?.present($0) ?? $0 }
+        if variations.contains(.time) { await waitForLaterClock(than: recordedSteps, original: original) }
+
+        var request = BuildRequest(
+            contextPath: workspace.contextPath, dockerfilePath: workspace.dockerfilePath,
+            buildArguments: original.buildArguments, target: original.target, outputs: options.outputs,
+            noCache: true, namedContexts: workspace.namedContexts, secrets: options.secrets,
+            ssh: original.ssh.map { SSHSource(id: $0, paths: []) }, network: original.network,
+            sourceDateEpoch: original.sourceDateEpoch, variations: variations.engineVariations)
+        request.replay = ReplayInputs(
+            replayOf: original.id, pinnedImages: original.baseImages,
+            imageContexts: Dictionary(uniqueKeysWithValues: original.contexts.compactMap { context in
+                context.image.map { (context.name, $0) }
+            }),
+            cacheStates: Self.cacheStates(recordedSteps), reusedSteps: reused,
+            recordedStart: original.startedAt)
+        request.directoryPresenter = shuffler
+
+        let watcher = BuildIDWatcher(forwardingTo: engine.events)
+        let replayEngine = BuildEngine(journal: journal, runner: engine.runner, events: watcher)
+        var failure: String?
+        do {
+            _ = try await replayEngine.build(request)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // A step that fails in the replay is a finding, not an error, as long as a record
+            // exists to compare; anything before the first step is an error.
+            guard watcher.buildID != nil else { throw error }
+            failure = "\(error)"
+        }
+        guard let replayID = watcher.buildID else {
+            throw ReplayError.notReplayable(id: original.id, reason: "the replay did not start")
+        }
+        let replayed = try journal.build(id: replayID)
+        let replayedSteps = try journal.steps(of: replayed)
+        let comparisons = recordedSteps.map { step in
+            StepComparison(recorded: step, replayed: replayedSteps.first { $0.index == step.index },
+                           reused: reused[step.index] != nil, store: journal.store)
+        }
+        return ReplayReport(
+            build: original.id, replay: replayID, variations: replayed.variations, steps: comparisons,
+            recordedManifest: original.manifest?.description, replayedManifest: replayed.manifest?.description,
+            complete: reused.isEmpty && original.status == .succeeded, error: failure,
+            seconds: Date().timeIntervalSince(started))
+    }
+
+    /// `--step N`: every other step from the record; `--from-step N`: the steps before N.
+    private func reusedSteps(_ steps: [StepRecord], options: ReplayOptions) throws -> [Int: StepRecord] {
+        guard let selected = options.onlyStep ?? options.fromStep else { return [:] }
+        guard steps.indices.contains(selected) else { throw ReplayError.noSuchStep(selected, count: steps.count) }
+        var reused: [Int: StepRecord] = [:]
+        for step in steps where step.index < selected || (options.onlyStep != nil && step.index > selected) {
+            reused[step.index] = step
+        }
+        return reused
+    }
+
+    /// Each RUN's cache mounts as they were before it ran: step index → cache id → tree.
+    static func cacheStates(_ steps: [StepRecord]) -> [Int: [String: Digest]] {
+        var states: [Int: [String: Digest]] = [:]
+        for step in steps {
+            for mount in step.mounts where mount.kind == .cache {
+                if let id = mount.id, let tree = mount.treeBefore { states[step.index, default: [:]][id] = tree }
+            }
+        }
+        return states
+    }
+
+    /// The time variation: makes sure the replay's clock reads at least one whole second later
+    /// than any recorded step's, so anything that writes the time writes another value.
+    private func waitForLaterClock(than steps: [StepRecord], original: BuildRecord) async {
+        let last = steps.map { $0.startedAt + $0.durationSeconds }.max() ?? original.startedAt
+        let wait = (last.rounded(.down) + 1.05) - Date().timeIntervalSince1970
+        if wait > 0 { try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000)) }
+    }
+}
+
+/// What to replay and how.
+public struct ReplayOptions: Sendable {
+    public var build: String
+    public var secrets: [SecretSource]
+    public var variations: VariationSet
+    public var onlyStep: Int?
+    public var fromStep: Int?
+    public var outputs: [OutputSpec]
+
+    public init(build: String, secrets: [SecretSource] = [], variations: VariationSet = VariationSet(),
+                onlyStep: Int? = nil, fromStep: Int? = nil, outputs: [OutputSpec] = []) {
+        self.build = build
+        self.secrets = secrets
+        self.variations = variations
+        self.onlyStep = onlyStep
+        self.fromStep = fromStep
+        self.outputs = outputs
+    }
+}
+
+/// Passes events on, noting the id the engine gave the replay's record.
+final class BuildIDWatcher: BuildEventSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private var id: String?
+    let forward: any BuildEventSink
+
+    init(forwardingTo forward: any BuildEventSink) { self.forward = forward }
+
+    var buildID: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return id
+    }
+
+    func receive(_ event: BuildEvent) {
+        if case .buildStarted(let buildID, _) = event {
+            lock.lock()
+            id = buildID
+            lock.unlock()
+        }
+        forward.receive(event)
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Replay
+
+/// `reprise verify [build flags] CONTEXT`: build, then replay the build N times under variations.
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Build, then replay the build several times under variations, and say whether it is reproducible.",
+        discussion: "Exit status: 0 when every replay reproduced every step, 1 when some step differs, 2 on error.")
+
+    @OptionGroup var journalOptions: JournalOptions
+    @OptionGroup var flags: BuildFlags
+    @Option(help: "How many replays to run.") var runs: Int = 1
+    @OptionGroup var variationOptions: VariationOptions
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func validate() throws {
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+    }
+
+    func run() async throws {
+        let runner = ReplayRunner(journalOptions: journalOptions, progress: flags.progressMode)
+        let (request, variations, secrets) = try await CommandFailure.reporting(status: ReplayRunner.errorStatus) {
+            (try flags.request(), try variationOptions.variations, try flags.secret.map { try SecretSource(parsing: $0) })
+        }
+        let runs = self.runs
+        let report = try await runner.run({ engine in
+            try await Verifier(engine: engine).verify(request, runs: runs, variations: variations, secrets: secrets)
+        }, create: true)
+        if json {
+            try Terminal.printJSON(report)
+        } else {
+            print(ReplayReportPresenter.render(report), terminator: "")
+        }
+        if !report.reproducible { throw ExitCode(1) }
+    }
+}

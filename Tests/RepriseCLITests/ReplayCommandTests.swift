@@ -1,0 +1,222 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `reprise replay`, `verify` and `journal export/import`, on the real binary and sandbox.
+@Suite(.serialized) struct ReplayCommandTests {
+    let scratch: TemporaryDirectory
+
+    init() throws { scratch = try TemporaryDirectory("replay") }
+
+    /// The parts of the replay report the tests read.
+    struct Report: Decodable {
+        struct Step: Decodable {
+            var index: Int
+            var line: Int?
+            var verdict: String
+            struct Layer: Decodable { var digest: String; var diffID: String }
+            var recordedLayer: Layer?
+            var replayedLayer: Layer?
+        }
+        var build: String
+        var replay: String?
+        var reproducible: Bool
+        var recordedManifest: String?
+        var replayedManifest: String?
+        var variations: [String: String]
+        var steps: [Step]
+        var firstDivergence: Step?
+    }
+
+    struct VerifyReport: Decodable {
+        var reproducible: Bool
+        var divergentSteps: [Report.Step]
+        var replays: [Report]
+    }
+
+    func freshJournal(_ name: String) throws -> String {
+        let journal = scratch.sub(name)
+        let imported = try RepriseProcess.run(["image", "import", try CorpusBaseImage.path(), "--name", "busybox",
+                                               "--journal", journal])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        return journal
+    }
+
+    /// Builds and returns the build id (from --metadata-file).
+    func build(_ arguments: [String], journal: String) throws -> String {
+        let metadata = scratch.sub("metadata-\(UInt32.random(in: 0...UInt32.max)).json")
+        let result = try RepriseProcess.run(["build", "--journal", journal, "--progress", "quiet",
+                                             "--metadata-file", metadata] + arguments)
+        try #require(result.status == 0, "build failed:\n\(result.stderr)")
+        let values = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))
+        return try #require(values["reprise.build.id"])
+    }
+
+    func replay(_ build: String, journal: String, _ extra: [String] = []) throws -> (status: Int32, report: Report?, stderr: String) {
+        let result = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", build] + extra)
+        let report = try? JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+        return (result.status, report, result.stderr)
+    }
+
+    /// Copies a Corpus case to a directory of its own, so it can be deleted after the build.
+    func copyCase(_ corpusCase: CorpusCase) throws -> String {
+        let copy = scratch.sub("case-\(corpusCase.name)-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.copyItem(atPath: corpusCase.directory, toPath: copy)
+        return copy
+    }
+
+    func caseArguments(_ corpusCase: CorpusCase, directory: String) -> [String] {
+        var arguments = [directory]
+        if let epoch = corpusCase.definition.build.sourceDateEpoch { arguments += ["--build-arg", "SOURCE_DATE_EPOCH=\(epoch)"] }
+        for (key, value) in (corpusCase.definition.build.args ?? [:]).sorted(by: { $0.key < $1.key }) {
+            arguments += ["--build-arg", "\(key)=\(value)"]
+        }
+        if let target = corpusCase.definition.build.target { arguments += ["--target", target] }
+        return arguments
+    }
+
+    @Test(arguments: CorpusCase.deterministic)
+    func deterministicCaseReplaysElsewhereFromItsBundle(_ corpusCase: CorpusCase) throws {
+        let recording = try freshJournal("record-\(corpusCase.name)")
+        let directory = try copyCase(corpusCase)
+        let id = try build(caseArguments(corpusCase, directory: directory), journal: recording)
+        try FileManager.default.removeItem(atPath: directory)
+        let bundle = scratch.sub("\(corpusCase.name).bundle.tar")
+        let exported = try RepriseProcess.run(["journal", "export", "--journal", recording, id, "-o", bundle])
+        try #require(exported.status == 0, "\(exported.stderr)")
+
+        // Another journal, in another directory, that has never seen the base image.
+        let elsewhere = scratch.sub("elsewhere-\(corpusCase.name)")
+        let imported = try RepriseProcess.run(["journal", "import", "--journal", elsewhere, bundle])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == id)
+        let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", elsewhere])
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+
+        let replayed = try replay(id, journal: elsewhere)
+        let report = try #require(replayed.report, "no report: \(replayed.stderr)")
+        #expect(replayed.status == 0, "\(corpusCase.name): \(replayed.stderr)")
+        #expect(report.reproducible)
+        #expect(report.replayedManifest != nil && report.replayedManifest == report.recordedManifest)
+        // The replay is recorded, and linked to what it replayed.
+        let show = try RepriseProcess.run(["journal", "show", "--journal", elsewhere, "--json", try #require(report.replay)])
+        #expect(show.stdout.contains("\"replayOf\" : \"\(id)\"") || show.stdout.contains("\"replayOf\":\"\(id)\""))
+    }
+
+    @Test(arguments: CorpusCase.nondeterministic)
+    func nondeterministicCaseDivergesAtItsLineUnderItsVariation(_ corpusCase: CorpusCase) throws {
+        let journal = try freshJournal("nondeterministic-\(corpusCase.name)")
+        let difference = try #require(corpusCase.definition.expect.differences?.first)
+        let id = try build(caseArguments(corpusCase, directory: corpusCase.directory), journal: journal)
+        let replayed = try replay(id, journal: journal, ["--vary", difference.variation])
+        let report = try #require(replayed.report, "no report: \(replayed.stderr)")
+        #expect(replayed.status == 1, "\(corpusCase.name) reproduced under \(difference.variation)")
+        let first = try #require(report.firstDivergence)
+        #expect(first.line == difference.line, "\(corpusCase.name): diverged at line \(first.line ?? -1)")
+        #expect(first.recordedLayer != nil && first.replayedLayer != nil)
+        #expect(first.recordedLayer?.digest != first.replayedLayer?.digest)
+        if difference.variation != "none" {
+            #expect(report.variations[difference.variation] != nil || !report.variations.isEmpty)
+        }
+    }
+
+    @Test func hostnameCaseReproducesWithoutTheVariation() throws {
+        let corpusCase = try #require(CorpusCase.all.first { $0.name == "nondeterministic-hostname" })
+        let journal = try freshJournal("hostname-plain")
+        let id = try build(caseArguments(corpusCase, directory: corpusCase.directory), journal: journal)
+        let replayed = try replay(id, journal: journal)
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+    }
+
+    @Test func cacheMountStateIsRestoredForTheReplay() throws {
+        let context = scratch.sub("cache-context")
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try """
+            FROM busybox
+            RUN --mount=type=cache,target=/cache sh -c 'cat /cache/n > /seen.txt 2>/dev/null; date +%s%N > /cache/n; ls /cache > /out.txt'
+            """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let journal = try freshJournal("cache")
+        let arguments = [context, "--build-arg", "SOURCE_DATE_EPOCH=1700000000", "--no-cache"]
+        _ = try build(arguments, journal: journal)
+        let second = try build(arguments, journal: journal)
+        let replayed = try replay(second, journal: journal)
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        #expect(replayed.report?.reproducible == true)
+        // The host's cache moved on after both builds; the replay still saw the recorded state.
+        _ = try build(arguments, journal: journal)
+        #expect(try replay(second, journal: journal).status == 0)
+    }
+
+    @Test func differentSecretIsRefusedBeforeAnyStepAndNeverStored() throws {
+        let context = scratch.sub("secret-context")
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try """
+            FROM busybox
+            RUN --mount=type=secret,id=token,required=true sh -c 'wc -c < /run/secrets/token > /length.txt'
+            """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let journal = try freshJournal("secret")
+        let right = "correct-horse-battery-staple-4417"
+        let wrong = "incorrect-donkey-9321"
+        let id = try build([context, "--build-arg", "SOURCE_DATE_EPOCH=1700000000", "--secret", "id=token,env=TOKEN_VALUE"]
+                           .map { $0 }, journal: journal, environment: ["TOKEN_VALUE": right])
+        let refused = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "plain", id,
+                                              "--secret", "id=token,env=TOKEN_VALUE"], environment: ["TOKEN_VALUE": wrong])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("secret 'token'"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("RUN"), "a step ran: \(refused.stderr)")
+        let missing = try RepriseProcess.run(["replay", "--journal", journal, id])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("secret 'token' is required"), "\(missing.stderr)")
+        let accepted = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", id,
+                                               "--secret", "id=token,env=TOKEN_VALUE"], environment: ["TOKEN_VALUE": right])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        let grep = try Tool.run(["grep", "-r", "-l", "-a", "-e", right, "-e", wrong, journal])
+        #expect(grep.stdout.isEmpty, "secret found in \(grep.stdout)")
+    }
+
+    @Test func verifyGivesAVerdict() throws {
+        let journal = try freshJournal("verify")
+        let hello = try #require(CorpusCase.all.first { $0.name == "hello" })
+        // Every variation but umask: hello's RUN creates a file whose mode comes from the umask,
+        // which verify rightly reports (below).
+        let good = try RepriseProcess.run(["verify", "--journal", journal, "--progress", "quiet", "--json", "--runs", "2",
+                                           "--vary", "time,hostname,environment,fileordering,buildpath,timezone,locale,cpus,aslr"]
+                                          + caseArguments(hello, directory: hello.directory))
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        let umask = try RepriseProcess.run(["verify", "--journal", journal, "--progress", "quiet", "--json", "--vary", "umask"]
+                                           + caseArguments(hello, directory: hello.directory))
+        #expect(umask.status == 1)
+        let umaskReport = try JSONDecoder().decode(VerifyReport.self, from: Data(umask.stdout.utf8))
+        #expect(umaskReport.divergentSteps.map(\.line) == [4])
+        let random = try #require(CorpusCase.all.first { $0.name == "nondeterministic-random" })
+        let bad = try RepriseProcess.run(["verify", "--journal", journal, "--progress", "quiet", "--json"]
+                                         + caseArguments(random, directory: random.directory))
+        #expect(bad.status == 1)
+        let report = try JSONDecoder().decode(VerifyReport.self, from: Data(bad.stdout.utf8))
+        #expect(!report.reproducible)
+        #expect(report.divergentSteps.map(\.line) == [2])
+    }
+
+    @Test func singleStepReplaysFromItsRecordedParent() throws {
+        let journal = try freshJournal("step")
+        let date = try #require(CorpusCase.all.first { $0.name == "nondeterministic-date" })
+        let id = try build(caseArguments(date, directory: date.directory), journal: journal)
+        let stable = try replay(id, journal: journal, ["--step", "1"])
+        #expect(stable.status == 0, "\(stable.stderr)")
+        #expect(stable.report?.steps.filter { $0.verdict == "reused" }.count == 2)
+        let moving = try replay(id, journal: journal, ["--from-step", "2", "--vary", "time"])
+        #expect(moving.status == 1)
+        #expect(moving.report?.firstDivergence?.index == 2)
+    }
+}
+
+extension ReplayCommandTests {
+    func build(_ arguments: [String], journal: String, environment: [String: String]) throws -> String {
+        let metadata = scratch.sub("metadata-\(UInt32.random(in: 0...UInt32.max)).json")
+        let result = try RepriseProcess.run(["build", "--journal", journal, "--progress", "quiet",
+                                             "--metadata-file", metadata] + arguments, environment: environment)
+        try #require(result.status == 0, "build failed:\n\(result.stderr)")
+        let values = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))
+        return try #require(values["reprise.build.id"])
+    }
+}
