@@ -43,7 +43,7 @@ struct DiffCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        for name in ignore where CauseKind(rawValue: name) == nil {
+        for name in ignore where CauseKind(userInput: name) == nil {
             throw ValidationError("unknown difference class '\(name)'; choose from \(CauseKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
@@ -51,7 +51,7 @@ struct DiffCommand: AsyncParsableCommand {
     func run() async throws {
         let report = try await CommandFailure.reporting(status: 2) { () throws -> DiffReport in
             let journal = try? journalOptions.open(create: false)
-            var options = DiffOptions(ignoredClasses: Set(ignore.compactMap(CauseKind.init(rawValue:))),
+            var options = DiffOptions(ignoredClasses: Set(ignore.compactMap { CauseKind(userInput: $0) }),
                                       ignoredPaths: ignorePath)
             options.maxDetailLines = maxLines
             let differ = ImageDiffer(options: options)
