@@ -46,6 +46,11 @@ struct ReplayCommand: AsyncParsableCommand {
             try Terminal.printJSON(report)
         } else {
             print(ReplayReportPresenter.render(report), terminator: "")
+            if !report.reproducible, report.complete, let journal = try? journalOptions.open(create: false),
+               let why = ReplayExplanation.text(build: report.build, replay: report.replay, journal: journal,
+                                                color: isatty(1) == 1) {
+                print(why, terminator: "")
+            }
         }
         if !report.reproducible { throw ExitCode(1) }
     }

@@ -33,6 +33,13 @@ struct VerifyCommand: AsyncParsableCommand {
             try Terminal.printJSON(report)
         } else {
             print(ReplayReportPresenter.render(report), terminator: "")
+            // The first replay that diverged, explained by the differ.
+            if let divergent = report.replays.first(where: { !$0.reproducible && $0.complete }),
+               let journal = try? journalOptions.open(create: false),
+               let why = ReplayExplanation.text(build: divergent.build, replay: divergent.replay, journal: journal,
+                                                color: isatty(1) == 1) {
+                print(why, terminator: "")
+            }
         }
         if !report.reproducible { throw ExitCode(1) }
     }
