@@ -54,6 +54,27 @@ import Testing
         #expect(match?.causes.contains(expected.cause) == true, "\(name): causes \(match?.causes ?? [])")
     }
 
+    /// Cases that two plain builds on one machine do not expose: a replay under the case's
+    /// variation does, and the differ names the cause from the record.
+    @Test(arguments: ["nondeterministic-hostname", "nondeterministic-order"])
+    func aReplayUnderTheVariationDiffersWhereTheCaseSaysAndWhy(_ name: String) throws {
+        let corpusCase = try #require(CorpusCase.all.first { $0.name == name })
+        let expected = try #require(corpusCase.definition.expect.differences?.first)
+        let original = try build(corpusCase, tag: "\(name):a")
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json",
+                                             "--vary", expected.variation, original])
+        #expect(replay.status == 1, "\(replay.stdout)\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        let replayID = try #require(report["replay"] as? String)
+        let result = try RepriseProcess.run(["diff", "--json", "--journal", journal, original, replayID])
+        #expect(result.status == 1, "\(result.stderr)")
+        let findings = try findings(result.stdout)
+        let match = findings.first { $0.path.hasSuffix(expected.file) }
+        #expect(match != nil, "\(name): \(expected.file) not reported; got \(findings)")
+        #expect(match?.line == expected.line, "\(name): line")
+        #expect(match?.causes.contains(expected.cause) == true, "\(name): causes \(match?.causes ?? [])")
+    }
+
     @Test func identicalBuildsAreIdenticalAndTheHTMLReportIsWritten() throws {
         let corpusCase = try #require(CorpusCase.all.first { $0.name == "hello" })
         let first = try build(corpusCase, tag: "hello:a")
