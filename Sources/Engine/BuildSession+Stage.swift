@@ -26,6 +26,7 @@ extension BuildSession {
 
     func execute(_ stage: PlannedStage) async throws -> StageResult {
         let label = stage.name ?? String(stage.index)
+        if let replaced = try stageReplacedByNamedContext(stage, label: label) { return replaced }
         var context = try await startStage(stage, label: label)
         for instruction in stage.instructions {
             try Task.checkCancellation()
