@@ -49,9 +49,11 @@ import Testing
 
     @Test func theStepSeesTheForwardedAgentAndItsKeys() throws {
         let (agent, socket, _) = try startAgent(comment: "reprise-agent-key")
-        defer { agent.terminate(); agent.waitUntilExit() }
+        // SIGKILL: children of the test process inherit its blocked signal mask.
+        defer { kill(agent.processIdentifier, SIGKILL); agent.waitUntilExit() }
         let (otherAgent, _, otherKey) = try startAgent(comment: "reprise-file-key")
-        otherAgent.terminate()
+        kill(otherAgent.processIdentifier, SIGKILL)
+        otherAgent.waitUntilExit()
         let socketMode = try Tool.check(["stat", "-c", "%a", socket]).stdout
         let directory = try workspace.context("""
             FROM busybox

@@ -54,7 +54,7 @@ final class SSHAgentForwarder: @unchecked Sendable {
                 throw failure
             }
         } catch {
-            agent?.terminate()
+            if let agent { Self.kill(agent) }
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
@@ -81,10 +81,7 @@ final class SSHAgentForwarder: @unchecked Sendable {
         close(listener)
         close(wakePipe.read)
         close(wakePipe.write)
-        if let privateAgent, privateAgent.isRunning {
-            privateAgent.terminate()
-            privateAgent.waitUntilExit()
-        }
+        if let privateAgent { Self.kill(privateAgent) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -181,6 +178,14 @@ final class SSHAgentForwarder: @unchecked Sendable {
         return fd
     }
 
+    /// Children inherit the engine's blocked signal mask (the dispatch threads block nearly every
+    /// signal), so the agent would ignore SIGTERM: it is killed outright.
+    private static func kill(_ process: Process) {
+        guard process.isRunning else { return }
+        _ = Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     /// `ssh-agent -D -a SOCKET`, then `ssh-add KEY…` into it.
     private static func startAgent(at socket: String, keys: [String], id: String) throws -> Process {
         let agent = Process()
@@ -205,7 +210,7 @@ final class SSHAgentForwarder: @unchecked Sendable {
         try add.run()
         add.waitUntilExit()
         guard add.terminationStatus == 0 else {
-            agent.terminate()
+            kill(agent)
             throw RequestError.sshUnavailable(id: id, reason: "ssh-add could not load \(keys.joined(separator: ", "))")
         }
         return agent
