@@ -28,25 +28,40 @@ extension BuildSession {
                 let image = try ImageImporter(store: journal.store, platform: request.platform)
                     .importImage(from: LayoutReference(parsing: reference))
                 imageContexts[named.name] = image
+                // Named, so that `journal gc` keeps what the build was given.
+                try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
+                                          source: "context:\(named.name)")
                 record.contexts.append(.init(name: named.name, origin: named.originText, image: image.root.digest))
             }
         }
+        aliasNamedContexts(referencedBy: plan)
         try journal.save(record)
     }
 
-    /// Reads every given secret once, records its keyed digest, and checks that each secret a
-    /// needed stage requires was given.
+    /// Reads every given secret once, records its keyed digest, checks every given `--ssh`, and
+    /// checks that each secret and ssh agent a step that will run requires was given.
     func readSecrets(_ plan: DockerfilePlan) throws {
         for secret in request.secrets {
             let value = try secret.read()
             secretValues[secret.id] = value
             record.secrets.append(.init(id: secret.id, digest: try journal.keyedDigest(ofSecret: value)))
         }
+        for ssh in request.ssh { _ = try ssh.upstream() }
         for index in plan.requiredStages {
+            // A stage a named context replaces runs none of its instructions.
+            if let name = plan.stages[index].name, hasNamedContext(name) { continue }
             for instruction in plan.stages[index].instructions {
                 guard case .run(let run) = instruction.expanded else { continue }
-                for case .secret(let mount) in run.mounts where mount.required && secretValues[mount.id] == nil {
-                    throw EngineError.missingSecret(id: mount.id, location: instruction.source.location)
+                for mount in run.mounts {
+                    switch mount {
+                    case .secret(let secret) where secret.required && secretValues[secret.id] == nil:
+                        throw EngineError.missingSecret(id: secret.id, location: instruction.source.location)
+                    case .ssh(let ssh) where ssh.required && !request.ssh.contains(where: { $0.id == ssh.id }):
+                        throw EngineError.invalidInstruction(message: Self.missingSSHMessage(ssh.id),
+                                                             location: instruction.source.location)
+                    default:
+                        continue
+                    }
                 }
             }
         }

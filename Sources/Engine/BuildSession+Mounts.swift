@@ -9,103 +9,36 @@ import LayerArchive
 import Sandbox
 
 /// `RUN --mount`: what each mount shows the step, and what the journal records of it (design
-/// notes §6): bind sources and cache states as tree digests, secrets as keyed digests only.
+/// notes §6): bind sources and cache states as tree digests, secrets as keyed digests only, ssh
+/// as ids. None of it reaches the layer: the sandbox makes mount points outside the upper dir.
 extension BuildSession {
-    /// The mounts of one RUN, ready for the sandbox, with their records.
-    final class PreparedMounts {
-        var sandboxMounts: [SandboxMount] = []
-        var records: [MountRecord] = []
-        /// Mount facts that change the step's result, for its cache key (never cache contents
-        /// or secret values).
-        var keyInputs: [String: String] = [:]
-        /// Variables the mounts add (secrets with `env=`, SSH_AUTH_SOCK).
-        var environment: [String] = []
-        /// Cache directories to snapshot after the step, by record index.
-        var cacheDirectories: [(record: Int, path: String)] = []
-        var locks: [Int32] = []
-        let store: BlobStore
-
-        init(store: BlobStore) { self.store = store }
-
-        /// Records each cache mount's state after the step.
-        func recordAfter(into records: inout [MountRecord]) {
-            for (index, path) in cacheDirectories where index < records.count {
-                records[index].treeAfter = try? Self.snapshot(path, store: store)
-            }
-        }
-
-        func cleanup() {
-            for fd in locks { flock(fd, LOCK_UN); close(fd) }
-            locks.removeAll()
-        }
-
-        static func snapshot(_ path: String, store: BlobStore) throws -> Digest {
-            try TreeSnapshotter(store: store).snapshot(directory: path).snapshot.store(in: store)
-        }
-    }
-
     func prepareMounts(_ mounts: [RunMount], context: StageContext,
                        location: Frontend.SourceLocation) async throws -> PreparedMounts {
-        let prepared = PreparedMounts(store: journal.store)
-        for (ordinal, mount) in mounts.enumerated() {
-            let key = "mount\(ordinal)"
-            switch mount {
-            case .bind(let bind):
-                let target = absolute(bind.target, in: context)
-                let (source, tree) = try bindSource(from: bind.from, path: bind.source ?? "/", location: location)
-                prepared.sandboxMounts.append(bind.readWrite ? .bindDiscardingWrites(source, to: target)
-                                              : .bind(source, to: target, readOnly: true))
-                prepared.records.append(MountRecord(kind: .bind, target: target, from: bind.from, source: bind.source,
-                                                    readOnly: !bind.readWrite, treeBefore: tree))
-                prepared.keyInputs[key] = "bind \(target) \(bind.readWrite) \(tree)"
-            case .cache(let cache):
-                let target = absolute(cache.target, in: context)
-                let directory = try cacheDirectory(cache, prepared: prepared)
-                prepared.sandboxMounts.append(.bind(directory, to: target, readOnly: cache.readOnly))
-                prepared.cacheDirectories.append((prepared.records.count, directory))
-                prepared.records.append(MountRecord(
-                    kind: .cache, target: target, from: cache.from, source: cache.source, readOnly: cache.readOnly,
-                    treeBefore: try PreparedMounts.snapshot(directory, store: journal.store), id: cache.id,
-                    sharing: cache.sharing.rawValue,
-                    options: ["mode": String(cache.mode, radix: 8), "uid": "\(cache.uid)", "gid": "\(cache.gid)"]))
-                prepared.keyInputs[key] = "cache \(target) \(cache.id) \(cache.sharing.rawValue)"
-            case .tmpfs(let tmpfs):
-                let target = absolute(tmpfs.target, in: context)
-                prepared.sandboxMounts.append(.tmpfs(at: target, sizeBytes: tmpfs.sizeBytes.map { UInt64($0) }))
-                prepared.records.append(MountRecord(kind: .tmpfs, target: target, sizeLimit: tmpfs.sizeBytes))
-                prepared.keyInputs[key] = "tmpfs \(target) \(tmpfs.sizeBytes ?? 0)"
-            case .secret(let secret):
-                guard let value = secretValues[secret.id] else {
-                    if secret.required { throw EngineError.missingSecret(id: secret.id, location: location) }
-                    continue
+        let prepared = PreparedMounts(cacheStore: cacheMountStore)
+        do {
+            var sshCount = 0
+            for (ordinal, mount) in mounts.enumerated() {
+                let key = "mount\(ordinal)"
+                switch mount {
+                case .bind(let bind):
+                    try prepareBind(bind, key: key, ordinal: ordinal, into: prepared, context: context, location: location)
+                case .cache(let cache):
+                    try prepareCache(cache, key: key, into: prepared, context: context, location: location)
+                case .tmpfs(let tmpfs):
+                    let target = absolute(tmpfs.target, in: context)
+                    prepared.sandboxMounts.append(.tmpfs(at: target, sizeBytes: tmpfs.sizeBytes.map { UInt64($0) }))
+                    prepared.records.append(MountRecord(kind: .tmpfs, target: target, sizeLimit: tmpfs.sizeBytes))
+                    prepared.keyInputs[key] = "tmpfs \(target) \(tmpfs.sizeBytes ?? 0)"
+                case .secret(let secret):
+                    try prepareSecret(secret, key: key, into: prepared, context: context, location: location)
+                case .ssh(let ssh):
+                    try prepareSSH(ssh, index: sshCount, key: key, into: prepared, context: context, location: location)
+                    sshCount += 1
                 }
-                if let target = secret.effectiveTarget {
-                    prepared.sandboxMounts.append(.secret(Array(value), at: absolute(target, in: context),
-                                                          mode: secret.mode, uid: secret.uid, gid: secret.gid))
-                }
-                if let variable = secret.env {
-                    prepared.environment.append("\(variable)=\(String(decoding: value, as: UTF8.self))")
-                }
-                prepared.records.append(MountRecord(
-                    kind: .secret, target: secret.effectiveTarget ?? "", id: secret.id,
-                    secretDigest: try journal.keyedDigest(ofSecret: value), environmentVariable: secret.env,
-                    options: ["mode": String(secret.mode, radix: 8), "required": "\(secret.required)"]))
-                prepared.keyInputs[key] = "secret \(secret.id) \(secret.effectiveTarget ?? "") \(secret.env ?? "")"
-            case .ssh(let ssh):
-                guard let source = request.ssh.first(where: { $0.id == ssh.id }) else {
-                    if ssh.required {
-                        throw EngineError.invalidInstruction(
-                            message: "ssh '\(ssh.id)' is required but was not given; pass --ssh \(ssh.id)", location: location)
-                    }
-                    continue
-                }
-                let socket = try source.agentSocket()
-                let target = ssh.target.map { absolute($0, in: context) } ?? "/run/buildkit/ssh_agent.\(ordinal)"
-                prepared.sandboxMounts.append(.bind(socket, to: target, readOnly: false))
-                prepared.environment.append("SSH_AUTH_SOCK=\(target)")
-                prepared.records.append(MountRecord(kind: .ssh, target: target, id: ssh.id))
-                prepared.keyInputs[key] = "ssh \(ssh.id) \(target)"
             }
+        } catch {
+            prepared.cleanup()
+            throw error
         }
         return prepared
     }
@@ -117,39 +50,154 @@ extension BuildSession {
         return (base.hasSuffix("/") ? base : base + "/") + path
     }
 
-    /// The host directory a bind shows (a context materialised from its snapshot, or a stage's
-    /// flattened tree) and the tree digest of what it shows.
-    private func bindSource(from: String?, path: String, location: Frontend.SourceLocation) throws -> (String, Digest) {
+    /// `type=bind`: read-only unless `rw`; with `rw` the step may write, and the writes vanish.
+    private func prepareBind(_ bind: BindMount, key: String, ordinal: Int, into prepared: PreparedMounts,
+                             context: StageContext, location: Frontend.SourceLocation) throws {
+        let target = absolute(bind.target, in: context)
+        let shown = try bindSource(from: bind.from, path: bind.source ?? "/", location: location)
+        if !bind.readWrite {
+            prepared.sandboxMounts.append(.bind(shown.host, to: target, readOnly: true))
+        } else if shown.isDirectory {
+            prepared.sandboxMounts.append(.bindDiscardingWrites(shown.host, to: target))
+        } else {
+            // A file cannot carry an overlay: the step writes to a copy made for it alone.
+            let copy = scratch + "/mount-\(nextStepIndex)-\(ordinal)"
+            try? FileManager.default.removeItem(atPath: copy)
+            try FileManager.default.copyItem(atPath: shown.host, toPath: copy)
+            prepared.temporaryPaths.append(copy)
+            prepared.sandboxMounts.append(.bind(copy, to: target, readOnly: false))
+        }
+        prepared.records.append(MountRecord(
+            kind: .bind, target: target, from: bind.from, source: bind.source, readOnly: !bind.readWrite,
+            treeBefore: shown.digest, options: shown.isDirectory ? [:] : ["sourceType": "file"]))
+        prepared.keyInputs[key] = "bind \(target) rw=\(bind.readWrite) \(shown.digest)"
+    }
+
+    /// `type=cache`: a persistent directory of the journal, held as `sharing` says; its state
+    /// before and after the step is recorded (contents in the store) but is not in the cache key.
+    private func prepareCache(_ cache: CacheMount, key: String, into prepared: PreparedMounts,
+                              context: StageContext, location: Frontend.SourceLocation) throws {
+        let target = absolute(cache.target, in: context)
+        var seed: (host: String, digest: Digest)?
+        if cache.from != nil {
+            let shown = try bindSource(from: cache.from, path: cache.source ?? "/", location: location)
+            guard shown.isDirectory else {
+                throw EngineError.invalidInstruction(
+                    message: "cache mount source '\(cache.source ?? "/")' in \(cache.from ?? "") is not a directory",
+                    location: location)
+            }
+            seed = (shown.host, shown.digest)
+        }
+        let keyInput = "cache \(target) id=\(cache.id) sharing=\(cache.sharing.rawValue) "
+            + "mode=\(String(cache.mode, radix: 8)) uid=\(cache.uid) gid=\(cache.gid) ro=\(cache.readOnly) "
+            + "seed=\(seed?.digest.description ?? "")"
+        if let restored = try replayCacheDirectory(id: cache.id, mode: cache.mode, uid: cache.uid, gid: cache.gid) {
+            // A replay never sees the journal's live cache, only the state recorded before this step.
+            let before = try? TreeSnapshotter(store: journal.store).snapshot(directory: restored).snapshot
+                .store(in: journal.store)
+            prepared.sandboxMounts.append(.bind(restored, to: target, readOnly: cache.readOnly))
+            prepared.replayCacheDirectories.append((prepared.records.count, restored))
+            prepared.records.append(MountRecord(
+                kind: .cache, target: target, from: cache.from, source: cache.source, readOnly: cache.readOnly,
+                treeBefore: before, treeAfter: before, id: cache.id, sharing: cache.sharing.rawValue,
+                options: ["mode": String(cache.mode, radix: 8), "uid": "\(cache.uid)", "gid": "\(cache.gid)"]))
+            prepared.keyInputs[key] = keyInput
+            return
+        }
+        let store = journal.store
+        let creation = CacheMountStore.Creation(mode: cache.mode, uid: cache.uid, gid: cache.gid, seed: seed.map { seed in
+            { directory in try TreeSnapshot.load(seed.digest, from: store).materialize(into: directory, store: store) }
+        })
+        let lease = try prepared.cacheStore.acquire(
+            name: CacheMountStore.cacheName(id: cache.id, seed: seed?.digest), id: cache.id, sharing: cache.sharing,
+            creation: creation)
+        prepared.cacheLeases.append((prepared.records.count, lease))
+        let before = PreparedMounts.snapshotRetrying(lease, store: prepared.cacheStore)
+        prepared.sandboxMounts.append(.bind(lease.directory, to: target, readOnly: cache.readOnly))
+        var options = ["mode": String(cache.mode, radix: 8), "uid": "\(cache.uid)", "gid": "\(cache.gid)",
+                       "instance": lease.instance, "created": "\(lease.created)"]
+        if let seed { options["seed"] = seed.digest.description }
+        // Until the step runs (or when it is cached and does not run) the cache is unchanged.
+        prepared.records.append(MountRecord(
+            kind: .cache, target: target, from: cache.from, source: cache.source, readOnly: cache.readOnly,
+            treeBefore: before, treeAfter: before, id: cache.id, sharing: cache.sharing.rawValue, options: options))
+        prepared.keyInputs[key] = keyInput
+    }
+
+    /// `type=secret`: a file on a private tmpfs (default `/run/secrets/ID`) and/or an environment
+    /// variable. The record and the key hold the id, never the value; the record adds a keyed
+    /// digest so a replay can tell whether it was given the same secret.
+    private func prepareSecret(_ secret: SecretMount, key: String, into prepared: PreparedMounts,
+                               context: StageContext, location: Frontend.SourceLocation) throws {
+        guard let value = secretValues[secret.id] else {
+            if secret.required { throw EngineError.missingSecret(id: secret.id, location: location) }
+            return
+        }
+        let target = secret.effectiveTarget.map { absolute($0, in: context) }
+        if let target {
+            prepared.sandboxMounts.append(.secret(Array(value), at: target, mode: secret.mode, uid: secret.uid,
+                                                  gid: secret.gid))
+        }
+        if let variable = secret.env {
+            prepared.environment.append("\(variable)=\(String(decoding: value, as: UTF8.self))")
+        }
+        let options = ["mode": String(secret.mode, radix: 8), "uid": "\(secret.uid)", "gid": "\(secret.gid)",
+                       "required": "\(secret.required)"]
+        prepared.records.append(MountRecord(
+            kind: .secret, target: target ?? "", id: secret.id, secretDigest: try journal.keyedDigest(ofSecret: value),
+            environmentVariable: secret.env, options: options))
+        prepared.keyInputs[key] = "secret id=\(secret.id) target=\(target ?? "") env=\(secret.env ?? "") "
+            + options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+
+    /// `type=ssh`: a socket relaying to the agent `--ssh ID` names, at
+    /// `/run/buildkit/ssh_agent.N` unless a target is given; the first also sets SSH_AUTH_SOCK.
+    private func prepareSSH(_ ssh: SSHMount, index: Int, key: String, into prepared: PreparedMounts,
+                            context: StageContext, location: Frontend.SourceLocation) throws {
+        guard let source = request.ssh.first(where: { $0.id == ssh.id }) else {
+            if ssh.required { throw EngineError.invalidInstruction(message: Self.missingSSHMessage(ssh.id), location: location) }
+            return
+        }
+        let forwarder = try SSHAgentForwarder(source: source, mode: ssh.mode, uid: ssh.uid, gid: ssh.gid)
+        prepared.forwarders.append(forwarder)
+        let target = ssh.target.map { absolute($0, in: context) } ?? "/run/buildkit/ssh_agent.\(index)"
+        prepared.sandboxMounts.append(.bind(forwarder.socketPath, to: target, readOnly: false))
+        if index == 0 { prepared.environment.append("SSH_AUTH_SOCK=\(target)") }
+        let options = ["mode": String(ssh.mode, radix: 8), "uid": "\(ssh.uid)", "gid": "\(ssh.gid)",
+                       "required": "\(ssh.required)"]
+        prepared.records.append(MountRecord(kind: .ssh, target: target, id: ssh.id, options: options))
+        prepared.keyInputs[key] = "ssh id=\(ssh.id) target=\(target) "
+            + options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+    }
+
+    static func missingSSHMessage(_ id: String) -> String {
+        "ssh '\(id)' is required but was not given; pass --ssh \(id)[=SOCKET|KEY]"
+    }
+
+    /// What a bind (or a cache seed) shows: a host path inside a context materialised from its
+    /// snapshot or a stage's flattened tree, and the digest of its tree (a file: of its bytes).
+    /// Those directories are made once per build and never written (`rw` binds write to an
+    /// overlay), so the digest is computed once per build and path.
+    private func bindSource(from: String?, path: String, location: Frontend.SourceLocation) throws
+        -> (host: String, digest: Digest, isDirectory: Bool) {
         let relative = path.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
         let root = try sourceRoot(named: from, location: location)
         let host = relative.isEmpty ? root : root + "/" + relative
-        guard FileIO.exists(host) else {
-            throw EngineError.invalidInstruction(message: "bind mount source '\(path)' not found in \(from ?? "the context")",
-                                                 location: location)
+        let isDirectory = FileIO.isDirectory(host)
+        guard isDirectory || FileIO.exists(host) else {
+            throw EngineError.invalidInstruction(
+                message: "mount source '\(path)' not found in \(from.map { "'\($0)'" } ?? "the build context")",
+                location: location)
         }
-        return (host, try PreparedMounts.snapshot(host, store: journal.store))
-    }
-
-    /// A persistent cache directory per id, under the journal (so one journal's builds share it).
-    private func cacheDirectory(_ cache: CacheMount, prepared: PreparedMounts) throws -> String {
-        if let restored = try replayCacheDirectory(id: cache.id, mode: cache.mode, uid: cache.uid, gid: cache.gid) {
-            return restored
+        let memo = scratch + "/bind-digests/" + Digest(ofUTF8: host).short
+        if let text = try? String(contentsOfFile: memo, encoding: .utf8), let digest = Digest(text) {
+            return (host, digest, isDirectory)
         }
-        let name = Digest(ofUTF8: cache.id).short
-        let directory = journal.root + "/cache-mounts/" + name
-        if !FileIO.isDirectory(directory) {
-            try FileIO.makeDirectories(directory)
-            chmod(directory, mode_t(cache.mode))
-            chown(directory, cache.uid, cache.gid)
-        }
-        let fd = try FileIO.open(journal.root + "/cache-mounts/" + name + ".lock", O_RDWR | O_CREAT, mode: 0o644)
-        // shared: many steps at once; locked and private: one at a time (private's separate
-        // copies are left for the mounts issue).
-        let operation = cache.sharing == .shared ? LOCK_SH : LOCK_EX
-        while flock(fd, operation) != 0 {
-            guard errno == EINTR else { close(fd); throw SystemCallError("flock", path: directory) }
-        }
-        prepared.locks.append(fd)
-        return directory
+        let digest = isDirectory
+            ? try TreeSnapshotter(store: journal.store).snapshot(directory: host).snapshot.store(in: journal.store)
+            : try journal.store.ingest(fileAt: host).digest
+        try FileIO.makeDirectories(scratch + "/bind-digests")
+        try Data(digest.description.utf8).write(to: URL(fileURLWithPath: memo))
+        return (host, digest, isDirectory)
     }
 }

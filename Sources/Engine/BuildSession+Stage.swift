@@ -26,6 +26,7 @@ extension BuildSession {
 
     func execute(_ stage: PlannedStage) async throws -> StageResult {
         let label = stage.name ?? String(stage.index)
+        if let replaced = try stageReplacedByNamedContext(stage, label: label) { return replaced }
         var context = try await startStage(stage, label: label)
         for trigger in try onBuildTriggers(of: &context) {
             try await execute(trigger, in: &context)

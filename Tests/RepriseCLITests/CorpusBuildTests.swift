@@ -20,8 +20,16 @@ import Testing
     func build(_ corpusCase: CorpusCase, run: String) throws -> (journal: String, layout: String, digest: String) {
         let journal = try freshJournal("journal-\(corpusCase.name)-\(run)")
         let layout = scratch.sub("image-\(corpusCase.name)-\(run)")
-        let result = try RepriseProcess.run(corpusCase.buildArguments(journal: journal, output: layout))
+        let result = try RepriseProcess.run(corpusCase.buildArguments(journal: journal, output: layout),
+                                            environment: corpusCase.buildEnvironment)
         try #require(result.status == 0, "build failed:\n\(result.stderr)")
+        for secret in corpusCase.secretValues {
+            #expect(!result.stdout.contains(secret) && !result.stderr.contains(secret), "\(corpusCase.name): secret in the output")
+            for directory in [journal, layout] {
+                let found = try SecretCanary.occurrences(of: secret, under: directory)
+                #expect(found.isEmpty, "\(corpusCase.name): secret found in \(found)")
+            }
+        }
         let index = try JSONDecoder().decode(LayoutIndex.self, from: Data(contentsOf: URL(fileURLWithPath: layout + "/index.json")))
         return (journal, layout, try #require(index.manifests.first?.digest))
     }

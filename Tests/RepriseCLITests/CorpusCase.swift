@@ -7,7 +7,10 @@ struct CorpusCase: CustomStringConvertible, Sendable {
         var args: [String: String]?
         var target: String?
         var buildContexts: [String: String]?
+        /// Secret id → file (relative to the case), passed as `--secret id=ID,src=FILE`.
         var secrets: [String: String]?
+        /// Secret id → value, passed through an environment variable as `--secret id=ID,env=VAR`.
+        var secretEnv: [String: String]?
     }
 
     struct Difference: Decodable, Sendable {
@@ -62,10 +65,48 @@ struct CorpusCase: CustomStringConvertible, Sendable {
         }
         if let target = definition.build.target { arguments += ["--target", target] }
         for (name, path) in (definition.build.buildContexts ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let resolved = path.hasPrefix("/") || path.contains("://") ? path : directory + "/" + path
+            let value = Self.substituteGeneratedImages(path)
+            let resolved = value.hasPrefix("/") || value.contains("://") ? value : directory + "/" + value
             arguments += ["--build-context", "\(name)=\(resolved)"]
         }
+        for (id, path) in (definition.build.secrets ?? [:]).sorted(by: { $0.key < $1.key }) {
+            arguments += ["--secret", "id=\(id),src=\(path.hasPrefix("/") ? path : directory + "/" + path)"]
+        }
+        for id in (definition.build.secretEnv ?? [:]).keys.sorted() {
+            arguments += ["--secret", "id=\(id),env=\(Self.secretVariable(id))"]
+        }
         return arguments
+    }
+
+    /// The environment the build needs: the values of `secretEnv`.
+    var buildEnvironment: [String: String] {
+        (definition.build.secretEnv ?? [:]).reduce(into: [:]) { $0[Self.secretVariable($1.key)] = $1.value }
+    }
+
+    /// Every secret value the case hands over, which must appear nowhere in what the build wrote.
+    var secretValues: [String] {
+        let files = (definition.build.secrets ?? [:]).values.compactMap { path in
+            FileManager.default.contents(atPath: path.hasPrefix("/") ? path : directory + "/" + path)
+                .map { String(decoding: $0, as: UTF8.self) }
+        }
+        return files + Array((definition.build.secretEnv ?? [:]).values)
+    }
+
+    static func secretVariable(_ id: String) -> String {
+        "REPRISE_CASE_SECRET_" + id.uppercased().map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+    }
+
+    /// `$BUSYBOX_LAYOUT` and `$COMPILER_LAYOUT` in a context value: layouts the repository's
+    /// scripts make (once per test process).
+    static func substituteGeneratedImages(_ value: String) -> String {
+        var value = value
+        if value.contains("$BUSYBOX_LAYOUT") {
+            value = value.replacingOccurrences(of: "$BUSYBOX_LAYOUT", with: (try? CorpusBaseImage.path()) ?? "/missing")
+        }
+        if value.contains("$COMPILER_LAYOUT") {
+            value = value.replacingOccurrences(of: "$COMPILER_LAYOUT", with: (try? CorpusCompilerImage.path()) ?? "/missing")
+        }
+        return value
     }
 }
 

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A `--secret` flag as buildx reads it: `id=ID[,src=PATH|source=PATH][,env=VAR][,type=file|env]`.
-/// With neither `src` nor `env`, the value comes from the environment variable named `id`.
+/// With neither `src` nor `env`, the value comes from the environment variable named `id` when it
+/// is set, else from the file named `id`.
 public struct SecretSource: Sendable, Hashable {
     public enum Origin: Sendable, Hashable {
         case file(String)
@@ -16,7 +17,8 @@ public struct SecretSource: Sendable, Hashable {
         self.origin = origin
     }
 
-    public init(parsing text: String) throws {
+    public init(parsing text: String,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         var id: String?
         var path: String?
         var variable: String?
@@ -42,7 +44,14 @@ public struct SecretSource: Sendable, Hashable {
             throw RequestError.badFlag("--secret", text, "an id is required")
         }
         self.id = id
-        if let path { origin = .file(path) } else { origin = .environment(variable ?? id) }
+        if let path {
+            origin = .file(path)
+        } else if let variable {
+            origin = .environment(variable)
+        } else {
+            // buildx's short form `id=ID`: the variable ID when it is set, else the file ID.
+            origin = environment[id] != nil ? .environment(id) : .file(id)
+        }
     }
 
     /// Reads the value now. A missing file or unset variable is an error naming it.
