@@ -115,6 +115,22 @@ import Testing
         }
     }
 
+    @Test func aBindSourceIsPartOfTheStepsCacheKey() throws {
+        let directory = try workspace.context("""
+            FROM busybox
+            RUN --mount=type=bind,source=input.txt,target=/input.txt cp /input.txt /copied.txt
+            """, files: ["input.txt": "first\n"])
+        var outcomes: [String] = []
+        for content in ["first\n", "first\n", "second\n"] {
+            try content.write(toFile: directory + "/input.txt", atomically: true, encoding: .utf8)
+            let result = try workspace.build([directory])
+            try #require(result.status == 0, "\(result.stderr)")
+            let steps = try workspace.steps(try workspace.latestBuild())
+            outcomes.append(steps.last?["outcome"] as? String ?? "")
+        }
+        #expect(outcomes == ["succeeded", "cached", "succeeded"])
+    }
+
     @Test func aRequiredSecretOrAgentThatIsNotGivenStopsTheBuildBeforeAnyStep() throws {
         for mount in ["type=secret,id=deploy-key,required", "type=ssh,id=deploy,required"] {
             let directory = try workspace.context("""

@@ -19,8 +19,8 @@ enum SecretCanary {
             if data.range(of: needle) != nil {
                 found.append(relative)
             } else if data.starts(with: [0x1f, 0x8b]) {
-                let expanded = try Tool.run(["gzip", "-dc"], input: data)
-                if Data(expanded.stdout.utf8).range(of: needle) != nil { found.append(relative + " (gunzipped)") }
+                let search = try Tool.run(["sh", "-c", "gzip -dc \"$1\" | grep -qaF -e \"$2\"", "sh", path, value])
+                if search.status == 0 { found.append(relative + " (gunzipped)") }
             }
         }
         return found

@@ -73,10 +73,15 @@ struct CacheMountStore {
         if !FileIO.exists(directory + "/id") { try? Data(id.utf8).write(to: URL(fileURLWithPath: directory + "/id")) }
         switch sharing {
         case .shared:
-            let descriptor = try lock(directory + "/0.lock", LOCK_EX)
-            let created = try ensureInstance(directory + "/0", creation: creation)
-            // Created under the exclusive lock; used under a shared one.
-            try retrying { flock(descriptor, LOCK_SH) }
+            // Usually the cache exists and a shared lock is all it takes. Only its creation
+            // needs the exclusive lock (which would otherwise wait for every shared user).
+            let descriptor = try lock(directory + "/0.lock", LOCK_SH)
+            var created = false
+            if !FileIO.isDirectory(directory + "/0") {
+                try retrying { flock(descriptor, LOCK_EX) }
+                created = try ensureInstance(directory + "/0", creation: creation)
+                try retrying { flock(descriptor, LOCK_SH) }
+            }
             return Lease(directory: directory + "/0", instance: name + "/0", created: created, descriptor: descriptor)
         case .locked:
             let descriptor = try lock(directory + "/0.lock", LOCK_EX)
