@@ -16,6 +16,13 @@ extension Journal {
         return "hmac-sha256:" + mac.map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Names this journal's key without revealing it, so a record can say which key made its
+    /// digests.
+    public func secretKeyFingerprint() throws -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("reprise secret key fingerprint".utf8), using: try secretKey())
+        return "key-" + mac.prefix(8).map { String(format: "%02x", $0) }.joined()
+    }
+
     private func secretKey() throws -> SymmetricKey {
         let path = root + "/secret.key"
         if !FileIO.exists(path) {

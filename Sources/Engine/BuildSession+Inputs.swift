@@ -44,7 +44,8 @@ extension BuildSession {
         for secret in request.secrets {
             let value = try secret.read()
             secretValues[secret.id] = value
-            record.secrets.append(.init(id: secret.id, digest: try journal.keyedDigest(ofSecret: value)))
+            record.secrets.append(.init(id: secret.id, digest: try journal.keyedDigest(ofSecret: value),
+                                        key: try journal.secretKeyFingerprint()))
         }
         for ssh in request.ssh { _ = try ssh.upstream() }
         for index in plan.requiredStages {

@@ -57,8 +57,14 @@ struct CorpusCase: CustomStringConvertible, Sendable {
 
     /// The `reprise build` arguments this case asks for.
     func buildArguments(journal: String, output: String) -> [String] {
-        var arguments = ["build", "--journal", journal, "--progress", "plain", directory,
-                         "--output", "type=oci,dest=\(output),tar=false"]
+        ["build", "--journal", journal, "--progress", "plain", "--output", "type=oci,dest=\(output),tar=false"]
+            + flags(context: directory)
+    }
+
+    /// The context and the flags (args, target, contexts, secrets) for building this case from
+    /// `context`, which may be a copy of the case's directory.
+    func flags(context directory: String) -> [String] {
+        var arguments = [directory]
         if let epoch = definition.build.sourceDateEpoch { arguments += ["--build-arg", "SOURCE_DATE_EPOCH=\(epoch)"] }
         for (key, value) in (definition.build.args ?? [:]).sorted(by: { $0.key < $1.key }) {
             arguments += ["--build-arg", "\(key)=\(value)"]
@@ -69,6 +75,19 @@ struct CorpusCase: CustomStringConvertible, Sendable {
             let resolved = value.hasPrefix("/") || value.contains("://") ? value : directory + "/" + value
             arguments += ["--build-context", "\(name)=\(resolved)"]
         }
+        for (id, path) in (definition.build.secrets ?? [:]).sorted(by: { $0.key < $1.key }) {
+            arguments += ["--secret", "id=\(id),src=\(path.hasPrefix("/") ? path : directory + "/" + path)"]
+        }
+        for id in (definition.build.secretEnv ?? [:]).keys.sorted() {
+            arguments += ["--secret", "id=\(id),env=\(Self.secretVariable(id))"]
+        }
+        return arguments
+    }
+
+    /// Just the `--secret` flags, reading files from the case's own directory (a replay must be
+    /// given the secrets again, after the build's context copy is gone).
+    var secretFlags: [String] {
+        var arguments: [String] = []
         for (id, path) in (definition.build.secrets ?? [:]).sorted(by: { $0.key < $1.key }) {
             arguments += ["--secret", "id=\(id),src=\(path.hasPrefix("/") ? path : directory + "/" + path)"]
         }

@@ -52,8 +52,10 @@ import Testing
         return try #require(values["reprise.build.id"])
     }
 
-    func replay(_ build: String, journal: String, _ extra: [String] = []) throws -> (status: Int32, report: Report?, stderr: String) {
-        let result = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", build] + extra)
+    func replay(_ build: String, journal: String, _ extra: [String] = [], environment: [String: String] = [:])
+        throws -> (status: Int32, report: Report?, stderr: String) {
+        let result = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", build] + extra,
+                                            environment: environment)
         let report = try? JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
         return (result.status, report, result.stderr)
     }
@@ -66,20 +68,15 @@ import Testing
     }
 
     func caseArguments(_ corpusCase: CorpusCase, directory: String) -> [String] {
-        var arguments = [directory]
-        if let epoch = corpusCase.definition.build.sourceDateEpoch { arguments += ["--build-arg", "SOURCE_DATE_EPOCH=\(epoch)"] }
-        for (key, value) in (corpusCase.definition.build.args ?? [:]).sorted(by: { $0.key < $1.key }) {
-            arguments += ["--build-arg", "\(key)=\(value)"]
-        }
-        if let target = corpusCase.definition.build.target { arguments += ["--target", target] }
-        return arguments
+        corpusCase.flags(context: directory)
     }
 
     @Test(arguments: CorpusCase.deterministic)
     func deterministicCaseReplaysElsewhereFromItsBundle(_ corpusCase: CorpusCase) throws {
         let recording = try freshJournal("record-\(corpusCase.name)")
         let directory = try copyCase(corpusCase)
-        let id = try build(caseArguments(corpusCase, directory: directory), journal: recording)
+        let id = try build(caseArguments(corpusCase, directory: directory), journal: recording,
+                           environment: corpusCase.buildEnvironment)
         try FileManager.default.removeItem(atPath: directory)
         let bundle = scratch.sub("\(corpusCase.name).bundle.tar")
         let exported = try RepriseProcess.run(["journal", "export", "--journal", recording, id, "-o", bundle])
@@ -93,7 +90,7 @@ import Testing
         let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", elsewhere])
         #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
 
-        let replayed = try replay(id, journal: elsewhere)
+        let replayed = try replay(id, journal: elsewhere, corpusCase.secretFlags, environment: corpusCase.buildEnvironment)
         let report = try #require(replayed.report, "no report: \(replayed.stderr)")
         #expect(replayed.status == 0, "\(corpusCase.name): \(replayed.stderr)")
         #expect(report.reproducible)

@@ -35,10 +35,14 @@ public struct BuildRecord: Codable, Sendable, Hashable {
     public struct SecretUse: Codable, Sendable, Hashable {
         public var id: String
         public var digest: String?
+        /// Which journal key made `digest` (`Journal.secretKeyFingerprint()`): another journal,
+        /// after `journal import`, cannot check a value against it and must say so.
+        public var key: String?
 
-        public init(id: String, digest: String?) {
+        public init(id: String, digest: String?, key: String? = nil) {
             self.id = id
             self.digest = digest
+            self.key = key
         }
     }
 
