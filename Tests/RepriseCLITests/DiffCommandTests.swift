@@ -38,7 +38,8 @@ import Testing
         return found
     }
 
-    @Test(arguments: ["nondeterministic-date", "nondeterministic-random", "nondeterministic-mtime"])
+    @Test(arguments: ["nondeterministic-date", "nondeterministic-random", "nondeterministic-mtime",
+                      "nondeterministic-cache"])
     func twoPlainBuildsDifferWhereTheCaseSaysAndWhy(_ name: String) throws {
         let corpusCase = try #require(CorpusCase.all.first { $0.name == name })
         let expected = try #require(corpusCase.definition.expect.differences?.first)
