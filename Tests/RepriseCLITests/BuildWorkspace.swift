@@ -36,4 +36,32 @@ final class BuildWorkspace {
         let listing = try RepriseProcess.run(["journal", "ls", "-q", "--journal", journal])
         return try #require(listing.stdout.split(separator: "\n").first.map(String.init))
     }
+
+    func buildArguments(_ arguments: [String]) -> [String] {
+        let progress = arguments.contains("--progress") ? [] : ["--progress", "plain"]
+        return ["build", "--journal", journal] + progress + arguments
+    }
+
+    func build(_ arguments: [String], environment: [String: String] = [:]) throws -> RepriseProcess.Result {
+        try RepriseProcess.run(buildArguments(arguments), environment: environment)
+    }
+
+    /// The steps `journal show --json` lists for `build`.
+    func steps(_ build: String) throws -> [[String: Any]] {
+        let show = try RepriseProcess.run(["journal", "show", "--json", "--journal", journal, build])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        return document["steps"] as? [[String: Any]] ?? []
+    }
+
+    /// The RUN steps' mount records of `build`, in order.
+    func mounts(_ build: String) throws -> [[String: Any]] {
+        try steps(build).flatMap { $0["mounts"] as? [[String: Any]] ?? [] }
+    }
+
+    /// The root filesystem of the image in an OCI layout, unpacked by umoci.
+    func unpack(_ layout: String, tag: String = "latest") throws -> String {
+        let bundle = scratch.sub("bundle-\(UInt32.random(in: 0...UInt32.max))")
+        try Tool.check(["umoci", "unpack", "--image", "\(layout):\(tag)", bundle])
+        return bundle + "/rootfs"
+    }
 }

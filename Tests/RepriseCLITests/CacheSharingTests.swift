@@ -7,9 +7,9 @@ import Testing
 /// instance. Each step stamps the host's uptime (the sandbox has its own pid namespace but the
 /// kernel's clock) into the cache when it starts and ends.
 @Suite(.serialized) struct CacheSharingTests {
-    let workspace: MountTestWorkspace
+    let workspace: BuildWorkspace
 
-    init() throws { workspace = try MountTestWorkspace("cache-sharing") }
+    init() throws { workspace = try BuildWorkspace("cache-sharing") }
 
     struct Stamp {
         var event: String

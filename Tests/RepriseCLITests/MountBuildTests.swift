@@ -5,9 +5,9 @@ import Testing
 /// `RUN --mount` in the real sandbox, beyond what the Corpus cases show: secrets leave no trace,
 /// read-only binds, what never reaches the image, cache state across builds and its record.
 @Suite(.serialized) struct MountBuildTests {
-    let workspace: MountTestWorkspace
+    let workspace: BuildWorkspace
 
-    init() throws { workspace = try MountTestWorkspace("mounts") }
+    init() throws { workspace = try BuildWorkspace("mounts") }
 
     @Test func aSecretCanaryAppearsNowhereTheBuildWrote() throws {
         let canary = "canary-\(UUID().uuidString)"

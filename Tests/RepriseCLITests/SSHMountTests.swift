@@ -5,9 +5,9 @@ import Testing
 /// `RUN --mount=type=ssh` with a real `ssh-agent`: the step's `ssh-add -l` (the host's binary and
 /// its libraries, bound in from a named context, since busybox has none) lists the key.
 @Suite(.serialized) struct SSHMountTests {
-    let workspace: MountTestWorkspace
+    let workspace: BuildWorkspace
 
-    init() throws { workspace = try MountTestWorkspace("ssh") }
+    init() throws { workspace = try BuildWorkspace("ssh") }
 
     /// A directory holding the host's `ssh-add`, the libraries it loads and the dynamic loader,
     /// so a step can run it as `/tools/ld.so --library-path /tools/lib /tools/ssh-add`.
