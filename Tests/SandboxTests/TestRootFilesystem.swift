@@ -102,8 +102,16 @@ struct HostSnapshot: Equatable {
     static func take() -> HostSnapshot {
         let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
         return HostSnapshot(mountInfo: mounts.split(separator: "\n").map(String.init)
-                                .filter { !$0.contains("/reprise-archive-test-") }.sorted(),
+                                .filter { !isOtherSuitesMount($0) }.sorted(),
                             childProcesses: childProcesses())
+    }
+
+    /// Mounts other suites make on the host meanwhile: LayerArchive's overlay tests, buildah's
+    /// storage in the differ's foreign-image test, and the disorderfs views of replay's
+    /// file-ordering variation. The sandbox makes none of these.
+    static func isOtherSuitesMount(_ line: String) -> Bool {
+        line.contains("/reprise-archive-test-") || line.contains("/reprise-buildah-diff-")
+            || line.contains(" - fuse.disorderfs ")
     }
 
     /// Direct children of this process that run this very executable: a sandbox's pid 1 never
