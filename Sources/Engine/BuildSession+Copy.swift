@@ -58,9 +58,9 @@ extension BuildSession {
                     output.add(entry, at: CopyPaths.join(base, String(entry.path.dropFirst(match.path.isEmpty ? 0 : match.path.count + 1))))
                 }
             } else if copy.unpack, fromContext, match.kind == .file, let digest = match.digest,
-                      ArchiveSource.isArchive(digest, in: journal.store) {
+                      LocalArchiveUnpacker.isArchive(digest, in: journal.store) {
                 // An archive unpacks into the destination as a directory, owners as the tar has them.
-                for entry in try ArchiveSource.entries(of: digest, in: journal.store, at: destination) {
+                for entry in try LocalArchiveUnpacker.entries(of: digest, in: journal.store, at: destination) {
                     output.add(entry, at: entry.path, keepingOwner: true)
                 }
             } else {

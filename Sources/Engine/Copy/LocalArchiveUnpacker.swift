@@ -4,7 +4,7 @@ import LayerArchive
 
 /// `ADD` of a local tar (plain or gzip): its entries are unpacked at the destination rather than
 /// the file copied, as Docker does. Contents stream into the store; nothing is extracted to disk.
-enum ArchiveSource {
+enum LocalArchiveUnpacker {
     /// Whether the blob starts like a tar or a gzip stream (the file name does not matter).
     static func isArchive(_ digest: Digest, in store: BlobStore) -> Bool {
         guard let reader = try? store.openReader(digest) else { return false }
