@@ -29,7 +29,9 @@ extension BuildSession {
         var matches: [TreeEntry] = []
         for source in copy.pathSources {
             let found = selection.match(source)
-            guard !found.isEmpty else {
+            // As BuildKit: a wildcard may match nothing (the copy then adds what the other
+            // sources give, or just the destination); a plain path that is not there is an error.
+            guard !found.isEmpty || CopyPaths.isGlob(source) else {
                 throw EngineError.copySourceNotFound(path: source.isEmpty ? "." : source, location: location)
             }
             matches += found
@@ -50,11 +52,14 @@ extension BuildSession {
             || existsAsDirectory("/" + destination, in: view)
 
         var output = CopyOutput(owner: owner, mode: mode, keepOwnership: !fromContext)
+        var read: [TreeEntry] = []
         for match in matches {
+            read.append(match)
             if match.kind == .directory {
                 let base = copy.parents ? CopyPaths.join(destination, match.path) : destination
                 output.add(match, at: base)
                 for entry in selection.descendants(of: match.path) {
+                    read.append(entry)
                     output.add(entry, at: CopyPaths.join(base, String(entry.path.dropFirst(match.path.isEmpty ? 0 : match.path.count + 1))))
                 }
             } else if copy.unpack, fromContext, match.kind == .file, let digest = match.digest,
@@ -71,28 +76,29 @@ extension BuildSession {
         }
         for remote in fetched {
             let target = isDirectory ? CopyPaths.join(destination, remote.entry.path) : destination
-            output.add(remote.entry, at: target)
-            matches.append(TreeEntry(path: remote.url, kind: .file, mode: 0o600, size: remote.entry.size,
-                                     digest: remote.entry.digest))
+            output.add(remote.entry, at: target, clockTimed: !remote.datedByServer)
+            read.append(TreeEntry(path: remote.url, kind: .file, mode: 0o600, size: remote.entry.size,
+                                  digest: remote.entry.digest))
         }
         for heredoc in copy.heredocSources {
             let content = Data(heredoc.content.utf8)
             let digest = try journal.store.ingest(content).digest
             let target = isDirectory ? CopyPaths.join(destination, heredoc.name) : destination
             output.add(TreeEntry(path: heredoc.name, kind: .file, mode: 0o644, size: Int64(content.count),
-                                 mtime: now, digest: digest), at: target)
+                                 mtime: now, digest: digest), at: target, clockTimed: true)
         }
         output.addParents(view: view, defaultMtime: now)
 
-        // A fixed root: the source tree's own root (a fresh flattened directory for a stage)
-        // says nothing about what was copied.
-        let sources = try TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: matches)
+        // What the step read, for the record: every selected source entry under a fixed root
+        // (a stage's flattened directory root says nothing about what was copied).
+        let sources = try TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: read)
             .store(in: journal.store)
+        // The key is the layer's full description, so it changes exactly when the layer would:
+        // a directory source counts by every file below it, not by its own metadata.
+        let writer = LayerWriter(sourceDateEpoch: request.sourceDateEpoch)
         let parentState = context.state
-        context.key = CacheKey(parent: context.key, kind: copy.keyword, instruction: located.original, inputs: [
-            "sources": sources.description, "destination": destination, "chown": copy.chown ?? "",
-            "chmod": copy.chmod ?? "", "parents": "\(copy.parents)", "directory": "\(isDirectory)",
-            "heredocs": copy.heredocSources.map(\.content).joined(separator: "\u{0}"),
+        context.key = CacheKey(state: context.state, kind: copy.keyword, instruction: located.original, inputs: [
+            "output": try output.keyMaterial(writer: writer).digest().description,
             "epoch": request.sourceDateEpoch.map(String.init) ?? "",
         ])
         var details = StepDetails(sources: sources, sourceImage: copy.from)
@@ -106,8 +112,7 @@ extension BuildSession {
             return
         }
         let snapshot = TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: output.entries)
-        let layer = try LayerWriter(sourceDateEpoch: request.sourceDateEpoch)
-            .write(snapshot: snapshot, contentsFrom: journal.store, into: journal.store)
+        let layer = try writer.write(snapshot: snapshot, contentsFrom: journal.store, into: journal.store)
         context.state.append(layer.imageLayer, createdBy: history, created: createdTimestamp)
         details.layer = LayerRecord(layer.imageLayer)
         try recordStep(context, instruction: located, outcome: .succeeded, started: begun, details: details,
@@ -124,9 +129,10 @@ extension BuildSession {
         emit(.stepStarted(label))
         let directory = "/" + CopyPaths.clean(absolute(path, in: context))
         let parentState = context.state
+        let user = parentState.user
         context.state.containerConfig.workingDir = directory
-        context.key = CacheKey(parent: context.key, kind: "WORKDIR", instruction: directory,
-                               inputs: ["epoch": request.sourceDateEpoch.map(String.init) ?? ""])
+        context.key = CacheKey(state: parentState, kind: "WORKDIR", instruction: directory,
+                               inputs: ["epoch": request.sourceDateEpoch.map(String.init) ?? "", "user": user])
         let view = LayeredRootView(layers: try layers.lowerDirectories(for: parentState.layers))
         var details = StepDetails()
         if let (_, layer) = try cachedLayer(for: context.key) {
@@ -141,7 +147,10 @@ extension BuildSession {
             context.state.appendHistory(createdBy: located.original, created: createdTimestamp, emptyLayer: true)
         } else {
             let now = (request.sourceDateEpoch ?? Int64(begun.timeIntervalSince1970)) * 1_000_000_000
-            var output = CopyOutput(owner: nil, mode: nil, keepOwnership: true)
+            // As BuildKit: the directories WORKDIR makes belong to the current USER.
+            let owner = user.isEmpty ? nil : try resolveOwner(user, view: view, what: "USER \(user)",
+                                                               location: located.location)
+            var output = CopyOutput(owner: owner, mode: nil, keepOwnership: true)
             output.add(TreeEntry(path: "", kind: .directory, mode: 0o755, mtime: now), at: CopyPaths.clean(directory))
             output.addParents(view: view, defaultMtime: now)
             let snapshot = TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: output.entries)
@@ -171,12 +180,13 @@ extension BuildSession {
         return entry.kind == .directory
     }
 
-    private func resolveOwner(_ text: String, view: LayeredRootView, location: Frontend.SourceLocation) throws -> (UInt32, UInt32) {
+    private func resolveOwner(_ text: String, view: LayeredRootView, what: String? = nil,
+                              location: Frontend.SourceLocation) throws -> (UInt32, UInt32) {
         do {
             let user = try UserDatabase(view: view).resolve(SandboxUser(text))
             return (user.uid, user.gid)
         } catch {
-            throw EngineError.invalidInstruction(message: "--chown=\(text): \(error)", location: location)
+            throw EngineError.invalidInstruction(message: "\(what ?? "--chown=\(text)"): \(error)", location: location)
         }
     }
 

@@ -32,7 +32,7 @@ extension BuildSession {
         inputs["workdir"] = context.state.workingDirectory
         inputs["epoch"] = request.sourceDateEpoch.map(String.init) ?? ""
         let parentState = context.state
-        context.key = CacheKey(parent: context.key, kind: "RUN", instruction: located.original, inputs: inputs)
+        context.key = CacheKey(state: context.state, kind: "RUN", instruction: located.original, inputs: inputs)
         var details = StepDetails(argv: argv, network: network, hostname: hostname, mounts: mounts.records)
 
         if let (cached, layer) = try cachedLayer(for: context.key) {

@@ -118,7 +118,7 @@ extension BuildSession {
         case .arg(let arg):
             emit(.stepStarted(step))
             for declaration in arg.declarations { context.arguments[declaration.name] = declaration.defaultValue }
-            context.key = CacheKey(parent: context.key, kind: "ARG", instruction: located.original,
+            context.key = CacheKey(state: context.state, kind: "ARG", instruction: located.original,
                                    inputs: arg.declarations.reduce(into: [:]) { $0[$1.name] = $1.defaultValue ?? "" })
             try recordStep(context, instruction: located, outcome: .succeeded, started: begun)
             emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
@@ -126,7 +126,7 @@ extension BuildSession {
             emit(.stepStarted(step))
             _ = context.state.applyMetadata(other, stage: &context.flags)
             context.state.appendHistory(createdBy: located.original, created: createdTimestamp, emptyLayer: true)
-            context.key = CacheKey(parent: context.key, kind: other.keyword, instruction: "\(other)")
+            context.key = CacheKey(state: context.state, kind: other.keyword, instruction: "\(other)")
             try recordStep(context, instruction: located, outcome: .succeeded, started: begun)
             emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
         }

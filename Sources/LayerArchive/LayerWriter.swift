@@ -99,7 +99,9 @@ public struct LayerWriter: Sendable {
         } }
     }
 
-    func clampedSeconds(_ nanoseconds: Int64) -> Int64 {
+    /// The whole seconds a tar header of this writer holds for `nanoseconds`: what a layer keeps
+    /// of an entry's time, so a cache key made of it changes exactly when the layer would.
+    public func clampedSeconds(_ nanoseconds: Int64) -> Int64 {
         // Floor division: a time before 1970 must not round towards zero.
         var seconds = nanoseconds / 1_000_000_000
         if nanoseconds < 0 && nanoseconds % 1_000_000_000 != 0 { seconds -= 1 }

@@ -53,6 +53,12 @@ struct CorpusCase: CustomStringConvertible, Sendable {
     }
 
     static var deterministic: [CorpusCase] { all.filter { $0.definition.expect.reproducible } }
+
+    /// Whether a RUN of the case mounts a cache, whose state the step cache ignores by design.
+    var usesCacheMount: Bool {
+        let dockerfile = FileManager.default.contents(atPath: directory + "/Dockerfile") ?? Data()
+        return String(decoding: dockerfile, as: UTF8.self).contains("type=cache")
+    }
     static var nondeterministic: [CorpusCase] { all.filter { !$0.definition.expect.reproducible } }
 
     /// The `reprise build` arguments this case asks for.

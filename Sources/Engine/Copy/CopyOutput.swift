@@ -10,6 +10,9 @@ struct CopyOutput {
     /// Files from a stage or image keep their owners; files from a context become 0:0.
     let keepOwnership: Bool
     private var byPath: [String: TreeEntry] = [:]
+    /// Entries whose time is the build's clock rather than a source's (heredocs, downloads
+    /// without a date, directories the copy creates): a cache key must not change with it.
+    private var clockTimed: Set<String> = []
 
     init(owner: (UInt32, UInt32)?, mode: UInt32?, keepOwnership: Bool) {
         self.owner = owner.map { (uid: $0.0, gid: $0.1) }
@@ -21,8 +24,9 @@ struct CopyOutput {
 
     /// Adds `source` at `path` (relative to the image root). Hardlinks become regular files: the
     /// copy may not include the name they link to.
-    mutating func add(_ source: TreeEntry, at path: String, keepingOwner: Bool = false) {
+    mutating func add(_ source: TreeEntry, at path: String, keepingOwner: Bool = false, clockTimed: Bool = false) {
         guard !path.isEmpty else { return }
+        if clockTimed { self.clockTimed.insert(path) } else { self.clockTimed.remove(path) }
         var entry = source
         entry.path = path
         if entry.kind == .hardlink {
@@ -41,16 +45,35 @@ struct CopyOutput {
     }
 
     /// Adds every missing parent directory: as the image has it when it exists there (so the
-    /// layer does not change it), else a new 0755 root-owned directory.
+    /// layer does not change it), else a new 0755 directory owned by `--chown`'s user (root
+    /// without one), as BuildKit's copy creates its destination path.
     mutating func addParents(view: LayeredRootView, defaultMtime: Int64) {
         for path in Array(byPath.keys) {
             var parent = CopyPaths.parent(path)
             while !parent.isEmpty && byPath[parent] == nil {
-                byPath[parent] = existing(parent, view: view)
-                    ?? TreeEntry(path: parent, kind: .directory, mode: 0o755, mtime: defaultMtime)
+                if let found = existing(parent, view: view) {
+                    byPath[parent] = found
+                } else {
+                    byPath[parent] = TreeEntry(path: parent, kind: .directory, mode: 0o755, uid: owner?.uid ?? 0,
+                                               gid: owner?.gid ?? 0, mtime: defaultMtime)
+                    clockTimed.insert(parent)
+                }
                 parent = CopyPaths.parent(parent)
             }
         }
+    }
+
+    /// The layer's description as a cache key needs it: every entry exactly as `writer` will put
+    /// it in the tar (times in its whole, clamped seconds), except that times taken from the
+    /// build's clock count as zero. Two copies with equal material write equal layers, and any
+    /// change in a copied byte, mode, owner, link, xattr or kept time changes it.
+    func keyMaterial(writer: LayerWriter) -> TreeSnapshot {
+        let entries = byPath.values.map { entry -> TreeEntry in
+            var keyed = entry
+            keyed.mtime = clockTimed.contains(entry.path) ? 0 : writer.clampedSeconds(entry.mtime) * 1_000_000_000
+            return keyed
+        }
+        return TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: entries)
     }
 
     private func existing(_ path: String, view: LayeredRootView) -> TreeEntry? {

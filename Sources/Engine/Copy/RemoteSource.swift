@@ -14,6 +14,8 @@ struct RemoteSource {
     struct Fetched {
         var entry: TreeEntry
         var url: String
+        /// Whether the time is the server's Last-Modified rather than the build's clock.
+        var datedByServer = false
     }
 
     enum Failure: Error, CustomStringConvertible {
@@ -54,15 +56,18 @@ struct RemoteSource {
             throw Failure.checksum(url, expected: checksum, actual: committed.digest.description)
         }
         var modified = mtime
+        var dated = false
         if let http = response as? HTTPURLResponse, let header = http.value(forHTTPHeaderField: "Last-Modified"),
            let date = Self.httpDate(header) {
             modified = Int64(date.timeIntervalSince1970) * 1_000_000_000
+            dated = true
         }
         let name = address.lastPathComponent.isEmpty || address.lastPathComponent == "/"
             ? "index.html" : address.lastPathComponent
         // Docker gives downloaded files mode 0600.
         return Fetched(entry: TreeEntry(path: name, kind: .file, mode: 0o600, size: committed.size,
-                                        mtime: modified, digest: committed.digest), url: url)
+                                        mtime: modified, digest: committed.digest), url: url,
+                       datedByServer: dated)
     }
 
     private func download(_ url: URL) async throws -> (URL, URLResponse) {
