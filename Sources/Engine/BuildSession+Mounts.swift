@@ -78,6 +78,12 @@ extension BuildSession {
     private func prepareCache(_ cache: CacheMount, key: String, into prepared: PreparedMounts,
                               context: StageContext, location: Frontend.SourceLocation) throws {
         let target = absolute(cache.target, in: context)
+        // BUILDKIT_CACHE_MOUNT_NS keeps the caches of one project apart from another's, as
+        // BuildKit prefixes the id with it.
+        var cache = cache
+        if let namespace = request.buildArguments[PredefinedBuildArguments.cacheMountNamespace], !namespace.isEmpty {
+            cache.id = namespace + "/" + cache.id
+        }
         var seed: (host: String, digest: Digest)?
         if cache.from != nil {
             let shown = try bindSource(from: cache.from, path: cache.source ?? "/", location: location)

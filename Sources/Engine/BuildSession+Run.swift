@@ -17,10 +17,13 @@ extension BuildSession {
         let located = instruction.source
         let label = stepLabel(context, text: located.original, location: located.location)
         emit(.stepStarted(label))
+        try checkPrivileges(run, location: located.location)
         let argv = arguments(of: run, shell: context.state.shell)
         let network = run.network.map { $0 == .host ? "host" : "none" } ?? request.network
         let environment = runEnvironment(context)
-        let hostname = request.variations.hostname ?? Self.defaultHostname
+        let proxies = proxyEnvironment(context)
+        let chosenHostname = request.buildArguments[PredefinedBuildArguments.sandboxHostname]
+        let hostname = request.variations.hostname ?? chosenHostname ?? Self.defaultHostname
         let mounts = try await prepareMounts(run.mounts, context: context, location: located.location)
         defer { mounts.cleanup() }
 
@@ -31,6 +34,10 @@ extension BuildSession {
         inputs["user"] = context.state.user
         inputs["workdir"] = context.state.workingDirectory
         inputs["epoch"] = request.sourceDateEpoch.map(String.init) ?? ""
+        if let chosenHostname { inputs["hostname"] = chosenHostname }
+        let script = shebangScript(of: run)
+        if let script { inputs["script"] = script.content }
+        if run.security == .insecure { inputs["security"] = "insecure" }
         let parentState = context.state
         context.key = CacheKey(state: context.state, kind: "RUN", instruction: located.original, inputs: inputs)
         var details = StepDetails(argv: argv, network: network, hostname: hostname, mounts: mounts.records)
@@ -55,7 +62,8 @@ extension BuildSession {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var spec = SandboxSpec(
             lowerDirectories: try layers.lowerDirectories(for: context.state.layers),
-            upperDirectory: upper, workDirectory: work, arguments: argv, environment: environment + mounts.environment,
+            upperDirectory: upper, workDirectory: work, arguments: argv,
+            environment: environment + proxies + mounts.environment,
             workingDirectory: context.state.workingDirectory, user: SandboxUser(context.state.user),
             hostname: hostname, domainName: request.variations.domainName,
             network: network == "host" ? .host : .none, umask: request.variations.umask ?? 0o022,
@@ -63,6 +71,15 @@ extension BuildSession {
             disableASLR: request.variations.disableASLR, mounts: mounts.sandboxMounts)
         if network == "host", FileManager.default.fileExists(atPath: "/etc/resolv.conf") {
             spec.mounts.insert(.hostResolvConf, at: 0)
+        }
+        if run.security == .insecure { spec.capabilities = .all }
+        if let script {
+            // BuildKit's place for a script heredoc: a read-only /dev/pipes, outside the layer.
+            let pipes = directory + "/pipes"
+            try FileIO.makeDirectories(pipes)
+            try FileIO.writeFileAtomically(pipes + "/" + script.name, Data(script.content.utf8))
+            chmod(pipes + "/" + script.name, 0o755)
+            spec.mounts.append(.bind(pipes, to: Self.scriptDirectory, readOnly: true))
         }
         let vertex = label.vertex
         let events = engine.events
@@ -104,14 +121,45 @@ extension BuildSession {
             return words
         case .shell(let text):
             guard !run.heredocs.isEmpty else { return shell + [text] }
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
-            if run.heredocs.count == 1, let heredoc = run.heredocs.first,
-               trimmed.range(of: #"^[0-9]*<<-?(['"]?)\#(heredoc.name)\1$"#, options: .regularExpression) != nil {
-                return shell + [heredoc.content]
-            }
+            if let script = shebangScript(of: run) { return [Self.scriptDirectory + "/" + script.name] }
+            if let heredoc = loneHeredoc(of: run) { return shell + [heredoc.content] }
             var script = text
             for heredoc in run.heredocs { script += "\n" + heredoc.rawContent + heredoc.name }
             return shell + [script]
+        }
+    }
+
+    static let scriptDirectory = "/dev/pipes"
+
+    /// The heredoc a shell-form RUN consists of alone (`RUN <<EOF`), if so.
+    private func loneHeredoc(of run: RunInstruction) -> Heredoc? {
+        guard case .shell(let text) = run.command, run.heredocs.count == 1, let heredoc = run.heredocs.first else {
+            return nil
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let pattern = #"^[0-9]*<<-?(['"]?)\#(NSRegularExpression.escapedPattern(for: heredoc.name))\1$"#
+        return trimmed.range(of: pattern, options: .regularExpression) != nil ? heredoc : nil
+    }
+
+    /// A lone heredoc that starts with `#!`: BuildKit runs it as a file by its own interpreter
+    /// (`#!/usr/bin/env python3`), not through the stage's shell.
+    func shebangScript(of run: RunInstruction) -> Heredoc? {
+        guard let heredoc = loneHeredoc(of: run), heredoc.content.hasPrefix("#!") else { return nil }
+        return heredoc
+    }
+
+    /// `--security=insecure` needs `--allow security.insecure`; `--device` (CDI) has no
+    /// equivalent here. Both are refused with the reason rather than ignored.
+    private func checkPrivileges(_ run: RunInstruction, location: Frontend.SourceLocation) throws {
+        if !run.devices.isEmpty {
+            throw EngineError.unsupported(
+                message: "RUN --device=\(run.devices.joined(separator: ",")): CDI devices are not available in "
+                    + "Reprise's sandbox", location: location)
+        }
+        if run.security == .insecure, !request.entitlements.contains(.securityInsecure) {
+            throw EngineError.invalidInstruction(
+                message: "RUN --security=insecure needs the entitlement: pass --allow security.insecure",
+                location: location)
         }
     }
 
@@ -130,6 +178,17 @@ extension BuildSession {
         if let timezone = request.variations.timezone { environment.append("TZ=\(timezone)") }
         if let locale = request.variations.locale { environment += ["LANG=\(locale)", "LC_ALL=\(locale)"] }
         return environment
+    }
+
+    /// The predefined proxy arguments given with `--build-arg` and not declared by an ARG: a RUN
+    /// sees them without an ARG line, but, as in BuildKit, they stay out of the cache key, the
+    /// image config, the history and the record (a proxy URL may carry credentials).
+    func proxyEnvironment(_ context: StageContext) -> [String] {
+        let declared = context.state.environmentValues.keys.reduce(into: Set(context.arguments.keys)) { $0.insert($1) }
+        return PredefinedBuildArguments.proxies.compactMap { name in
+            guard !declared.contains(name), let value = request.buildArguments[name] else { return nil }
+            return "\(name)=\(value)"
+        }
     }
 
     func history(_ argv: [String]) -> String {

@@ -42,6 +42,7 @@ extension BuildSession {
     /// `FROM`: the base's state, recorded as the stage's first step.
     private func startStage(_ stage: PlannedStage, label: String) async throws -> StageContext {
         let begun = Date()
+        try checkRunnable(stage)
         let state: ImageState
         let key: CacheKey
         var sourceImage: String?
@@ -68,6 +69,22 @@ extension BuildSession {
         emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
         context.state.configuration.history = context.state.configuration.history ?? []
         return context
+    }
+
+    /// `FROM --platform=` names a platform whose programs this host cannot run: refused, rather
+    /// than building the stage for the host under another platform's name.
+    private func checkRunnable(_ stage: PlannedStage) throws {
+        guard let text = stage.platform, !text.isEmpty else { return }
+        guard let wanted = Platform(parsing: text) else {
+            throw EngineError.invalidInstruction(message: "FROM --platform=\(text): not a platform (os/arch[/variant])",
+                                                 location: stage.from.location)
+        }
+        guard wanted.matches(Platform(architecture: request.platform.architecture, os: request.platform.os)) else {
+            throw EngineError.unsupported(
+                message: "FROM --platform=\(text): this build runs \(request.platform) programs only, and building "
+                    + "a stage for \(wanted) would need emulation, which Reprise does not offer yet",
+                location: stage.from.location)
+        }
     }
 
     /// The state a `FROM name` starts from: a named directory context becomes a one-layer image

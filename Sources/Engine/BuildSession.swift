@@ -46,7 +46,9 @@ final class BuildSession {
         scratch = journal.root + "/tmp/build-" + id
         record = BuildRecord(
             id: id, dockerfilePath: request.resolvedDockerfilePath,
-            buildArguments: request.buildArguments, target: request.target,
+            // Proxy settings may carry credentials and never change a step's key: not recorded.
+            buildArguments: request.buildArguments.filter { !PredefinedBuildArguments.proxies.contains($0.key) },
+            target: request.target,
             platform: request.platform.description, sourceDateEpoch: request.sourceDateEpoch,
             secrets: [], ssh: request.ssh.map(\.id), network: request.network, tags: request.tags,
             variations: request.variations.recorded, host: BuildRecord.HostFacts.current,

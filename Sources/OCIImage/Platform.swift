@@ -20,6 +20,16 @@ public struct Platform: Codable, Hashable, Sendable, CustomStringConvertible {
     /// What Reprise builds for and prefers when an index offers several platforms.
     public static let linuxAMD64 = Platform(architecture: "amd64", os: "linux")
 
+    /// Parses `os/arch[/variant]` as `--platform` and `FROM --platform` spell it, with the
+    /// architecture names `uname -m` gives mapped to Go's (`x86_64` → `amd64`, `aarch64` →
+    /// `arm64`), as containerd's platform parser does. Nil for text of another shape.
+    public init?(parsing text: String) {
+        let parts = text.lowercased().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard (2...3).contains(parts.count), !parts.contains(where: \.isEmpty) else { return nil }
+        let aliases = ["x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i686": "386", "i386": "386"]
+        self.init(architecture: aliases[parts[1]] ?? parts[1], os: parts[0], variant: parts.count == 3 ? parts[2] : nil)
+    }
+
     /// `os/arch[/variant]`, as `--platform` flags spell it.
     public var description: String {
         ([os, architecture] + [variant ?? ""]).filter { !$0.isEmpty }.joined(separator: "/")

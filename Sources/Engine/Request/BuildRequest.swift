@@ -23,6 +23,9 @@ public struct BuildRequest: Sendable {
     /// Clamp for file mtimes and the `created` times (`SOURCE_DATE_EPOCH`, build arg or env).
     public var sourceDateEpoch: Int64?
     public var metadataFile: String?
+    /// Entitlements granted with `--allow` (buildx's names): `security.insecure` lets a
+    /// `RUN --security=insecure` step run with every capability.
+    public var entitlements: Set<Entitlement> = []
     /// Deliberate variations of the environment (replay and verify).
     public var variations: Variations
     /// Set by a replay: what it pins and which recorded steps it reuses.
@@ -99,4 +102,10 @@ public struct Variations: Sendable, Hashable, Codable {
         values.merge(applied) { own, _ in own }
         return values
     }
+}
+
+/// What `--allow` grants, by buildx's names.
+public enum Entitlement: String, Sendable, Hashable, CaseIterable {
+    case networkHost = "network.host"
+    case securityInsecure = "security.insecure"
 }

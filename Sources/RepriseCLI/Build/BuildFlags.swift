@@ -29,6 +29,8 @@ struct BuildFlags: ParsableArguments {
     @Option(help: "Write the image digest to a file.") var iidfile: String?
     @Option(help: "Network for RUN steps: none (default) or host.") var network: String = "none"
     @Option(help: "Target platform (only the host's is supported).") var platform: String?
+    @Option(help: "Grant an entitlement, as buildx: security.insecure or network.host (repeatable).")
+    var allow: [String] = []
 
     var dockerfilePath: String {
         file ?? (context as NSString).appendingPathComponent("Dockerfile")
@@ -80,12 +82,21 @@ struct BuildFlags: ParsableArguments {
         if let platform, platform != "linux/amd64" {
             throw ValidationError("--platform \(platform): only linux/amd64 builds run here")
         }
-        return BuildRequest(
+        let entitlements = try allow.flatMap { $0.split(separator: ",").map(String.init) }.map { name in
+            guard let entitlement = Entitlement(rawValue: name) else {
+                throw ValidationError("--allow \(name): expected one of "
+                    + Entitlement.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return entitlement
+        }
+        var request = BuildRequest(
             contextPath: context, dockerfilePath: file, buildArguments: arguments, target: target, tags: tag,
             outputs: try output.map { try OutputSpec(parsing: $0) }, noCache: noCache,
             namedContexts: try buildContext.map { try NamedContextSource(parsing: $0) },
             secrets: try secret.map { try SecretSource(parsing: $0) },
             ssh: try ssh.map { try SSHSource(parsing: $0) },
             network: network == "default" ? "none" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
+        request.entitlements = Set(entitlements)
+        return request
     }
 }
