@@ -14,7 +14,7 @@ extension BuildSession {
         let location = located.location
         let label = stepLabel(context, text: located.original, location: location)
         emit(.stepStarted(label))
-        if copy.keyword == "COPY", !copy.urlSources.isEmpty {
+        if copy.keyword == "COPY", !copy.urlSources.isEmpty || !copy.gitSources.isEmpty {
             throw EngineError.invalidInstruction(message: "COPY cannot fetch URLs; use ADD", location: location)
         }
 
@@ -45,8 +45,19 @@ extension BuildSession {
                 throw EngineError.invalidInstruction(message: failure.description, location: location)
             }
         }
+        var repositories: [GitSource.Fetched] = []
+        for (ordinal, reference) in copy.gitSources.enumerated() {
+            do {
+                repositories.append(try GitSource(store: journal.store, workDirectory: scratch + "/git-\(nextStepIndex)-\(ordinal)")
+                    .fetch(reference, keepGitDirectory: copy.keepGitDirectory, checksum: copy.checksum,
+                           networkAllowed: request.network == "host"))
+            } catch let failure as GitSource.Failure {
+                throw EngineError.invalidInstruction(message: failure.description, location: location)
+            }
+        }
         let destination = CopyPaths.clean(absolute(copy.destination, in: context))
         let isDirectory = copy.destination.hasSuffix("/") || copy.destination.hasSuffix("/.")
+            || !repositories.isEmpty
             || matches.count + copy.heredocSources.count + fetched.count > 1
             || copy.pathSources.contains(where: CopyPaths.isGlob)
             || existsAsDirectory("/" + destination, in: view)
@@ -74,7 +85,22 @@ extension BuildSession {
                 output.add(match, at: target)
             }
         }
+        for repository in repositories {
+            // A repository is a directory source: its tree goes into the destination.
+            output.add(repository.snapshot.root, at: destination)
+            for entry in repository.snapshot.entries {
+                output.add(entry, at: CopyPaths.join(destination, entry.path))
+                read.append(entry)
+            }
+        }
         for remote in fetched {
+            if copy.unpackDownloads, let digest = remote.entry.digest, LocalArchiveUnpacker.isArchive(digest, in: journal.store) {
+                for entry in try LocalArchiveUnpacker.entries(of: digest, in: journal.store, at: destination) {
+                    output.add(entry, at: entry.path, keepingOwner: true)
+                }
+                read.append(remote.entry)
+                continue
+            }
             let target = isDirectory ? CopyPaths.join(destination, remote.entry.path) : destination
             output.add(remote.entry, at: target, clockTimed: !remote.datedByServer)
             read.append(TreeEntry(path: remote.url, kind: .file, mode: 0o600, size: remote.entry.size,
@@ -101,7 +127,8 @@ extension BuildSession {
             "output": try output.keyMaterial(writer: writer).digest().description,
             "epoch": request.sourceDateEpoch.map(String.init) ?? "",
         ])
-        var details = StepDetails(sources: sources, sourceImage: copy.from)
+        var details = StepDetails(sources: sources, sourceImage: copy.from ?? zip(copy.gitSources, repositories)
+            .map { "git:\($0.remote)@\($1.commit)" }.first)
         let history = "\(copy.keyword) " + located.original.split(separator: " ", maxSplits: 1).dropFirst().joined()
         if let (_, layer) = try cachedLayer(for: context.key) {
             context.state.append(layer.imageLayer, createdBy: history, created: createdTimestamp)

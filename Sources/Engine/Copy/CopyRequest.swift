@@ -13,6 +13,9 @@ struct CopyRequest {
     var excludes: [String]
     /// ADD: unpack local archives (the default); COPY never does.
     var unpack: Bool
+    /// `ADD --unpack=true`: a downloaded archive is unpacked too.
+    var unpackDownloads: Bool
+    var keepGitDirectory: Bool
     var checksum: String?
 
     init(_ copy: CopyInstruction) {
@@ -26,6 +29,8 @@ struct CopyRequest {
         parents = copy.parents
         excludes = copy.excludes
         unpack = false
+        unpackDownloads = false
+        keepGitDirectory = false
         checksum = nil
     }
 
@@ -40,22 +45,36 @@ struct CopyRequest {
         parents = false
         excludes = add.excludes
         unpack = add.unpack ?? true
+        unpackDownloads = add.unpack == true
+        keepGitDirectory = add.keepGitDir
         checksum = add.checksum
     }
 
     /// The path sources, cleaned: relative to the source root, `..` never above it.
     var pathSources: [String] {
         sources.compactMap { source in
-            guard case .path(let path) = source, !RemoteSource.isURL(path) else { return nil }
+            guard case .path(let path) = source, !RemoteSource.isURL(path), GitSource.Reference(path) == nil else {
+                return nil
+            }
             return CopyPaths.clean(path)
         }
     }
 
-    /// ADD's `http(s)://` sources.
+    /// ADD's `http(s)://` sources that are not git repositories.
     var urlSources: [String] {
         sources.compactMap { source in
-            guard case .path(let path) = source, RemoteSource.isURL(path) else { return nil }
+            guard case .path(let path) = source, RemoteSource.isURL(path), GitSource.Reference(path) == nil else {
+                return nil
+            }
             return path
+        }
+    }
+
+    /// ADD's git repositories (`https://host/repo.git#ref:dir`, `git://…`, `git@host:…`).
+    var gitSources: [GitSource.Reference] {
+        sources.compactMap { source in
+            guard case .path(let path) = source else { return nil }
+            return GitSource.Reference(path)
         }
     }
 

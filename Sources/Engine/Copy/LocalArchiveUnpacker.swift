@@ -2,22 +2,25 @@ import ContentStore
 import Foundation
 import LayerArchive
 
-/// `ADD` of a local tar (plain or gzip): its entries are unpacked at the destination rather than
-/// the file copied, as Docker does. Contents stream into the store; nothing is extracted to disk.
+/// `ADD` of a local tar archive — plain or compressed with gzip, bzip2, xz or zstd — unpacks its
+/// entries at the destination rather than copying the file, as BuildKit does. Whether a file is
+/// one is decided by its bytes (a tar header once decompressed), never by its name, so a
+/// compressed file that is not a tar is copied as it is. Contents stream into the store; nothing
+/// is extracted to disk.
 enum LocalArchiveUnpacker {
-    /// Whether the blob starts like a tar or a gzip stream (the file name does not matter).
+    /// Whether the blob is a tar archive, once any compression is taken off.
     static func isArchive(_ digest: Digest, in store: BlobStore) -> Bool {
-        guard let reader = try? store.openReader(digest) else { return false }
-        var header = [UInt8](repeating: 0, count: 512)
-        let count = (try? header.withUnsafeMutableBytes { try reader.read(into: $0) }) ?? 0
-        if count >= 2 && header[0] == 0x1f && header[1] == 0x8b { return true }
-        return count >= 262 && Array(header[257..<262]) == Array("ustar".utf8)
+        guard let header = try? DecompressingReader.prefix(of: digest, in: store, count: 512), header.count == 512 else {
+            return false
+        }
+        return Array(header[257..<262]) == Array("ustar".utf8)
     }
 
     /// The archive's entries as tree entries at `destination`, contents ingested into the store.
     /// Unsafe names (absolute, `..`) are refused by cleaning them under the destination.
     static func entries(of digest: Digest, in store: BlobStore, at destination: String) throws -> [TreeEntry] {
-        let reader = try LayerReader(blob: digest, in: store)
+        let decompressed = try DecompressingReader(blob: digest, in: store)
+        let reader = try LayerReader(source: { try decompressed.read(into: $0) })
         var entries: [TreeEntry] = []
         while let entry = try reader.next() {
             let relative = CopyPaths.clean(entry.path)
