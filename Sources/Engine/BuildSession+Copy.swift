@@ -27,12 +27,18 @@ extension BuildSession {
 
         var selection = CopySelection(tree: tree, excludes: copy.excludes.map(CopyPaths.clean))
         var matches: [TreeEntry] = []
-        for source in copy.pathSources {
+        /// Where `--parents` puts each match: its path less the source's pivot.
+        var keptParents: [String: String] = [:]
+        for (source, pivot) in zip(copy.pathSources, copy.parentsPivots) {
             let found = selection.match(source)
             // As BuildKit: a wildcard may match nothing (the copy then adds what the other
             // sources give, or just the destination); a plain path that is not there is an error.
             guard !found.isEmpty || CopyPaths.isGlob(source) else {
                 throw EngineError.copySourceNotFound(path: source.isEmpty ? "." : source, location: location)
+            }
+            for match in found where copy.parents {
+                keptParents[match.path] = pivot.isEmpty || !CopyPaths.isWithin(match.path, pivot) ? match.path
+                    : String(match.path.dropFirst(min(match.path.count, pivot.count + 1)))
             }
             matches += found
         }
@@ -67,7 +73,7 @@ extension BuildSession {
         for match in matches {
             read.append(match)
             if match.kind == .directory {
-                let base = copy.parents ? CopyPaths.join(destination, match.path) : destination
+                let base = copy.parents ? CopyPaths.join(destination, keptParents[match.path] ?? match.path) : destination
                 output.add(match, at: base)
                 for entry in selection.descendants(of: match.path) {
                     read.append(entry)
@@ -80,7 +86,7 @@ extension BuildSession {
                     output.add(entry, at: entry.path, keepingOwner: true)
                 }
             } else {
-                let target = copy.parents ? CopyPaths.join(destination, match.path)
+                let target = copy.parents ? CopyPaths.join(destination, keptParents[match.path] ?? match.path)
                     : isDirectory ? CopyPaths.join(destination, String(match.name)) : destination
                 output.add(match, at: target)
             }

@@ -60,6 +60,19 @@ struct CopyRequest {
         }
     }
 
+    /// For each of `pathSources`, the part that `--parents` leaves out of the destination: what
+    /// stands before a `/./` pivot (`COPY --parents ./x/./y/*.txt /d/` gives `/d/y/…`), else "".
+    var parentsPivots: [String] {
+        sources.compactMap { source in
+            guard case .path(let path) = source, !RemoteSource.isURL(path), GitSource.Reference(path) == nil else {
+                return nil
+            }
+            let body = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+            guard let pivot = body.range(of: "/./") else { return "" }
+            return CopyPaths.clean(String(body[..<pivot.lowerBound]))
+        }
+    }
+
     /// ADD's `http(s)://` sources that are not git repositories.
     var urlSources: [String] {
         sources.compactMap { source in
@@ -111,9 +124,25 @@ enum CopyPaths {
         pattern.contains { "*?[".contains($0) }
     }
 
-    /// Go's `filepath.Match` semantics: `*` and `?` do not cross `/`.
+    /// Go's `filepath.Match` semantics — `*` and `?` do not cross `/` — plus `**` as a whole
+    /// component, which matches any number of directories (BuildKit's `COPY --parents **/x`).
     static func matches(_ pattern: String, _ path: String) -> Bool {
-        fnmatch(pattern, path, FNM_PATHNAME) == 0
+        guard pattern.contains("**") else { return fnmatch(pattern, path, FNM_PATHNAME) == 0 }
+        return matches(pattern.split(separator: "/", omittingEmptySubsequences: true)[...],
+                       path.split(separator: "/", omittingEmptySubsequences: true)[...])
+    }
+
+    private static func matches(_ pattern: ArraySlice<Substring>, _ path: ArraySlice<Substring>) -> Bool {
+        guard let first = pattern.first else { return path.isEmpty }
+        if first == "**" {
+            // Zero or more whole components.
+            for skip in 0...path.count where matches(pattern.dropFirst(), path.dropFirst(skip)) { return true }
+            return false
+        }
+        guard let component = path.first, fnmatch(String(first), String(component), FNM_PATHNAME) == 0 else {
+            return false
+        }
+        return matches(pattern.dropFirst(), path.dropFirst())
     }
 
     static func parent(_ path: String) -> String {

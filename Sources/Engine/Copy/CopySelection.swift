@@ -49,6 +49,7 @@ struct CopySelection {
         let patternParts = pattern.split(separator: "/")
         for (index, part) in pathParts.enumerated() {
             guard index < patternParts.count else { return true }  // below a match
+            if patternParts[index] == "**" { return true }  // any depth may match from here
             if !CopyPaths.matches(String(patternParts[index]), String(part)) { return false }
         }
         return true
