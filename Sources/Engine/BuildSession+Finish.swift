@@ -46,8 +46,10 @@ extension BuildSession {
                 throw EngineError.unsupported(message: "type=local needs dest=DIRECTORY", location: nil)
             }
             try FileIO.makeDirectories(destination)
+            // Device nodes are exported as nodes, as BuildKit's local exporter does as root
+            // (every debootstrapped base has /dev/console and friends). Builds run as root only.
             for layer in state.layers {
-                _ = try LayerApplier(mode: .merge, allowDevices: false, symlinks: .clampToRoot)
+                _ = try LayerApplier(mode: .merge, allowDevices: geteuid() == 0, symlinks: .clampToRoot)
                     .apply(blob: layer.descriptor.digest, in: journal.store, to: destination)
             }
         case .tar, .image:

@@ -26,10 +26,13 @@ extension BuildSession {
         return replay.pinnedImages.merging(replay.imageContexts) { pinned, _ in pinned }
     }
 
-    /// A step a replay takes from the record instead of running it (`--step`, `--from-step`).
-    func reusedRecordedStep() -> (StepRecord, LayerRecord)? {
-        guard let step = request.replay?.reusedSteps[nextStepIndex], let layer = step.layer,
-              journal.store.contains(layer.digest) else { return nil }
+    /// A step a replay takes from the record instead of running it (`--step`, `--from-step`):
+    /// only when its inputs are provably those of the record, i.e. its key is the recorded key.
+    /// Otherwise (an input the replay could not restore, a variation that changes what the step
+    /// sees) the step runs again.
+    func reusedRecordedStep(matching key: CacheKey) -> (StepRecord, LayerRecord)? {
+        guard let step = request.replay?.reusedSteps[nextStepIndex], step.cacheKey == key.digest,
+              let layer = step.layer, journal.store.contains(layer.digest) else { return nil }
         return (step, layer)
     }
 
