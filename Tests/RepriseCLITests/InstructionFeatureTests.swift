@@ -42,21 +42,9 @@ import Testing
         let served = workspace.sub("served")
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
         try "fetched over http\n".write(toFile: served + "/asset.txt", atomically: true, encoding: .utf8)
-        let port = Int.random(in: 20000...40000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        server.arguments = ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", served, "\(port)"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        // SIGKILL: the test runner may leave SIGTERM ignored in children, and http.server would live on.
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        var ready = false
-        for _ in 0..<50 where !ready {
-            usleep(100_000)
-            ready = (try? Tool.run(["python3", "-c", "import urllib.request;urllib.request.urlopen('http://127.0.0.1:\(port)/asset.txt')"]))?.succeeded ?? false
-        }
-        try #require(ready, "the loopback server did not start")
+        let server = try LoopbackService.http(serving: served)
+        defer { withExtendedLifetime(server) {} }
+        let port = server.port
         let sum = try Tool.check(["sha256sum", served + "/asset.txt"]).stdout.prefix(64)
         let url = "http://127.0.0.1:\(port)/asset.txt"
 

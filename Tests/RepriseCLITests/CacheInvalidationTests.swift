@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import TestSupport
+import Testing
+
+/// The stale-cache cases of the correctness issue, as a new user met them: a directory source
+/// edited in place must never come back from the cache with yesterday's files. The differential
+/// test (`CacheCorrectnessTests`) checks the same at random; these name each path.
+@Suite(.serialized) struct CacheInvalidationTests {
+    let workspace: BuildWorkspace
+
+    init() throws { workspace = try BuildWorkspace("cache-invalidation") }
+
+    /// Builds `directory` and returns the unpacked tree and the steps' outcomes by line.
+    func build(_ directory: String, _ extra: [String] = []) throws -> (root: String, outcomes: [Int: String]) {
+        let output = workspace.sub("out-\(UInt32.random(in: 0...UInt32.max))")
+        let metadata = output + ".json"
+        let result = try workspace.build(extra + ["--metadata-file", metadata, "--output", "type=local,dest=\(output)", directory])
+        try #require(result.status == 0, "\(result.stderr)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metadata))) as? [String: Any])
+        let id = try #require(document["reprise.build.id"] as? String)
+        var outcomes: [Int: String] = [:]
+        for step in try workspace.steps(id) {
+            if let location = step["location"] as? [String: Any], let line = location["startLine"] as? Int {
+                outcomes[line] = step["outcome"] as? String
+            }
+        }
+        return (output, outcomes)
+    }
+
+    func read(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Overwrites a file in place with content of the same size and gives it back its times, as
+    /// a same-second edit leaves it.
+    func editInPlace(_ path: String, _ content: String) throws {
+        var info = stat()
+        try #require(lstat(path, &info) == 0)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data(content.utf8))
+        try handle.close()
+        var times = [info.st_atim, info.st_mtim]
+        try #require(utimensat(AT_FDCWD, path, &times, 0) == 0)
+    }
+
+    @Test func aDirectoryCopiedFromTheContextIsRebuiltAfterAnEditInside() throws {
+        let directory = try workspace.context("""
+            FROM busybox
+            COPY src/ /app/
+            COPY . /ctx/
+            RUN cat /app/main.c /ctx/src/main.c > /both.txt
+            """, files: ["src/main.c": "v1\n"])
+        let first = try build(directory)
+        #expect(read(first.root + "/both.txt") == "v1\nv1\n")
+        try editInPlace(directory + "/src/main.c", "v2\n")
+        let second = try build(directory)
+        #expect(read(second.root + "/app/main.c") == "v2\n")
+        #expect(read(second.root + "/both.txt") == "v2\nv2\n")
+        #expect(second.outcomes[2] == "succeeded" && second.outcomes[3] == "succeeded")
+        // Unchanged since: everything comes from the cache.
+        let third = try build(directory)
+        #expect(third.outcomes[2] == "cached" && third.outcomes[3] == "cached" && third.outcomes[4] == "cached")
+    }
+
+    @Test func aNamedContextAndAStageAreReadAfresh() throws {
+        let library = workspace.sub("library")
+        try FileManager.default.createDirectory(atPath: library + "/include", withIntermediateDirectories: true)
+        try "#define VERSION 1\n".write(toFile: library + "/include/version.h", atomically: false, encoding: .utf8)
+        let directory = try workspace.context("""
+            FROM busybox AS generate
+            COPY input.txt /input.txt
+            RUN mkdir /out && tr a-z A-Z < /input.txt > /out/upper.txt
+
+            FROM busybox
+            COPY --from=lib / /usr/local/
+            COPY --from=generate /out/ /generated/
+            """, files: ["input.txt": "hello\n"])
+        let flags = ["--build-context", "lib=\(library)"]
+        let first = try build(directory, flags)
+        #expect(read(first.root + "/usr/local/include/version.h") == "#define VERSION 1\n")
+        #expect(read(first.root + "/generated/upper.txt") == "HELLO\n")
+        try editInPlace(library + "/include/version.h", "#define VERSION 2\n")
+        try editInPlace(directory + "/input.txt", "howdy\n")
+        let second = try build(directory, flags)
+        #expect(read(second.root + "/usr/local/include/version.h") == "#define VERSION 2\n")
+        #expect(read(second.root + "/generated/upper.txt") == "HOWDY\n")
+    }
+
+    @Test func aStepAfterOneThatMadeTheSameLayerStaysCached() throws {
+        // Touching a file changes nothing once SOURCE_DATE_EPOCH clamps its time: the COPY runs
+        // again or not, its layer is the same, and the RUN after it must come from the cache.
+        let directory = try workspace.context("""
+            FROM busybox
+            COPY notes.txt /notes.txt
+            RUN wc -c /notes.txt > /count.txt
+            """, files: ["notes.txt": "twelve bytes"])
+        let epoch = ["--build-arg", "SOURCE_DATE_EPOCH=1700000000"]
+        _ = try build(directory, epoch)
+        try #require(utimensat(AT_FDCWD, directory + "/notes.txt", nil, 0) == 0)
+        let touched = try build(directory, epoch)
+        #expect(touched.outcomes[2] == "cached")
+        #expect(touched.outcomes[3] == "cached")
+    }
+}
