@@ -53,8 +53,11 @@ final class LoopbackService {
 
     /// git daemon exporting every repository below `base` as `git://127.0.0.1:PORT/NAME`.
     static func git(serving base: String) throws -> LoopbackService {
-        try start({ ["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", "--port=\($0)",
-                     "--base-path=\(base)", base] },
+        // git-daemon itself, not `git daemon`: git would fork it, and killing git would leave the
+        // daemon running and git unreaped.
+        let execPath = try Tool.check(["git", "--exec-path"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try start({ [execPath + "/git-daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", "--port=\($0)",
+                            "--base-path=\(base)", base] },
                   ready: { port in
                       (try? Tool.run(["git", "ls-remote", "git://127.0.0.1:\(port)/probe"]))?.stderr.contains("Connection refused") == false
                   })
