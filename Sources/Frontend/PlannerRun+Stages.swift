@@ -67,7 +67,6 @@ extension PlannerRun {
         switch base {
         case .stage(let parent):
             scope.env = stageScopes[parent].env
-            scope.isComplete = stageScopes[parent].isComplete
             workdirSet = stages[parent].instructions.contains {
                 if case .workdir = $0.source.instruction { return true }
                 return false
@@ -75,16 +74,17 @@ extension PlannerRun {
         case .scratch:
             scope.env["PATH"] = PredefinedArgs.defaultLinuxPath
         case .external(let image):
-            if let environment = planner.options.imageEnvironment[image] {
-                scope.env = environment
-                if scope.env["PATH"] == nil { scope.env["PATH"] = PredefinedArgs.defaultLinuxPath }
-            } else {
-                // The image's config may define environment variables we cannot see here.
-                scope.isComplete = false
-            }
+            // Without the image's config only PATH is known (BuildKit adds a default when the
+            // image has none); words using other variables the image sets warn UndefinedVar
+            // unless the engine passes the image's environment.
+            scope.env = planner.options.imageEnvironment[image] ?? [:]
+            if scope.env["PATH"] == nil { scope.env["PATH"] = PredefinedArgs.defaultLinuxPath }
         }
+        let effectivePlatform = platform.flatMap(BuildPlatform.init(parsing:)) ?? planner.options.targetPlatform
         let stage = PlannedStage(index: index, name: from.stageName, baseName: baseName, base: base,
-                                 platform: platform, from: instruction, instructions: [], dependencies: [])
+                                 platform: platform, effectivePlatform: effectivePlatform, from: instruction,
+                                 instructions: [], dependencies: [])
+        checkBaseImagePlatform(stage)
         return (stage, scope, workdirSet)
     }
 
