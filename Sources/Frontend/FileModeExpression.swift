@@ -97,6 +97,11 @@ public struct FileModeError: Error, Sendable, Hashable, CustomStringConvertible 
     public var value: String
     public var kind: Kind
 
+    public init(value: String, kind: Kind) {
+        self.value = value
+        self.kind = kind
+    }
+
     public var description: String {
         switch kind {
         case .octal:

@@ -40,7 +40,7 @@ extension PlannerRun {
                 warn(.redundantTargetPlatform,
                      "Setting platform to predefined \(written) in FROM is redundant as this is the default behavior",
                      at: instruction.location)
-            } else if !written.contains("$") {
+            } else if !written.contains("$"), !Self.stageNameNamesPlatform(from.stageName, written) {
                 warn(.fromPlatformFlagConstDisallowed,
                      "FROM --platform flag should not use constant value \"\(written)\"", at: instruction.location)
             }
@@ -86,6 +86,13 @@ extension PlannerRun {
                                  instructions: [], dependencies: [])
         checkBaseImagePlatform(stage)
         return (stage, scope, workdirSet)
+    }
+
+    /// BuildKit allows a constant `--platform` when the stage's name says which platform it
+    /// is for (`FROM --platform=linux/arm64 alpine AS tools-arm64`).
+    private static func stageNameNamesPlatform(_ stageName: String?, _ platform: String) -> Bool {
+        guard let stageName, let parsed = BuildPlatform(parsing: platform) else { return false }
+        return stageName.contains(parsed.os) || stageName.contains(parsed.architecture)
     }
 
     /// `InvalidDefaultArgInFrom`: the base name must be valid with the ARG defaults alone.
