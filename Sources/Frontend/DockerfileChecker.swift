@@ -16,12 +16,12 @@ public enum DockerfileChecker {
         return check(source: source, fileName: fileName, options: options)
     }
 
-    /// Text convenience for ``check(source:fileName:buildArgs:target:platform:)``.
+    /// Text convenience for ``check(source:fileName:buildArgs:target:platform:dockerIgnore:)``.
     public static func check(source: String, fileName: String = "Dockerfile",
                              buildArgs: [String: String] = [:], target: String? = nil,
-                             platform: BuildPlatform = .host) -> CheckReport {
+                             platform: BuildPlatform = .host, dockerIgnore: DockerIgnore? = nil) -> CheckReport {
         check(source: Array(source.utf8), fileName: fileName, buildArgs: buildArgs, target: target,
-              platform: platform)
+              platform: platform, dockerIgnore: dockerIgnore)
     }
 
     /// Checks with full ``BuildOptions``.
