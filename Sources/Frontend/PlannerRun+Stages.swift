@@ -66,7 +66,10 @@ extension PlannerRun {
         var workdirSet = false
         switch base {
         case .stage(let parent):
+            // BuildKit's child stage starts from the parent's state, whose environment holds
+            // the parent's ARG values too, and inherits its ARG declarations.
             scope.env = stageScopes[parent].env
+            scope.args = stageScopes[parent].args
             workdirSet = stages[parent].instructions.contains {
                 if case .workdir = $0.source.instruction { return true }
                 return false
