@@ -31,3 +31,14 @@ public struct AddInstruction: Sendable, Hashable {
     public var unpack: Bool?
     public var excludes: [String]
 }
+
+extension CopyInstruction {
+    /// `--chmod` parsed; nil when absent. In a planned (expanded) instruction the value has
+    /// been validated, so nil there means "keep the source modes".
+    public var chmodExpression: FileModeExpression? { chmod.flatMap { try? FileModeExpression.parse($0) } }
+}
+
+extension AddInstruction {
+    /// `--chmod` parsed; see ``CopyInstruction/chmodExpression``.
+    public var chmodExpression: FileModeExpression? { chmod.flatMap { try? FileModeExpression.parse($0) } }
+}

@@ -140,8 +140,10 @@ import Testing
             Issue.record("expected COPY")
             return
         }
-        let mode = try #require(try copy.chmod.map(FileModeExpression.parse))
+        let mode = try #require(copy.chmodExpression)
+        #expect(mode.text == "a=rX")
         #expect(mode.apply(to: 0o640, isDirectory: true) == 0o555)
+        #expect(mode.apply(to: 0o640, isDirectory: false) == 0o444)
     }
 }
 
