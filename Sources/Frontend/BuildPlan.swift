@@ -35,6 +35,9 @@ public struct PlannedStage: Sendable, Hashable {
     public var base: StageReference
     /// The expanded `--platform`, if given.
     public var platform: String?
+    /// The platform this stage is built for: `--platform` when given (and valid), else the
+    /// target platform. The engine must refuse a stage whose platform the host cannot run.
+    public var effectivePlatform: BuildPlatform
     /// The `FROM` instruction.
     public var from: LocatedInstruction
     public var instructions: [PlannedInstruction]

@@ -32,9 +32,6 @@ struct VariableScope {
     var env: [String: String] = [:]
     /// Declared ARGs; a nil value means declared without a value.
     var args: [String: String?] = [:]
-    /// Whether every variable that can exist is known (false when an image's config may add
-    /// environment variables we cannot see).
-    var isComplete = true
 
     func lookup(_ name: String) -> String? {
         if let value = env[name] { return value }
@@ -142,10 +139,15 @@ struct PlannerRun {
     }
 
     /// Reports `UndefinedVar` for variables an expansion used but no scope defines.
+    ///
+    /// As in BuildKit this does not depend on the base image: a variable is defined by the
+    /// base image's `Config.Env` (when ``BuildOptions/imageEnvironment`` supplies it; `PATH`
+    /// always, as BuildKit adds a default), an `ENV`, or an `ARG` in scope. Predefined
+    /// arguments count only once declared with `ARG`, because only then do they expand.
     mutating func reportUndefined(_ expansion: ShellLexer.Expansion, scope: VariableScope,
                                   raw: RawInstruction, word: String) {
-        guard scope.isComplete else { return }
-        for name in expansion.unmatched.sorted() where !scope.isDeclared(name) && isPlainName(name) {
+        for name in expansion.unmatched.sorted() where !scope.isDeclared(name) && isPlainName(name)
+            && !PredefinedArgs.neverUndefined.contains(name) {
             let candidates = Array(scope.env.keys) + Array(scope.args.keys)
             let hint = Suggestion.nearest(name, among: candidates).map { " (did you mean $\($0)?)" } ?? ""
             warn(.undefinedVar, "Usage of undefined variable '$\(name)'\(hint)", at: raw.location(ofText: word))

@@ -35,41 +35,6 @@ public struct BuildPlatform: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// BuildKit's predefined build arguments.
-public enum PredefinedArgs {
-    /// Platform arguments: defined automatically in the global scope (usable in `FROM`), and
-    /// inside a stage once declared with a bare `ARG NAME`.
-    public static func platformArgs(build: BuildPlatform, target: BuildPlatform) -> [String: String] {
-        [
-            "BUILDPLATFORM": build.description, "BUILDOS": build.os, "BUILDARCH": build.architecture,
-            "BUILDVARIANT": build.variant ?? "",
-            "TARGETPLATFORM": target.description, "TARGETOS": target.os, "TARGETARCH": target.architecture,
-            "TARGETVARIANT": target.variant ?? "",
-        ]
-    }
-
-    /// Proxy arguments: may be passed with `--build-arg` without an `ARG`, and are then visible
-    /// to `RUN` (not to the frontend's own expansion) and left out of the image history.
-    public static let proxyArgs: Set<String> = [
-        "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
-        "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
-    ]
-
-    /// `BUILDKIT_*` and other arguments that configure the builder rather than the build.
-    public static let builderArgs: Set<String> = [
-        "BUILDKIT_CACHE_MOUNT_NS", "BUILDKIT_CONTEXT_KEEP_GIT_DIR", "BUILDKIT_INLINE_CACHE",
-        "BUILDKIT_MULTI_PLATFORM", "BUILDKIT_SANDBOX_HOSTNAME", "BUILDKIT_SYNTAX", "SOURCE_DATE_EPOCH",
-    ]
-
-    /// The `PATH` BuildKit gives a Linux stage whose base defines none (e.g. `scratch`).
-    public static let defaultLinuxPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-    /// Every predefined name.
-    public static var allNames: Set<String> {
-        Set(platformArgs(build: .host, target: .host).keys).union(proxyArgs).union(builderArgs)
-    }
-}
-
 /// What a check or a plan is computed for: `--build-arg`, `--target`, `--platform`.
 public struct BuildOptions: Sendable, Hashable {
     public var buildArgs: [String: String]
@@ -79,17 +44,27 @@ public struct BuildOptions: Sendable, Hashable {
     public var buildPlatform: BuildPlatform
     /// Environment (`Config.Env`) of external base images, by the name written after
     /// expansion. The engine passes it once it has resolved the images, so that words like
-    /// `$PATH` expand as in BuildKit; without it such variables are unknown (and the
-    /// UndefinedVar check stays quiet for those stages).
+    /// `$GOPATH` expand as in BuildKit; without it only `PATH` is known for an image base
+    /// (BuildKit's default), and other variables the image sets warn `UndefinedVar`.
     public var imageEnvironment: [String: [String: String]]
+    /// The platform each external base image actually has (its config's `os`/`architecture`),
+    /// by the name written after expansion. With it the `InvalidBaseImagePlatform` check runs
+    /// as in BuildKit (which learns it by pulling); without it that check cannot decide.
+    public var imagePlatforms: [String: BuildPlatform]
+    /// The `.dockerignore` of the main context, for the `CopyIgnoredFile` check; nil when the
+    /// context has none (the check is then off, as in BuildKit).
+    public var dockerIgnore: DockerIgnore?
 
     public init(buildArgs: [String: String] = [:], target: String? = nil,
                 targetPlatform: BuildPlatform = .host, buildPlatform: BuildPlatform = .host,
-                imageEnvironment: [String: [String: String]] = [:]) {
+                imageEnvironment: [String: [String: String]] = [:],
+                imagePlatforms: [String: BuildPlatform] = [:], dockerIgnore: DockerIgnore? = nil) {
         self.buildArgs = buildArgs
         self.target = target
         self.targetPlatform = targetPlatform
         self.buildPlatform = buildPlatform
         self.imageEnvironment = imageEnvironment
+        self.imagePlatforms = imagePlatforms
+        self.dockerIgnore = dockerIgnore
     }
 }

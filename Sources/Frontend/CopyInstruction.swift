@@ -32,32 +32,13 @@ public struct AddInstruction: Sendable, Hashable {
     public var excludes: [String]
 }
 
-/// Validation of `--chmod` values shared by `COPY` and `ADD`.
-enum ChmodValidator {
-    /// Octal (`755`, `0644`) or symbolic (`u+x,g-w`, `a=rX`) modes, as BuildKit accepts.
-    static func isValid(_ value: String) -> Bool {
-        // Values holding variables are checked after expansion.
-        if value.contains("$") { return true }
-        let bytes = Array(value.utf8)
-        guard !bytes.isEmpty else { return false }
-        if bytes.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "7") }) {
-            return bytes.count <= 5 && (Int(value, radix: 8) ?? Int.max) <= 0o7777
-        }
-        for clause in value.split(separator: ",", omittingEmptySubsequences: false) {
-            var index = clause.utf8.startIndex
-            let utf8 = clause.utf8
-            while index < utf8.endIndex, "ugoa".utf8.contains(utf8[index]) { index = utf8.index(after: index) }
-            var sawOperator = false
-            while index < utf8.endIndex {
-                guard "+-=".utf8.contains(utf8[index]) else { return false }
-                sawOperator = true
-                index = utf8.index(after: index)
-                while index < utf8.endIndex, "rwxXstugo".utf8.contains(utf8[index]) {
-                    index = utf8.index(after: index)
-                }
-            }
-            if !sawOperator { return false }
-        }
-        return true
-    }
+extension CopyInstruction {
+    /// `--chmod` parsed; nil when absent. In a planned (expanded) instruction the value has
+    /// been validated, so nil there means "keep the source modes".
+    public var chmodExpression: FileModeExpression? { chmod.flatMap { try? FileModeExpression.parse($0) } }
+}
+
+extension AddInstruction {
+    /// `--chmod` parsed; see ``CopyInstruction/chmodExpression``.
+    public var chmodExpression: FileModeExpression? { chmod.flatMap { try? FileModeExpression.parse($0) } }
 }

@@ -1,24 +1,3 @@
-/// The outcome of checking one Dockerfile.
-public struct CheckReport: Sendable {
-    public var fileName: String
-    /// Every error and warning, errors and warnings interleaved in source order.
-    public var diagnostics: [Diagnostic]
-    /// The plan for the requested target; nil when there were errors.
-    public var plan: DockerfilePlan?
-    /// The parsed instructions (present even when planning failed).
-    public var document: ParsedDockerfile
-
-    public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
-    public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
-    /// True when the file has no errors.
-    public var isValid: Bool { errors.isEmpty }
-    /// Whether a build would stop: on errors, or on any warning when the file says
-    /// `# check=error=true` (BuildKit fails the build then). `--check` exit status uses this.
-    public var failsBuild: Bool {
-        !isValid || (document.directives.checkWarningsAreErrors && !warnings.isEmpty)
-    }
-}
-
 /// The library entry point behind `reprise build --check`: parse, lint and plan a Dockerfile
 /// without touching contexts, images or the filesystem.
 public enum DockerfileChecker {
@@ -28,27 +7,36 @@ public enum DockerfileChecker {
     ///   - buildArgs: `--build-arg` values.
     ///   - target: `--target` stage name; nil means the last stage.
     ///   - platform: `--platform`; defaults to the host's.
+    ///   - dockerIgnore: the main context's `.dockerignore`, for the `CopyIgnoredFile` check.
     public static func check(source: [UInt8], fileName: String = "Dockerfile",
                              buildArgs: [String: String] = [:], target: String? = nil,
-                             platform: BuildPlatform = .host) -> CheckReport {
-        let options = BuildOptions(buildArgs: buildArgs, target: target, targetPlatform: platform)
+                             platform: BuildPlatform = .host, dockerIgnore: DockerIgnore? = nil) -> CheckReport {
+        let options = BuildOptions(buildArgs: buildArgs, target: target, targetPlatform: platform,
+                                   dockerIgnore: dockerIgnore)
         return check(source: source, fileName: fileName, options: options)
     }
 
-    /// Text convenience for ``check(source:fileName:buildArgs:target:platform:)``.
+    /// Text convenience for ``check(source:fileName:buildArgs:target:platform:dockerIgnore:)``.
     public static func check(source: String, fileName: String = "Dockerfile",
                              buildArgs: [String: String] = [:], target: String? = nil,
-                             platform: BuildPlatform = .host) -> CheckReport {
+                             platform: BuildPlatform = .host, dockerIgnore: DockerIgnore? = nil) -> CheckReport {
         check(source: Array(source.utf8), fileName: fileName, buildArgs: buildArgs, target: target,
-              platform: platform)
+              platform: platform, dockerIgnore: dockerIgnore)
     }
 
     /// Checks with full ``BuildOptions``.
     public static func check(source: [UInt8], fileName: String, options: BuildOptions) -> CheckReport {
         let document = ParsedDockerfile(source: source, fileName: fileName)
         var diagnostics = document.diagnostics
+        // `--build-arg BUILDKIT_SYNTAX=` overrides `# syntax=` in BuildKit, so it is held to
+        // the same rule.
+        if let syntax = options.buildArgs["BUILDKIT_SYNTAX"], !SyntaxFrontend.isDockerfileFrontend(syntax) {
+            diagnostics.append(Diagnostic(
+                severity: .error, message: SyntaxFrontend.refusal(syntax, source: "in --build-arg BUILDKIT_SYNTAX"),
+                location: SourceLocation(file: fileName, startLine: 1, endLine: 1, column: 1)))
+        }
         var plan: DockerfilePlan? = nil
-        if !document.hasErrors {
+        if !diagnostics.contains(where: { $0.severity == .error }) {
             diagnostics += Linter().lint(document)
             let planned = BuildPlanner(options: options).plan(document)
             diagnostics += planned.diagnostics
@@ -63,9 +51,10 @@ public enum DockerfileChecker {
         return CheckReport(fileName: fileName, diagnostics: diagnostics, plan: plan, document: document)
     }
 
-    /// `# check=skip=...` drops warnings. `# check=error=true` is reported by
-    /// ``CheckReport/failsBuild``; the warnings stay warnings so that the file's own
-    /// problems and its policy are not confused.
+    /// `# check=skip=...` drops warnings (and experimental checks not asked for by
+    /// `# check=experimental=...`). `# check=error=true` is reported by
+    /// ``CheckReport/verdict``; the warnings stay warnings so that the file's own problems
+    /// and its policy are not confused.
     static func applyCheckDirective(_ diagnostics: [Diagnostic], directives: ParserDirectives) -> [Diagnostic] {
         diagnostics.filter { diagnostic in
             guard diagnostic.severity == .warning, let rule = diagnostic.rule else { return true }

@@ -13,6 +13,9 @@ public enum DockerfileDump {
         if !directives.skippedChecks.isEmpty {
             directiveText += " skip=\(directives.skippedChecks.sorted().joined(separator: ","))"
         }
+        if !directives.experimentalChecks.isEmpty {
+            directiveText += " experimental=\(directives.experimentalChecks.sorted().joined(separator: ","))"
+        }
         if directives.checkWarningsAreErrors { directiveText += " check-error=true" }
         lines.append(directiveText)
         lines.append("instructions:")

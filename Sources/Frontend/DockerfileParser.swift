@@ -23,13 +23,24 @@ public struct DockerfileParser: Sendable {
         var instructions: [RawInstruction] = []
         let escape = directives.escape
         var cursor = 0
+        let directiveLines = Set(directives.locations.values.map(\.startLine))
+        var comments: [String] = []
         while cursor < lines.count {
             let first = lines[cursor]
             cursor += 1
             var start = first.content.startIndex
             while start < first.content.endIndex, first.content[start].isASCIIWhitespace { start += 1 }
             let trimmed = first.content[start...]
-            if trimmed.first == UInt8(ascii: "#") { continue }
+            if trimmed.first == UInt8(ascii: "#") {
+                // BuildKit drops the line's first byte (not the `#` after indentation) and trims.
+                let comment = String(decoding: first.content.dropFirst(), as: UTF8.self).trimmingASCIIWhitespace()
+                if comment.isEmpty {
+                    comments = []
+                } else if !directiveLines.contains(first.number) {
+                    comments.append(comment)
+                }
+                continue
+            }
             var (text, continues) = trimContinuation(trimmed, escape: escape)
             if !continues && text.isEmpty { continue }
 
@@ -59,7 +70,7 @@ public struct DockerfileParser: Sendable {
                 original: String(decoding: logical, as: UTF8.self),
                 location: SourceLocation(file: fileName, startLine: first.number, endLine: lastLine,
                                          column: segments[0].column),
-                hasEmptyContinuationLine: sawEmptyContinuation,
+                hasEmptyContinuationLine: sawEmptyContinuation, comments: comments,
                 flagTokens: split.flags, argumentToken: split.arguments,
                 keywordOffset: split.keyword.offset, lineMap: LineMap(segments: segments),
                 escape: escape)
@@ -67,6 +78,7 @@ public struct DockerfileParser: Sendable {
                 readHeredocs(for: &instruction, lines: lines, cursor: &cursor, diagnostics: &diagnostics)
             }
             instructions.append(instruction)
+            comments = []
         }
         if instructions.isEmpty && diagnostics.isEmpty {
             let line = max(1, lines.count)

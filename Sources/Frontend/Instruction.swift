@@ -103,9 +103,11 @@ public struct RunInstruction: Sendable, Hashable {
     /// variables is typed only in the plan (``PlannedInstruction/expanded``).
     public var mounts: [RunMount]
     public var network: NetworkMode?
+    /// `--security=insecure` asks for a privileged step; the engine must refuse it unless the
+    /// build allows `security.insecure` (as buildx's `--allow`). nil and `.sandbox` are equal.
     public var security: SecurityMode?
-    /// CDI device requests (`--device=vendor.com/class=name[,required]`).
-    public var devices: [String]
+    /// CDI device requests (`--device=vendor.com/class=name[,required]`), in order.
+    public var devices: [RunDevice]
     public var command: CommandForm
     public var heredocs: [Heredoc]
 }

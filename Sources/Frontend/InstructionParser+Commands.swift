@@ -25,15 +25,23 @@ extension InstructionParser {
         var security: SecurityMode? = nil
         if let value = flags.string("security") {
             guard let mode = SecurityMode(rawValue: value) else {
-                throw InstructionFailure("unsupported security mode \"\(value)\": expected sandbox or insecure",
+                throw InstructionFailure("security \"\(value)\" is not valid: expected sandbox or insecure",
                                          at: flags.offsets["security"])
             }
             security = mode
         }
+        var devices: [RunDevice] = []
+        for (value, offset) in zip(flags.strings("device"), flags.valueOffsets["device"] ?? []) {
+            do throws(InstructionFailure) {
+                devices.append(try RunDevice.parse(value))
+            } catch {
+                throw InstructionFailure(error.message, at: offset)
+            }
+        }
         // BuildKit accepts a RUN with nothing to run; the shell then runs an empty script.
         let command = context.arguments.text.isEmpty ? .shell("") : try context.commandForm()
         return RunInstruction(mounts: mounts, network: network, security: security,
-                              devices: flags.strings("device"), command: command,
+                              devices: devices, command: command,
                               heredocs: context.raw.heredocs)
     }
 

@@ -33,11 +33,14 @@ extension InstructionParser {
         return value
     }
 
+    /// A `--chmod` without variables is checked here; one with variables once the planner
+    /// has expanded it.
     private func validateChmod(_ flags: FlagSet) throws(InstructionFailure) {
-        if let chmod = flags.string("chmod"), !chmod.isEmpty, !ChmodValidator.isValid(chmod) {
-            throw InstructionFailure(
-                "invalid chmod parameter: '\(chmod)'. it should be octal string like 0755 or symbolic like u+x",
-                at: flags.offsets["chmod"])
+        guard let chmod = flags.string("chmod"), !chmod.isEmpty, !chmod.contains("$") else { return }
+        do throws(FileModeError) {
+            _ = try FileModeExpression.parse(chmod)
+        } catch {
+            throw InstructionFailure(error.description, at: flags.offsets["chmod"])
         }
     }
 

@@ -20,6 +20,12 @@ public enum LintRule: String, Sendable, CaseIterable {
     case fromPlatformFlagConstDisallowed = "FromPlatformFlagConstDisallowed"
     case exposeProtoCasing = "ExposeProtoCasing"
     case exposeInvalidFormat = "ExposeInvalidFormat"
+    case invalidBaseImagePlatform = "InvalidBaseImagePlatform"
+    case copyIgnoredFile = "CopyIgnoredFile"
+    case invalidDefinitionDescription = "InvalidDefinitionDescription"
+
+    /// BuildKit's experimental checks run only when `# check=experimental=` names them.
+    public var isExperimental: Bool { self == .invalidDefinitionDescription }
 
     func warning(_ message: String, at location: SourceLocation) -> Diagnostic {
         Diagnostic(severity: .warning, rule: rawValue, message: message, location: location)

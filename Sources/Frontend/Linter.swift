@@ -16,6 +16,9 @@ public struct Linter: Sendable {
         for stage in stageInstructions.dropFirst() {
             warnings += repeatedInstructionWarnings(stage)
         }
+        for (instruction, raw) in zip(document.instructions, document.rawInstructions) {
+            warnings += descriptionWarnings(instruction, comments: raw.comments)
+        }
         return warnings.sorted { ($0.location.startLine, $0.location.column) < ($1.location.startLine, $1.location.column) }
     }
 
@@ -83,6 +86,25 @@ public struct Linter: Sendable {
             }
         }
         return warnings
+    }
+
+    /// `InvalidDefinitionDescription` (experimental in BuildKit): the comment right above an
+    /// `ARG` or a named `FROM` documents it (`docker buildx build --call outline` shows it), so
+    /// its first word must be the name it documents.
+    private func descriptionWarnings(_ instruction: LocatedInstruction, comments: [String]) -> [Diagnostic] {
+        let keys: [String]
+        switch instruction.instruction {
+        case .arg(let arg): keys = arg.declarations.map(\.name)
+        case .from(let from): keys = from.stageName.map { [$0] } ?? []
+        default: return []
+        }
+        guard let last = comments.last, !keys.isEmpty else { return [] }
+        let firstWord = String(last.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)[0])
+        guard !keys.contains(firstWord) else { return [] }
+        let example = keys.count == 1 ? keys[0] : "<arg_key>"
+        return [LintRule.invalidDefinitionDescription.warning(
+            "Comment for \(instruction.instruction.keyword) should follow the format: `# \(example) <description>`",
+            at: instruction.location)]
     }
 
     /// `ConsistentInstructionCasing`: keywords should all be upper or all lower case.

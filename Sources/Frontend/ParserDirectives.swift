@@ -1,7 +1,8 @@
 /// The parser directives a Dockerfile may declare in its leading comment block
 /// (`# syntax=`, `# escape=`, `# check=`).
 public struct ParserDirectives: Sendable, Hashable {
-    /// The frontend image named by `# syntax=`, recorded but not acted on.
+    /// The frontend image named by `# syntax=`; anything but the Dockerfile frontend is
+    /// refused (``SyntaxFrontend``).
     public var syntax: String?
     /// The escape and line-continuation character: `\` (default) or `` ` ``.
     public var escape: UInt8 = UInt8(ascii: "\\")
@@ -9,14 +10,22 @@ public struct ParserDirectives: Sendable, Hashable {
     public var skippedChecks: Set<String> = []
     /// `# check=error=true` turns every warning into an error.
     public var checkWarningsAreErrors = false
+    /// Experimental build checks enabled by `# check=experimental=A,B` (lower-cased);
+    /// `all` enables every one. BuildKit runs experimental checks only when named here.
+    public var experimentalChecks: Set<String> = []
     /// Location of each directive that was recognised, by lower-cased name.
     public var locations: [String: SourceLocation] = [:]
 
     public init() {}
 
-    /// Whether the build check `rule` is enabled.
+    /// Whether the build check `rule` is enabled. As in BuildKit, an experimental check runs
+    /// only when `experimental=` names it (or `all`), whatever `skip=` says; other checks
+    /// run unless `skip=` names them (or `all`).
     public func isCheckEnabled(_ rule: String) -> Bool {
-        !(skippedChecks.contains("all") || skippedChecks.contains(rule.lowercased()))
+        if LintRule(rawValue: rule)?.isExperimental == true {
+            return experimentalChecks.contains("all") || experimentalChecks.contains(rule.lowercased())
+        }
+        return !(skippedChecks.contains("all") || skippedChecks.contains(rule.lowercased()))
     }
 }
 
@@ -50,6 +59,11 @@ struct DirectiveScanner {
             switch key {
             case "syntax":
                 directives.syntax = value
+                if !SyntaxFrontend.isDockerfileFrontend(value) {
+                    errors.append(Diagnostic(severity: .error,
+                                             message: SyntaxFrontend.refusal(value, source: "in # syntax"),
+                                             location: location))
+                }
             case "escape":
                 if value == "\\" || value == "`" {
                     directives.escape = Array(value.utf8)[0]
@@ -89,7 +103,8 @@ struct DirectiveScanner {
         return (name, value, nameStart - bytes.startIndex + 1)
     }
 
-    /// Applies `skip=A,B;error=true`; returns an error message for malformed values.
+    /// Applies `skip=A,B;experimental=C;error=true`; returns an error message for malformed
+    /// values.
     private static func applyCheck(_ value: String, to directives: inout ParserDirectives) -> String? {
         // BuildKit tolerates a trailing `// comment` after the options.
         var options = value
@@ -106,14 +121,19 @@ struct DirectiveScanner {
                 for rule in pair[1].split(separator: ",") {
                     directives.skippedChecks.insert(String(rule).trimmingASCIIWhitespace().lowercased())
                 }
+            case "experimental":
+                for rule in pair[1].split(separator: ",") {
+                    directives.experimentalChecks.insert(String(rule).trimmingASCIIWhitespace().lowercased())
+                }
             case "error":
-                switch pair[1].lowercased() {
-                case "true": directives.checkWarningsAreErrors = true
-                case "false": directives.checkWarningsAreErrors = false
+                // Go's strconv.ParseBool, which BuildKit uses.
+                switch pair[1] {
+                case "1", "t", "T", "true", "TRUE", "True": directives.checkWarningsAreErrors = true
+                case "0", "f", "F", "false", "FALSE", "False": directives.checkWarningsAreErrors = false
                 default: return "invalid check directive: error must be true or false, not '\(pair[1])'"
                 }
             default:
-                return "invalid check directive key '\(pair[0])': expected skip or error"
+                return "invalid check directive key '\(pair[0])': expected skip, experimental or error"
             }
         }
         return nil

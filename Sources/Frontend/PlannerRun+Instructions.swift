@@ -65,20 +65,23 @@ extension PlannerRun {
             copy.sources = copy.sources.map { expandSource($0, scope: before, raw: raw) }
             copy.destination = word(copy.destination)
             copy.chown = copy.chown.map(word)
-            copy.chmod = copy.chmod.map(word)
+            copy.chmod = checkedChmod(written: copy.chmod, expanded: copy.chmod.map(word), raw: raw)
             copy.excludes = copy.excludes.map(word)
             if let from = copy.from {
                 copy.from = word(from)
                 references.append(resolveReference(copy.from!, from: stageIndex, raw: raw))
+            } else {
+                checkIgnoredSources(copy.sources, keyword: "COPY", raw: raw)
             }
             expanded = .copy(copy)
         case .add(var add):
             add.sources = add.sources.map { expandSource($0, scope: before, raw: raw) }
             add.destination = word(add.destination)
             add.chown = add.chown.map(word)
-            add.chmod = add.chmod.map(word)
+            add.chmod = checkedChmod(written: add.chmod, expanded: add.chmod.map(word), raw: raw)
             add.checksum = add.checksum.map(word)
             add.excludes = add.excludes.map(word)
+            checkIgnoredSources(add.sources, keyword: "ADD", raw: raw)
             expanded = .add(add)
         case .run(var run):
             run.mounts = expandMounts(raw: raw, scope: before)
@@ -91,6 +94,21 @@ extension PlannerRun {
         }
         guard !diagnostics[diagnosticsBefore...].contains(where: { $0.severity == .error }) else { return nil }
         return PlannedInstruction(source: instruction, expanded: expanded, references: references)
+    }
+
+    /// Expands `--chmod`; one written with variables can only be checked now. As in
+    /// BuildKit, a value that expands to nothing (`--chmod=$MODE` with `MODE` unset) means
+    /// no `--chmod` at all.
+    private mutating func checkedChmod(written: String?, expanded: String?, raw: RawInstruction) -> String? {
+        guard let written, let value = expanded, !value.isEmpty else { return nil }
+        if written.contains("$") {
+            do throws(FileModeError) {
+                _ = try FileModeExpression.parse(value)
+            } catch {
+                self.error("\(error.description) (from --chmod=\(written))", at: raw.location(ofText: written))
+            }
+        }
+        return value
     }
 
     /// Heredoc bodies of `COPY`/`ADD` are expanded (quotes kept) unless the delimiter was quoted.

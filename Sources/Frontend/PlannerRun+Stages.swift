@@ -40,7 +40,7 @@ extension PlannerRun {
                 warn(.redundantTargetPlatform,
                      "Setting platform to predefined \(written) in FROM is redundant as this is the default behavior",
                      at: instruction.location)
-            } else if !written.contains("$") {
+            } else if !written.contains("$"), !Self.stageNameNamesPlatform(from.stageName, written) {
                 warn(.fromPlatformFlagConstDisallowed,
                      "FROM --platform flag should not use constant value \"\(written)\"", at: instruction.location)
             }
@@ -66,8 +66,10 @@ extension PlannerRun {
         var workdirSet = false
         switch base {
         case .stage(let parent):
+            // BuildKit's child stage starts from the parent's state, whose environment holds
+            // the parent's ARG values too, and inherits its ARG declarations.
             scope.env = stageScopes[parent].env
-            scope.isComplete = stageScopes[parent].isComplete
+            scope.args = stageScopes[parent].args
             workdirSet = stages[parent].instructions.contains {
                 if case .workdir = $0.source.instruction { return true }
                 return false
@@ -75,17 +77,25 @@ extension PlannerRun {
         case .scratch:
             scope.env["PATH"] = PredefinedArgs.defaultLinuxPath
         case .external(let image):
-            if let environment = planner.options.imageEnvironment[image] {
-                scope.env = environment
-                if scope.env["PATH"] == nil { scope.env["PATH"] = PredefinedArgs.defaultLinuxPath }
-            } else {
-                // The image's config may define environment variables we cannot see here.
-                scope.isComplete = false
-            }
+            // Without the image's config only PATH is known (BuildKit adds a default when the
+            // image has none); words using other variables the image sets warn UndefinedVar
+            // unless the engine passes the image's environment.
+            scope.env = planner.options.imageEnvironment[image] ?? [:]
+            if scope.env["PATH"] == nil { scope.env["PATH"] = PredefinedArgs.defaultLinuxPath }
         }
+        let effectivePlatform = platform.flatMap(BuildPlatform.init(parsing:)) ?? planner.options.targetPlatform
         let stage = PlannedStage(index: index, name: from.stageName, baseName: baseName, base: base,
-                                 platform: platform, from: instruction, instructions: [], dependencies: [])
+                                 platform: platform, effectivePlatform: effectivePlatform, from: instruction,
+                                 instructions: [], dependencies: [])
+        checkBaseImagePlatform(stage)
         return (stage, scope, workdirSet)
+    }
+
+    /// BuildKit allows a constant `--platform` when the stage's name says which platform it
+    /// is for (`FROM --platform=linux/arm64 alpine AS tools-arm64`).
+    private static func stageNameNamesPlatform(_ stageName: String?, _ platform: String) -> Bool {
+        guard let stageName, let parsed = BuildPlatform(parsing: platform) else { return false }
+        return stageName.contains(parsed.os) || stageName.contains(parsed.architecture)
     }
 
     /// `InvalidDefaultArgInFrom`: the base name must be valid with the ARG defaults alone.

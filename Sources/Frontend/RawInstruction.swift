@@ -14,6 +14,10 @@ public struct RawInstruction: Sendable {
     public var location: SourceLocation
     /// Whether an empty line appeared inside the continued instruction (a warning).
     public var hasEmptyContinuationLine: Bool
+    /// The comment lines since the previous instruction, without their `#` and trimmed, as
+    /// BuildKit's `PrevComment`: an empty `#` line starts the list again (an empty line does
+    /// not), and parser directives are left out. `ARG` and `FROM` read them as descriptions.
+    public var comments: [String]
 
     var flagTokens: [Token]
     var argumentToken: Token

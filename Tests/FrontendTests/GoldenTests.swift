@@ -4,7 +4,9 @@ import Testing
 
 /// Golden tests: every `Fixtures/golden/NAME.Dockerfile` is checked and the dump of its
 /// instructions, diagnostics and plan compared with `NAME.golden`. An optional `NAME.args`
-/// holds `build-arg K=V`, `target NAME` and `platform OS/ARCH` lines.
+/// holds `build-arg K=V`, `target NAME`, `platform OS/ARCH` and `image-platform IMAGE OS/ARCH`
+/// (the platform a base image really has, as the engine learns it) lines; an optional
+/// `NAME.dockerignore` is the main context's ignore file.
 ///
 /// Regenerate with `REPRISE_UPDATE_GOLDENS=1 swift test --filter GoldenTests`, then review
 /// the diff: a golden is a claim about correct behaviour, not a recording.
@@ -20,6 +22,8 @@ import Testing
     static func options(for name: String) throws -> BuildOptions {
         var options = BuildOptions(targetPlatform: BuildPlatform(os: "linux", architecture: "amd64"),
                                    buildPlatform: BuildPlatform(os: "linux", architecture: "amd64"))
+        let ignoreURL = folder.appendingPathComponent(name + ".dockerignore")
+        if let ignore = try? Data(contentsOf: ignoreURL) { options.dockerIgnore = DockerIgnore(bytes: [UInt8](ignore)) }
         let argsURL = folder.appendingPathComponent(name + ".args")
         guard let text = try? String(contentsOf: argsURL, encoding: .utf8) else { return options }
         for line in text.split(separator: "\n") {
@@ -33,6 +37,10 @@ import Testing
                 options.target = parts[1]
             case "platform":
                 options.targetPlatform = try #require(BuildPlatform(parsing: parts[1]))
+            case "image-platform":
+                let pair = parts[1].split(separator: " ").map(String.init)
+                let platform: BuildPlatform = try #require(BuildPlatform(parsing: pair[1]))
+                options.imagePlatforms[pair[0]] = platform
             default:
                 Issue.record("unknown line in \(name).args: \(line)")
             }

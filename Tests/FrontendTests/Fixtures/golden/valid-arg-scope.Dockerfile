@@ -15,5 +15,8 @@ ENV ENV_WINS=env
 ARG ENV_WINS=arg
 LABEL env-wins=$ENV_WINS
 
+# A stage based on another inherits its ENV and, in BuildKit, its ARGs too (BuildKit's
+# reference: "An ARG variable declared inside a build stage is automatically inherited by
+# other stages based on that stage").
 FROM first AS second
-ENV INHERITED=$SEEN_TAG ARG_NOT_INHERITED=${LOCAL:-none}
+ENV INHERITED=$SEEN_TAG ARG_INHERITED=${LOCAL:-none}

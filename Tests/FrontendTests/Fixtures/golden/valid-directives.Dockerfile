@@ -1,5 +1,5 @@
 ﻿#!/usr/bin/env docker-build
-# Syntax = example/frontend:1
+# Syntax = docker/dockerfile:1.7
 #ESCAPE=`
 # an ordinary comment ends the directive block
 # escape=\
