@@ -223,10 +223,13 @@ extension BuildSession {
         }
     }
 
-    private func parseMode(_ text: String, location: Frontend.SourceLocation) throws -> UInt32 {
-        guard let mode = UInt32(text, radix: 8), mode <= 0o7777 else {
-            throw EngineError.unsupported(message: "--chmod=\(text): only octal modes are supported", location: location)
+    /// `--chmod`: octal (`0755`) or symbolic (`u+x,go-w`), as BuildKit parses it.
+    private func parseMode(_ text: String, location: Frontend.SourceLocation) throws -> FileModeExpression {
+        do {
+            return try FileModeExpression.parse(text)
+        } catch {
+            throw EngineError.invalidInstruction(message: "--chmod=\(text): \(error)", location: location)
         }
-        return mode
     }
+
 }

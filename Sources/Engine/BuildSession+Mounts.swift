@@ -81,7 +81,7 @@ extension BuildSession {
         // BUILDKIT_CACHE_MOUNT_NS keeps the caches of one project apart from another's, as
         // BuildKit prefixes the id with it.
         var cache = cache
-        if let namespace = request.buildArguments[PredefinedBuildArguments.cacheMountNamespace], !namespace.isEmpty {
+        if let namespace = PredefinedArgs.cacheMountNamespace(buildArgs: request.buildArguments) {
             cache.id = namespace + "/" + cache.id
         }
         var seed: (host: String, digest: Digest)?

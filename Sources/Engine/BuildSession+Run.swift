@@ -22,7 +22,7 @@ extension BuildSession {
         let network = run.network.map { $0 == .host ? "host" : "none" } ?? request.network
         let environment = runEnvironment(context)
         let proxies = proxyEnvironment(context)
-        let chosenHostname = request.buildArguments[PredefinedBuildArguments.sandboxHostname]
+        let chosenHostname = request.buildArguments[PredefinedArgs.sandboxHostnameArg].flatMap { $0.isEmpty ? nil : $0 }
         let hostname = request.variations.hostname ?? chosenHostname ?? Self.defaultHostname
         let mounts = try await prepareMounts(run.mounts, context: context, location: located.location)
         defer { mounts.cleanup() }
@@ -153,7 +153,7 @@ extension BuildSession {
     private func checkPrivileges(_ run: RunInstruction, location: Frontend.SourceLocation) throws {
         if !run.devices.isEmpty {
             throw EngineError.unsupported(
-                message: "RUN --device=\(run.devices.joined(separator: ",")): CDI devices are not available in "
+                message: "RUN --device=\(run.devices.map(\.name).joined(separator: ",")): CDI devices are not available in "
                     + "Reprise's sandbox", location: location)
         }
         if run.security == .insecure, !request.entitlements.contains(.securityInsecure) {
@@ -185,10 +185,9 @@ extension BuildSession {
     /// image config, the history and the record (a proxy URL may carry credentials).
     func proxyEnvironment(_ context: StageContext) -> [String] {
         let declared = context.state.environmentValues.keys.reduce(into: Set(context.arguments.keys)) { $0.insert($1) }
-        return PredefinedBuildArguments.proxies.compactMap { name in
-            guard !declared.contains(name), let value = request.buildArguments[name] else { return nil }
-            return "\(name)=\(value)"
-        }
+        return PredefinedArgs.proxyEnvironment(buildArgs: request.buildArguments)
+            .filter { !declared.contains($0.key) }
+            .map { "\($0.key)=\($0.value)" }
     }
 
     func history(_ argv: [String]) -> String {

@@ -47,7 +47,7 @@ final class BuildSession {
         record = BuildRecord(
             id: id, dockerfilePath: request.resolvedDockerfilePath,
             // Proxy settings may carry credentials and never change a step's key: not recorded.
-            buildArguments: request.buildArguments.filter { !PredefinedBuildArguments.proxies.contains($0.key) },
+            buildArguments: request.buildArguments.filter { !PredefinedArgs.isProxy($0.key) },
             target: request.target,
             platform: request.platform.description, sourceDateEpoch: request.sourceDateEpoch,
             secrets: [], ssh: request.ssh.map(\.id), network: request.network, tags: request.tags,

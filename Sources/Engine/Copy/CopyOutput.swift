@@ -1,4 +1,5 @@
 import Foundation
+import Frontend
 import LayerArchive
 import Sandbox
 
@@ -6,7 +7,7 @@ import Sandbox
 /// rules applied as they are added.
 struct CopyOutput {
     let owner: (uid: UInt32, gid: UInt32)?
-    let mode: UInt32?
+    let mode: FileModeExpression?
     /// Files from a stage or image keep their owners; files from a context become 0:0.
     let keepOwnership: Bool
     private var byPath: [String: TreeEntry] = [:]
@@ -14,7 +15,7 @@ struct CopyOutput {
     /// without a date, directories the copy creates): a cache key must not change with it.
     private var clockTimed: Set<String> = []
 
-    init(owner: (UInt32, UInt32)?, mode: UInt32?, keepOwnership: Bool) {
+    init(owner: (UInt32, UInt32)?, mode: FileModeExpression?, keepOwnership: Bool) {
         self.owner = owner.map { (uid: $0.0, gid: $0.1) }
         self.mode = mode
         self.keepOwnership = keepOwnership
@@ -40,7 +41,9 @@ struct CopyOutput {
             entry.uid = 0
             entry.gid = 0
         }
-        if let mode, entry.kind == .file || entry.kind == .directory { entry.mode = mode }
+        if let mode, entry.kind == .file || entry.kind == .directory {
+            entry.mode = mode.apply(to: entry.mode, isDirectory: entry.kind == .directory) & 0o7777
+        }
         byPath[path] = entry
     }
 
