@@ -60,16 +60,19 @@ let package = Package(
                 swiftSettings: strict),
         // The differ: a value tree of differences (model), the comparators that build it, and
         // presenters that only walk the tree.
+        // Outside text (names, ids, Dockerfile lines, step output) made safe for a terminal:
+        // shared by the presenters and the CLI, so it depends on nothing.
+        .target(name: "DisplayText", swiftSettings: strict),
         .target(name: "DifferenceModel", swiftSettings: strict),
         .target(name: "Differ",
                 dependencies: ["DifferenceModel", "ContentStore", "BuildJournal", "LayerArchive", "OCIImage",
                                "CZlib"],
                 swiftSettings: strict),
-        .target(name: "DiffPresenters", dependencies: ["DifferenceModel"], swiftSettings: strict),
+        .target(name: "DiffPresenters", dependencies: ["DifferenceModel", "DisplayText"], swiftSettings: strict),
         // ArgumentParser commands: flags in, library calls, errors to exit codes.
         .target(name: "RepriseCLI",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters",
+                               "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters", "DisplayText",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -90,6 +93,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox"], swiftSettings: strict),
         .testTarget(name: "DifferTests", dependencies: ["TestSupport", "Differ", "DifferenceModel", "DiffPresenters"],
+                    swiftSettings: strict),
+        .testTarget(name: "DisplayTextTests", dependencies: ["DisplayText"],
                     swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),

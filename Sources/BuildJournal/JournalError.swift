@@ -7,6 +7,7 @@ public enum JournalError: Error, CustomStringConvertible, Sendable, Equatable {
     case ambiguousBuild(String, candidates: [String])
     case noSuchImage(String)
     case corruptRecord(digest: String, reason: String)
+    case damagedIndex(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +25,8 @@ public enum JournalError: Error, CustomStringConvertible, Sendable, Equatable {
             return "no image named '\(reference)' in the journal (see 'reprise image ls')"
         case .corruptRecord(let digest, let reason):
             return "record \(digest) cannot be read: \(reason)"
+        case .damagedIndex(let path, let reason):
+            return "\(path): the journal's index cannot be read (\(reason)); 'reprise journal fsck' reports the damage and 'reprise journal reindex' rebuilds the index from the refs and blobs"
         }
     }
 }

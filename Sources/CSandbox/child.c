@@ -100,7 +100,8 @@ static int mount_overlay(const csb_config *config) {
             int saved = errno;
             close(fs);
             if (i == 0 && saved == EINVAL && config->legacy_overlay_options != NULL)
-                return mount("overlay", config->root, "overlay", 0, config->legacy_overlay_options);
+                return mount("overlay", config->root, "overlay", MS_NODEV,
+                             config->legacy_overlay_options);
             errno = saved;
             return -1;
         }
@@ -115,7 +116,10 @@ static int mount_overlay(const csb_config *config) {
     for (size_t i = 0; result == 0 && i < sizeof options / sizeof options[0]; i++)
         result = fsconfig(fs, FSCONFIG_SET_STRING, options[i][0], options[i][1], 0);
     if (result == 0) result = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
-    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
+    // nodev: a device node shipped in an image layer (or made by a step) must not reach a host
+    // device; only the sandbox's own /dev tmpfs, mounted over it below, holds usable nodes.
+    // nosuid is not set: setuid binaries in the image (su, ping) must keep working as in Docker.
+    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV) : -1;
     if (mnt >= 0) result = move_mount(mnt, "", AT_FDCWD, config->root, MOVE_MOUNT_F_EMPTY_PATH);
     else result = -1;
     int saved = errno;

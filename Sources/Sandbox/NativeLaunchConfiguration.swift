@@ -23,7 +23,10 @@ final class NativeLaunchConfiguration {
 
     init(_ inputs: Inputs) {
         let spec = inputs.spec
-        let lowers = [inputs.scaffoldDirectory] + spec.lowerDirectories
+        // overlayfs refuses a lower directory given twice (ELOOP); the top-most one shows the
+        // same tree as both (see LayerCache.lowerDirectories), so repeats are dropped here too.
+        var seen = Set<String>()
+        let lowers = ([inputs.scaffoldDirectory] + spec.lowerDirectories).filter { seen.insert($0).inserted }
         config.root = cString(inputs.rootMountPoint)
         config.lowerdirs = cStringArray(lowers)
         config.lowerdir_count = lowers.count
