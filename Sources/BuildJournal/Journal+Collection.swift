@@ -25,6 +25,12 @@ extension Journal {
     /// the blobs go, then the caches derived from them.
     public func collectGarbage() throws -> CollectionReport? {
         try lock.withExclusive {
+            // A damaged ref names nothing, so what it held would look like garbage; it may still
+            // be recovered (reindex), so nothing is collected until it is.
+            let damaged = try RefDirectory.Namespace.allCases.flatMap { namespace in
+                try refs.damaged(in: namespace).map { "\(namespace.singular) \($0.name)" }
+            }
+            guard damaged.isEmpty else { throw JournalError.damagedRefs(root: root, refs: damaged) }
             var keep = Set<Digest>()
             var queue = try refs.all(in: .tags).map(\.digest) + refs.all(in: .builds).map(\.digest)
             while let digest = queue.popLast() {
@@ -36,7 +42,15 @@ extension Journal {
                 queue.append(contentsOf: CanonicalJSON.referencedDigests(in: data))
             }
             var report = CollectionReport()
+            let builds = Set(try refs.all(in: .builds).map(\.name))
             try database.write { db in
+                // Builds whose ref is gone: their rows would name records about to be deleted.
+                for id in try String.fetchAll(db, sql: "SELECT id FROM build") where !builds.contains(id) {
+                    for table in ["mount", "step", "context"] {
+                        try db.execute(sql: "DELETE FROM \(table) WHERE buildID = ?", arguments: [id])
+                    }
+                    try db.execute(sql: "DELETE FROM build WHERE id = ?", arguments: [id])
+                }
                 for image in try ImageRow.fetchAll(db) where Digest(image.manifestDigest).map({ !keep.contains($0) }) ?? true {
                     try image.delete(db)
                 }

@@ -52,3 +52,42 @@ import Testing
         #expect(!build.stderr.contains("Too many levels of symbolic links"), "\(build.stderr)")
     }
 }
+
+/// Issue 11 #10: `image import` reads every layer to its end and checks its diff id, so a
+/// broken base image is refused when it arrives, not at its first build.
+@Suite struct ImageImportVerificationTests {
+    func importRefused(_ defect: HostileImage.Defect, expecting message: String) throws {
+        let scratch = try TemporaryDirectory("import-\(defect.rawValue)")
+        let layout = try HostileImage.make(base: try CorpusBaseImage.path(),
+                                           entries: [.file("hello.txt", "hello\n")], defect: defect,
+                                           output: scratch.sub("layout"))
+        let journal = scratch.sub("journal")
+        let imported = try RepriseProcess.run(["image", "import", layout, "--name", "broken", "--journal", journal])
+        #expect(imported.status != 0, "\(imported.stdout)")
+        #expect(imported.stderr.contains(layout), "\(imported.stderr)")
+        #expect(imported.stderr.contains("layer 2 of 2"), "\(imported.stderr)")
+        #expect(imported.stderr.contains(message), "\(imported.stderr)")
+        // Nothing names it: no tag, no image row; a build from it cannot start.
+        let listing = try RepriseProcess.run(["image", "ls", "--all", "--journal", journal])
+        #expect(!listing.stdout.contains("broken"), "\(listing.stdout)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: journal + "/refs/tags")) ?? []).isEmpty)
+    }
+
+    @Test func aWrongDiffIDIsRefusedAtImport() throws {
+        try importRefused(.wrongDiffID, expecting: "uncompressed")
+    }
+
+    @Test func aTruncatedLayerIsRefusedAtImport() throws {
+        try importRefused(.truncatedGzip, expecting: "cannot be read as a layer")
+    }
+
+    @Test func anHonestExtraLayerIsImportedAndBuilds() throws {
+        let workspace = try BuildWorkspace("import-honest")
+        let layout = try HostileImage.make(base: try CorpusBaseImage.path(), entries: [.file("hello.txt", "hello\n")],
+                                           output: workspace.sub("layout"))
+        let imported = try RepriseProcess.run(["image", "import", layout, "--name", "honest", "--journal", workspace.journal])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        let build = try workspace.build([try workspace.context("FROM honest\nRUN cat /hello.txt\n")])
+        #expect(build.status == 0, "\(build.stderr)")
+    }
+}

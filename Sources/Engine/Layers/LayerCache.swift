@@ -39,6 +39,11 @@ struct LayerCache: Sendable {
             _ = try applier.apply(blob: layer.descriptor.digest, in: store, to: temporary)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
+            // Damage usually shows first as a gzip or tar error; name the real cause.
+            if case .corrupt(let actual)? = try? store.verify(layer.descriptor.digest) {
+                throw StoreError.corruptBlob(layer.descriptor.digest, actual: actual,
+                                             path: store.path(for: layer.descriptor.digest))
+            }
             throw error
         }
         try adopt(temporary, as: layer.diffID)
