@@ -18,12 +18,14 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
-        // System libraries from Debian (libarchive-dev, zlib1g-dev).
+        // System libraries from Debian (libarchive-dev, zlib1g-dev, libseccomp-dev).
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libseccomp-dev: the RUN steps' seccomp filter is built with it (in the parent).
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         // The only code that runs between clone() and execve(): C, no allocation.
-        .target(name: "CSandbox"),
+        .target(name: "CSandbox", dependencies: ["CSeccomp"], linkerSettings: [.linkedLibrary("seccomp")]),
         // syncfs(2), which Swift's Glibc module does not export.
         .target(name: "CFileSystem"),
 

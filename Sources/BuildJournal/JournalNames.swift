@@ -47,9 +47,11 @@ public enum JournalNames {
         return nil
     }
 
-    /// A path inside a tree snapshot: relative, no empty, `.` or `..` components, no NUL.
+    /// A path inside a tree snapshot: relative, no empty, `.` or `..` components, no NUL (the
+    /// empty path is the tree's root).
     public static func problemWithTreePath(_ path: String) -> String? {
-        if path.isEmpty || path.hasPrefix("/") { return "it is empty or absolute" }
+        if path.isEmpty { return nil }
+        if path.hasPrefix("/") { return "it is absolute" }
         if path.unicodeScalars.contains("\u{0}") { return "it holds NUL" }
         for component in path.split(separator: "/", omittingEmptySubsequences: false)
         where component.isEmpty || component == "." || component == ".." {

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 static void report(int error_fd, int step, int error_number, int detail) {
     csb_setup_error record = {step, error_number, detail};
@@ -228,6 +230,17 @@ static void payload_main(const csb_config *config, int error_fd, int status_fd,
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(error_fd, CSB_STEP_STDIO, -1);
 
     if (limit_bounding_set(config->capabilities) < 0) fail(error_fd, CSB_STEP_CAPABILITIES, -1);
+    // Loaded while still root with CAP_SYS_ADMIN, which lets the filter be installed without
+    // no_new_privs: setuid binaries of the image keep working, as under Docker's default. The
+    // calls below (setgroups, setresuid, capset, chdir, execve) are all allowed by it.
+    if (config->seccomp_program != NULL) {
+        struct sock_fprog program = {
+            .len = (unsigned short)(config->seccomp_length / sizeof(struct sock_filter)),
+            .filter = (struct sock_filter *)config->seccomp_program,
+        };
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) < 0)
+            fail(error_fd, CSB_STEP_SECCOMP, -1);
+    }
     if (syscall(SYS_setgroups, config->group_count, config->groups) < 0)
         fail(error_fd, CSB_STEP_GROUPS, -1);
     if (syscall(SYS_setresgid, config->gid, config->gid, config->gid) < 0)
