@@ -71,7 +71,7 @@ struct BundleValidator {
         for digest in named.sorted() where !store.contains(digest) {
             throw ReplayError.badBundle(path: bundlePath, reason: "build \(build.id) names blob \(digest), which the bundle does not hold")
         }
-        for tree in trees.sorted() {
+        for tree in trees.sorted() where isTreeSnapshot(tree) {
             let snapshot: TreeSnapshot
             do {
                 snapshot = try TreeSnapshot.load(tree, from: store)
@@ -85,6 +85,15 @@ struct BundleValidator {
                 }
             }
         }
+    }
+
+    /// Whether a blob is a tree snapshot document (a mount of a single file records the file's
+    /// own content instead, which has no paths to check).
+    private func isTreeSnapshot(_ digest: Digest) -> Bool {
+        struct Probe: Decodable { var mediaType: String? }
+        guard let data = try? store.read(digest), data.first == UInt8(ascii: "{"),
+              let probe = try? JSONDecoder().decode(Probe.self, from: data) else { return false }
+        return probe.mediaType == "application/vnd.reprise.tree.v1+json"
     }
 
     /// A value shown in an error, control characters escaped (errors reach terminals).

@@ -40,6 +40,9 @@ import Testing
         #expect(diff.status == 1, "\(diff.stderr)")
         #expect(rawControls(diff.stdout).isEmpty, "diff text: \(rawControls(diff.stdout))")
         #expect(diff.stdout.contains("evil-\\e[31mred"), "\(diff.stdout)")
+        let markdown = try RepriseProcess.run(["diff", "--markdown", "--journal", workspace.journal, a, b])
+        #expect(markdown.status == 1, "\(markdown.stderr)")
+        #expect(rawControls(markdown.stdout).isEmpty, "diff markdown: \(rawControls(markdown.stdout))")
 
         let error = try RepriseProcess.run(["journal", "show", "--journal", workspace.journal, "no-such\(hostile)"])
         #expect(error.status != 0)
