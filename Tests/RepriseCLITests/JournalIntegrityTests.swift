@@ -130,4 +130,25 @@ import Testing
         #expect(reindex.stdout.contains("indexed 1 build(s), 3 step(s)"), "\(reindex.stdout)")
         #expect(try workspace.latestBuild() == build)
     }
+    /// A step record with one flipped byte: fsck names the blob; reindex indexes the build and
+    /// its other steps, reports the damaged one, and does not stop at it.
+    @Test func aCorruptStepRecordIsReportedAndTheRestReindexed() throws {
+        let (workspace, build) = try builtWorkspace("corrupt-record")
+        let ref = try String(contentsOfFile: workspace.journal + "/refs/builds/" + build, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let record = try Data(contentsOf: URL(fileURLWithPath: workspace.journal + "/blobs/sha256/" + ref.dropFirst(7)))
+        let object = try #require(try JSONSerialization.jsonObject(with: record) as? [String: Any])
+        let steps = try #require(object["steps"] as? [String])
+        try #require(steps.count == 3)
+        let damaged = steps[1]
+        try JournalSurgery.flipByte(in: workspace.journal + "/blobs/sha256/" + damaged.dropFirst(7), at: 2)
+        let checked = try fsck(workspace.journal)
+        #expect(checked.status == 1)
+        #expect(checked.stdout.contains("corrupt: \(damaged)"), "\(checked.stdout)")
+        let reindex = try RepriseProcess.run(["journal", "reindex", "--journal", workspace.journal])
+        #expect(reindex.status == 1, "\(reindex.stdout)")
+        #expect(reindex.stdout.contains("not recoverable: build \(build): step \(damaged)"), "\(reindex.stdout)")
+        #expect(reindex.stdout.contains("indexed 1 build(s), 2 step(s)"), "\(reindex.stdout)")
+        #expect(try workspace.latestBuild() == build)
+    }
 }
