@@ -111,6 +111,8 @@ public final class Journal: Sendable {
         if indexMissing && policy == .require {
             _ = try reindex()
         }
+        // fsck reports and never repairs; every other open finishes off killed imports.
+        if policy != .inspect { rollBackAbandonedImports() }
     }
 
     private static func openIndex(at path: String, syncPolicy: BlobStore.SyncPolicy) throws -> DatabasePool {

@@ -80,4 +80,29 @@ import Testing
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: target + "/refs/builds").count == 2)
     }
+    /// SIGKILL between the two refs of a two-build bundle: the next process to open the journal
+    /// takes the first one back (the intent file says what it was), and fsck stays clean.
+    @Test func anImportKilledBetweenRefsIsUndoneByTheNextOpen() throws {
+        let workspace = try BuildWorkspace("bundle-killed")
+        let (bundle, build) = try exportedBundle(workspace)
+        let two = workspace.sub("two.tar")
+        try JournalSurgery.forgeBundle(bundle, edits: ["id": "0000000000000000abc", "steps": [String]()],
+                                       keepOriginal: true, output: two)
+        let target = workspace.sub("target-journal")
+        let killed = try RepriseProcess.run(["journal", "import", two, "--journal", target],
+                                            environment: ["REPRISE_TEST_KILL_IMPORT_AFTER_REFS": "1"])
+        #expect(killed.status != 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target + "/refs/builds") == [build],
+                "the kill left the first ref (as expected)")
+        let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", target])
+        #expect(fsck.status == 0, "\(fsck.stdout)")
+        let listing = try RepriseProcess.run(["journal", "ls", "-q", "--journal", target])
+        #expect(listing.status == 0, "\(listing.stderr)")
+        #expect(listing.stdout.isEmpty, "\(listing.stdout)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target + "/refs/builds").isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target + "/tmp").filter { $0.hasSuffix(".intent") }.isEmpty)
+        let again = try RepriseProcess.run(["journal", "import", two, "--journal", target])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target + "/refs/builds").count == 2)
+    }
 }
