@@ -18,12 +18,14 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
-        // System libraries from Debian (libarchive-dev, zlib1g-dev).
+        // System libraries from Debian (libarchive-dev, zlib1g-dev, libseccomp-dev).
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive",
                        providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libseccomp-dev: the RUN steps' seccomp filter is built with it (in the parent).
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         // The only code that runs between clone() and execve(): C, no allocation.
-        .target(name: "CSandbox"),
+        .target(name: "CSandbox", dependencies: ["CSeccomp"], linkerSettings: [.linkedLibrary("seccomp")]),
         // syncfs(2), which Swift's Glibc module does not export.
         .target(name: "CFileSystem"),
 
@@ -60,16 +62,19 @@ let package = Package(
                 swiftSettings: strict),
         // The differ: a value tree of differences (model), the comparators that build it, and
         // presenters that only walk the tree.
+        // Outside text (names, ids, Dockerfile lines, step output) made safe for a terminal:
+        // shared by the presenters and the CLI, so it depends on nothing.
+        .target(name: "DisplayText", swiftSettings: strict),
         .target(name: "DifferenceModel", swiftSettings: strict),
         .target(name: "Differ",
                 dependencies: ["DifferenceModel", "ContentStore", "BuildJournal", "LayerArchive", "OCIImage",
                                "CZlib"],
                 swiftSettings: strict),
-        .target(name: "DiffPresenters", dependencies: ["DifferenceModel"], swiftSettings: strict),
+        .target(name: "DiffPresenters", dependencies: ["DifferenceModel", "DisplayText"], swiftSettings: strict),
         // ArgumentParser commands: flags in, library calls, errors to exit codes.
         .target(name: "RepriseCLI",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters",
+                               "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters", "DisplayText",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -90,6 +95,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox"], swiftSettings: strict),
         .testTarget(name: "DifferTests", dependencies: ["TestSupport", "Differ", "DifferenceModel", "DiffPresenters"],
+                    swiftSettings: strict),
+        .testTarget(name: "DisplayTextTests", dependencies: ["DisplayText"],
                     swiftSettings: strict),
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),

@@ -24,9 +24,27 @@ public final class Journal: Sendable {
 
     public let root: String
     public let store: BlobStore
-    let database: DatabasePool
+    let database: any DatabaseWriter
     let refs: RefDirectory
     let lock: JournalLock
+    /// Why the index could not be used as it was found, when `IndexPolicy.inspect` replaced it
+    /// with an empty one (fsck reports it); nil when it was fine.
+    public let indexDamage: String?
+
+    /// What to do when `index.sqlite` is missing or unreadable.
+    public enum IndexPolicy: Sendable {
+        /// Refuse a damaged index with a clear error (it names `reindex`); a missing one is
+        /// recreated and rebuilt from the refs at once, since refs and blobs are the truth.
+        case require
+        /// Leave the file as it is and work on an empty in-memory index, noting `indexDamage`:
+        /// for fsck, which must report damage rather than repair it.
+        case inspect
+        /// Move a damaged index aside (`index.sqlite.damaged-…`) and start a fresh one: reindex.
+        case rebuild
+    }
+
+    /// The journal's own directories, created private (0700) and narrowed if found wider.
+    static let privateDirectories = ["blobs", "ingest", "refs", "layers", "tmp", "cache-mounts", "statcache"]
 
     /// Opens the journal at `root`, creating it when `create` is true and nothing is there.
     ///
@@ -34,12 +52,14 @@ public final class Journal: Sendable {
     /// default `.deferred` policy, writes reach the disk itself (surviving power loss) at
     /// `synchronize()`, which the engine calls when a build ends; `.everyCommit` fsyncs each
     /// blob and ref as it is written, at about 4 ms each on this kind of machine.
-    public init(root: String, create: Bool = true, syncPolicy: BlobStore.SyncPolicy = .deferred) throws {
+    public init(root: String, create: Bool = true, syncPolicy: BlobStore.SyncPolicy = .deferred,
+                index policy: IndexPolicy = .require) throws {
         self.root = root
         let marker = root + "/journal.json"
-        if !FileIO.exists(marker) {
+        let existed = FileIO.exists(marker)
+        if !existed {
             guard create else { throw JournalError.notAJournal(root) }
-            try FileIO.makeDirectories(root)
+            try PrivateDirectory.make(root)
             let header = JournalHeader(format: Journal.formatVersion)
             try FileIO.writeFileAtomically(marker, CanonicalJSON.encode(header))
         }
@@ -52,9 +72,50 @@ public final class Journal: Sendable {
         guard header.format <= Journal.formatVersion else {
             throw JournalError.newerFormat(path: root, found: header.format, supported: Journal.formatVersion)
         }
+        // Journals made by older versions were 0755: narrow them on every open.
+        try PrivateDirectory.narrow(root)
+        for name in Journal.privateDirectories { try PrivateDirectory.make(root + "/" + name) }
         self.store = try BlobStore(root: root, syncPolicy: syncPolicy)
         self.refs = try RefDirectory(root: root + "/refs", durable: syncPolicy == .everyCommit)
         self.lock = try JournalLock(root: root)
+        let indexPath = root + "/index.sqlite"
+        let indexMissing = existed && !FileIO.exists(indexPath)
+        var damage: String? = indexMissing ? "\(indexPath) is missing" : nil
+        var opened: (any DatabaseWriter)?
+        if !(indexMissing && policy == .inspect) {
+            do {
+                opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy)
+            } catch let error as JournalError {
+                throw error  // a newer schema is not damage: it must never be overwritten
+            } catch {
+                let reason = "\(indexPath) cannot be read: \(error)"
+                switch policy {
+                case .require:
+                    throw JournalError.damagedIndex(path: indexPath, reason: "\(error)")
+                case .inspect:
+                    damage = reason
+                case .rebuild:
+                    try Journal.moveAside(indexPath)
+                    opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy)
+                }
+            }
+        }
+        if let opened {
+            self.database = opened
+        } else {
+            let memory = try DatabaseQueue()
+            try IndexSchema.migrator.migrate(memory)
+            self.database = memory
+        }
+        self.indexDamage = policy == .inspect ? damage : nil
+        if indexMissing && policy == .require {
+            _ = try reindex()
+        }
+        // fsck reports and never repairs; every other open finishes off killed imports.
+        if policy != .inspect { rollBackAbandonedImports() }
+    }
+
+    private static func openIndex(at path: String, syncPolicy: BlobStore.SyncPolicy) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         if syncPolicy == .deferred {
@@ -62,11 +123,24 @@ public final class Journal: Sendable {
             // transactions may be lost on power failure, and reindex rebuilds them from refs.
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         }
-        self.database = try DatabasePool(path: root + "/index.sqlite", configuration: configuration)
-        try Journal.migrate(database, path: root)
+        let database = try DatabasePool(path: path, configuration: configuration)
+        // A garbage file opens lazily; reading the schema is what finds out.
+        _ = try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
+        try Journal.migrate(database, path: (path as NSString).deletingLastPathComponent)
+        return database
     }
 
-    private static func migrate(_ database: DatabasePool, path: String) throws {
+    /// Keeps a damaged index (and its WAL) for inspection instead of deleting evidence.
+    private static func moveAside(_ path: String) throws {
+        let stamp = "damaged-\(Int(Date().timeIntervalSince1970))-\(getpid())"
+        for suffix in ["", "-wal", "-shm"] where FileIO.exists(path + suffix) {
+            guard rename(path + suffix, path + suffix + "." + stamp) == 0 else {
+                throw SystemCallError("rename", path: path + suffix)
+            }
+        }
+    }
+
+    private static func migrate(_ database: any DatabaseWriter, path: String) throws {
         let migrator = IndexSchema.migrator
         let unknown = try database.read { db in
             try migrator.appliedIdentifiers(db).subtracting(migrator.migrations)
@@ -83,10 +157,19 @@ public final class Journal: Sendable {
     }
 
     /// A fresh build id: time-ordered so `ls` sorts naturally, random so two machines never clash.
+    ///
+    /// Its scratch directory `tmp/build-<id>` is made here, owned (see ``BuildScratch``) by this
+    /// process for as long as it lives, and the scratch of killed builds is reclaimed first.
     public func makeBuildID() -> String {
         let millis = UInt64(Date().timeIntervalSince1970 * 1000)
         let random = UInt32.random(in: 0...UInt32.max)
-        return String(format: "%011llx%08x", millis, random)
+        let id = String(format: "%011llx%08x", millis, random)
+        let scratch = BuildScratch(directory: root + "/tmp")
+        scratch.reclaimAbandoned()
+        // Best effort: if this fails the engine makes the directory itself, unowned, and only
+        // an exclusive gc reclaims it should the build be killed.
+        try? scratch.claim(id)
+        return id
     }
 
     /// Writes a record as a canonical JSON blob and returns its digest.

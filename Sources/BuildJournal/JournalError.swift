@@ -7,6 +7,8 @@ public enum JournalError: Error, CustomStringConvertible, Sendable, Equatable {
     case ambiguousBuild(String, candidates: [String])
     case noSuchImage(String)
     case corruptRecord(digest: String, reason: String)
+    case damagedIndex(path: String, reason: String)
+    case damagedRefs(root: String, refs: [String])
 
     public var description: String {
         switch self {
@@ -24,6 +26,10 @@ public enum JournalError: Error, CustomStringConvertible, Sendable, Equatable {
             return "no image named '\(reference)' in the journal (see 'reprise image ls')"
         case .corruptRecord(let digest, let reason):
             return "record \(digest) cannot be read: \(reason)"
+        case .damagedRefs(let root, let refs):
+            return "\(root): refusing to collect garbage while refs are damaged (\(refs.joined(separator: ", "))): what they named would be deleted; run 'reprise journal reindex' first"
+        case .damagedIndex(let path, let reason):
+            return "\(path): the journal's index cannot be read (\(reason)); 'reprise journal fsck' reports the damage and 'reprise journal reindex' rebuilds the index from the refs and blobs"
         }
     }
 }

@@ -9,6 +9,15 @@ import Foundation
 struct RefDirectory: Sendable {
     enum Namespace: String, CaseIterable {
         case builds, tags
+
+        /// How a person names one entry: "build ID", "tag NAME".
+        var singular: String { self == .builds ? "build" : "tag" }
+    }
+
+    /// A ref file that does not hold a digest.
+    struct DamagedRef {
+        var name: String
+        var reason: String
     }
 
     let root: String
@@ -18,8 +27,9 @@ struct RefDirectory: Sendable {
     init(root: String, durable: Bool) throws {
         self.root = root
         self.durable = durable
+        try PrivateDirectory.make(root)
         for namespace in Namespace.allCases {
-            try FileIO.makeDirectories(root + "/" + namespace.rawValue)
+            try PrivateDirectory.make(root + "/" + namespace.rawValue)
         }
     }
 
@@ -49,6 +59,30 @@ struct RefDirectory: Sendable {
                 return try get(name, in: namespace).map { (name, $0) }
             }
             .sorted { $0.name < $1.name }
+    }
+
+    /// Every ref in a namespace whose file is unreadable or holds no digest (emptied, truncated
+    /// or overwritten), which `all(in:)` skips.
+    func damaged(in namespace: Namespace) throws -> [DamagedRef] {
+        var result: [DamagedRef] = []
+        for escaped in try FileIO.listDirectory(root + "/" + namespace.rawValue) where !escaped.contains(".tmp-") {
+            let name = RefDirectory.unescape(escaped)
+            let file = path(name, namespace)
+            let data: Data
+            do {
+                data = try FileIO.readFile(file)
+            } catch {
+                result.append(DamagedRef(name: name, reason: "\(file) cannot be read: \(error)"))
+                continue
+            }
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if Digest(text) == nil {
+                let reason = data.isEmpty ? "\(file) is empty"
+                    : "\(file) does not hold a digest (\(data.count) bytes, truncated or overwritten)"
+                result.append(DamagedRef(name: name, reason: reason))
+            }
+        }
+        return result.sorted { $0.name < $1.name }
     }
 
     private func path(_ name: String, _ namespace: Namespace) -> String {

@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 static void report(int error_fd, int step, int error_number, int detail) {
     csb_setup_error record = {step, error_number, detail};
@@ -100,7 +102,8 @@ static int mount_overlay(const csb_config *config) {
             int saved = errno;
             close(fs);
             if (i == 0 && saved == EINVAL && config->legacy_overlay_options != NULL)
-                return mount("overlay", config->root, "overlay", 0, config->legacy_overlay_options);
+                return mount("overlay", config->root, "overlay", MS_NODEV,
+                             config->legacy_overlay_options);
             errno = saved;
             return -1;
         }
@@ -115,7 +118,10 @@ static int mount_overlay(const csb_config *config) {
     for (size_t i = 0; result == 0 && i < sizeof options / sizeof options[0]; i++)
         result = fsconfig(fs, FSCONFIG_SET_STRING, options[i][0], options[i][1], 0);
     if (result == 0) result = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
-    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
+    // nodev: a device node shipped in an image layer (or made by a step) must not reach a host
+    // device; only the sandbox's own /dev tmpfs, mounted over it below, holds usable nodes.
+    // nosuid is not set: setuid binaries in the image (su, ping) must keep working as in Docker.
+    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV) : -1;
     if (mnt >= 0) result = move_mount(mnt, "", AT_FDCWD, config->root, MOVE_MOUNT_F_EMPTY_PATH);
     else result = -1;
     int saved = errno;
@@ -224,6 +230,17 @@ static void payload_main(const csb_config *config, int error_fd, int status_fd,
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(error_fd, CSB_STEP_STDIO, -1);
 
     if (limit_bounding_set(config->capabilities) < 0) fail(error_fd, CSB_STEP_CAPABILITIES, -1);
+    // Loaded while still root with CAP_SYS_ADMIN, which lets the filter be installed without
+    // no_new_privs: setuid binaries of the image keep working, as under Docker's default. The
+    // calls below (setgroups, setresuid, capset, chdir, execve) are all allowed by it.
+    if (config->seccomp_program != NULL) {
+        struct sock_fprog program = {
+            .len = (unsigned short)(config->seccomp_length / sizeof(struct sock_filter)),
+            .filter = (struct sock_filter *)config->seccomp_program,
+        };
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program, 0, 0) < 0)
+            fail(error_fd, CSB_STEP_SECCOMP, -1);
+    }
     if (syscall(SYS_setgroups, config->group_count, config->groups) < 0)
         fail(error_fd, CSB_STEP_GROUPS, -1);
     if (syscall(SYS_setresgid, config->gid, config->gid, config->gid) < 0)

@@ -139,11 +139,15 @@ static int mount_tmpfs(const char *target, uint64_t size, uint32_t mode, unsigne
     return mount("tmpfs", target, "tmpfs", flags, options);
 }
 
-static int make_read_only(const char *target, unsigned int flags) {
+static int set_attributes(const char *target, unsigned int flags, uint64_t attributes) {
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
-    attr.attr_set = MOUNT_ATTR_RDONLY;
+    attr.attr_set = attributes;
     return mount_setattr(AT_FDCWD, target, flags, &attr, sizeof attr);
+}
+
+static int make_read_only(const char *target, unsigned int flags) {
+    return set_attributes(target, flags, MOUNT_ATTR_RDONLY);
 }
 
 static int open_scratch(void) {
@@ -204,7 +208,7 @@ static int mount_bind_discarding_writes(const csb_mount *m) {
     if (result == 0)
         result = fsconfig(fs, FSCONFIG_SET_STRING, "workdir", "dev/.reprise-scratch/work", 0);
     if (result == 0) result = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
-    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
+    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV) : -1;
     result = mnt >= 0 ? move_mount(mnt, "", AT_FDCWD, m->target, MOVE_MOUNT_F_EMPTY_PATH) : -1;
     int saved = errno;
     if (mnt >= 0) close(mnt);
@@ -229,8 +233,11 @@ static int apply_mount(const csb_mount *m) {
     if (create_target(m) < 0) return -1;
     switch (m->kind) {
     case CSB_MOUNT_BIND:
+        // Binds (contexts, stages, cache mounts) are nodev like the root: a node in a cache
+        // directory or a context must not open a host device either.
         if (mount(m->source, m->target, NULL, MS_BIND | MS_REC, NULL) < 0) return -1;
-        return m->read_only ? make_read_only(m->target, AT_RECURSIVE) : 0;
+        return set_attributes(m->target, AT_RECURSIVE,
+                              MOUNT_ATTR_NODEV | (m->read_only ? MOUNT_ATTR_RDONLY : 0));
     case CSB_MOUNT_TMPFS:
         if (mount_tmpfs(m->target, m->size, m->mode, MS_NOSUID | MS_NODEV) < 0) return -1;
         return m->read_only ? make_read_only(m->target, 0) : 0;

@@ -118,6 +118,7 @@ const char *csb_step_name(int step) {
     case CSB_STEP_UID: return "set uid";
     case CSB_STEP_CHDIR_WORKDIR: return "change to working directory";
     case CSB_STEP_EXEC: return "execute command";
+    case CSB_STEP_SECCOMP: return "load seccomp filter";
     default: return "unknown step";
     }
 }

@@ -4,14 +4,21 @@ import Glibc
 import Foundation
 
 /// Reads one blob as a stream, so a gigabyte layer never needs to fit in memory.
+///
+/// The bytes are hashed as they pass; reaching the end of a blob whose content does not match
+/// its name throws `StoreError.corruptBlob` instead of returning the end, so that no export,
+/// extraction or replay that reads a blob to its end can succeed on damaged content (fsck
+/// finding it later would be too late). Consumers that may fail must not leave output behind.
 public final class BlobReader {
     public let digest: Digest
     public let path: String
     private var fd: Int32
+    private var hasher: DigestHasher?
 
-    init(digest: Digest, path: String) throws {
+    init(digest: Digest, path: String, verifying: Bool = true) throws {
         self.digest = digest
         self.path = path
+        self.hasher = verifying ? DigestHasher() : nil
         do {
             self.fd = try FileIO.open(path, O_RDONLY)
         } catch let error as SystemCallError where error.errno == ENOENT {
@@ -24,7 +31,18 @@ public final class BlobReader {
     /// Fills as much of `buffer` as the next read gives; 0 means the end.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         precondition(fd >= 0, "read after close")
-        return try FileIO.read(fd, into: buffer, path: path)
+        let count = try FileIO.read(fd, into: buffer, path: path)
+        if var running = hasher {
+            if count > 0 {
+                running.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                hasher = running
+            } else {
+                hasher = nil  // checked once; later reads at the end return 0 again
+                let actual = running.finalize()
+                if actual != digest { throw StoreError.corruptBlob(digest, actual: actual, path: path) }
+            }
+        }
+        return count
     }
 
     /// Calls `body` with successive chunks until the end of the blob.

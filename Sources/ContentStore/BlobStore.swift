@@ -54,8 +54,11 @@ public final class BlobStore: Sendable {
         self.syncPolicy = syncPolicy
         self.blobDirectory = root + "/blobs/sha256"
         self.ingestDirectory = root + "/ingest"
-        try FileIO.makeDirectories(blobDirectory)
-        try FileIO.makeDirectories(ingestDirectory)
+        // Private: blobs are image layers and build inputs other local users have no business
+        // reading (see PrivateDirectory).
+        try PrivateDirectory.make(root + "/blobs")
+        try PrivateDirectory.make(blobDirectory)
+        try PrivateDirectory.make(ingestDirectory)
     }
 
     public func path(for digest: Digest) -> String {
@@ -132,20 +135,27 @@ public final class BlobStore: Sendable {
         pendingSync.withLock { $0.append(path) }
     }
 
+    /// A streaming reader that verifies the content when it reaches the end (see `BlobReader`).
     public func openReader(_ digest: Digest) throws -> BlobReader {
         try BlobReader(digest: digest, path: path(for: digest))
     }
 
-    /// The whole blob in memory: for records and manifests, not for layers.
-    public func read(_ digest: Digest) throws -> Data {
+    /// The whole blob in memory: for records and manifests, not for layers. Verified against its
+    /// name unless `verify` is false (for callers that just verified it, as fsck does).
+    public func read(_ digest: Digest, verify: Bool = true) throws -> Data {
         guard contains(digest) else { throw StoreError.missing(digest) }
-        return try FileIO.readFile(path(for: digest))
+        let data = try FileIO.readFile(path(for: digest))
+        if verify {
+            let actual = Digest(of: data)
+            if actual != digest { throw StoreError.corruptBlob(digest, actual: actual, path: path(for: digest)) }
+        }
+        return data
     }
 
     /// Re-hashes a blob and compares it with its name.
     public func verify(_ digest: Digest) throws -> Verification {
         guard contains(digest) else { return .missing }
-        let reader = try openReader(digest)
+        let reader = try BlobReader(digest: digest, path: path(for: digest), verifying: false)
         var hasher = DigestHasher()
         try reader.forEachChunk { hasher.update($0) }
         let actual = hasher.finalize()
@@ -164,13 +174,16 @@ public final class BlobStore: Sendable {
     }
 
     /// Deletes every blob not in `keep`, and ingest files left by processes that no longer run.
-    public func sweep(keeping keep: Set<Digest>) throws -> SweepReport {
+    /// `afterEachDeletion` is called with the count so far (fault injection in tests).
+    public func sweep(keeping keep: Set<Digest>,
+                      afterEachDeletion: (Int) -> Void = { _ in }) throws -> SweepReport {
         var report = SweepReport()
         for digest in try list() where !keep.contains(digest) {
             let size = (try? self.size(of: digest)) ?? 0
             try delete(digest)
             report.removedBlobs.append(digest)
             report.removedBytes += size
+            afterEachDeletion(report.removedBlobs.count)
         }
         for name in try staleIngestFiles() {
             if unlink(ingestDirectory + "/" + name) == 0 { report.removedIngestFiles += 1 }

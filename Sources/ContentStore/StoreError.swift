@@ -4,6 +4,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case digestMismatch(expected: Digest, actual: Digest)
     case sizeMismatch(expected: Int64, actual: Int64)
     case notAStore(String)
+    /// A stored blob whose content no longer matches its name (bit rot, tampering).
+    case corruptBlob(Digest, actual: Digest, path: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "content has the wrong size: expected \(expected) bytes, got \(actual)"
         case .notAStore(let path):
             return "\(path) is not a blob store"
+        case .corruptBlob(let digest, let actual, let path):
+            return "blob \(digest) is corrupt: \(path) now hashes to \(actual); nothing made from it was kept ('reprise journal fsck' lists every damaged blob)"
         }
     }
 }

@@ -1,4 +1,5 @@
 import DifferenceModel
+import DisplayText
 
 /// GitHub-flavoured Markdown: summary, layer table, then one section per differing layer with
 /// files as list items and diffs in fenced blocks (for pull requests and issue reports).
@@ -29,7 +30,10 @@ public struct MarkdownPresenter: DiffPresenter {
             for child in node.children where child.isDifference { md += item(child, depth: 0) }
             if node.children.isEmpty, let detail = node.detail { md += fence(detail, indent: "") }
         }
-        return md
+        // Names and contents come from the images compared; Markdown is often read in a
+        // terminal first. This presenter emits no control characters of its own (inline text
+        // already has its newlines folded), so escaping the whole document is exact.
+        return DisplayText.escaped(md, keepingLineBreaks: true)
     }
 
     private func layerTable(_ report: DiffReport) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import DifferenceModel
+import DisplayText
 
 /// A report for a terminal: the verdict and a summary first (counts by cause, the first
 /// differing layer and step), the layer table, then the tree of details.
@@ -25,8 +26,8 @@ public struct TextPresenter: DiffPresenter {
     }
 
     private func renderSummary(_ report: DiffReport, into out: inout TextBuffer) {
-        out.line(out.bold("A: ") + ReportWording.sideLine(report.a))
-        out.line(out.bold("B: ") + ReportWording.sideLine(report.b))
+        out.line(out.bold("A: ") + safe(ReportWording.sideLine(report.a)))
+        out.line(out.bold("B: ") + safe(ReportWording.sideLine(report.b)))
         let verdict = ReportWording.verdictLine(report)
         let painted = report.verdict == .different ? out.paint(verdict, .red) : out.paint(verdict, .green)
         out.line(out.bold("Verdict: ") + painted)
@@ -35,11 +36,11 @@ public struct TextPresenter: DiffPresenter {
             out.line(out.bold("Causes: ") + causes.map { "\($0.label) \($0.count)" }.joined(separator: ", "))
         }
         if let first = ReportWording.firstDifference(report.summary) {
-            out.line(out.bold("First difference: ") + first)
+            out.line(out.bold("First difference: ") + safe(first))
         }
         if !report.ignoredClasses.isEmpty || !report.ignoredPaths.isEmpty {
             let ignored = report.ignoredClasses.map(\.rawValue) + report.ignoredPaths
-            out.line(out.bold("Ignored: ") + ignored.joined(separator: ", "))
+            out.line(out.bold("Ignored: ") + safe(ignored.joined(separator: ", ")))
         }
     }
 
@@ -57,7 +58,7 @@ public struct TextPresenter: DiffPresenter {
             return ["\(info.index)", status, ReportWording.shortDigest(info.digestA),
                     ReportWording.shortDigest(info.digestB),
                     info.differingEntries == 0 ? "" : "\(info.differingEntries)",
-                    node?.step.map { $0.shortDescription } ?? "", causes]
+                    safe(node?.step.map { $0.shortDescription } ?? ""), causes]
         }
         let header = ["#", "status", "A", "B", "files", "step", "causes"]
         var widths = header.map(\.count)
@@ -76,16 +77,16 @@ public struct TextPresenter: DiffPresenter {
 
     private func renderNode(_ node: DifferenceNode, depth: Int, into out: inout TextBuffer) {
         let indent = String(repeating: "  ", count: depth + 1)
-        var heading = out.bold(title(of: node))
+        var heading = out.bold(safe(title(of: node)))
         if node.status != .changed { heading += " " + out.paint("[\(ReportWording.status(node.status))]", .yellow) }
-        if let values = ReportWording.values(node) { heading += ": " + values }
+        if let values = ReportWording.values(node) { heading += ": " + safe(values) }
         out.line(indent + heading)
         if let step = node.step, node.kind == .layer || depth == 0 {
-            out.line(indent + "  " + out.dim(step.shortDescription))
+            out.line(indent + "  " + out.dim(safe(step.shortDescription)))
         }
         for cause in node.causes {
             out.line(indent + "  " + out.paint("cause: \(cause.kind.label)", .cyan)
-                     + out.dim(" (\(cause.confidence.rawValue)) \(cause.evidence)"))
+                     + out.dim(" (\(cause.confidence.rawValue)) \(safe(cause.evidence))"))
         }
         if let detail = node.detail { renderDetail(detail, indent: indent + "  ", into: &out) }
         let visible = node.children.filter(\.isDifference)
@@ -99,6 +100,10 @@ public struct TextPresenter: DiffPresenter {
         }
     }
 
+    /// Names, paths and contents come from the images compared, which anyone may have made:
+    /// their control characters are shown escaped, before this presenter adds its colours.
+    private func safe(_ text: String) -> String { DisplayText.escaped(text) }
+
     private func title(of node: DifferenceNode) -> String {
         switch node.kind {
         case .layer: return node.name
@@ -111,10 +116,10 @@ public struct TextPresenter: DiffPresenter {
         let shown = detail.lines.prefix(options.maxLines)
         for line in shown {
             switch line.kind {
-            case .added: out.line(indent + out.paint("+" + line.text, .green))
-            case .removed: out.line(indent + out.paint("-" + line.text, .red))
-            case .header: out.line(indent + out.paint(line.text, .cyan))
-            case .context: out.line(indent + " " + line.text)
+            case .added: out.line(indent + out.paint("+" + safe(line.text), .green))
+            case .removed: out.line(indent + out.paint("-" + safe(line.text), .red))
+            case .header: out.line(indent + out.paint(safe(line.text), .cyan))
+            case .context: out.line(indent + " " + safe(line.text))
             }
         }
         let omitted = detail.lines.count - shown.count + detail.omittedLines

@@ -26,17 +26,19 @@ public struct ImageImporter: Sendable {
 
     /// Imports whatever `path` holds, detecting its format. `selector` picks an image in a
     /// layout or archive of several (a docker archive matches tags against `RepoTags`).
+    /// Every layer is decompressed and its diff id checked (see `verifyLayers`), so a build
+    /// never meets a broken base image.
     public func importImage(at path: String, selector: ImageSelector? = nil) throws -> ResolvedImage {
         switch try Self.detectFormat(at: path) {
-        case .ociLayout: return try importLayout(at: path, selector: selector)
-        case .dockerArchive: return try importDockerArchive(at: path, selector: selector)
+        case .ociLayout: return try verifyLayers(of: importLayout(at: path, selector: selector), from: path)
+        case .dockerArchive: return try verifyLayers(of: importDockerArchive(at: path, selector: selector), from: path)
         case .rootfsTar: return try importRootfsTar(at: path)
         }
     }
 
-    /// Imports `oci-layout://PATH[:TAG|@DIGEST]`.
+    /// Imports `oci-layout://PATH[:TAG|@DIGEST]`, layers verified as by `importImage(at:)`.
     public func importImage(from reference: LayoutReference) throws -> ResolvedImage {
-        try importLayout(at: reference.path, selector: reference.selector)
+        try verifyLayers(of: importLayout(at: reference.path, selector: reference.selector), from: reference.path)
     }
 
     /// A directory is a layout; a tar is a layout when it has `oci-layout` (even one written by

@@ -29,13 +29,27 @@ public struct ImageLayoutWriter: Sendable {
     public func writeDirectory(at path: String, entries: [LayoutEntry],
                                placement: BlobPlacement = .copy) throws {
         let blobDirectory = path + "/blobs/sha256"
-        try FileIO.makeDirectories(blobDirectory)
-        for descriptor in try closure(of: entries) {
-            let target = blobDirectory + "/" + descriptor.digest.hex
-            if let size = Self.regularFileSize(target), size == descriptor.size { continue }
-            try place(descriptor.digest, at: target, placement: placement)
+        // A blob found corrupt while it is copied fails the export; what this call created is
+        // removed again so that no half layout is left looking like an image.
+        let createdLayout = !FileIO.exists(path)
+        var placed: [String] = []
+        do {
+            try FileIO.makeDirectories(blobDirectory)
+            for descriptor in try closure(of: entries) {
+                let target = blobDirectory + "/" + descriptor.digest.hex
+                if let size = Self.regularFileSize(target), size == descriptor.size { continue }
+                try place(descriptor.digest, at: target, placement: placement)
+                placed.append(target)
+            }
+            try FileIO.syncDirectory(blobDirectory)
+        } catch {
+            if createdLayout {
+                try? FileManager.default.removeItem(atPath: path)
+            } else {
+                for target in placed { unlink(target) }
+            }
+            throw error
         }
-        try FileIO.syncDirectory(blobDirectory)
         var manifests = try existingManifests(at: path)
         for entry in entries {
             let listed = entry.indexDescriptor
@@ -114,6 +128,10 @@ public struct ImageLayoutWriter: Sendable {
     private func place(_ digest: Digest, at target: String, placement: BlobPlacement) throws {
         let source = store.path(for: digest)
         if placement == .hardlink {
+            // A link copies no bytes, so nothing would notice damage: verify first.
+            if case .corrupt(let actual) = try store.verify(digest) {
+                throw StoreError.corruptBlob(digest, actual: actual, path: source)
+            }
             unlink(target)
             if link(source, target) == 0 { return }
             guard errno == EXDEV || errno == EPERM || errno == EMLINK else {

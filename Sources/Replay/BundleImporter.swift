@@ -4,8 +4,10 @@ import Foundation
 import OCIImage
 
 /// Brings a bundle written by `BuildBundle.export` into a journal: every blob is checked against
-/// its digest and size as it is copied in, then the build's ref is set and it is indexed, so it
-/// can be shown and replayed as if it had been recorded here.
+/// its digest and size as it is copied in, every id, name and path is validated
+/// (``BundleValidator``), and only then are the builds' refs set and indexed, all together, so
+/// they can be shown and replayed as if recorded here. A failed import sets no ref; blobs it
+/// copied are unreferenced and go at the next `gc`.
 public struct BundleImporter {
     public let journal: Journal
 
@@ -16,16 +18,20 @@ public struct BundleImporter {
     /// Imports every build the bundle holds; returns their ids.
     public func importBundle(at path: String) throws -> [String] {
         let layout = try ImageLayout(at: path)
-        var imported: [String] = []
+        let validator = BundleValidator(store: journal.store, bundlePath: path)
+        var records: [BuildRecord] = []
         for entry in layout.index.manifests {
             let data = try layout.readBlob(entry, referencedBy: "index.json")
-            let manifest = try JSONDecoder().decode(ImageManifest.self, from: data)
+            let manifest: ImageManifest
+            do {
+                manifest = try JSONDecoder().decode(ImageManifest.self, from: data)
+            } catch {
+                throw ReplayError.badBundle(path: path, reason: "\(entry.digest) is not a manifest: \(error)")
+            }
             guard manifest.artifactType == BuildBundle.artifactType,
                   manifest.config.mediaType == RecordMediaType.build else {
                 throw ReplayError.badBundle(path: path, reason: "\(entry.digest) is not a build record artifact")
             }
-            // Children first, the record last: a half-imported bundle never has a record that
-            // names a missing blob.
             for descriptor in manifest.layers + [manifest.config] where !journal.store.contains(descriptor.digest) {
                 let blob = try layout.readBlob(descriptor, referencedBy: entry.digest.description)
                 let stored = try journal.store.ingest(blob).digest
@@ -33,12 +39,24 @@ public struct BundleImporter {
                     throw ReplayError.badBundle(path: path, reason: "blob \(descriptor.digest) holds \(stored)")
                 }
             }
-            let record = try journal.getRecord(BuildRecord.self, manifest.config.digest)
-            try journal.adoptImportedBuild(record)
-            imported.append(record.id)
+            let record: BuildRecord
+            let steps: [StepRecord]
+            do {
+                record = try journal.getRecord(BuildRecord.self, manifest.config.digest)
+                steps = try record.steps.map { try journal.getRecord(StepRecord.self, $0) }
+            } catch {
+                throw ReplayError.badBundle(path: path, reason: "\(error)")
+            }
+            try validator.validate(record, steps: steps)
+            guard !records.contains(where: { $0.id == record.id }) else {
+                throw ReplayError.badBundle(path: path, reason: "it holds build \(record.id) twice")
+            }
+            records.append(record)
         }
-        guard !imported.isEmpty else { throw ReplayError.badBundle(path: path, reason: "it holds no build") }
+        guard !records.isEmpty else { throw ReplayError.badBundle(path: path, reason: "it holds no build") }
         try journal.synchronize()
-        return imported
+        try journal.adoptImportedBuilds(records)
+        try journal.synchronize()
+        return records.map(\.id)
     }
 }

@@ -19,11 +19,16 @@ final class NativeLaunchConfiguration {
         var mounts: [MountPointScaffold.PreparedMount]
         var stdoutDescriptor: Int32
         var stderrDescriptor: Int32
+        /// The BPF program the payload loads (``SeccompFilter``); nil = none.
+        var seccompProgram: [UInt8]? = nil
     }
 
     init(_ inputs: Inputs) {
         let spec = inputs.spec
-        let lowers = [inputs.scaffoldDirectory] + spec.lowerDirectories
+        // overlayfs refuses a lower directory given twice (ELOOP); the top-most one shows the
+        // same tree as both (see LayerCache.lowerDirectories), so repeats are dropped here too.
+        var seen = Set<String>()
+        let lowers = ([inputs.scaffoldDirectory] + spec.lowerDirectories).filter { seen.insert($0).inserted }
         config.root = cString(inputs.rootMountPoint)
         config.lowerdirs = cStringArray(lowers)
         config.lowerdir_count = lowers.count
@@ -67,6 +72,12 @@ final class NativeLaunchConfiguration {
             config.cpu_mask_size = mask.count
         }
         config.capabilities = spec.capabilities.rawValue
+        if let program = inputs.seccompProgram, !program.isEmpty {
+            let bytes = allocate(UInt8.self, count: program.count)
+            bytes.initialize(from: program, count: program.count)
+            config.seccomp_program = UnsafeRawPointer(bytes)
+            config.seccomp_length = program.count
+        }
         config.stdout_fd = inputs.stdoutDescriptor
         config.stderr_fd = inputs.stderrDescriptor
     }

@@ -124,6 +124,12 @@ final class SandboxRun: Sendable {
             throw SandboxError.spawnFailed(errno: -stderrResult)
         }
         var inputs = inputs
+        do {
+            inputs.seccompProgram = inputs.spec.seccomp ? try SeccompFilter.program.get() : nil
+        } catch {
+            close(stdoutPipe[0]); close(stdoutPipe[1]); close(stderrPipe[0]); close(stderrPipe[1])
+            throw error
+        }
         inputs.stdoutDescriptor = stdoutPipe[1]
         inputs.stderrDescriptor = stderrPipe[1]
         var process = csb_process()

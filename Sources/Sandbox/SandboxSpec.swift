@@ -37,6 +37,10 @@ public struct SandboxSpec: Sendable, Hashable {
     public var disableASLR: Bool
     /// Capabilities the command keeps; see ``LinuxCapabilities/buildDefault``.
     public var capabilities: LinuxCapabilities
+    /// Whether the command runs under ``SeccompFilter`` (like Docker's default profile: no
+    /// namespaces, keyring, BPF, perf events, modules, mounts…). On by default; off only for
+    /// tests that compare with and without it.
+    public var seccomp = true
     /// Extra mounts, applied in order after `/proc`, `/sys`, `/dev`, `/etc/hosts` and
     /// `/etc/hostname`.
     public var mounts: [SandboxMount]

@@ -91,8 +91,12 @@ import Testing
             return recorded
         }()
         try FileManager.default.removeItem(atPath: root + "/index.sqlite")
+        // A fsck-style open sees the loss (and repairs nothing)...
+        #expect(try Journal(root: root, index: .inspect).indexDamage?.contains("is missing") == true)
+        // ...an ordinary open rebuilds the missing index from the refs at once (issue 11 #7)...
         let journal = try Journal(root: root)
-        #expect(try journal.listBuilds().isEmpty)
+        #expect(try journal.listBuilds().map(\.id) == [build.id])
+        // ...and an explicit reindex gives the same.
         let report = try journal.reindex()
         #expect(report == Journal.ReindexReport(builds: 1, steps: 2, tags: 1, images: 1))
         #expect(try journal.listBuilds().map(\.id) == [build.id])

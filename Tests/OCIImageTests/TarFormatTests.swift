@@ -49,7 +49,9 @@ import Testing
     /// in memory.
     @Test func largeLayersStream() throws {
         let scratch = try TemporaryDirectory("large")
-        try Tool.check(["dd", "if=/dev/urandom", "of=\(scratch.sub("layer"))", "bs=1M", "count=128", "status=none"])
+        // A real (uncompressed) tar: import reads every layer to its end and checks its diff id.
+        try Tool.check(["dd", "if=/dev/urandom", "of=\(scratch.sub("data"))", "bs=1M", "count=128", "status=none"])
+        try Tool.check(["tar", "--format=pax", "-cf", scratch.sub("layer"), "-C", scratch.path, "data"])
         let store = try BlobStore(root: scratch.sub("store"))
         let layer = try store.ingest(fileAt: scratch.sub("layer"))
         let config = try ImageConfiguration(rootfs: .init(diffIDs: [layer.digest])).canonicalData()

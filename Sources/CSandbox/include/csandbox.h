@@ -89,6 +89,11 @@ typedef struct csb_config {
     /// Where the payload's stdout and stderr go (usually write ends of pipes).
     int stdout_fd;
     int stderr_fd;
+
+    /// A classic BPF seccomp program (`struct sock_filter` array, `seccomp_length` bytes) that
+    /// the payload loads before its uid change and execve; NULL = none.
+    const void *seccomp_program;
+    size_t seccomp_length;
 } csb_config;
 
 /// Setup steps, reported with an errno when the child fails before execve.
@@ -121,6 +126,7 @@ enum csb_step {
     CSB_STEP_UID,
     CSB_STEP_CHDIR_WORKDIR,
     CSB_STEP_EXEC,
+    CSB_STEP_SECCOMP,
 };
 
 /// What the child writes to the error pipe when setup fails: the step, errno, and for
@@ -162,6 +168,11 @@ int csb_pidfd_wait(int pidfd, int *wait_status);
 
 /// lgetxattr(2), which Swift's Glibc module does not export. Returns the size or -errno.
 long csb_lgetxattr(const char *path, const char *name, void *value, size_t size);
+
+/// Builds Reprise's seccomp filter for this machine's architecture (see seccomp.c) as a BPF
+/// program in a malloc'd buffer the caller frees. Runs in the parent: libseccomp allocates.
+/// Returns 0 or -errno.
+int csb_seccomp_build(void **program, size_t *length);
 
 /// Human-readable name of a csb_step.
 const char *csb_step_name(int step);

@@ -16,7 +16,9 @@ struct LayerCache: Sendable {
     init(directory: String, store: BlobStore) throws {
         self.directory = directory
         self.store = store
-        try FileIO.makeDirectories(directory)
+        // Extracted layers keep their setuid bits and modes (the overlay must show them as the
+        // image has them), so the directory holding them must be closed to other users.
+        try PrivateDirectory.make(directory)
     }
 
     func path(for diffID: Digest) -> String {
@@ -37,6 +39,11 @@ struct LayerCache: Sendable {
             _ = try applier.apply(blob: layer.descriptor.digest, in: store, to: temporary)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
+            // Damage usually shows first as a gzip or tar error; name the real cause.
+            if case .corrupt(let actual)? = try? store.verify(layer.descriptor.digest) {
+                throw StoreError.corruptBlob(layer.descriptor.digest, actual: actual,
+                                             path: store.path(for: layer.descriptor.digest))
+            }
             throw error
         }
         try adopt(temporary, as: layer.diffID)
@@ -57,7 +64,19 @@ struct LayerCache: Sendable {
     }
 
     /// Lower directories for a stack of layers, top-most first, as overlayfs wants them.
+    ///
+    /// Each directory appears once: overlayfs refuses a lower given twice (ELOOP, "Too many
+    /// levels of symbolic links"), which three empty RUN steps in a row (or any repeated layer)
+    /// would otherwise produce. Keeping only the top-most occurrence shows the same tree: every
+    /// name a lower occurrence could show, the top-most one shows too and wins over it, and its
+    /// whiteouts and opaque markers hide everything below it as well.
     func lowerDirectories(for layers: [ImageState.Layer]) throws -> [String] {
-        try layers.reversed().map { try lowerDirectory(for: $0) }
+        try LayerCache.topmostOccurrences(layers.reversed().map { try lowerDirectory(for: $0) })
+    }
+
+    /// `paths` (top-most first) without repeats, keeping the first (top-most) of each.
+    static func topmostOccurrences(_ paths: [String]) -> [String] {
+        var seen = Set<String>()
+        return paths.filter { seen.insert($0).inserted }
     }
 }

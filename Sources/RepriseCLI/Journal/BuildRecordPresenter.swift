@@ -1,5 +1,6 @@
 import BuildJournal
 import ContentStore
+import DisplayText
 import Foundation
 
 /// A build record as a person reads it: header, inputs, then one block per step.
@@ -33,6 +34,9 @@ struct BuildRecordPresenter {
             lines.append("  variation \(key)=\(value)")
         }
         if let manifest = build.manifest { lines.append("  image:      \(manifest)") }
+        // Every field is outside text (a Dockerfile, a bundle): escape before joining, so that
+        // no field can start a line of its own or drive the terminal.
+        lines = lines.map { DisplayText.escaped($0) }
         for step in steps {
             lines.append("")
             lines.append(contentsOf: try render(step))
@@ -64,12 +68,15 @@ struct BuildRecordPresenter {
         if let layer = step.layer {
             lines.append("    layer \(layer.digest.short) (\(Formatting.bytes(layer.size))), diff id \(layer.diffID.short)")
         }
+        lines = lines.map { DisplayText.escaped($0) }
         if includeLogs {
             for (name, digest) in [("stdout", step.stdout), ("stderr", step.stderr)] {
                 guard let digest, let data = try? journal.store.read(digest), !data.isEmpty else { continue }
                 lines.append("    \(name):")
+                // Logs keep their tabs; escape sequences (colours, cursor moves) show as text.
                 lines.append(contentsOf: String(decoding: data, as: UTF8.self)
-                    .split(separator: "\n", omittingEmptySubsequences: false).map { "      | \($0)" })
+                    .split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { "      | " + DisplayText.escaped(String($0), keepingLineBreaks: true) })
             }
         }
         return lines

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildJournal
+import DisplayText
 
 /// `reprise journal fsck`: re-hash every blob and check every reference; non-zero on damage.
 struct JournalFsckCommand: AsyncParsableCommand {
@@ -9,18 +10,33 @@ struct JournalFsckCommand: AsyncParsableCommand {
     @OptionGroup var journalOptions: JournalOptions
 
     func run() async throws {
+        // `.inspect`: a missing or unreadable index is damage to report, not a reason to refuse.
         let report = try await CommandFailure.reporting {
-            try journalOptions.open(create: false).fsck { done, total in
+            try journalOptions.open(create: false, index: .inspect).fsck { done, total in
                 if Terminal.stderrIsTTY && done % 256 == 0 { Terminal.progress("checking blobs \(done)/\(total)") }
             }
         }
-        for digest in report.corrupt { print("corrupt: \(digest) (content does not match its name)") }
-        for (referrer, digest) in report.missing { print("missing: \(digest) (named by \(referrer))") }
+        func show(_ line: String) { print(DisplayText.escaped(line)) }
+        for digest in report.corrupt { show("corrupt: \(digest) (content does not match its name)") }
+        for (referrer, digest) in report.missing { show("missing: \(digest) (named by \(referrer))") }
+        for ref in report.damagedRefs { show("damaged ref: \(ref)") }
+        for record in report.unreadableRecords { show("unreadable record: \(record)") }
+        if let damage = report.indexDamage { show("damaged index: \(damage)") }
+        let problems = report.corrupt.count + report.missing.count + report.damagedRefs.count
+            + report.unreadableRecords.count + (report.indexDamage == nil ? 0 : 1)
         print("\(report.blobsChecked) blobs, \(Formatting.bytes(report.bytesChecked)) checked: "
-              + (report.isClean ? "no damage" : "\(report.corrupt.count) corrupt, \(report.missing.count) missing"))
+              + (report.isClean ? "no damage" : "\(report.corrupt.count) corrupt, \(report.missing.count) missing, "
+                 + "\(problems - report.corrupt.count - report.missing.count) other problem(s)"))
+        if !report.unindexed.isEmpty {
+            show("\(report.unindexed.count) ref(s) not in the index yet (\(report.unindexed.prefix(3).joined(separator: ", "))); "
+                 + "'reprise journal reindex' catches it up")
+        }
         if report.staleIngestFiles > 0 {
             print("\(report.staleIngestFiles) unfinished ingest file(s) from interrupted writers; 'reprise journal gc' removes them")
         }
-        if !report.isClean { throw ExitCode(1) }
+        if !report.isClean {
+            print("'reprise journal reindex' rebuilds the index and restores damaged refs where the blobs allow")
+            throw ExitCode(1)
+        }
     }
 }

@@ -15,7 +15,8 @@ struct JournalGCCommand: AsyncParsableCommand {
             }
             print("removed \(report.sweep.removedBlobs.count) blob(s), \(Formatting.bytes(report.sweep.removedBytes)); "
                   + "kept \(report.kept); removed \(report.sweep.removedIngestFiles) unfinished ingest file(s) "
-                  + "and \(report.removedLayerDirectories) extracted layer(s)")
+                  + "and \(report.removedLayerDirectories) extracted layer(s); "
+                  + "reclaimed \(report.removedScratchDirectories) scratch director(ies) of killed builds")
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DisplayText
 import BuildJournal
 
 /// `reprise journal ls`: the recorded builds, newest first.
@@ -13,7 +14,7 @@ struct JournalListCommand: AsyncParsableCommand {
         try await CommandFailure.reporting {
             let builds = try journalOptions.open(create: false).listBuilds()
             if json { return try Terminal.printJSON(builds) }
-            if quiet { return builds.forEach { print($0.id) } }
+            if quiet { return builds.forEach { print(DisplayText.escaped($0.id)) } }
             var rows = [["BUILD", "KIND", "STATUS", "STARTED", "DOCKERFILE", "IMAGE"]]
             for build in builds {
                 rows.append([build.id, build.kind + (build.replayOf.map { " of \($0)" } ?? ""), build.status,

@@ -1,3 +1,4 @@
+import DisplayText
 import Engine
 import Foundation
 
@@ -23,11 +24,11 @@ final class PlainProgressPrinter: BuildEventSink, @unchecked Sendable {
         defer { lock.unlock() }
         switch event {
         case .buildStarted(let id, let dockerfile):
-            line("#0 building \(dockerfile) (build \(id))")
+            line("#0 building \(safe(dockerfile)) (build \(safe(id)))")
         case .contextLoaded(let name, let files, let bytes, let seconds):
-            line("#0 context \(name): \(files) files, \(Formatting.bytes(bytes)) in \(Formatting.duration(seconds))")
+            line("#0 context \(safe(name)): \(files) files, \(Formatting.bytes(bytes)) in \(Formatting.duration(seconds))")
         case .stepStarted(let label):
-            line(bold("#\(label.vertex) \(label.title)") + (label.location.map { dim("  \($0)") } ?? ""))
+            line(bold("#\(label.vertex) \(safe(label.title))") + (label.location.map { dim("  \(safe("\($0)"))") } ?? ""))
         case .stepCached(let label):
             line("#\(label.vertex) " + blue("CACHED"))
         case .stepOutput(let vertex, _, let bytes):
@@ -35,25 +36,28 @@ final class PlainProgressPrinter: BuildEventSink, @unchecked Sendable {
             let elapsed = String(format: "%.3f", Date().timeIntervalSince(start))
             for text in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
             where !text.isEmpty {
-                line("#\(vertex) \(elapsed) \(text)")
+                line("#\(vertex) \(elapsed) \(DisplayText.escaped(String(text), keepingLineBreaks: true))")
             }
         case .stepFinished(let label, let seconds):
             line("#\(label.vertex) " + green("DONE \(String(format: "%.1fs", seconds))"))
         case .stepFailed(let label, let status, let tail):
-            if !showOutput { for text in tail { line("#\(label.vertex) \(text)") } }
-            line("#\(label.vertex) " + red("ERROR: \(label.text): \(status)"))
+            if !showOutput { for text in tail { line("#\(label.vertex) \(DisplayText.escaped(text, keepingLineBreaks: true))") } }
+            line("#\(label.vertex) " + red("ERROR: \(safe(label.text)): \(safe("\(status)"))"))
         case .exporting(let vertex, let what):
-            line(bold("#\(vertex) \(what)"))
+            line(bold("#\(vertex) \(safe(what))"))
         case .exported(let vertex, _, let seconds):
             line("#\(vertex) " + green("DONE \(String(format: "%.1fs", seconds))"))
         case .buildFinished(let id, let manifest, let seconds):
-            line("#0 build \(id) finished in \(Formatting.duration(seconds))" + (manifest.map { ": \($0)" } ?? ""))
+            line("#0 build \(safe(id)) finished in \(Formatting.duration(seconds))" + (manifest.map { ": \($0)" } ?? ""))
         case .warning(let message):
-            line(yellow("WARNING: \(message)"))
+            line(yellow("WARNING: \(DisplayText.escaped(message, keepingLineBreaks: true))"))
         }
     }
 
     private func line(_ text: String) { write(text + "\n") }
+    /// Outside text (Dockerfile lines, paths, ids) with control characters shown escaped, before
+    /// this printer adds its own colour codes.
+    private func safe(_ text: String) -> String { DisplayText.escaped(text) }
     private func paint(_ code: String, _ text: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
     private func bold(_ text: String) -> String { paint("1", text) }
     private func dim(_ text: String) -> String { paint("2", text) }

@@ -1,3 +1,4 @@
+import DisplayText
 import Foundation
 import Replay
 
@@ -17,7 +18,7 @@ enum ReplayReportPresenter {
         }
         text += "build \(report.build) did not reproduce\(under)\(replay)\n"
         for step in report.divergentSteps { text += describe(step) }
-        if let error = report.error { text += "  replay stopped: \(error)\n" }
+        if let error = report.error { text += "  replay stopped: \(DisplayText.escaped(error, keepingLineBreaks: true))\n" }
         if report.manifestDiffers {
             text += "  image: recorded \(report.recordedManifest ?? "none"), replayed \(report.replayedManifest ?? "none")\n"
         }
@@ -31,14 +32,14 @@ enum ReplayReportPresenter {
         text += "NOT reproducible\n"
         for step in report.divergentSteps { text += describe(step) }
         for replay in report.replays where replay.error != nil {
-            text += "  replay \(replay.replay ?? "?") stopped: \(replay.error!)\n"
+            text += "  replay \(DisplayText.escaped(replay.replay ?? "?")) stopped: \(DisplayText.escaped(replay.error!, keepingLineBreaks: true))\n"
         }
         return text
     }
 
     static func describe(_ step: StepComparison) -> String {
         let location = step.location ?? "step \(step.index)"
-        var text = "  step \(step.index) [\(step.stage)] \(location): \(step.text)\n"
+        var text = "  step \(step.index) [\(DisplayText.escaped(step.stage))] \(DisplayText.escaped(location)): \(DisplayText.escaped(step.text))\n"
         switch step.verdict {
         case .failed:
             text += "    failed in the replay" + (step.replayedExitCode.map { " (exit \($0))" } ?? "") + "\n"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DisplayText
 import Foundation
 
 /// How every command ends when something goes wrong: one line on stderr, `reprise: error: …`,
@@ -21,18 +22,19 @@ enum CommandFailure {
     }
 }
 
-/// Writing to the terminal: stdout for results, stderr for progress and errors.
+/// Writing to the terminal: stdout for results, stderr for progress and errors. Messages carry
+/// outside text (paths, ids, Dockerfile lines), so control characters are shown escaped.
 enum Terminal {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("reprise: error: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("reprise: error: \(DisplayText.escaped(message, keepingLineBreaks: true))\n".utf8))
     }
 
     static func warning(_ message: String) {
-        FileHandle.standardError.write(Data("reprise: warning: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("reprise: warning: \(DisplayText.escaped(message, keepingLineBreaks: true))\n".utf8))
     }
 
     static func progress(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        FileHandle.standardError.write(Data((DisplayText.escaped(message, keepingLineBreaks: true) + "\n").utf8))
     }
 
     /// Whether stderr is a terminal, for progress that rewrites one line.

@@ -1,3 +1,4 @@
+import DisplayText
 import Foundation
 
 /// Small, shared ways of showing numbers and times to people.
@@ -24,8 +25,10 @@ enum Formatting {
         return formatter.string(from: Date(timeIntervalSince1970: secondsSinceEpoch))
     }
 
-    /// Pads columns so a table lines up, as `docker images` does.
+    /// Pads columns so a table lines up, as `docker images` does. Cells are outside text (ids,
+    /// paths, names): control characters in them are shown escaped.
     static func table(_ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map { DisplayText.escaped($0) } }
         guard let first = rows.first else { return "" }
         var widths = Array(repeating: 0, count: first.count)
         for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }

@@ -21,7 +21,7 @@ struct JournalOptions: ParsableArguments {
 
     /// Opens the journal; commands that only read pass `create: false` so a typo in a path is an
     /// error rather than a new empty journal.
-    func open(create: Bool = true) throws -> Journal {
-        try Journal(root: path, create: create)
+    func open(create: Bool = true, index: Journal.IndexPolicy = .require) throws -> Journal {
+        try Journal(root: path, create: create, index: index)
     }
 }

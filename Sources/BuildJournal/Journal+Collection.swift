@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ContentStore
+import Foundation
+import GRDB
+
+/// gc: deleting what no tag or build reaches, in an order a kill cannot turn into damage.
+extension Journal {
+    public struct CollectionReport: Sendable {
+        public var kept = 0
+        public var sweep = BlobStore.SweepReport()
+        /// Extracted layer directories removed because no kept record names their diff id.
+        public var removedLayerDirectories = 0
+        /// `tmp/build-*` scratch directories of builds that were killed.
+        public var removedScratchDirectories = 0
+    }
+
+    /// Deletes every blob that no tag or build reaches. Refuses (returns nil) while another
+    /// process has the journal open, since a running build's new blobs are not referenced yet.
+    ///
+    /// The order makes every prefix of the work a consistent journal, so that a SIGKILL at any
+    /// point leaves one that fsck calls clean: first the index forgets the images that go (an
+    /// index row naming a deleted blob is damage; a blob no row names is merely garbage), then
+    /// the blobs go, then the caches derived from them.
+    public func collectGarbage() throws -> CollectionReport? {
+        try lock.withExclusive {
+            // A damaged ref names nothing, so what it held would look like garbage; it may still
+            // be recovered (reindex), so nothing is collected until it is.
+            let damaged = try RefDirectory.Namespace.allCases.flatMap { namespace in
+                try refs.damaged(in: namespace).map { "\(namespace.singular) \($0.name)" }
+            }
+            guard damaged.isEmpty else { throw JournalError.damagedRefs(root: root, refs: damaged) }
+            var keep = Set<Digest>()
+            var queue = try refs.all(in: .tags).map(\.digest) + refs.all(in: .builds).map(\.digest)
+            while let digest = queue.popLast() {
+                guard keep.insert(digest).inserted, store.contains(digest),
+                      let data = try? store.read(digest, verify: false), data.first == UInt8(ascii: "{")
+                else { continue }
+                // Every digest a JSON document mentions is kept: generous by design (diff ids and
+                // the like mark nothing), and it needs no knowledge of each document's schema.
+                queue.append(contentsOf: CanonicalJSON.referencedDigests(in: data))
+            }
+            var report = CollectionReport()
+            let builds = Set(try refs.all(in: .builds).map(\.name))
+            try database.write { db in
+                // Builds whose ref is gone: their rows would name records about to be deleted.
+                for id in try String.fetchAll(db, sql: "SELECT id FROM build") where !builds.contains(id) {
+                    for table in ["mount", "step", "context"] {
+                        try db.execute(sql: "DELETE FROM \(table) WHERE buildID = ?", arguments: [id])
+                    }
+                    try db.execute(sql: "DELETE FROM build WHERE id = ?", arguments: [id])
+                }
+                for image in try ImageRow.fetchAll(db) where Digest(image.manifestDigest).map({ !keep.contains($0) }) ?? true {
+                    try image.delete(db)
+                }
+            }
+            let present = Set(try store.list())
+            report.kept = keep.intersection(present).count
+            report.sweep = try store.sweep(keeping: keep, afterEachDeletion: Journal.collectionFault)
+            report.removedLayerDirectories = try sweepLayerDirectories(keeping: keep)
+            // Nobody else has the journal open: scratch without an owner is abandoned too.
+            report.removedScratchDirectories = BuildScratch(directory: root + "/tmp")
+                .reclaimAbandoned(includingUnowned: true)
+            return report
+        }
+    }
+
+    /// Fault injection for the kill-during-gc test: `REPRISE_TEST_KILL_GC_AFTER=N` SIGKILLs this
+    /// process right after the N-th blob deletion, the worst moment a real kill could choose.
+    private static let collectionFault: @Sendable (Int) -> Void = { deleted in
+        guard let text = ProcessInfo.processInfo.environment["REPRISE_TEST_KILL_GC_AFTER"],
+              let limit = Int(text), deleted >= limit else { return }
+        kill(getpid(), SIGKILL)
+    }
+
+    /// `layers/<diff id>` holds layers extracted for the sandbox (a cache the engine fills); a
+    /// directory whose diff id no kept config or record mentions goes with its blobs. Half-done
+    /// extractions of dead processes (`<hex>.extract-PID-…`) go too.
+    private func sweepLayerDirectories(keeping keep: Set<Digest>) throws -> Int {
+        let directory = root + "/layers"
+        guard FileIO.isDirectory(directory) else { return 0 }
+        var removed = 0
+        for name in try FileIO.listDirectory(directory) {
+            let hex = String(name.prefix(64))
+            if let digest = Digest(hex: hex), keep.contains(digest), hex == name { continue }
+            if name.contains(".extract-"), let pid = Int32(name.split(separator: "-").dropFirst().first ?? ""),
+               Journal.isAlive(pid) { continue }
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+            removed += 1
+        }
+        return removed
+    }
+}

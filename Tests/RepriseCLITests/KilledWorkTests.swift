@@ -1,0 +1,115 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Issue 11 #9: work killed with SIGKILL is reclaimed by the next build or gc, never a running
+/// build's; a gc killed at its worst moment leaves a journal fsck calls clean.
+@Suite struct KilledWorkTests {
+    struct Timeout: Error, CustomStringConvertible {
+        var what: String
+        var description: String { "timed out waiting for \(what)" }
+    }
+
+    func scratchDirectories(_ workspace: BuildWorkspace) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: workspace.journal + "/tmp")) ?? [])
+            .filter { $0.hasPrefix("build-") }.sorted()
+    }
+
+    /// Waits until `condition` holds (polling), or fails after `seconds`.
+    func waitUntil(_ seconds: Double, _ what: String, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            guard Date() < deadline else { throw Timeout(what: what) }
+            usleep(50_000)
+        }
+    }
+
+    /// Starts a build whose RUN sleeps, and waits until it is inside that step.
+    func startSleepingBuild(_ workspace: BuildWorkspace, seconds: Int) throws -> (Process, String) {
+        let marker = workspace.sub("started-\(UInt32.random(in: 0...UInt32.max))")
+        let context = try workspace.context("FROM busybox\nRUN sleep \(seconds) # \(marker)\n")
+        let before = Set(scratchDirectories(workspace))
+        let process = try RepriseProcess.start(workspace.buildArguments(["--no-cache", context]))
+        var mine = ""
+        try waitUntil(60, "the build's scratch") {
+            mine = Set(scratchDirectories(workspace)).subtracting(before).first ?? ""
+            return !mine.isEmpty && FileManager.default.fileExists(atPath: workspace.journal + "/tmp/" + mine + "/run-1")
+        }
+        return (process, mine)
+    }
+
+    @Test func aKilledBuildsScratchIsReclaimedByTheNextBuild() throws {
+        let workspace = try BuildWorkspace("killed-build")
+        let (process, scratch) = try startSleepingBuild(workspace, seconds: 60)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(scratchDirectories(workspace) == [scratch], "the kill left its scratch (as expected)")
+
+        let next = try workspace.build([try workspace.context("FROM busybox\nRUN true\n")])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(scratchDirectories(workspace).isEmpty, "left: \(scratchDirectories(workspace))")
+        let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal])
+        #expect(fsck.status == 0, "\(fsck.stdout)")
+    }
+
+    @Test func gcReclaimsAKilledBuildsScratch() throws {
+        let workspace = try BuildWorkspace("killed-build-gc")
+        let (process, _) = try startSleepingBuild(workspace, seconds: 60)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let gc = try RepriseProcess.run(["journal", "gc", "--journal", workspace.journal])
+        #expect(gc.status == 0, "\(gc.stderr)")
+        #expect(gc.stdout.contains("reclaimed 1 scratch"), "\(gc.stdout)")
+        #expect(scratchDirectories(workspace).isEmpty)
+    }
+
+    /// A build that starts while another runs reclaims nothing of it; both finish.
+    @Test func concurrentBuildsKeepEachOthersScratch() throws {
+        let workspace = try BuildWorkspace("concurrent-scratch")
+        let (running, scratch) = try startSleepingBuild(workspace, seconds: 3)
+        for _ in 0..<2 {
+            let other = try workspace.build([try workspace.context("FROM busybox\nRUN echo other\n")])
+            #expect(other.status == 0, "\(other.stderr)")
+            #expect(scratchDirectories(workspace).contains(scratch), "a running build's scratch was taken")
+        }
+        running.waitUntilExit()
+        #expect(running.terminationStatus == 0)
+        #expect(scratchDirectories(workspace).isEmpty)
+    }
+
+    /// gc is SIGKILLed right after each of its first deletions in turn: the index must never
+    /// name a deleted blob, so fsck is clean after every kill, and a later gc finishes the job.
+    @Test func gcKilledAfterAnyDeletionLeavesACleanJournal() throws {
+        let workspace = try BuildWorkspace("killed-gc")
+        // Two tagged images, then drop one name: its manifest, config and layer become garbage,
+        // and the image row naming its manifest must go before they do.
+        for tag in ["keep:1", "drop:1"] {
+            let context = try workspace.context("FROM busybox\nRUN echo \(tag) > /tag\n")
+            let build = try workspace.build(["-t", tag, context])
+            try #require(build.status == 0, "\(build.stderr)")
+        }
+        let builds = try FileManager.default.contentsOfDirectory(atPath: workspace.journal + "/refs/builds")
+        let dropBuild = try #require(builds.sorted().last)
+        unlink(workspace.journal + "/refs/builds/" + dropBuild)
+        let removed = try RepriseProcess.run(["image", "rm", "drop:1", "--journal", workspace.journal])
+        try #require(removed.status == 0, "\(removed.stderr)")
+        #expect(try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal]).status == 0)
+
+        // Each run deletes one more blob and dies; go on until a run is no longer killed.
+        var kills = 0
+        while kills < 100 {
+            let gc = try RepriseProcess.run(["journal", "gc", "--journal", workspace.journal],
+                                           environment: ["REPRISE_TEST_KILL_GC_AFTER": "1"])
+            let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal])
+            #expect(fsck.status == 0, "after gc killed at its deletion \(kills + 1) (status \(gc.status)): \(fsck.stdout)")
+            if gc.status == 0 { break }
+            kills += 1
+        }
+        #expect(kills >= 3, "the dropped build left at least its manifest, config and layer to delete")
+        let finished = try RepriseProcess.run(["journal", "gc", "--journal", workspace.journal])
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal]).status == 0)
+        let listing = try RepriseProcess.run(["image", "ls", "--all", "--journal", workspace.journal])
+        #expect(listing.stdout.contains("keep"), "\(listing.stdout)")
+    }
+}
