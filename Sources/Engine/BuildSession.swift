@@ -101,7 +101,8 @@ final class BuildSession {
         guard let data = FileManager.default.contents(atPath: path) else { throw RequestError.missingDockerfile(path) }
         record.dockerfile = try journal.store.ingest(data).digest
         let fileName = request.dockerfilePath.map { ($0 as NSString).lastPathComponent } ?? "Dockerfile"
-        let options = BuildOptions(buildArgs: request.buildArguments, target: request.target)
+        var options = BuildOptions(buildArgs: request.buildArguments, target: request.target)
+        options.dockerIgnore = ContextLoader.ignoreFile(dockerfilePath: path, contextDirectory: request.contextPath)
         let report = DockerfileChecker.check(source: Array(data), fileName: fileName, options: options)
         let formatter = DiagnosticFormatter(sourceLines: report.document.sourceLines)
         guard let plan = report.plan, !report.failsBuild else {

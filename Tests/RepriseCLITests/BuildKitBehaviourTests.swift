@@ -267,4 +267,65 @@ import Testing
         #expect(info.st_mode & S_IFMT == S_IFCHR)
         #expect(read(root + "/etc/motd") == "hi\n")
     }
+
+    @Test func symbolicChmodAppliesToFilesAndDirectories() throws {
+        let directory = try workspace.context("""
+            FROM busybox
+            COPY --chmod=u=rwx,go=rX scripts/ /opt/scripts/
+            COPY --chmod=0640 scripts/build.sh /etc/build.sh
+            """, files: ["scripts/build.sh": "#!/bin/sh\n", "scripts/lib/common.sh": "x=1\n"])
+        chmod(directory + "/scripts/build.sh", 0o600)
+        chmod(directory + "/scripts/lib/common.sh", 0o755)
+        let root = try buildTree(directory)
+        func mode(_ path: String) -> String {
+            var info = stat()
+            return lstat(root + path, &info) == 0 ? String(info.st_mode & 0o7777, radix: 8) : "missing"
+        }
+        #expect(mode("/opt/scripts/build.sh") == "744")       // X: not executable before
+        #expect(mode("/opt/scripts/lib/common.sh") == "755")  // X: executable before
+        #expect(mode("/opt/scripts/lib") == "755")            // X: a directory
+        #expect(mode("/etc/build.sh") == "640")
+        let invalid = try workspace.context("FROM busybox\nCOPY --chmod=u+q scripts/ /s/\n", files: ["scripts/a": "a\n"])
+        let refused = try workspace.build([invalid])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("Dockerfile:2"))
+    }
+
+    @Test func checkFailsOnWarningsWhenTheDockerfileAsksForIt() throws {
+        let lenient = try workspace.context("""
+            FROM busybox AS Build
+            RUN true
+            """)
+        #expect(try workspace.build(["--check", lenient]).status == 0)
+        let strict = try workspace.context("""
+            # check=error=true
+            FROM busybox AS Build
+            RUN true
+            """)
+        let result = try workspace.build(["--check", strict])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("StageNameCasing"))
+        #expect(result.stderr.contains("lint violation found for rules: StageNameCasing"))
+        // The build itself stops too, before any step.
+        let build = try workspace.build([strict])
+        #expect(build.status == 1)
+        #expect(!build.stderr.contains("RUN true"))
+        // A .dockerignore'd source is reported by the checker.
+        let ignored = try workspace.context("FROM busybox\nCOPY .env /app/.env\n", files: [".env": "TOKEN=1\n", ".dockerignore": ".env\n"])
+        #expect(try workspace.build(["--check", ignored]).stderr.contains("CopyIgnoredFile"))
+    }
+
+    @Test func aSyntaxDirectiveForAnotherFrontendIsRefused() throws {
+        let directory = try workspace.context("""
+            # syntax=registry.example.com/custom/frontend:2
+            FROM busybox
+            RUN true
+            """)
+        let result = try workspace.build([directory])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("Dockerfile:1"))
+        #expect(result.stderr.contains("registry.example.com/custom/frontend:2"))
+        let ours = try workspace.context("# syntax=docker/dockerfile:1.7\nFROM busybox\nRUN echo ok > /ok\n")
+        #expect(read(try buildTree(ours) + "/ok") == "ok\n")
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import DisplayText
 import Foundation
 import Frontend
 import OCIImage
@@ -39,10 +40,17 @@ struct BuildCommand: AsyncParsableCommand {
             }
             return data
         }
+        let ignore = DockerIgnore.load(dockerfilePath: path, contextDirectory: flags.context) { candidate in
+            FileManager.default.contents(atPath: candidate).map { Array($0) }
+        }
         let report = DockerfileChecker.check(
             source: Array(source), fileName: flags.file ?? "Dockerfile",
-            buildArgs: try flags.buildArgumentValues(), target: flags.target)
-        FileHandle.standardError.write(Data(DiagnosticFormatter.format(report).utf8))
-        if !report.isValid { throw ExitCode(1) }
+            buildArgs: try flags.buildArgumentValues(), target: flags.target, dockerIgnore: ignore)
+        FileHandle.standardError.write(Data(DisplayText.escaped(DiagnosticFormatter.format(report), keepingLineBreaks: true).utf8))
+        // As buildx: errors fail the check, and so do warnings under `# check=error=true`.
+        if report.verdict.fails {
+            if let message = report.verdict.failureMessage { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            throw ExitCode(1)
+        }
     }
 }
