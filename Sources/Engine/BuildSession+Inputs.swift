@@ -8,34 +8,76 @@ import OCIImage
 /// here (a missing context, a required secret not given) stop the build before the first step.
 extension BuildSession {
     func loadContexts(_ plan: DockerfilePlan) throws {
+        // Image contexts first: a base image's ONBUILD triggers decide how much of the main
+        // context the build can reach.
+        for named in request.namedContexts {
+            guard case .ociLayout(let reference) = named.origin else { continue }
+            let image = try ImageImporter(store: journal.store, platform: request.platform)
+                .importImage(from: LayoutReference(parsing: reference))
+            imageContexts[named.name] = image
+            // Named, so that `journal gc` keeps what the build was given.
+            try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
+                                      source: "context:\(named.name)")
+            record.contexts.append(.init(name: named.name, origin: named.originText, image: image.root.digest))
+        }
+        let directories = request.namedContexts.filter {
+            if case .directory = $0.origin { return true } else { return false }
+        }
+        var reach = ContextReach(plan: plan, mainContext: Self.mainContext) { written in
+            directories.first { Self.name(written, refersToContext: $0.name) }?.name
+        }
+        if try baseImagesHaveOnBuildTriggers(plan) { reach.reachEverything(of: Self.mainContext) }
+
         let loader = ContextLoader(journal: journal)
         let ignore = ContextLoader.ignoreFile(dockerfilePath: request.resolvedDockerfilePath,
                                               contextDirectory: request.contextPath)
-        let main = try loader.load(directory: request.contextPath, ignore: ignore)
+        let main = try loader.load(directory: request.contextPath, filter: ContextFilter(
+            root: request.contextPath, ignore: ignore, reach: reach, contextName: Self.mainContext,
+            excluded: privatePaths(inside: request.contextPath)))
         contexts[Self.mainContext] = main
         record.contexts.append(.init(name: Self.mainContext, origin: request.contextPath, tree: main.digest))
         emit(.contextLoaded(name: Self.mainContext, files: main.snapshot.entries.count,
                             bytes: main.snapshot.totalFileBytes, seconds: main.seconds))
-        for named in request.namedContexts {
-            switch named.origin {
-            case .directory(let path):
-                let loaded = try loader.load(directory: path, ignore: nil)
-                contexts[named.name] = loaded
-                record.contexts.append(.init(name: named.name, origin: named.originText, tree: loaded.digest))
-                emit(.contextLoaded(name: named.name, files: loaded.snapshot.entries.count,
-                                    bytes: loaded.snapshot.totalFileBytes, seconds: loaded.seconds))
-            case .ociLayout(let reference):
-                let image = try ImageImporter(store: journal.store, platform: request.platform)
-                    .importImage(from: LayoutReference(parsing: reference))
-                imageContexts[named.name] = image
-                // Named, so that `journal gc` keeps what the build was given.
-                try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
-                                          source: "context:\(named.name)")
-                record.contexts.append(.init(name: named.name, origin: named.originText, image: image.root.digest))
-            }
+        for named in directories {
+            guard case .directory(let path) = named.origin else { continue }
+            let loaded = try loader.load(directory: path, filter: ContextFilter(
+                root: path, ignore: nil, reach: reach, contextName: named.name, excluded: privatePaths(inside: path)))
+            contexts[named.name] = loaded
+            record.contexts.append(.init(name: named.name, origin: named.originText, tree: loaded.digest))
+            emit(.contextLoaded(name: named.name, files: loaded.snapshot.entries.count,
+                                bytes: loaded.snapshot.totalFileBytes, seconds: loaded.seconds))
         }
         aliasNamedContexts(referencedBy: plan)
         try journal.save(record)
+    }
+
+    /// What lies inside a context directory but must never be stored from it: the journal in
+    /// use, and the source files of secrets (each said once, so the user knows why a COPY of
+    /// one would fail).
+    private func privatePaths(inside directory: String) -> Set<String> {
+        var paths = Set<String>()
+        if let journalPath = ContextFilter.relativePath(of: journal.root, inside: directory) { paths.insert(journalPath) }
+        for secret in request.secrets {
+            guard case .file(let file) = secret.origin,
+                  let relative = ContextFilter.relativePath(of: file, inside: directory) else { continue }
+            paths.insert(relative)
+            emit(.warning("secret '\(secret.id)': its source \(relative) lies inside the context \(directory); "
+                + "it is left out of the context and never stored"))
+        }
+        return paths
+    }
+
+    /// Whether a required stage starts from an image whose ONBUILD triggers will run: they may
+    /// copy any file of the main context, which must then be there whole.
+    private func baseImagesHaveOnBuildTriggers(_ plan: DockerfilePlan) throws -> Bool {
+        let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts,
+                                         pinned: pinnedImages)
+        for index in plan.requiredStages {
+            guard case .external(let name) = plan.stages[index].base,
+                  case .image(let image, _)? = try? resolver.resolve(name) else { continue }
+            if !(image.configuration.config?.onBuild ?? []).isEmpty { return true }
+        }
+        return false
     }
 
     /// Reads every given secret once, records its keyed digest, checks every given `--ssh`, and

@@ -83,19 +83,29 @@ extension BuildSession {
         }
         let vertex = label.vertex
         let events = engine.events
+        // Secrets are masked in what streams to the progress display as in what is stored.
+        let shownOut = SecretMaskingStream(masker: secretMasker)
+        let shownErr = SecretMaskingStream(masker: secretMasker)
         let result = try await engine.runner.run(spec) { chunk in
-            events.receive(.stepOutput(vertex: vertex, stream: chunk.stream == .stdout ? .stdout : .stderr,
-                                       bytes: chunk.bytes))
+            let isOut = chunk.stream == .stdout
+            let shown = (isOut ? shownOut : shownErr).feed(chunk.bytes)
+            if !shown.isEmpty { events.receive(.stepOutput(vertex: vertex, stream: isOut ? .stdout : .stderr, bytes: shown)) }
         }
-        details.stdout = try journal.store.ingest(Data(result.stdout)).digest
-        details.stderr = try journal.store.ingest(Data(result.stderr)).digest
+        for (stream, kind) in [(shownOut, BuildEvent.OutputStream.stdout), (shownErr, .stderr)] {
+            let rest = stream.finish()
+            if !rest.isEmpty { events.receive(.stepOutput(vertex: vertex, stream: kind, bytes: rest)) }
+        }
+        let stdout = secretMasker.mask(result.stdout)
+        let stderr = secretMasker.mask(result.stderr)
+        details.stdout = try journal.store.ingest(Data(stdout)).digest
+        details.stderr = try journal.store.ingest(Data(stderr)).digest
         mounts.recordAfter(into: &details.mounts)
         switch result.status {
         case .exited(let code): details.exitCode = code
         case .signaled(let signal): details.signal = signal
         }
         guard result.status.succeeded else {
-            let tail = Self.tail(of: result.stdout + result.stderr)
+            let tail = Self.tail(of: stdout + stderr)
             try recordStep(context, instruction: located, outcome: .failed, started: begun, details: details,
                            parent: parentState)
             emit(.stepFailed(label, status: result.status.description, outputTail: tail))

@@ -26,7 +26,11 @@ final class BuildSession {
     var contexts: [String: ContextLoader.Loaded] = [:]
     /// Named contexts that are images.
     var imageContexts: [String: ResolvedImage] = [:]
-    var secretValues: [String: Data] = [:]
+    var secretValues: [String: Data] = [:] {
+        didSet { secretMasker = SecretMasker(values: Array(secretValues.values)) }
+    }
+    /// Masks secret values in everything a step prints, before it is recorded or shown.
+    private(set) var secretMasker = SecretMasker(values: [])
     var nextStepIndex = 0
 
     static let mainContext = "context"

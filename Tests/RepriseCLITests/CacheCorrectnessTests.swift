@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A cached build equals a `--no-cache` build after any change to its inputs, and a step whose

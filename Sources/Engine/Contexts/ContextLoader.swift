@@ -17,8 +17,8 @@ struct ContextLoader {
         var seconds: Double
     }
 
-    /// Snapshots `directory`, leaving out what `ignore` excludes.
-    func load(directory: String, ignore: DockerIgnore?) throws -> Loaded {
+    /// Snapshots `directory`, keeping what `filter` includes.
+    func load(directory: String, filter: ContextFilter) throws -> Loaded {
         let started = Date()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -27,15 +27,7 @@ struct ContextLoader {
         try? FileIO.makeDirectories(journal.root + "/statcache")
         let cachePath = statCachePath(for: directory)
         let cache = StatCache(contentsOf: cachePath)
-        let include: (@Sendable (String, Bool) -> Bool)? = ignore.map { ignore -> @Sendable (String, Bool) -> Bool in
-            { path, isDirectory in
-                guard ignore.excludes(path) else { return true }
-                // An excluded directory is still walked when an exception may bring back
-                // something below it; the exception's files keep it in the snapshot.
-                return isDirectory && ignore.mayReincludeDescendants(of: path)
-            }
-        }
-        let result = try TreeSnapshotter(store: journal.store, statCache: cache, include: include)
+        let result = try TreeSnapshotter(store: journal.store, statCache: cache, include: filter.includes)
             .snapshot(directory: directory)
         try? cache.save(to: cachePath)
         let digest = try result.snapshot.store(in: journal.store)

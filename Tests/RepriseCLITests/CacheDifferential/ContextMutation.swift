@@ -62,7 +62,7 @@ struct ContextMutation: CustomStringConvertible {
             guard lchown(absolute, uid_t(uid), gid_t(gid)) == 0 else { throw failure("lchown", absolute) }
             return ContextMutation(kind: kind, path: file, detail: "\(uid):\(gid)")
         case .retargetSymlink:
-            let link = root + "/" + (file.contains("/") ? (file as NSString).deletingLastPathComponent + "/" : "") + "link"
+            let link = root + "/" + (file.contains("/") ? parent(of: file) + "/" : "") + "link"
             let target = "target-\(random.next() % 7)"
             unlink(link)
             guard symlink(target, link) == 0 else { throw failure("symlink", link) }
@@ -89,7 +89,7 @@ struct ContextMutation: CustomStringConvertible {
             try FileManager.default.removeItem(atPath: absolute)
             return ContextMutation(kind: kind, path: file, detail: "")
         case .rename:
-            let renamed = (file as NSString).deletingLastPathComponent
+            let renamed = parent(of: file)
             let name = "renamed-\(random.next() % 100_000)"
             let target = renamed.isEmpty ? name : renamed + "/" + name
             guard Glibc.rename(absolute, root + "/" + target) == 0 else { throw failure("rename", absolute) }
@@ -102,6 +102,13 @@ struct ContextMutation: CustomStringConvertible {
             guard utimensat(AT_FDCWD, absolute, nil, 0) == 0 else { throw failure("utimensat", absolute) }
             return ContextMutation(kind: kind, path: file, detail: "")
         }
+    }
+
+    /// The directory part of a relative path ("" at the top). Foundation's NSString path
+    /// helpers crashed on some generated names, so this stays plain.
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
     }
 
     /// Regular files below `root`, relative, sorted (so a seed picks the same one every run).

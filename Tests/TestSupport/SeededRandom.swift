@@ -1,11 +1,13 @@
+import Foundation
+
 /// SplitMix64: a tiny generator whose whole state is one seed, so a failing run is repeated by
 /// passing the seed it printed (`REPRISE_SEED`).
-struct SeededRandom: RandomNumberGenerator {
+public struct SeededRandom: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -14,10 +16,8 @@ struct SeededRandom: RandomNumberGenerator {
     }
 
     /// The seed a test uses: `REPRISE_SEED` when set (to repeat a run), else a fresh one.
-    static func seedFromEnvironment() -> UInt64 {
+    public static func seedFromEnvironment() -> UInt64 {
         if let text = ProcessInfo.processInfo.environment["REPRISE_SEED"], let seed = UInt64(text) { return seed }
         return UInt64.random(in: 0...UInt64.max)
     }
 }
-
-import Foundation
