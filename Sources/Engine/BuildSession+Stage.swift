@@ -36,7 +36,7 @@ extension BuildSession {
             context.position += 1
             try await execute(instruction, in: &context)
         }
-        return StageResult(state: context.state, key: context.key, name: label)
+        return StageResult(state: context.state, key: context.key, name: label, arguments: context.arguments)
     }
 
     /// `FROM`: the base's state, recorded as the stage's first step.
@@ -46,6 +46,7 @@ extension BuildSession {
         let state: ImageState
         let key: CacheKey
         var sourceImage: String?
+        var inherited: [String: String?] = [:]
         switch stage.base {
         case .scratch:
             state = .scratch(platform: request.platform)
@@ -58,10 +59,12 @@ extension BuildSession {
             state = result.state
             key = result.key
             sourceImage = "stage:\(result.name)"
+            inherited = result.arguments
         case .external(let name):
             (state, key, sourceImage) = try baseState(named: name, location: stage.from.location)
         }
         var context = StageContext(stage: stage, label: label, state: state, key: key)
+        context.arguments = inherited
         let step = stepLabel(context, text: stage.from.original, location: stage.from.location)
         emit(.stepStarted(step))
         try recordStep(context, instruction: stage.from, outcome: .succeeded, started: begun,

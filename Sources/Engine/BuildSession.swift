@@ -39,6 +39,8 @@ final class BuildSession {
         var state: ImageState
         var key: CacheKey
         var name: String
+        /// The stage's ARGs with their values: a stage built FROM it inherits them, as in BuildKit.
+        var arguments: [String: String?] = [:]
     }
 
     init(engine: BuildEngine, request: BuildRequest) throws {

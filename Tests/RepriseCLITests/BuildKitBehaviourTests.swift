@@ -328,4 +328,17 @@ import Testing
         let ours = try workspace.context("# syntax=docker/dockerfile:1.7\nFROM busybox\nRUN echo ok > /ok\n")
         #expect(read(try buildTree(ours) + "/ok") == "ok\n")
     }
+
+    @Test func aStageInheritsTheArgumentsOfTheStageItIsBuiltFrom() throws {
+        // Docker's own example of ARG scoping between stages.
+        let directory = try workspace.context("""
+            FROM busybox AS base
+            ARG NAME="joe"
+
+            FROM base AS build
+            RUN echo "hello $NAME!" > /greeting.txt
+            """)
+        #expect(read(try buildTree(directory) + "/greeting.txt") == "hello joe!\n")
+        #expect(read(try buildTree(directory, ["--build-arg", "NAME=ann"]) + "/greeting.txt") == "hello ann!\n")
+    }
 }

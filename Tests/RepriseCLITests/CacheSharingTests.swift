@@ -17,12 +17,18 @@ import Testing
         var uptime: Double
     }
 
-    func timelineDockerfile(id: String, sharing: String) -> String {
-        """
+    /// With `rendezvous`, each step waits (up to 60 s) until the other has started too, so
+    /// that overlap does not hang on how fast a loaded machine starts the second build; a cache
+    /// that serialised the steps would show as start, end, start, end all the same.
+    func timelineDockerfile(id: String, sharing: String, rendezvous: Bool = false) -> String {
+        let wait = rendezvous
+            ? "for i in $(seq 600); do [ $(grep -c start /c/log) -ge 2 ] && break; sleep 0.1; done && sleep 1"
+            : "sleep 3"
+        return """
         FROM busybox
         ARG WHO
         RUN --mount=type=cache,target=/c,id=\(id),sharing=\(sharing) \\
-            echo "start $WHO $(cut -d' ' -f1 /proc/uptime)" >> /c/log && sleep 3 \\
+            echo "start $WHO $(cut -d' ' -f1 /proc/uptime)" >> /c/log && \(wait) \\
             && echo "end $WHO $(cut -d' ' -f1 /proc/uptime)" >> /c/log && touch /c/$WHO
         """
     }
@@ -73,7 +79,7 @@ import Testing
     }
 
     @Test func sharedLetsBothStepsUseTheCacheAtOnce() throws {
-        let directory = try workspace.context(timelineDockerfile(id: "timeline-shared", sharing: "shared"))
+        let directory = try workspace.context(timelineDockerfile(id: "timeline-shared", sharing: "shared", rendezvous: true))
         try buildConcurrently(directory, names: ["a", "b"])
         let instance = try #require(try instances(of: "timeline-shared")[0])
         let stamps = try timeline(instance + "/log")

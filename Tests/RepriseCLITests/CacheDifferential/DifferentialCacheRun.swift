@@ -30,6 +30,38 @@ final class DifferentialCacheRun {
         var digest: String?
         var buildID: String?
         var stderr: String
+        var steps: [StepOutcome] = []
+    }
+
+    /// A step as `--progress plain` reports it: `#N [stage i/n] TEXT  Dockerfile:LINE`, then
+    /// `#N CACHED` or `#N DONE …`. Read from the output rather than from `journal show` so that
+    /// a round costs two processes, not four.
+    struct StepOutcome {
+        var line: Int
+        var instruction: String
+        var text: String
+        var cached: Bool
+    }
+
+    static func steps(inProgress output: String) -> [StepOutcome] {
+        var started: [String: StepOutcome] = [:]
+        var order: [String] = []
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0].hasPrefix("#"), parts[0] != "#0" else { continue }
+            let vertex = parts[0]
+            if parts[1].hasPrefix("["), let close = parts[1].firstIndex(of: "]"),
+               let marker = parts[1].range(of: "  Dockerfile:", options: .backwards),
+               let number = Int(parts[1][marker.upperBound...]) {
+                let text = String(parts[1][parts[1].index(close, offsetBy: 2)..<marker.lowerBound])
+                started[vertex] = StepOutcome(line: number, instruction: String(text.split(separator: " ").first ?? ""),
+                                              text: text, cached: false)
+                order.append(vertex)
+            } else if parts[1] == "CACHED" {
+                started[vertex]?.cached = true
+            }
+        }
+        return order.compactMap { started[$0] }
     }
 
     static let layerSteps: Set<String> = ["RUN", "COPY", "ADD"]
@@ -124,33 +156,28 @@ final class DifferentialCacheRun {
             disagree("cached image \(cached.digest ?? "?") ≠ uncached \(uncached.digest ?? "?")")
         }
         // Before the first mutation (changed: nil) nothing can be cached yet.
-        guard scenario.corpus == nil, let changed, let id = cached.buildID else { return }
-        for step in try workspace.steps(id) {
+        guard scenario.corpus == nil, let changed else { return }
+        for step in cached.steps {
             // Only steps that make layers consult the cache; ARG, ENV and the like are recomputed.
-            guard let kind = step["instruction"] as? String, Self.layerSteps.contains(kind),
-                  let location = step["location"] as? [String: Any], let line = location["startLine"] as? Int,
-                  let dependencies = scenario.dependencies(ofLine: line) else { continue }
-            let outcome = step["outcome"] as? String ?? "?"
-            if outcome != "cached" { tally.stepsRebuilt += 1 }
+            guard Self.layerSteps.contains(step.instruction),
+                  let dependencies = scenario.dependencies(ofLine: step.line) else { continue }
+            if !step.cached { tally.stepsRebuilt += 1 }
             guard dependencies.isDisjoint(with: changed) else { continue }
             tally.stepsRequiredCached += 1
-            if outcome != "cached" {
-                disagree("Dockerfile:\(line) reads none of \(changed.sorted()) but was \(outcome), not cached")
+            if !step.cached {
+                disagree("Dockerfile:\(step.line) reads none of \(changed.sorted()) but ran again, not cached")
             }
         }
     }
 
     private func idleRebuild(_ scenario: CacheScenario, directory: String, arguments: [String: String], round: Int) throws {
         let again = try build(scenario, directory: directory, arguments: arguments, noCache: false)
-        guard again.status == 0, let id = again.buildID else { return }
+        guard again.status == 0 else { return }
         tally.idleRebuilds += 1
-        for step in try workspace.steps(id) {
-            let outcome = step["outcome"] as? String ?? "?"
-            if let kind = step["instruction"] as? String, Self.layerSteps.contains(kind), outcome != "cached" {
-                tally.disagreements += 1
-                disagreements.append(Disagreement(scenario: scenario.name, round: round, mutation: "nothing",
-                                                  problem: "\(step["text"] ?? "?") was \(outcome) with nothing changed"))
-            }
+        for step in again.steps where Self.layerSteps.contains(step.instruction) && !step.cached {
+            tally.disagreements += 1
+            disagreements.append(Disagreement(scenario: scenario.name, round: round, mutation: "nothing",
+                                              problem: "\(step.text) ran again with nothing changed"))
         }
     }
 
@@ -173,7 +200,8 @@ final class DifferentialCacheRun {
             flags.append(directory + "/context")
         }
         let result = try workspace.build(flags, environment: environment)
-        var outcome = Outcome(status: result.status, stderr: result.stderr)
+        var outcome = Outcome(status: result.status, stderr: result.stderr,
+                              steps: Self.steps(inProgress: result.stdout + "\n" + result.stderr))
         if let data = FileManager.default.contents(atPath: metadata),
            let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             outcome.digest = document["containerimage.digest"] as? String
