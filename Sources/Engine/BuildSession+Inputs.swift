@@ -7,9 +7,10 @@ import OCIImage
 /// Gathering what the steps will read before any of them runs: contexts and secrets. Problems
 /// here (a missing context, a required secret not given) stop the build before the first step.
 extension BuildSession {
-    func loadContexts(_ plan: DockerfilePlan) throws {
-        // Image contexts first: a base image's ONBUILD triggers decide how much of the main
-        // context the build can reach.
+    /// Named contexts given as OCI layouts, imported before anything else: the plan needs
+    /// their configs, and a base image's ONBUILD triggers decide how much of the main context
+    /// the build can reach.
+    func importImageContexts() throws {
         for named in request.namedContexts {
             guard case .ociLayout(let reference) = named.origin else { continue }
             let image = try ImageImporter(store: journal.store, platform: request.platform)
@@ -20,9 +21,35 @@ extension BuildSession {
                                       source: "context:\(named.name)")
             record.contexts.append(.init(name: named.name, origin: named.originText, image: image.root.digest))
         }
-        let directories = request.namedContexts.filter {
-            if case .directory = $0.origin { return true } else { return false }
+    }
+
+    /// The environment and platform of every external base image the plan's stages start from
+    /// (named directory contexts and images not found are left out; the latter fail later, at
+    /// their FROM line).
+    func baseImageFacts(_ plan: DockerfilePlan) throws -> BaseImageFacts {
+        var facts = BaseImageFacts()
+        let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts,
+                                         pinned: pinnedImages)
+        for index in plan.requiredStages {
+            guard case .external(let name) = plan.stages[index].base,
+                  !request.namedContexts.contains(where: { Self.name(name, refersToContext: $0.name) && $0.isDirectory }),
+                  case .image(let image, _)? = try? resolver.resolve(name) else { continue }
+            let configuration = image.configuration
+            var environment: [String: String] = [:]
+            for entry in configuration.config?.env ?? [] {
+                let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                environment[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            }
+            facts.environment[name] = environment
+            facts.platforms[name] = BuildPlatform(os: configuration.os, architecture: configuration.architecture,
+                                                  variant: configuration.variant)
         }
+        return facts
+    }
+
+    /// Snapshots the main context and the named directory contexts, as far as `plan` reaches.
+    func loadDirectoryContexts(_ plan: DockerfilePlan) throws {
+        let directories = request.namedContexts.filter(\.isDirectory)
         var reach = ContextReach(plan: plan, mainContext: Self.mainContext) { written in
             directories.first { Self.name(written, refersToContext: $0.name) }?.name
         }
@@ -110,4 +137,10 @@ extension BuildSession {
         }
         try journal.save(record)
     }
+}
+
+/// What external base images say of themselves, for planning: by the name the Dockerfile writes.
+struct BaseImageFacts {
+    var environment: [String: [String: String]] = [:]
+    var platforms: [String: BuildPlatform] = [:]
 }

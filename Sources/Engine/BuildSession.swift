@@ -71,14 +71,19 @@ final class BuildSession {
     }
 
     func run() async throws -> BuildEngine.Result {
-        let plan = try planDockerfile()
+        var plan = try planDockerfile(warn: false)
         self.plan = plan
         try FileIO.makeDirectories(scratch)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         try journal.save(record)
         emit(.buildStarted(buildID: record.id, dockerfile: request.resolvedDockerfilePath))
         do {
-            try loadContexts(plan)
+            try importImageContexts()
+            // Planned again knowing the base images, as BuildKit expands words with the base's
+            // environment (`ENV PATH=/go/bin:$PATH`, `WORKDIR $GOPATH/src`) and checks its platform.
+            plan = try planDockerfile(warn: true, bases: try baseImageFacts(plan))
+            self.plan = plan
+            try loadDirectoryContexts(plan)
             try readSecrets(plan)
             for index in plan.requiredStages {
                 try Task.checkCancellation()
@@ -102,12 +107,14 @@ final class BuildSession {
     }
 
     /// Parses, lints and plans the Dockerfile; an error stops the build before anything runs.
-    private func planDockerfile() throws -> DockerfilePlan {
+    /// `bases` are what the external base images say of themselves, once they are known.
+    private func planDockerfile(warn: Bool, bases: BaseImageFacts = BaseImageFacts()) throws -> DockerfilePlan {
         let path = request.resolvedDockerfilePath
         guard let data = FileManager.default.contents(atPath: path) else { throw RequestError.missingDockerfile(path) }
         record.dockerfile = try journal.store.ingest(data).digest
         let fileName = request.dockerfilePath.map { ($0 as NSString).lastPathComponent } ?? "Dockerfile"
-        var options = BuildOptions(buildArgs: request.buildArguments, target: request.target)
+        var options = BuildOptions(buildArgs: request.buildArguments, target: request.target,
+                                   imageEnvironment: bases.environment, imagePlatforms: bases.platforms)
         options.dockerIgnore = ContextLoader.ignoreFile(dockerfilePath: path, contextDirectory: request.contextPath)
         let report = DockerfileChecker.check(source: Array(data), fileName: fileName, options: options)
         let formatter = DiagnosticFormatter(sourceLines: report.document.sourceLines)
@@ -118,7 +125,9 @@ final class BuildSession {
                                          rendered: failing.map(formatter.format).joined()
                                             .trimmingCharacters(in: .newlines))
         }
-        for warning in report.warnings { emit(.warning(formatter.format(warning).trimmingCharacters(in: .newlines))) }
+        if warn {
+            for warning in report.warnings { emit(.warning(formatter.format(warning).trimmingCharacters(in: .newlines))) }
+        }
         return plan
     }
 }

@@ -341,4 +341,24 @@ import Testing
         #expect(read(try buildTree(directory) + "/greeting.txt") == "hello joe!\n")
         #expect(read(try buildTree(directory, ["--build-arg", "NAME=ann"]) + "/greeting.txt") == "hello ann!\n")
     }
+
+    @Test func wordsExpandWithTheBaseImageEnvironment() throws {
+        // A golang-style base sets GOPATH; Dockerfiles FROM it use it in WORKDIR, COPY and ENV.
+        let base = try workspace.context("FROM busybox\nENV GOPATH=/go PATH=/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n")
+        try #require(try workspace.build(["-t", "example/golang-ish:1", base]).status == 0)
+        let directory = try workspace.context("""
+            FROM example/golang-ish:1
+            WORKDIR $GOPATH/src/app
+            COPY main.go .
+            ENV PATH=/opt/tools:$PATH
+            RUN pwd > /pwd.txt && echo "$PATH" > /path.txt
+            """, files: ["main.go": "package main\n"])
+        let output = workspace.sub("gopath")
+        let result = try workspace.build(["--output", "type=local,dest=\(output)", directory])
+        try #require(result.status == 0, "\(result.stderr)")
+        #expect(read(output + "/pwd.txt") == "/go/src/app\n")
+        #expect(read(output + "/go/src/app/main.go") == "package main\n")
+        #expect(read(output + "/path.txt") == "/opt/tools:/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n")
+        #expect(!(result.stdout + result.stderr).contains("UndefinedVar"))
+    }
 }

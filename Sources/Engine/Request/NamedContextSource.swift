@@ -34,6 +34,12 @@ public struct NamedContextSource: Sendable, Hashable {
         }
     }
 
+    /// Whether the context is a local directory (snapshotted) rather than an image.
+    var isDirectory: Bool {
+        if case .directory = origin { return true }
+        return false
+    }
+
     /// How the context appears in records and messages.
     public var originText: String {
         switch origin {
