@@ -115,11 +115,11 @@ public struct ImageDiffer: Sendable {
             guard case .image(let image) = side, let build = image.build else { return .init() }
             var facts = CauseClassifier.SideFacts()
             let record = build.record
-            var hostnames = build.steps.compactMap(\.hostname) + build.steps.compactMap { $0.variations["hostname"] }
-            if let host = record.variations["hostname"] { hostnames.append(host) }
+            var hostnames = build.steps.compactMap(\.hostname) + build.steps.compactMap { $0.variation(.hostname) }
+            if let host = record.variation(.hostname) { hostnames.append(host) }
             facts.hostnames = Array(Set(hostnames))
             var paths = record.contexts.filter { $0.image == nil && $0.origin.hasPrefix("/") }.map(\.origin)
-            paths += [record.variations["build_path"], record.variations["build-path"]].compactMap { $0 }
+            if let path = record.variation(.buildPath) { paths.append(path) }
             facts.buildPaths = Array(Set(paths.filter { $0 != "/" }))
             facts.sourceDateEpoch = record.sourceDateEpoch
             facts.startedAt = record.startedAt

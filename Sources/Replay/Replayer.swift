@@ -48,6 +48,7 @@ public struct Replayer: Sendable {
             noCache: true, namedContexts: workspace.namedContexts, secrets: options.secrets,
             ssh: original.ssh.map { SSHSource(id: $0, paths: []) }, network: original.network,
             sourceDateEpoch: original.sourceDateEpoch, variations: variations.engineVariations)
+        if variations.contains(.buildpath) { request.variations.applied[.buildPath] = workspace.root }
         request.replay = ReplayInputs(
             replayOf: original.id, pinnedImages: original.baseImages,
             imageContexts: Dictionary(uniqueKeysWithValues: original.contexts.compactMap { context in

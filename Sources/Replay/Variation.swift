@@ -1,3 +1,4 @@
+import BuildJournal
 import Engine
 import Foundation
 
@@ -90,9 +91,10 @@ public struct VariationSet: Sendable, Hashable {
         if contains(.locale) { variations.locale = "fr_FR.UTF-8" }
         if contains(.cpus) { variations.cpuCount = 1 }
         if contains(.aslr) { variations.disableASLR = true }
-        if contains(.time) { variations.applied["time"] = "later" }
-        if contains(.fileordering) { variations.applied["fileordering"] = "shuffled" }
-        if contains(.buildpath) { variations.applied["buildpath"] = "other" }
+        if contains(.time) { variations.applied[.time] = "later" }
+        if contains(.fileordering) { variations.applied[.fileOrdering] = "shuffled" }
+        // The replay records the directory it used (see Replayer), which the differ masks.
+        if contains(.buildpath) { variations.applied[.buildPath] = "other" }
         return variations
     }
 }

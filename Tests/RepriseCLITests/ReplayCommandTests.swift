@@ -127,6 +127,21 @@ import Testing
         #expect(replayed.status == 0, "\(replayed.stderr)")
     }
 
+    @Test func aBuildPathReplayRecordsTheDirectoryItUsed() throws {
+        // The differ masks and explains build paths by what the record names: the replay must
+        // record the directory itself, under the key the differ reads.
+        let corpusCase = try #require(CorpusCase.all.first { $0.name == "hello" })
+        let journal = try freshJournal("buildpath")
+        let id = try build(caseArguments(corpusCase, directory: corpusCase.directory), journal: journal)
+        let replayed = try replay(id, journal: journal, ["--vary", "buildpath"])
+        let replayID = try #require(replayed.report?.replay, "\(replayed.stderr)")
+        let show = try RepriseProcess.run(["journal", "show", "--json", "--journal", journal, replayID])
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any])
+        let variations = try #require((document["build"] as? [String: Any])?["variations"] as? [String: String])
+        let path = try #require(variations["buildpath"])
+        #expect(path.contains("varied build path"))
+    }
+
     @Test func cacheMountStateIsRestoredForTheReplay() throws {
         let context = scratch.sub("cache-context")
         try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)

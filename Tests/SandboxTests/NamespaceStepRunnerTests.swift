@@ -70,14 +70,19 @@ extension RealSandboxTests {
         func concurrentRuns() async throws {
             defer { rootfs.remove() }
             let runner = self.runner
-            let long = try rootfs.shell("long", "sleep 1.5; echo long")
+            // Not a timing bound (the machine may be loaded): a sandbox that held the other's
+            // pipes open would make the short run wait for the long one to finish.
+            let long = try rootfs.shell("long", "sleep 8; echo long")
             let short = try rootfs.shell("short", "echo short")
-            async let slow = runner.run(long)
+            let slowDone = Mutex(false)
+            async let slow: StepResult = {
+                let result = try await runner.run(long)
+                slowDone.withLock { $0 = true }
+                return result
+            }()
             try await Task.sleep(for: .milliseconds(200))
-            let clock = ContinuousClock()
-            let start = clock.now
             let quick = try await runner.run(short)
-            #expect(clock.now - start < .seconds(1))
+            #expect(slowDone.withLock { $0 } == false, "the short run returned only after the long one ended")
             #expect(quick.stdoutText == "short\n")
             #expect(try await slow.stdoutText == "long\n")
         }

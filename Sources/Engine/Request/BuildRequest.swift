@@ -1,3 +1,4 @@
+import BuildJournal
 import Foundation
 import OCIImage
 
@@ -73,7 +74,7 @@ public struct Variations: Sendable, Hashable, Codable {
     public var locale: String?
     /// Variations applied outside the sandbox spec (time, file ordering, build path), recorded
     /// with the build as given.
-    public var applied: [String: String] = [:]
+    public var applied: [VariationKey: String] = [:]
 
     public init(hostname: String? = nil, domainName: String? = nil, umask: UInt32? = nil,
                 extraEnvironment: [String: String] = [:], cpuCount: Int? = nil, disableASLR: Bool = false,
@@ -90,17 +91,17 @@ public struct Variations: Sendable, Hashable, Codable {
 
     /// As recorded with a build: only what was set.
     public var recorded: [String: String] {
-        var values: [String: String] = [:]
-        if let hostname { values["hostname"] = hostname }
-        if let domainName { values["domainname"] = domainName }
-        if let umask { values["umask"] = String(umask, radix: 8) }
-        for (key, value) in extraEnvironment { values["env." + key] = value }
-        if let cpuCount { values["cpus"] = String(cpuCount) }
-        if disableASLR { values["aslr"] = "off" }
-        if let timezone { values["timezone"] = timezone }
-        if let locale { values["locale"] = locale }
-        values.merge(applied) { own, _ in own }
-        return values
+        var values: [VariationKey: String] = applied
+        if let hostname { values[.hostname] = hostname }
+        if let domainName { values[.domainName] = domainName }
+        if let umask { values[.umask] = String(umask, radix: 8) }
+        if let cpuCount { values[.cpus] = String(cpuCount) }
+        if disableASLR { values[.aslr] = "off" }
+        if let timezone { values[.timezone] = timezone }
+        if let locale { values[.locale] = locale }
+        var recorded = Dictionary(uniqueKeysWithValues: values.map { ($0.key.rawValue, $0.value) })
+        for (key, value) in extraEnvironment { recorded[VariationKey.environmentPrefix + key] = value }
+        return recorded
     }
 }
 
