@@ -31,8 +31,15 @@ public struct BuildEngine: Sendable {
     /// Runs the build. On failure the journal keeps everything recorded up to the failing step
     /// (the failing step included, with its output), the record says `failed`, and the error
     /// names the Dockerfile line.
+    ///
+    /// - Throws: ``BuildFailure``, carrying the id of the failed build's record when one was
+    ///   written (a Dockerfile that does not parse fails before that).
     public func build(_ request: BuildRequest) async throws -> Result {
         let session = try BuildSession(engine: self, request: request)
-        return try await session.run()
+        do {
+            return try await session.run()
+        } catch {
+            throw BuildFailure(buildID: session.recordSaved ? session.record.id : nil, underlying: error)
+        }
     }
 }

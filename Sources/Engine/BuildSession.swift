@@ -32,6 +32,8 @@ final class BuildSession {
     /// Masks secret values in everything a step prints, before it is recorded or shown.
     private(set) var secretMasker = SecretMasker(values: [])
     var nextStepIndex = 0
+    /// Whether the record has been written once (from then on a failure leaves it in the journal).
+    private(set) var recordSaved = false
 
     static let mainContext = "context"
 
@@ -76,6 +78,7 @@ final class BuildSession {
         try FileIO.makeDirectories(scratch)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         try journal.save(record)
+        recordSaved = true
         emit(.buildStarted(buildID: record.id, dockerfile: request.resolvedDockerfilePath))
         do {
             try importImageContexts()

@@ -58,21 +58,17 @@ public struct Replayer: Sendable {
             recordedStart: original.startedAt)
         request.directoryPresenter = shuffler
 
-        let watcher = BuildIDWatcher(forwardingTo: engine.events)
-        let replayEngine = BuildEngine(journal: journal, runner: engine.runner, events: watcher)
         var failure: String?
+        let replayID: String
         do {
-            _ = try await replayEngine.build(request)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
+            replayID = try await engine.build(request).buildID
+        } catch let failed as BuildFailure {
             // A step that fails in the replay is a finding, not an error, as long as a record
             // exists to compare; anything before the first step is an error.
-            guard watcher.buildID != nil else { throw error }
-            failure = "\(error)"
-        }
-        guard let replayID = watcher.buildID else {
-            throw ReplayError.notReplayable(id: original.id, reason: "the replay did not start")
+            if failed.isCancellation { throw CancellationError() }
+            guard let id = failed.buildID else { throw failed.underlying }
+            replayID = id
+            failure = failed.description
         }
         let replayed = try journal.build(id: replayID)
         let replayedSteps = try journal.steps(of: replayed)
@@ -135,29 +131,5 @@ public struct ReplayOptions: Sendable {
         self.onlyStep = onlyStep
         self.fromStep = fromStep
         self.outputs = outputs
-    }
-}
-
-/// Passes events on, noting the id the engine gave the replay's record.
-final class BuildIDWatcher: BuildEventSink, @unchecked Sendable {
-    private let lock = NSLock()
-    private var id: String?
-    let forward: any BuildEventSink
-
-    init(forwardingTo forward: any BuildEventSink) { self.forward = forward }
-
-    var buildID: String? {
-        lock.lock()
-        defer { lock.unlock() }
-        return id
-    }
-
-    func receive(_ event: BuildEvent) {
-        if case .buildStarted(let buildID, _) = event {
-            lock.lock()
-            id = buildID
-            lock.unlock()
-        }
-        forward.receive(event)
     }
 }

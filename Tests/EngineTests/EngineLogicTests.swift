@@ -102,7 +102,8 @@ import Testing
         await #expect {
             _ = try await build(directory, runner: runner)
         } throws: { error in
-            guard case EngineError.stepFailed(_, let location, let status, let tail) = error else { return false }
+            guard let failure = error as? BuildFailure, failure.buildID != nil,
+                  case EngineError.stepFailed(_, let location, let status, let tail) = failure.underlying else { return false }
             return location.startLine == 3 && status == "exit code 3" && tail == ["compiler exploded"]
         }
         let recorded = try #require(try journal.listBuilds().first)
