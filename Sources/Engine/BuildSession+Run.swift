@@ -69,6 +69,7 @@ extension BuildSession {
             network: network == "host" ? .host : .none, umask: request.variations.umask ?? 0o022,
             cpuAffinity: request.variations.cpuCount.map { Array(0..<$0) },
             disableASLR: request.variations.disableASLR, mounts: mounts.sandboxMounts)
+        spec.limits = request.resourceLimits
         if network == "host", FileManager.default.fileExists(atPath: "/etc/resolv.conf") {
             spec.mounts.insert(.hostResolvConf, at: 0)
         }
@@ -87,6 +88,7 @@ extension BuildSession {
             events.receive(.stepOutput(vertex: vertex, stream: chunk.stream == .stdout ? .stdout : .stderr,
                                        bytes: chunk.bytes))
         }
+        if let notice = result.limitsNotice { emit(.warning(notice)) }
         details.stdout = try journal.store.ingest(Data(result.stdout)).digest
         details.stderr = try journal.store.ingest(Data(result.stderr)).digest
         mounts.recordAfter(into: &details.mounts)
@@ -98,9 +100,9 @@ extension BuildSession {
             let tail = Self.tail(of: result.stdout + result.stderr)
             try recordStep(context, instruction: located, outcome: .failed, started: begun, details: details,
                            parent: parentState)
-            emit(.stepFailed(label, status: result.status.description, outputTail: tail))
+            emit(.stepFailed(label, status: result.failureDescription, outputTail: tail))
             throw EngineError.stepFailed(step: located.original, location: located.location,
-                                         status: result.status.description, outputTail: tail)
+                                         status: result.failureDescription, outputTail: tail)
         }
         let layer = try OverlayUpperConverter(writer: LayerWriter(sourceDateEpoch: request.sourceDateEpoch))
             .convert(upperDirectory: upper, into: journal.store)

@@ -19,14 +19,16 @@ final class SandboxRun: Sendable {
 
     private let spec: SandboxSpec
     private let scratchParent: String
+    private let controlGroupHost: ControlGroupHost
     private let output: (@Sendable (StepOutputChunk) -> Void)?
     private let cancellation = Mutex(CancellationState())
 
-    init(spec: SandboxSpec, scratchParent: String,
+    init(spec: SandboxSpec, scratchParent: String, controlGroupHost: ControlGroupHost,
          output: (@Sendable (StepOutputChunk) -> Void)?)
     {
         self.spec = spec
         self.scratchParent = scratchParent
+        self.controlGroupHost = controlGroupHost
         self.output = output
     }
 
@@ -60,26 +62,32 @@ final class SandboxRun: Sendable {
         } catch let error as UserDatabase.LookupError {
             throw SandboxError.unknownUser(error.description)
         }
-        try scratch.write(spec.effectiveHostsFile, to: scratch.hostsFile)
-        try scratch.write(spec.hostname + "\n", to: scratch.hostnameFile)
-
         var scaffold = MountPointScaffold(view: view, directory: scratch.scaffold)
         try scaffold.prepareKernelFilesystemMountPoints()
+        // Files on a private tmpfs rather than binds of scratch files: a bind's source path
+        // (under the journal) would show in the step's /proc/self/mountinfo.
         let builtIn: [SandboxMount] = [
-            .bind(scratch.hostsFile, to: "/etc/hosts", readOnly: false),
-            .bind(scratch.hostnameFile, to: "/etc/hostname", readOnly: false),
+            SandboxMount(target: "/etc/hosts", kind: .file(contents: Array(spec.effectiveHostsFile.utf8),
+                                                           mode: 0o644, uid: 0, gid: 0, readOnly: false)),
+            SandboxMount(target: "/etc/hostname", kind: .file(contents: Array((spec.hostname + "\n").utf8),
+                                                              mode: 0o644, uid: 0, gid: 0, readOnly: false)),
         ]
         for mount in builtIn + spec.mounts { try scaffold.prepare(mount) }
         try scaffold.finish()
 
         if cancellation.withLock({ $0.cancelled }) { throw CancellationError() }
+        let controlGroup = try StepControlGroup.create(limits: spec.limits, host: controlGroupHost)
+        defer { controlGroup?.remove() }
         let clock = ContinuousClock()
         let started = clock.now
         let outcome = try launchAndWait(inputs: NativeLaunchConfiguration.Inputs(
             spec: spec, user: user, rootMountPoint: scratch.rootMountPoint,
-            scaffoldDirectory: scratch.scaffold, mounts: scaffold.prepared,
-            stdoutDescriptor: -1, stderrDescriptor: -1))
+            stageDirectory: scratch.stage, scaffoldDirectory: scratch.scaffold, mounts: scaffold.prepared,
+            stdoutDescriptor: -1, stderrDescriptor: -1,
+            controlGroupDescriptors: controlGroup?.descriptors ?? []))
         let duration = clock.now - started
+        let limitReached = controlGroup?.limitHit()
+        let notice = controlGroupHost.unenforced(spec.limits)
 
         if let failure = outcome.setupFailure {
             let target = failure.step == Int32(CSB_STEP_MOUNT.rawValue)
@@ -90,10 +98,16 @@ final class SandboxRun: Sendable {
         }
         guard let status = outcome.payloadStatus else {
             if cancellation.withLock({ $0.cancelled }) { throw CancellationError() }
+            // The OOM killer may pick the sandbox's init too: that is still the step's limit.
+            if let limitReached {
+                return StepResult(status: .signaled(SIGKILL), stdout: outcome.stdout, stderr: outcome.stderr,
+                                  duration: duration, limitReached: limitReached, limitsNotice: notice)
+            }
             throw SandboxError.sandboxKilled(signal: outcome.initStatus & 0x7f)
         }
         return StepResult(status: ExitStatus(waitStatus: status), stdout: outcome.stdout,
-                          stderr: outcome.stderr, duration: duration)
+                          stderr: outcome.stderr, duration: duration, limitReached: limitReached,
+                          limitsNotice: notice)
     }
 
     private func validate() throws {
