@@ -93,8 +93,12 @@ final class SandboxRun: Sendable {
             let target = failure.step == Int32(CSB_STEP_MOUNT.rawValue)
                 && scaffold.prepared.indices.contains(Int(failure.detail))
                 ? scaffold.prepared[Int(failure.detail)].mount.target : nil
-            throw SandboxError.setupFailed(step: String(cString: csb_step_name(failure.step)),
-                                           errno: failure.error_number, mountTarget: target)
+            var step = String(cString: csb_step_name(failure.step))
+            if failure.step == Int32(CSB_STEP_RLIMIT.rawValue), spec.limits.ulimits.indices.contains(Int(failure.detail)) {
+                // Name the --ulimit: raising a hard limit fails without CAP_SYS_RESOURCE.
+                step += " " + spec.limits.ulimits[Int(failure.detail)].description
+            }
+            throw SandboxError.setupFailed(step: step, errno: failure.error_number, mountTarget: target)
         }
         guard let status = outcome.payloadStatus else {
             if cancellation.withLock({ $0.cancelled }) { throw CancellationError() }
