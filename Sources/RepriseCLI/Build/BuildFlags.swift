@@ -38,7 +38,7 @@ struct BuildFlags: ParsableArguments {
     var shmSize: String?
     @Option(name: [.short, .long], help: "Memory limit of each RUN step, e.g. 512m (as docker build; default: none).")
     var memory: String?
-    @Option(name: .customLong("pids-limit"),
+    @Option(name: .customLong("pids-limit"), parsing: .unconditional,
             help: "Most processes and threads a RUN step may have at once; -1 for no limit (default \(ResourceLimits.defaultPidsLimit)).")
     var pidsLimit: Int?
 
