@@ -98,7 +98,7 @@ final class NativeLaunchConfiguration {
         let ulimits = spec.limits.ulimits
         let rlimits = allocate(csb_rlimit.self, count: max(ulimits.count, 1))
         for (index, ulimit) in ulimits.enumerated() {
-            rlimits[index] = csb_rlimit(resource: ulimit.resource.rawValue32, soft: ulimit.soft, hard: ulimit.hard)
+            rlimits[index] = csb_rlimit(resource: ulimit.resource.number, soft: ulimit.soft, hard: ulimit.hard)
         }
         config.rlimits = UnsafePointer(rlimits)
         config.rlimit_count = ulimits.count

@@ -10,8 +10,8 @@ public struct Ulimit: Sendable, Hashable, CustomStringConvertible {
         case core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio
         case rttime, sigpending, stack
 
-        /// The RLIMIT_* number (the kernel's, identical on every Linux architecture we build for).
-        public var rawValue32: Int32 {
+        /// The RLIMIT_* number (the generic Linux ABI, shared by x86-64 and arm64).
+        public var number: Int32 {
             switch self {
             case .cpu: 0
             case .fsize: 1
