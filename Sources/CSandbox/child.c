@@ -91,14 +91,49 @@ static int bring_up_loopback(void) {
     return result;
 }
 
+/// A private tmpfs over the (empty) stage directory, in the child's mount namespace only.
+static int mount_stage_tmpfs(const char *stage) {
+    return mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=64k");
+}
+
+/// "l<index>": the staged name of lower directory `index`.
+static int lower_name(char *buffer, size_t capacity, size_t *length, size_t index) {
+    buffer[0] = '\0';
+    if (csb_append(buffer, capacity, length, "l") < 0) return -1;
+    return csb_append_number(buffer, capacity, length, (uint64_t)index, 10);
+}
+
+/// Binds every layer into the (private) stage directory under a short name — `l0`, `l1`, … for
+/// the lowers, `u` for the directory holding upper and work — and leaves the stage as the
+/// current directory. overlayfs keeps its layer options as given and shows them in
+/// /proc/self/mountinfo; given relative to the stage, they name no host path (the journal's
+/// location stays private). The overlay keeps its own references to the layers, so the stage can
+/// be detached once the overlay exists.
+static int stage_layers(const csb_config *config) {
+    if (mount_stage_tmpfs(config->stage) < 0 || chdir(config->stage) < 0) return -1;
+    char name[24];
+    for (size_t i = 0; i < config->lowerdir_count; i++) {
+        size_t length = 0;
+        if (lower_name(name, sizeof name, &length, i) < 0) return -1;
+        if (mkdir(name, 0700) < 0) return -1;
+        if (mount(config->lowerdirs[i], name, NULL, MS_BIND, NULL) < 0) return -1;
+    }
+    if (mkdir("u", 0700) < 0) return -1;
+    return mount(config->upper_base, "u", NULL, MS_BIND | MS_REC, NULL);
+}
+
 /// Mounts the overlay with the new mount API so that every lower directory is passed as its own
 /// string (no length limit, no escaping of ':' or ','), falling back to one mount(2) option string
-/// on kernels older than 6.8 that do not know `lowerdir+`.
+/// on kernels older than 6.8 that do not know `lowerdir+`. Paths are relative to the stage.
 static int mount_overlay(const csb_config *config) {
     int fs = fsopen("overlay", FSOPEN_CLOEXEC);
     if (fs < 0) return -1;
+    char name[24];
     for (size_t i = 0; i < config->lowerdir_count; i++) {
-        if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", config->lowerdirs[i], 0) < 0) {
+        size_t length = 0;
+        int result = lower_name(name, sizeof name, &length, i);
+        if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", name, 0);
+        if (result < 0) {
             int saved = errno;
             close(fs);
             if (i == 0 && saved == EINVAL && config->legacy_overlay_options != NULL)
@@ -113,8 +148,14 @@ static int mount_overlay(const csb_config *config) {
     static const char *const options[][2] = {
         {"metacopy", "off"}, {"redirect_dir", "off"}, {"index", "off"},
     };
-    int result = fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", config->upperdir, 0);
-    if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "workdir", config->workdir, 0);
+    char upper[PATH_MAX], work[PATH_MAX];
+    size_t upper_length = 0, work_length = 0;
+    int result = csb_append(upper, sizeof upper, &upper_length, "u/");
+    if (result == 0) result = csb_append(upper, sizeof upper, &upper_length, config->upperdir);
+    if (result == 0) result = csb_append(work, sizeof work, &work_length, "u/");
+    if (result == 0) result = csb_append(work, sizeof work, &work_length, config->workdir);
+    if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", upper, 0);
+    if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0);
     for (size_t i = 0; result == 0 && i < sizeof options / sizeof options[0]; i++)
         result = fsconfig(fs, FSCONFIG_SET_STRING, options[i][0], options[i][1], 0);
     if (result == 0) result = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
@@ -129,6 +170,18 @@ static int mount_overlay(const csb_config *config) {
     close(fs);
     errno = saved;
     return result;
+}
+
+/// Moves pid 1 (and so everything the step will start) into the step's cgroups, then gives it a
+/// cgroup namespace rooted there: /proc/self/cgroup inside shows "/", not the host's hierarchy.
+static int join_cgroups(const csb_config *config) {
+    for (size_t i = 0; i < config->cgroup_fd_count; i++) {
+        // "0" means the writing process itself, whatever pid namespace it is in.
+        ssize_t n;
+        do n = write(config->cgroup_fds[i], "0", 1); while (n < 0 && errno == EINTR);
+        if (n != 1) return -1;
+    }
+    return 0;
 }
 
 static void reset_signals(void) {
@@ -229,6 +282,13 @@ static void payload_main(const csb_config *config, int error_fd, int status_fd,
     // The error pipe must survive until execve succeeds; everything else is marked to go then.
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) fail(error_fd, CSB_STEP_STDIO, -1);
 
+    // Before the capabilities go: raising a hard limit above the inherited one needs
+    // CAP_SYS_RESOURCE. prlimit64 is a plain system call (setrlimit's wrapper would do too).
+    for (size_t i = 0; i < config->rlimit_count; i++) {
+        struct { uint64_t soft, hard; } limit = {config->rlimits[i].soft, config->rlimits[i].hard};
+        if (syscall(SYS_prlimit64, 0, config->rlimits[i].resource, &limit, NULL) < 0)
+            fail(error_fd, CSB_STEP_RLIMIT, (int)i);
+    }
     if (limit_bounding_set(config->capabilities) < 0) fail(error_fd, CSB_STEP_CAPABILITIES, -1);
     // Loaded while still root with CAP_SYS_ADMIN, which lets the filter be installed without
     // no_new_privs: setuid binaries of the image keep working, as under Docker's default. The
@@ -266,6 +326,10 @@ void csb_child_main(const csb_config *config, int error_fd, int status_fd) {
     // terminal's Ctrl-C belongs to the parent, which decides how the sandbox ends.
     reset_signals();
     setsid();
+    // First, so that no process of the step ever runs outside its limits.
+    if (join_cgroups(config) < 0) fail(error_fd, CSB_STEP_CGROUP, -1);
+    if (config->cgroup_fd_count > 0 && unshare(CLONE_NEWCGROUP) < 0)
+        fail(error_fd, CSB_STEP_CGROUP_NAMESPACE, -1);
 
     int keep[4] = {error_fd, status_fd, config->stdout_fd, config->stderr_fd};
     if (keep_only(keep, 4) < 0) fail(error_fd, CSB_STEP_FDS, -1);
@@ -277,10 +341,13 @@ void csb_child_main(const csb_config *config, int error_fd, int status_fd) {
     // Without this, mounts made below would propagate into the host's mount namespace.
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         fail(error_fd, CSB_STEP_MAKE_PRIVATE, -1);
+    if (stage_layers(config) < 0) fail(error_fd, CSB_STEP_STAGE_LAYERS, -1);
     if (mount_overlay(config) < 0) fail(error_fd, CSB_STEP_OVERLAY, -1);
+    // The overlay holds its own references to the layers; the staged binds can go.
+    if (umount2(config->stage, MNT_DETACH) < 0) fail(error_fd, CSB_STEP_STAGE_LAYERS, -1);
     // From here on every path is relative to the new root, so nothing is resolved on the host.
     if (chdir(config->root) < 0) fail(error_fd, CSB_STEP_CHDIR_ROOT, -1);
-    int step = csb_mount_kernel_filesystems();
+    int step = csb_mount_kernel_filesystems(config);
     if (step != 0) fail(error_fd, step, -1);
     int failed_index = -1;
     step = csb_apply_mounts(config, &failed_index);

@@ -18,6 +18,7 @@
 static const char scratch[] = "dev/.reprise-scratch";
 
 static int make_read_only(const char *target, unsigned int flags);
+static int mount_tmpfs(const char *target, uint64_t size, uint32_t mode, unsigned long flags);
 
 static const struct device_node {
     const char *path;
@@ -82,7 +83,7 @@ static int protect_proc(void) {
     return 0;
 }
 
-int csb_mount_kernel_filesystems(void) {
+int csb_mount_kernel_filesystems(const csb_config *config) {
     if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return CSB_STEP_PROC;
     // A fresh sysfs shows the interfaces of the sandbox's network namespace, not the host's.
@@ -94,9 +95,10 @@ int csb_mount_kernel_filesystems(void) {
         if (make_device_node(&device_nodes[i]) < 0) return CSB_STEP_DEV_NODES;
     for (size_t i = 0; i < sizeof device_links / sizeof device_links[0]; i++)
         if (symlink(device_links[i].target, device_links[i].path) < 0) return CSB_STEP_DEV_NODES;
+    // As Docker: /dev/shm always exists, a tmpfs of --shm-size (64 MiB unless given).
+    uint64_t shm_size = config->shm_size != 0 ? config->shm_size : 64ULL << 20;
     if (mkdir("dev/shm", 01777) < 0 ||
-        mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-              "mode=1777,size=65536k") < 0)
+        mount_tmpfs("dev/shm", shm_size, 01777, MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
         return CSB_STEP_DEV_SHM;
     if (mkdir("dev/pts", 0755) < 0 ||
         mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
@@ -106,8 +108,7 @@ int csb_mount_kernel_filesystems(void) {
     return 0;
 }
 
-/// Appends text to a fixed buffer; returns 0, or -1 with ENAMETOOLONG if it does not fit.
-static int append(char *buffer, size_t capacity, size_t *length, const char *text) {
+int csb_append(char *buffer, size_t capacity, size_t *length, const char *text) {
     size_t add = strlen(text);
     if (*length + add + 1 > capacity) { errno = ENAMETOOLONG; return -1; }
     memcpy(buffer + *length, text, add + 1);
@@ -115,8 +116,8 @@ static int append(char *buffer, size_t capacity, size_t *length, const char *tex
     return 0;
 }
 
-static int append_number(char *buffer, size_t capacity, size_t *length, uint64_t value,
-                         unsigned int base) {
+int csb_append_number(char *buffer, size_t capacity, size_t *length, uint64_t value,
+                      unsigned int base) {
     char digits[24];
     size_t count = 0;
     do { digits[count++] = (char)('0' + value % base); value /= base; } while (value != 0);
@@ -124,17 +125,17 @@ static int append_number(char *buffer, size_t capacity, size_t *length, uint64_t
     text[0] = '0';  // a leading zero keeps octal modes octal and is harmless for decimals
     for (size_t i = 0; i < count; i++) text[1 + i] = digits[count - 1 - i];
     text[count + 1] = '\0';
-    return append(buffer, capacity, length, base == 10 ? text + 1 : text);
+    return csb_append(buffer, capacity, length, base == 10 ? text + 1 : text);
 }
 
 static int mount_tmpfs(const char *target, uint64_t size, uint32_t mode, unsigned long flags) {
     char options[64] = "";
     size_t length = 0;
-    if (append(options, sizeof options, &length, "mode=") < 0 ||
-        append_number(options, sizeof options, &length, mode & 07777, 8) < 0)
+    if (csb_append(options, sizeof options, &length, "mode=") < 0 ||
+        csb_append_number(options, sizeof options, &length, mode & 07777, 8) < 0)
         return -1;
-    if (size != 0 && (append(options, sizeof options, &length, ",size=") < 0 ||
-                      append_number(options, sizeof options, &length, size, 10) < 0))
+    if (size != 0 && (csb_append(options, sizeof options, &length, ",size=") < 0 ||
+                      csb_append_number(options, sizeof options, &length, size, 10) < 0))
         return -1;
     return mount("tmpfs", target, "tmpfs", flags, options);
 }
@@ -196,13 +197,19 @@ static int mount_data_file(const csb_mount *m) {
 static int mount_bind_discarding_writes(const csb_mount *m) {
     if (open_scratch() < 0) return -1;
     if (mkdir("dev/.reprise-scratch/upper", 0755) < 0 ||
-        mkdir("dev/.reprise-scratch/work", 0700) < 0)
+        mkdir("dev/.reprise-scratch/work", 0700) < 0 ||
+        mkdir("dev/.reprise-scratch/lower", 0755) < 0)
         return -1;
+    // overlayfs shows its options as given in /proc/self/mountinfo: the host directory is bound
+    // into the scratch first and named relative to the new root, so no host path appears there.
+    if (mount(m->source, "dev/.reprise-scratch/lower", NULL, MS_BIND | MS_REC, NULL) < 0)
+        return -1;
+    static const char lower[] = "dev/.reprise-scratch/lower";
     int fs = fsopen("overlay", FSOPEN_CLOEXEC);
     if (fs < 0) return -1;
-    int result = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", m->source, 0);
-    if (result < 0 && errno == EINVAL)  // kernels before 6.8; the path must then avoid ':'
-        result = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", m->source, 0);
+    int result = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower, 0);
+    if (result < 0 && errno == EINVAL)  // kernels before 6.8
+        result = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0);
     if (result == 0)
         result = fsconfig(fs, FSCONFIG_SET_STRING, "upperdir", "dev/.reprise-scratch/upper", 0);
     if (result == 0)

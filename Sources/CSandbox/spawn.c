@@ -119,6 +119,10 @@ const char *csb_step_name(int step) {
     case CSB_STEP_CHDIR_WORKDIR: return "change to working directory";
     case CSB_STEP_EXEC: return "execute command";
     case CSB_STEP_SECCOMP: return "load seccomp filter";
+    case CSB_STEP_CGROUP: return "join the step's cgroup";
+    case CSB_STEP_CGROUP_NAMESPACE: return "enter a cgroup namespace";
+    case CSB_STEP_RLIMIT: return "set resource limit";
+    case CSB_STEP_STAGE_LAYERS: return "stage overlay layers";
     default: return "unknown step";
     }
 }

@@ -38,6 +38,11 @@ extension BuildSession {
         let script = shebangScript(of: run)
         if let script { inputs["script"] = script.content }
         if run.security == .insecure { inputs["security"] = "insecure" }
+        // As BuildKit: ulimits and the size of /dev/shm can change what a step does; the pids and
+        // memory limits only whether it fails.
+        let limits = request.resourceLimits
+        if !limits.ulimits.isEmpty { inputs["ulimits"] = limits.ulimits.map(\.description).sorted().joined(separator: ",") }
+        if let shm = limits.shmSizeBytes { inputs["shm"] = String(shm) }
         let parentState = context.state
         context.key = CacheKey(state: context.state, kind: "RUN", instruction: located.original, inputs: inputs)
         var details = StepDetails(argv: argv, network: network, hostname: hostname, mounts: mounts.records)
@@ -69,6 +74,7 @@ extension BuildSession {
             network: network == "host" ? .host : .none, umask: request.variations.umask ?? 0o022,
             cpuAffinity: request.variations.cpuCount.map { Array(0..<$0) },
             disableASLR: request.variations.disableASLR, mounts: mounts.sandboxMounts)
+        spec.limits = request.resourceLimits
         if network == "host", FileManager.default.fileExists(atPath: "/etc/resolv.conf") {
             spec.mounts.insert(.hostResolvConf, at: 0)
         }
@@ -95,6 +101,7 @@ extension BuildSession {
             let rest = stream.finish()
             if !rest.isEmpty { events.receive(.stepOutput(vertex: vertex, stream: kind, bytes: rest)) }
         }
+        if let notice = result.limitsNotice { emit(.warning(notice)) }
         let stdout = secretMasker.mask(result.stdout)
         let stderr = secretMasker.mask(result.stderr)
         details.stdout = try journal.store.ingest(Data(stdout)).digest
@@ -108,9 +115,9 @@ extension BuildSession {
             let tail = Self.tail(of: stdout + stderr)
             try recordStep(context, instruction: located, outcome: .failed, started: begun, details: details,
                            parent: parentState)
-            emit(.stepFailed(label, status: result.status.description, outputTail: tail))
+            emit(.stepFailed(label, status: result.failureDescription, outputTail: tail))
             throw EngineError.stepFailed(step: located.original, location: located.location,
-                                         status: result.status.description, outputTail: tail)
+                                         status: result.failureDescription, outputTail: tail)
         }
         let layer = try OverlayUpperConverter(writer: LayerWriter(sourceDateEpoch: request.sourceDateEpoch))
             .convert(upperDirectory: upper, into: journal.store)

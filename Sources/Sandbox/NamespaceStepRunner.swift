@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The real ``StepRunner``: runs each command as pid 2 of fresh mount, pid, uts, ipc and (unless
 /// the network is `host`) network namespaces, on an overlay of the spec's layers. Needs root.
@@ -17,12 +18,17 @@ import Foundation
 public struct NamespaceStepRunner: StepRunner {
     /// Parent directory of the per-run scratch directories.
     public let scratchDirectory: String
+    /// How steps get their cgroups (``ControlGroupHost/current`` unless a test says otherwise).
+    public let controlGroupHost: ControlGroupHost
+    /// The "limits not enforced" warning is given with the first step only.
+    private let noticeGiven = NoticeFlag()
 
     /// - Parameter scratchDirectory: where per-run scratch goes; default
     ///   `$TMPDIR/reprise-sandbox`. It holds only small files; the step's writes go to the upper.
-    public init(scratchDirectory: String? = nil) {
+    public init(scratchDirectory: String? = nil, controlGroupHost: ControlGroupHost? = nil) {
         self.scratchDirectory = scratchDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("reprise-sandbox").path
+        self.controlGroupHost = controlGroupHost ?? .current
     }
 
     /// Whether this process can create sandboxes (it must be root).
@@ -34,14 +40,19 @@ public struct NamespaceStepRunner: StepRunner {
         async throws -> StepResult
     {
         try Task.checkCancellation()
-        let run = SandboxRun(spec: spec, scratchParent: scratchDirectory, output: output)
-        return try await withTaskCancellationHandler {
+        let run = SandboxRun(spec: spec, scratchParent: scratchDirectory, controlGroupHost: controlGroupHost,
+                             output: output)
+        var result = try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 run.start { continuation.resume(with: $0) }
             }
         } onCancel: {
             run.cancel()
         }
+        if result.limitsNotice != nil, noticeGiven.state.exchange(true, ordering: .relaxed) {
+            result.limitsNotice = nil
+        }
+        return result
     }
 
     /// Removes scratch directories left by processes that no longer exist (e.g. SIGKILLed).
@@ -50,4 +61,9 @@ public struct NamespaceStepRunner: StepRunner {
     public func removeAbandonedScratch() -> [String] {
         RunScratch.sweepAbandoned(in: scratchDirectory)
     }
+}
+
+/// Whether a one-time notice was given (a class, so copies of the runner share it).
+private final class NoticeFlag: Sendable {
+    let state = Atomic<Bool>(false)
 }

@@ -15,12 +15,16 @@ final class NativeLaunchConfiguration {
         var spec: SandboxSpec
         var user: ResolvedUser
         var rootMountPoint: String
+        /// Empty directory where the child stages the layers under short names.
+        var stageDirectory: String
         var scaffoldDirectory: String
         var mounts: [MountPointScaffold.PreparedMount]
         var stdoutDescriptor: Int32
         var stderrDescriptor: Int32
         /// The BPF program the payload loads (``SeccompFilter``); nil = none.
         var seccompProgram: [UInt8]? = nil
+        /// Write-only descriptors of the step's `cgroup.procs` files (owned by the caller).
+        var controlGroupDescriptors: [Int32] = []
     }
 
     init(_ inputs: Inputs) {
@@ -32,11 +36,15 @@ final class NativeLaunchConfiguration {
         config.root = cString(inputs.rootMountPoint)
         config.lowerdirs = cStringArray(lowers)
         config.lowerdir_count = lowers.count
-        config.upperdir = cString(spec.upperDirectory)
-        config.workdir = cString(spec.workDirectory)
+        let staged = Self.stagedUpper(upper: spec.upperDirectory, work: spec.workDirectory)
+        config.upper_base = cString(staged.base)
+        config.upperdir = cString(staged.upper)
+        config.workdir = cString(staged.work)
+        config.stage = cString(inputs.stageDirectory)
+        // The child stages lower N as "lN" and the upper base as "u" (see stage_layers in child.c).
         config.legacy_overlay_options = cString(
-            "lowerdir=\(lowers.joined(separator: ":")),upperdir=\(spec.upperDirectory),"
-                + "workdir=\(spec.workDirectory),metacopy=off,redirect_dir=off,index=off")
+            "lowerdir=\(lowers.indices.map { "l\($0)" }.joined(separator: ":")),upperdir=u/\(staged.upper),"
+                + "workdir=u/\(staged.work),metacopy=off,redirect_dir=off,index=off")
 
         let mounts = allocate(csb_mount.self, count: max(inputs.mounts.count, 1))
         for (index, prepared) in inputs.mounts.enumerated() {
@@ -80,6 +88,34 @@ final class NativeLaunchConfiguration {
         }
         config.stdout_fd = inputs.stdoutDescriptor
         config.stderr_fd = inputs.stderrDescriptor
+
+        let descriptors = inputs.controlGroupDescriptors
+        let fds = allocate(Int32.self, count: max(descriptors.count, 1))
+        for (index, descriptor) in descriptors.enumerated() { fds[index] = descriptor }
+        config.cgroup_fds = UnsafePointer(fds)
+        config.cgroup_fd_count = descriptors.count
+
+        let ulimits = spec.limits.ulimits
+        let rlimits = allocate(csb_rlimit.self, count: max(ulimits.count, 1))
+        for (index, ulimit) in ulimits.enumerated() {
+            rlimits[index] = csb_rlimit(resource: ulimit.resource.number, soft: ulimit.soft, hard: ulimit.hard)
+        }
+        config.rlimits = UnsafePointer(rlimits)
+        config.rlimit_count = ulimits.count
+        config.shm_size = spec.limits.shmSizeBytes ?? 0
+    }
+
+    /// overlayfs wants upper and work on one mount: the child binds their deepest common
+    /// directory and names both relative to it.
+    static func stagedUpper(upper: String, work: String) -> (base: String, upper: String, work: String) {
+        let upperParts = upper.split(separator: "/", omittingEmptySubsequences: true)
+        let workParts = work.split(separator: "/", omittingEmptySubsequences: true)
+        var common = 0
+        while common < min(upperParts.count, workParts.count) - 1, upperParts[common] == workParts[common] {
+            common += 1
+        }
+        let base = "/" + upperParts[..<common].joined(separator: "/")
+        return (base, upperParts[common...].joined(separator: "/"), workParts[common...].joined(separator: "/"))
     }
 
     deinit {

@@ -3,8 +3,8 @@ import Glibc
 #endif
 import Foundation
 
-/// The host-side directory of one run: the empty overlay mount point, the scaffold layer and the
-/// files bound to `/etc/hosts` and `/etc/hostname`.
+/// The host-side directory of one run: the empty overlay mount point, the empty directory the
+/// child stages the layers in, and the scaffold layer.
 ///
 /// Mounts are made only inside the sandbox's mount namespace, so on the host this is a plain
 /// directory tree, removed when the run ends however it ends. Its name carries the pid of the
@@ -14,9 +14,9 @@ struct RunScratch {
     let path: String
 
     var rootMountPoint: String { path + "/root" }
+    /// Where the child stages the overlay's layers under short names (in its namespace only).
+    var stage: String { path + "/stage" }
     var scaffold: String { path + "/scaffold" }
-    var hostsFile: String { path + "/hosts" }
-    var hostnameFile: String { path + "/hostname" }
 
     private static let prefix = "run-"
 
@@ -34,7 +34,7 @@ struct RunScratch {
             throw SandboxError.scratch(path: parent, errno: errno)
         }
         let scratch = RunScratch(path: String(cString: made))
-        for directory in [scratch.rootMountPoint, scratch.scaffold] {
+        for directory in [scratch.rootMountPoint, scratch.stage, scratch.scaffold] {
             guard mkdir(directory, 0o755) == 0 else {
                 let code = errno
                 scratch.remove()
@@ -42,22 +42,6 @@ struct RunScratch {
             }
         }
         return scratch
-    }
-
-    /// Writes `text` to `file` (mode 0644, so any user in the sandbox can read it).
-    func write(_ text: String, to file: String) throws {
-        let fd = open(file, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw SandboxError.scratch(path: file, errno: errno) }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw SandboxError.scratch(path: file, errno: errno) }
-            written += n
-        }
-        guard fchmod(fd, 0o644) == 0 else { throw SandboxError.scratch(path: file, errno: errno) }
     }
 
     /// Removes the run directory. Safe even if the sandbox were still alive: its mounts exist only

@@ -18,6 +18,8 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
     /// The sandbox reported a failed setup step before the command started; `mountTarget` names
     /// the mount when the step was one of the extra mounts.
     case setupFailed(step: String, errno: Int32, mountTarget: String?)
+    /// A step's cgroup could not be made or configured.
+    case controlGroup(path: String, errno: Int32)
     /// The sandbox's init died without reporting the command's status (killed from outside).
     case sandboxKilled(signal: Int32)
 
@@ -36,6 +38,8 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
         case .setupFailed(let step, let code, let target):
             let what = target.map { "\(step) \($0)" } ?? step
             return "sandbox setup failed at \(what): \(Self.message(code))"
+        case .controlGroup(let path, let code):
+            return "cannot set up the step's cgroup \(path): \(Self.message(code))"
         case .sandboxKilled(let signal):
             return "sandbox init was killed by signal \(signal) before the command finished"
         }

@@ -19,14 +19,16 @@ final class SandboxRun: Sendable {
 
     private let spec: SandboxSpec
     private let scratchParent: String
+    private let controlGroupHost: ControlGroupHost
     private let output: (@Sendable (StepOutputChunk) -> Void)?
     private let cancellation = Mutex(CancellationState())
 
-    init(spec: SandboxSpec, scratchParent: String,
+    init(spec: SandboxSpec, scratchParent: String, controlGroupHost: ControlGroupHost,
          output: (@Sendable (StepOutputChunk) -> Void)?)
     {
         self.spec = spec
         self.scratchParent = scratchParent
+        self.controlGroupHost = controlGroupHost
         self.output = output
     }
 
@@ -60,40 +62,56 @@ final class SandboxRun: Sendable {
         } catch let error as UserDatabase.LookupError {
             throw SandboxError.unknownUser(error.description)
         }
-        try scratch.write(spec.effectiveHostsFile, to: scratch.hostsFile)
-        try scratch.write(spec.hostname + "\n", to: scratch.hostnameFile)
-
         var scaffold = MountPointScaffold(view: view, directory: scratch.scaffold)
         try scaffold.prepareKernelFilesystemMountPoints()
+        // Files on a private tmpfs rather than binds of scratch files: a bind's source path
+        // (under the journal) would show in the step's /proc/self/mountinfo.
         let builtIn: [SandboxMount] = [
-            .bind(scratch.hostsFile, to: "/etc/hosts", readOnly: false),
-            .bind(scratch.hostnameFile, to: "/etc/hostname", readOnly: false),
+            SandboxMount(target: "/etc/hosts", kind: .file(contents: Array(spec.effectiveHostsFile.utf8),
+                                                           mode: 0o644, uid: 0, gid: 0, readOnly: false)),
+            SandboxMount(target: "/etc/hostname", kind: .file(contents: Array((spec.hostname + "\n").utf8),
+                                                              mode: 0o644, uid: 0, gid: 0, readOnly: false)),
         ]
         for mount in builtIn + spec.mounts { try scaffold.prepare(mount) }
         try scaffold.finish()
 
         if cancellation.withLock({ $0.cancelled }) { throw CancellationError() }
+        let controlGroup = try StepControlGroup.create(limits: spec.limits, host: controlGroupHost)
+        defer { controlGroup?.remove() }
         let clock = ContinuousClock()
         let started = clock.now
         let outcome = try launchAndWait(inputs: NativeLaunchConfiguration.Inputs(
             spec: spec, user: user, rootMountPoint: scratch.rootMountPoint,
-            scaffoldDirectory: scratch.scaffold, mounts: scaffold.prepared,
-            stdoutDescriptor: -1, stderrDescriptor: -1))
+            stageDirectory: scratch.stage, scaffoldDirectory: scratch.scaffold, mounts: scaffold.prepared,
+            stdoutDescriptor: -1, stderrDescriptor: -1,
+            controlGroupDescriptors: controlGroup?.descriptors ?? []))
         let duration = clock.now - started
+        let limitReached = controlGroup?.limitHit()
+        let notice = controlGroupHost.unenforced(spec.limits)
 
         if let failure = outcome.setupFailure {
             let target = failure.step == Int32(CSB_STEP_MOUNT.rawValue)
                 && scaffold.prepared.indices.contains(Int(failure.detail))
                 ? scaffold.prepared[Int(failure.detail)].mount.target : nil
-            throw SandboxError.setupFailed(step: String(cString: csb_step_name(failure.step)),
-                                           errno: failure.error_number, mountTarget: target)
+            var step = String(cString: csb_step_name(failure.step))
+            if failure.step == Int32(CSB_STEP_RLIMIT.rawValue), spec.limits.ulimits.indices.contains(Int(failure.detail)) {
+                // Name the --ulimit: raising a hard limit fails without CAP_SYS_RESOURCE.
+                step += " " + spec.limits.ulimits[Int(failure.detail)].description
+            }
+            throw SandboxError.setupFailed(step: step, errno: failure.error_number, mountTarget: target)
         }
         guard let status = outcome.payloadStatus else {
             if cancellation.withLock({ $0.cancelled }) { throw CancellationError() }
+            // The OOM killer may pick the sandbox's init too: that is still the step's limit.
+            if let limitReached {
+                return StepResult(status: .signaled(SIGKILL), stdout: outcome.stdout, stderr: outcome.stderr,
+                                  duration: duration, limitReached: limitReached, limitsNotice: notice)
+            }
             throw SandboxError.sandboxKilled(signal: outcome.initStatus & 0x7f)
         }
         return StepResult(status: ExitStatus(waitStatus: status), stdout: outcome.stdout,
-                          stderr: outcome.stderr, duration: duration)
+                          stderr: outcome.stderr, duration: duration, limitReached: limitReached,
+                          limitsNotice: notice)
     }
 
     private func validate() throws {

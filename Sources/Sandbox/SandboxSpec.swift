@@ -46,6 +46,8 @@ public struct SandboxSpec: Sendable, Hashable {
     public var mounts: [SandboxMount]
     /// Text of `/etc/hosts`; nil generates one mapping `localhost` and `hostname` to loopback.
     public var hostsFile: String?
+    /// pids and memory (a cgroup per step), `--ulimit`s and the size of `/dev/shm`.
+    public var limits = ResourceLimits()
 
     /// `PATH` used to find the command when the environment sets none (BuildKit's default).
     public static let defaultSearchPath =

@@ -68,14 +68,28 @@ public struct StepResult: Sendable, Hashable {
     public var stderr: [UInt8]
     /// Wall time from starting the sandbox to reaping it.
     public var duration: Duration
+    /// The cgroup limit the command ran into, if any (it may still have succeeded, e.g.
+    /// `make -j || make`).
+    public var limitReached: ResourceLimitHit?
+    /// Set (once per runner) when the spec asked for limits this host cannot enforce: the
+    /// warning to show.
+    public var limitsNotice: String?
 
     public init(status: ExitStatus, stdout: [UInt8] = [], stderr: [UInt8] = [],
-                duration: Duration = .zero)
+                duration: Duration = .zero, limitReached: ResourceLimitHit? = nil, limitsNotice: String? = nil)
     {
         self.status = status
         self.stdout = stdout
         self.stderr = stderr
         self.duration = duration
+        self.limitReached = limitReached
+        self.limitsNotice = limitsNotice
+    }
+
+    /// How the command ended, naming the limit when one was hit: "RUN killed: memory limit
+    /// 256 MiB reached (exit code 137)".
+    public var failureDescription: String {
+        limitReached.map { "\($0) (\(status))" } ?? status.description
     }
 
     /// stdout decoded as UTF-8 (lossily), for messages and tests.

@@ -43,17 +43,32 @@ typedef struct csb_mount {
     size_t data_length;
 } csb_mount;
 
+/// One setrlimit(2) the payload applies before execve (`--ulimit`).
+typedef struct csb_rlimit {
+    int resource;
+    uint64_t soft;
+    uint64_t hard;
+} csb_rlimit;
+
 /// Everything the child needs, prepared by the parent. All pointers must stay valid until
 /// `csb_spawn` returns (the child works on its own copy of the parent's memory afterwards).
 typedef struct csb_config {
     /// Empty host directory the overlay is mounted on (only inside the child's mount namespace).
     const char *root;
-    /// Overlay lower directories, top-most first.
+    /// Overlay lower directories (host paths), top-most first.
     const char *const *lowerdirs;
     size_t lowerdir_count;
+    /// A host directory holding both the upper and the work directory (overlayfs wants them on
+    /// one mount), and their paths relative to it.
+    const char *upper_base;
     const char *upperdir;
     const char *workdir;
-    /// Complete legacy mount(2) option string, used only when the kernel lacks `lowerdir+`.
+    /// An empty host directory where the child stages the layers under short names (`lN`, and
+    /// `u` for `upper_base`) and mounts the overlay from there with relative paths, so that the
+    /// overlay's options in the step's /proc/self/mountinfo name no host path.
+    const char *stage;
+    /// Complete legacy mount(2) option string in those staged names, used only when the kernel
+    /// lacks `lowerdir+`.
     const char *legacy_overlay_options;
 
     const csb_mount *mounts;
@@ -94,6 +109,18 @@ typedef struct csb_config {
     /// the payload loads before its uid change and execve; NULL = none.
     const void *seccomp_program;
     size_t seccomp_length;
+
+    /// Open (write-only) `cgroup.procs` files of the step's cgroups; pid 1 writes "0" to each
+    /// before anything else, so that it and every process of the step are inside the limits
+    /// from the start, then enters a new cgroup namespace rooted there.
+    const int *cgroup_fds;
+    size_t cgroup_fd_count;
+    /// Resource limits the payload sets on itself before execve (while it may still raise hard
+    /// limits).
+    const csb_rlimit *rlimits;
+    size_t rlimit_count;
+    /// Size of the sandbox's /dev/shm tmpfs in bytes; 0 = 64 MiB (Docker's default).
+    uint64_t shm_size;
 } csb_config;
 
 /// Setup steps, reported with an errno when the child fails before execve.
@@ -127,6 +154,10 @@ enum csb_step {
     CSB_STEP_CHDIR_WORKDIR,
     CSB_STEP_EXEC,
     CSB_STEP_SECCOMP,
+    CSB_STEP_CGROUP,
+    CSB_STEP_CGROUP_NAMESPACE,
+    CSB_STEP_RLIMIT,          // value carries the index of the limit
+    CSB_STEP_STAGE_LAYERS,
 };
 
 /// What the child writes to the error pipe when setup fails: the step, errno, and for

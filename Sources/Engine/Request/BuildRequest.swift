@@ -1,6 +1,7 @@
 import BuildJournal
 import Foundation
 import OCIImage
+import Sandbox
 
 /// Everything a build is asked to do, as `docker buildx build` flags say it. The CLI fills it;
 /// a replay builds one from a record.
@@ -27,6 +28,9 @@ public struct BuildRequest: Sendable {
     /// Entitlements granted with `--allow` (buildx's names): `security.insecure` lets a
     /// `RUN --security=insecure` step run with every capability.
     public var entitlements: Set<Entitlement> = []
+    /// What each RUN step may use (`--pids-limit`, `--memory`, `--ulimit`, `--shm-size`):
+    /// a cgroup per step, setrlimit, the size of /dev/shm. Defaults in ``ResourceLimits``.
+    public var resourceLimits = ResourceLimits()
     /// Deliberate variations of the environment (replay and verify).
     public var variations: Variations
     /// Set by a replay: what it pins and which recorded steps it reuses.

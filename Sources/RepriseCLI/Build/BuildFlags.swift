@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import OCIImage
+import Sandbox
 
 /// The flags `reprise build` shares with `docker buildx build` (and that replay and verify
 /// reuse): same names, same value syntax.
@@ -31,6 +32,15 @@ struct BuildFlags: ParsableArguments {
     @Option(help: "Target platform (only the host's is supported).") var platform: String?
     @Option(help: "Grant an entitlement, as buildx: security.insecure or network.host (repeatable).")
     var allow: [String] = []
+    @Option(help: "Resource limit for RUN steps, as buildx: NAME=SOFT[:HARD], e.g. nofile=1024:2048 (repeatable).")
+    var ulimit: [String] = []
+    @Option(name: .customLong("shm-size"), help: "Size of /dev/shm in RUN steps, e.g. 128m (default 64m).")
+    var shmSize: String?
+    @Option(name: [.short, .long], help: "Memory limit of each RUN step, e.g. 512m (as docker build; default: none).")
+    var memory: String?
+    @Option(name: .customLong("pids-limit"), parsing: .unconditional,
+            help: "Most processes and threads a RUN step may have at once; -1 for no limit (default \(ResourceLimits.defaultPidsLimit)).")
+    var pidsLimit: Int?
 
     var dockerfilePath: String {
         file ?? (context as NSString).appendingPathComponent("Dockerfile")
@@ -97,6 +107,33 @@ struct BuildFlags: ParsableArguments {
             ssh: try ssh.map { try SSHSource(parsing: $0) },
             network: network == "default" ? "none" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
         request.entitlements = Set(entitlements)
+        request.resourceLimits = try resourceLimits()
         return request
+    }
+
+    /// `--pids-limit`, `--memory`, `--ulimit` and `--shm-size` as the sandbox takes them.
+    func resourceLimits() throws -> ResourceLimits {
+        var limits = ResourceLimits()
+        if let pidsLimit {
+            // As docker: 0 and -1 mean no limit.
+            guard pidsLimit >= -1 else { throw ValidationError("--pids-limit must be -1 (no limit) or more, not \(pidsLimit)") }
+            limits.pids = pidsLimit > 0 ? pidsLimit : nil
+        }
+        if let memory {
+            let bytes: UInt64
+            do { bytes = try ByteSize.parse(memory) } catch { throw ValidationError("--memory: \(error)") }
+            guard bytes >= ResourceLimits.minimumMemoryBytes else {
+                throw ValidationError("--memory \(memory): the minimum memory limit is 6m")
+            }
+            limits.memoryBytes = bytes
+        }
+        if let shmSize {
+            let bytes: UInt64
+            do { bytes = try ByteSize.parse(shmSize) } catch { throw ValidationError("--shm-size: \(error)") }
+            guard bytes > 0 else { throw ValidationError("--shm-size must be more than 0") }
+            limits.shmSizeBytes = bytes
+        }
+        do { limits.ulimits = try ulimit.map(Ulimit.init(parsing:)) } catch { throw ValidationError("--ulimit: \(error)") }
+        return limits
     }
 }
