@@ -8,12 +8,10 @@ import Sandbox
 /// `COPY` and `ADD`: the selected files become a layer built straight from tree entries (no
 /// staging copy), with BuildKit's rules for destinations, ownership and modes.
 extension BuildSession {
-    func executeCopy(_ copy: CopyRequest, instruction: PlannedInstruction, in context: inout StageContext) async throws {
+    func prepareCopy(_ copy: CopyRequest, instruction: PlannedInstruction, context: StageContext) async throws -> PreparedStep {
         let begun = Date()
         let located = instruction.source
         let location = located.location
-        let label = stepLabel(context, text: located.original, location: location)
-        emit(.stepStarted(label))
         if copy.keyword == "COPY", !copy.urlSources.isEmpty || !copy.gitSources.isEmpty {
             throw EngineError.invalidInstruction(message: "COPY cannot fetch URLs; use ADD", location: location)
         }
@@ -128,73 +126,47 @@ extension BuildSession {
         // The key is the layer's full description, so it changes exactly when the layer would:
         // a directory source counts by every file below it, not by its own metadata.
         let writer = LayerWriter(sourceDateEpoch: request.sourceDateEpoch)
-        let parentState = context.state
-        context.key = CacheKey(state: context.state, kind: copy.keyword, instruction: located.original, inputs: [
-            "output": try output.keyMaterial(writer: writer).digest().description,
-            "epoch": request.sourceDateEpoch.map(String.init) ?? "",
-        ])
-        var details = StepDetails(sources: sources, sourceImage: copy.from ?? zip(copy.gitSources, repositories)
+        var prepared = PreparedStep(
+            kind: copy.keyword, keyText: located.original,
+            keyInputs: ["output": try output.keyMaterial(writer: writer).digest().description,
+                        "epoch": request.sourceDateEpoch.map(String.init) ?? ""],
+            history: "\(copy.keyword) " + located.original.split(separator: " ", maxSplits: 1).dropFirst().joined())
+        prepared.details = StepDetails(sources: sources, sourceImage: copy.from ?? zip(copy.gitSources, repositories)
             .map { "git:\($0.remote)@\($1.commit)" }.first)
-        let history = "\(copy.keyword) " + located.original.split(separator: " ", maxSplits: 1).dropFirst().joined()
-        if let (_, layer) = try cachedLayer(for: context.key) {
-            context.state.append(layer.imageLayer, createdBy: history, created: createdTimestamp)
-            details.layer = layer
-            emit(.stepCached(label))
-            try recordStep(context, instruction: located, outcome: .cached, started: begun, details: details,
-                           parent: parentState)
-            return
+        let store = journal.store
+        let entries = output.entries
+        prepared.execute = { _ in
+            let snapshot = TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: entries)
+            return try writer.write(snapshot: snapshot, contentsFrom: store, into: store).imageLayer
         }
-        let snapshot = TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: output.entries)
-        let layer = try writer.write(snapshot: snapshot, contentsFrom: journal.store, into: journal.store)
-        context.state.append(layer.imageLayer, createdBy: history, created: createdTimestamp)
-        details.layer = LayerRecord(layer.imageLayer)
-        try recordStep(context, instruction: located, outcome: .succeeded, started: begun, details: details,
-                       parent: parentState)
-        emit(.stepFinished(label, seconds: Date().timeIntervalSince(begun)))
+        return prepared
     }
 
     /// `WORKDIR`: sets the working directory and, when it does not exist, makes it (and its
-    /// parents) in a layer of its own, as BuildKit does.
-    func executeWorkdir(_ path: String, instruction: PlannedInstruction, in context: inout StageContext) async throws {
-        let begun = Date()
+    /// parents, owned by the current USER) in a layer of its own, as BuildKit does.
+    func prepareWorkdir(_ path: String, instruction: PlannedInstruction, context: StageContext) throws -> PreparedStep {
         let located = instruction.source
-        let label = stepLabel(context, text: located.original, location: located.location)
-        emit(.stepStarted(label))
         let directory = "/" + CopyPaths.clean(absolute(path, in: context))
-        let parentState = context.state
-        let user = parentState.user
-        context.state.containerConfig.workingDir = directory
-        context.key = CacheKey(state: parentState, kind: "WORKDIR", instruction: directory,
-                               inputs: ["epoch": request.sourceDateEpoch.map(String.init) ?? "", "user": user])
-        let view = LayeredRootView(layers: try layers.lowerDirectories(for: parentState.layers))
-        var details = StepDetails()
-        if let (_, layer) = try cachedLayer(for: context.key) {
-            context.state.append(layer.imageLayer, createdBy: located.original, created: createdTimestamp)
-            details.layer = layer
-            emit(.stepCached(label))
-            try recordStep(context, instruction: located, outcome: .cached, started: begun, details: details,
-                           parent: parentState)
-            return
-        }
-        if existsAsDirectory(directory, in: view) || directory == "/" {
-            context.state.appendHistory(createdBy: located.original, created: createdTimestamp, emptyLayer: true)
-        } else {
-            let now = (request.sourceDateEpoch ?? Int64(begun.timeIntervalSince1970)) * 1_000_000_000
-            // As BuildKit: the directories WORKDIR makes belong to the current USER.
-            let owner = user.isEmpty ? nil : try resolveOwner(user, view: view, what: "USER \(user)",
-                                                               location: located.location)
+        let state = context.state
+        let user = state.user
+        var prepared = PreparedStep(kind: "WORKDIR", keyText: directory,
+                                    keyInputs: ["epoch": request.sourceDateEpoch.map(String.init) ?? "", "user": user],
+                                    history: located.original)
+        prepared.configure = { $0.state.containerConfig.workingDir = directory }
+        prepared.execute = { _ in
+            let view = LayeredRootView(layers: try self.layers.lowerDirectories(for: state.layers))
+            if directory == "/" || self.existsAsDirectory(directory, in: view) { return nil }
+            let now = (self.request.sourceDateEpoch ?? Int64(Date().timeIntervalSince1970)) * 1_000_000_000
+            let owner = user.isEmpty ? nil : try self.resolveOwner(user, view: view, what: "USER \(user)",
+                                                                    location: located.location)
             var output = CopyOutput(owner: owner, mode: nil, keepOwnership: true)
             output.add(TreeEntry(path: "", kind: .directory, mode: 0o755, mtime: now), at: CopyPaths.clean(directory))
             output.addParents(view: view, defaultMtime: now)
             let snapshot = TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: output.entries)
-            let layer = try LayerWriter(sourceDateEpoch: request.sourceDateEpoch)
-                .write(snapshot: snapshot, contentsFrom: journal.store, into: journal.store)
-            context.state.append(layer.imageLayer, createdBy: located.original, created: createdTimestamp)
-            details.layer = LayerRecord(layer.imageLayer)
+            return try LayerWriter(sourceDateEpoch: self.request.sourceDateEpoch)
+                .write(snapshot: snapshot, contentsFrom: self.journal.store, into: self.journal.store).imageLayer
         }
-        try recordStep(context, instruction: located, outcome: .succeeded, started: begun, details: details,
-                       parent: parentState)
-        emit(.stepFinished(label, seconds: Date().timeIntervalSince(begun)))
+        return prepared
     }
 
     /// The tree a copy selects from: a context's snapshot, or the part of a stage's flattened

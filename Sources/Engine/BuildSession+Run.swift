@@ -11,12 +11,10 @@ extension BuildSession {
     /// machine.
     static let defaultHostname = "reprise"
 
-    func executeRun(_ run: RunInstruction, instruction: PlannedInstruction,
-                    in context: inout StageContext) async throws {
-        let begun = Date()
+    /// `RUN`: its key is the command, the environment it sees and every mount's recorded
+    /// input; running it is the sandbox over the stage's layers, whose overlay upper is the layer.
+    func prepareRun(_ run: RunInstruction, instruction: PlannedInstruction, context: StageContext) async throws -> PreparedStep {
         let located = instruction.source
-        let label = stepLabel(context, text: located.original, location: located.location)
-        emit(.stepStarted(label))
         try checkPrivileges(run, location: located.location)
         let argv = arguments(of: run, shell: context.state.shell)
         let network = run.network.map { $0 == .host ? "host" : "none" } ?? request.network
@@ -25,7 +23,6 @@ extension BuildSession {
         let chosenHostname = request.buildArguments[PredefinedArgs.sandboxHostnameArg].flatMap { $0.isEmpty ? nil : $0 }
         let hostname = request.variations.hostname ?? chosenHostname ?? Self.defaultHostname
         let mounts = try await prepareMounts(run.mounts, context: context, location: located.location)
-        defer { mounts.cleanup() }
 
         var inputs = mounts.keyInputs
         inputs["argv"] = argv.joined(separator: "\u{0}")
@@ -43,53 +40,73 @@ extension BuildSession {
         let limits = request.resourceLimits
         if !limits.ulimits.isEmpty { inputs["ulimits"] = limits.ulimits.map(\.description).sorted().joined(separator: ",") }
         if let shm = limits.shmSizeBytes { inputs["shm"] = String(shm) }
-        let parentState = context.state
-        context.key = CacheKey(state: context.state, kind: "RUN", instruction: located.original, inputs: inputs)
-        var details = StepDetails(argv: argv, network: network, hostname: hostname, mounts: mounts.records)
 
-        if let (cached, layer) = try cachedLayer(for: context.key) {
-            context.state.append(layer.imageLayer, createdBy: history(argv), created: createdTimestamp)
-            details.layer = layer
-            details.stdout = cached.stdout
-            details.stderr = cached.stderr
-            details.exitCode = cached.exitCode
-            emit(.stepCached(label))
-            try recordStep(context, instruction: located, outcome: .cached, started: begun, details: details,
-                           parent: parentState)
-            return
+        let state = context.state
+        let vertex = stepLabel(context, text: located.original, location: located.location).vertex
+        var prepared = PreparedStep(kind: "RUN", keyText: located.original, keyInputs: inputs, history: history(argv))
+        prepared.details = StepDetails(argv: argv, network: network, hostname: hostname, mounts: mounts.records)
+        prepared.cleanup = { mounts.cleanup() }
+        prepared.execute = { details in
+            let directory = self.scratch + "/run-\(self.nextStepIndex)"
+            let upper = directory + "/upper"
+            let work = directory + "/work"
+            try FileIO.makeDirectories(upper)
+            try FileIO.makeDirectories(work)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var spec = SandboxSpec(
+                lowerDirectories: try self.layers.lowerDirectories(for: state.layers),
+                upperDirectory: upper, workDirectory: work, arguments: argv,
+                environment: environment + proxies + mounts.environment,
+                workingDirectory: state.workingDirectory, user: SandboxUser(state.user),
+                hostname: hostname, domainName: self.request.variations.domainName,
+                network: network == "host" ? .host : .none, umask: self.request.variations.umask ?? 0o022,
+                cpuAffinity: self.request.variations.cpuCount.map { Array(0..<$0) },
+                disableASLR: self.request.variations.disableASLR, mounts: mounts.sandboxMounts)
+            spec.limits = limits
+            if network == "host", FileManager.default.fileExists(atPath: "/etc/resolv.conf") {
+                spec.mounts.insert(.hostResolvConf, at: 0)
+            }
+            if run.security == .insecure { spec.capabilities = .all }
+            if let script {
+                // BuildKit's place for a script heredoc: a read-only /dev/pipes, outside the layer.
+                let pipes = directory + "/pipes"
+                try FileIO.makeDirectories(pipes)
+                try FileIO.writeFileAtomically(pipes + "/" + script.name, Data(script.content.utf8))
+                chmod(pipes + "/" + script.name, 0o755)
+                spec.mounts.append(.bind(pipes, to: Self.scriptDirectory, readOnly: true))
+            }
+            let result = try await self.runInSandbox(spec, vertex: vertex)
+            details.stdout = try self.journal.store.ingest(Data(result.stdout)).digest
+            details.stderr = try self.journal.store.ingest(Data(result.stderr)).digest
+            mounts.recordAfter(into: &details.mounts)
+            switch result.status {
+            case .exited(let code): details.exitCode = code
+            case .signaled(let signal): details.signal = signal
+            }
+            guard result.succeeded else {
+                throw StepExecutionFailure(details: details, status: result.failureDescription,
+                                           outputTail: Self.tail(of: result.stdout + result.stderr))
+            }
+            let layer = try OverlayUpperConverter(writer: LayerWriter(sourceDateEpoch: self.request.sourceDateEpoch))
+                .convert(upperDirectory: upper, into: self.journal.store)
+            try self.layers.adopt(upper, as: layer.diffID)
+            return layer.imageLayer
         }
+        return prepared
+    }
 
-        let directory = scratch + "/run-\(nextStepIndex)"
-        let upper = directory + "/upper"
-        let work = directory + "/work"
-        try FileIO.makeDirectories(upper)
-        try FileIO.makeDirectories(work)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var spec = SandboxSpec(
-            lowerDirectories: try layers.lowerDirectories(for: context.state.layers),
-            upperDirectory: upper, workDirectory: work, arguments: argv,
-            environment: environment + proxies + mounts.environment,
-            workingDirectory: context.state.workingDirectory, user: SandboxUser(context.state.user),
-            hostname: hostname, domainName: request.variations.domainName,
-            network: network == "host" ? .host : .none, umask: request.variations.umask ?? 0o022,
-            cpuAffinity: request.variations.cpuCount.map { Array(0..<$0) },
-            disableASLR: request.variations.disableASLR, mounts: mounts.sandboxMounts)
-        spec.limits = request.resourceLimits
-        if network == "host", FileManager.default.fileExists(atPath: "/etc/resolv.conf") {
-            spec.mounts.insert(.hostResolvConf, at: 0)
-        }
-        if run.security == .insecure { spec.capabilities = .all }
-        if let script {
-            // BuildKit's place for a script heredoc: a read-only /dev/pipes, outside the layer.
-            let pipes = directory + "/pipes"
-            try FileIO.makeDirectories(pipes)
-            try FileIO.writeFileAtomically(pipes + "/" + script.name, Data(script.content.utf8))
-            chmod(pipes + "/" + script.name, 0o755)
-            spec.mounts.append(.bind(pipes, to: Self.scriptDirectory, readOnly: true))
-        }
-        let vertex = label.vertex
+    /// What a sandboxed step printed (secrets masked, as it streamed to the progress display
+    /// and as it is stored) and how it ended.
+    struct SandboxOutcome {
+        var stdout: [UInt8]
+        var stderr: [UInt8]
+        var status: ExitStatus
+        var succeeded: Bool
+        var failureDescription: String
+    }
+
+    private func runInSandbox(_ spec: SandboxSpec, vertex: Int) async throws -> SandboxOutcome {
         let events = engine.events
-        // Secrets are masked in what streams to the progress display as in what is stored.
         let shownOut = SecretMaskingStream(masker: secretMasker)
         let shownErr = SecretMaskingStream(masker: secretMasker)
         let result = try await engine.runner.run(spec) { chunk in
@@ -102,31 +119,9 @@ extension BuildSession {
             if !rest.isEmpty { events.receive(.stepOutput(vertex: vertex, stream: kind, bytes: rest)) }
         }
         if let notice = result.limitsNotice { emit(.warning(notice)) }
-        let stdout = secretMasker.mask(result.stdout)
-        let stderr = secretMasker.mask(result.stderr)
-        details.stdout = try journal.store.ingest(Data(stdout)).digest
-        details.stderr = try journal.store.ingest(Data(stderr)).digest
-        mounts.recordAfter(into: &details.mounts)
-        switch result.status {
-        case .exited(let code): details.exitCode = code
-        case .signaled(let signal): details.signal = signal
-        }
-        guard result.status.succeeded else {
-            let tail = Self.tail(of: stdout + stderr)
-            try recordStep(context, instruction: located, outcome: .failed, started: begun, details: details,
-                           parent: parentState)
-            emit(.stepFailed(label, status: result.failureDescription, outputTail: tail))
-            throw EngineError.stepFailed(step: located.original, location: located.location,
-                                         status: result.failureDescription, outputTail: tail)
-        }
-        let layer = try OverlayUpperConverter(writer: LayerWriter(sourceDateEpoch: request.sourceDateEpoch))
-            .convert(upperDirectory: upper, into: journal.store)
-        try layers.adopt(upper, as: layer.diffID)
-        context.state.append(layer.imageLayer, createdBy: history(argv), created: createdTimestamp)
-        details.layer = LayerRecord(layer.imageLayer)
-        try recordStep(context, instruction: located, outcome: .succeeded, started: begun, details: details,
-                       parent: parentState)
-        emit(.stepFinished(label, seconds: Date().timeIntervalSince(begun)))
+        return SandboxOutcome(stdout: secretMasker.mask(result.stdout), stderr: secretMasker.mask(result.stderr),
+                              status: result.status, succeeded: result.status.succeeded,
+                              failureDescription: result.failureDescription)
     }
 
     /// The argv a RUN executes, as BuildKit builds it: exec form as written; shell form through

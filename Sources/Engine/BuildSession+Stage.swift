@@ -123,32 +123,32 @@ extension BuildSession {
     }
 
     private func execute(_ instruction: PlannedInstruction, in context: inout StageContext) async throws {
-        let begun = Date()
         let located = instruction.source
-        let step = stepLabel(context, text: located.original, location: located.location)
-        switch instruction.expanded {
-        case .run(let run):
-            try await executeRun(run, instruction: instruction, in: &context)
-        case .copy(let copy):
-            try await executeCopy(CopyRequest(copy), instruction: instruction, in: &context)
-        case .add(let add):
-            try await executeCopy(CopyRequest(add), instruction: instruction, in: &context)
-        case .workdir(let workdir):
-            try await executeWorkdir(workdir.value, instruction: instruction, in: &context)
-        case .arg(let arg):
-            emit(.stepStarted(step))
-            for declaration in arg.declarations { context.arguments[declaration.name] = declaration.defaultValue }
-            context.key = CacheKey(state: context.state, kind: "ARG", instruction: located.original,
-                                   inputs: arg.declarations.reduce(into: [:]) { $0[$1.name] = $1.defaultValue ?? "" })
-            try recordStep(context, instruction: located, outcome: .succeeded, started: begun)
-            emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
-        case let other:
-            emit(.stepStarted(step))
-            _ = context.state.applyMetadata(other, stage: &context.flags)
-            context.state.appendHistory(createdBy: located.original, created: createdTimestamp, emptyLayer: true)
-            context.key = CacheKey(state: context.state, kind: other.keyword, instruction: "\(other)")
-            try recordStep(context, instruction: located, outcome: .succeeded, started: begun)
-            emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
+        try await drive(instruction, in: &context) { context in
+            switch instruction.expanded {
+            case .run(let run):
+                return try await self.prepareRun(run, instruction: instruction, context: context)
+            case .copy(let copy):
+                return try await self.prepareCopy(CopyRequest(copy), instruction: instruction, context: context)
+            case .add(let add):
+                return try await self.prepareCopy(CopyRequest(add), instruction: instruction, context: context)
+            case .workdir(let workdir):
+                return try self.prepareWorkdir(workdir.value, instruction: instruction, context: context)
+            case .arg(let arg):
+                // Values only: a RUN sees them in its environment, which is part of its key.
+                var prepared = PreparedStep(kind: "ARG", keyText: located.original,
+                                            keyInputs: arg.declarations.reduce(into: [:]) { $0[$1.name] = $1.defaultValue ?? "" },
+                                            history: nil, cacheable: false)
+                prepared.configure = { context in
+                    for declaration in arg.declarations { context.arguments[declaration.name] = declaration.defaultValue }
+                }
+                return prepared
+            case let other:
+                var prepared = PreparedStep(kind: other.keyword, keyText: "\(other)", history: located.original,
+                                            cacheable: false)
+                prepared.configure = { context in _ = context.state.applyMetadata(other, stage: &context.flags) }
+                return prepared
+            }
         }
     }
 
