@@ -182,6 +182,8 @@ struct EntryComparer {
 
 /// Two results written from two threads.
 private final class ResultPair<T>: @unchecked Sendable {
+    // A lock rather than a Mutex: T need not be Sendable, and each value crosses threads once,
+    // written by its side and read after both sides have finished (concurrentPerform returns).
     private let lock = NSLock()
     private var values: [Int: Result<T, any Error>] = [:]
 

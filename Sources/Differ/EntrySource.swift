@@ -1,5 +1,6 @@
 import ContentStore
 import Foundation
+import Synchronization
 
 /// Entries by path, with the order they came in.
 struct EntryCatalog: Sendable {
@@ -56,26 +57,23 @@ protocol EntrySource: Sendable {
 }
 
 /// Counts what a comparison costs; shared by concurrent layer walks.
-final class StatisticsCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var layerReads = 0
-    private var bytes: Int64 = 0
-    private var entries = 0
+final class StatisticsCounter: Sendable {
+    private struct Counts { var layerReads = 0, bytes: Int64 = 0, entries = 0 }
+    private let counts = Mutex(Counts())
 
-    func countLayerRead() { lock.withLock { layerReads += 1 } }
-    func countBytes(_ n: Int) { lock.withLock { bytes += Int64(n) } }
-    func countEntries(_ n: Int) { lock.withLock { entries += n } }
+    func countLayerRead() { counts.withLock { $0.layerReads += 1 } }
+    func countBytes(_ n: Int) { counts.withLock { $0.bytes += Int64(n) } }
+    func countEntries(_ n: Int) { counts.withLock { $0.entries += n } }
 
     var snapshot: (layerReads: Int, bytes: Int64, entries: Int) {
-        lock.withLock { (layerReads, bytes, entries) }
+        counts.withLock { ($0.layerReads, $0.bytes, $0.entries) }
     }
 }
 
 /// A private temporary directory for spooled contents and imported images, removed at the end.
-final class SpoolDirectory: @unchecked Sendable {
+final class SpoolDirectory: Sendable {
     let path: String
-    private let lock = NSLock()
-    private var counter = 0
+    private let counter = Mutex(0)
 
     init(parent: String) throws {
         let template = parent + "/reprise-diff-XXXXXX"
@@ -87,7 +85,7 @@ final class SpoolDirectory: @unchecked Sendable {
     }
 
     func newFile(_ hint: String) -> String {
-        let n = lock.withLock { counter += 1; return counter }
+        let n = counter.withLock { $0 += 1; return $0 }
         return path + "/\(n)-" + String(hint.suffix(40).map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "_" })
     }
 

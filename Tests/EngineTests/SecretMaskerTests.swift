@@ -27,19 +27,22 @@ import Testing
         var generator = SeededRandom(seed: seed)
         let secret = "s3cr3t-\(generator.next() % 1_000_000)"
         let masker = SecretMasker(values: [Data(secret.utf8)])
-        let text = Array("before \(secret) middle \(secret)\(secret) after".utf8)
+        let text = Array("before \(secret) middle\n\(secret)\(secret) after\nlast \(secret)".utf8)
         for _ in 0..<200 {
             let stream = SecretMaskingStream(masker: masker)
             var output: [UInt8] = []
             var index = 0
             while index < text.count {
                 let size = Int(generator.next() % 9) + 1
-                output += stream.feed(Array(text[index..<min(text.count, index + size)]))
+                let released = stream.feed(Array(text[index..<min(text.count, index + size)]))
+                // Whole lines go out as soon as they end, so progress lines are never cut.
+                #expect(released.isEmpty || released.last == UInt8(ascii: "\n"), "seed \(seed)")
+                output += released
                 index += size
             }
             output += stream.finish()
             let shown = String(decoding: output, as: UTF8.self)
-            #expect(shown == "before **** middle ******** after", "seed \(seed)")
+            #expect(shown == "before **** middle\n******** after\nlast ****", "seed \(seed)")
         }
     }
 }

@@ -63,6 +63,9 @@ struct SecretMasker: Sendable {
 /// Masks a stream that arrives in chunks: it holds back the last bytes that could begin a
 /// secret split across chunks, and hands them on with the next chunk or at `finish`.
 final class SecretMaskingStream: Sendable {
+    /// Bytes held back while waiting for the end of a line.
+    static let lineHoldLimit = 4096
+
     private let masker: SecretMasker
     private let state = Mutex<[UInt8]>([])
 
@@ -71,15 +74,23 @@ final class SecretMaskingStream: Sendable {
     /// What may be shown of `chunk` now.
     func feed(_ chunk: [UInt8]) -> [UInt8] {
         guard !masker.isEmpty else { return chunk }
+        let masker = self.masker
         return state.withLock { pending in
             pending += chunk
-            let keep = masker.longest - 1
-            guard pending.count > keep else { return [] }
-            // Mask the whole buffer, then release only what lies before the held-back tail; a
-            // match that reaches into the tail is left for the next round.
-            var cut = pending.count - keep
+            // Release whole lines (a progress display prints a chunk as a line): a value on one
+            // line cannot span a line break, and each line of a longer value is masked on its
+            // own. A long run without a break goes all but the bytes that could begin a value.
+            var cut: Int
+            if let lastBreak = pending.lastIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
+                cut = lastBreak + 1
+            } else if pending.count >= Self.lineHoldLimit {
+                cut = max(0, pending.count - (masker.longest - 1))
+            } else {
+                return []
+            }
+            // Never cut through a whole value that is already there.
             while cut > 0, masker.patterns.contains(where: { pattern in
-                (1..<pattern.count).contains { offset in
+                (1..<max(pattern.count, 1)).contains { offset in
                     cut - offset >= 0 && cut - offset + pattern.count <= pending.count
                         && pending[(cut - offset)..<(cut - offset + pattern.count)].elementsEqual(pattern)
                 }

@@ -1,9 +1,11 @@
 import Engine
 import Foundation
+import Synchronization
 
 /// `--progress=rawjson`: one JSON object per line on stderr, for machines.
-final class JSONProgressPrinter: BuildEventSink, @unchecked Sendable {
-    private let lock = NSLock()
+final class JSONProgressPrinter: BuildEventSink, Sendable {
+    /// Events come from the build and the sandbox's output thread; lines must not interleave.
+    private let writing = Mutex(())
     private let write: @Sendable (String) -> Void
 
     init(write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
@@ -57,8 +59,6 @@ final class JSONProgressPrinter: BuildEventSink, @unchecked Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(line) else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        write(String(decoding: data, as: UTF8.self) + "\n")
+        writing.withLock { _ in write(String(decoding: data, as: UTF8.self) + "\n") }
     }
 }

@@ -1,12 +1,14 @@
 import DisplayText
 import Engine
 import Foundation
+import Synchronization
 
 /// buildx's `--progress=plain`: one line per event, numbered by vertex, step output prefixed
 /// with its vertex and elapsed time. With `tty`, the same lines in colour and without raw output
 /// (only the log tail of a failing step), which keeps a terminal readable.
-final class PlainProgressPrinter: BuildEventSink, @unchecked Sendable {
-    private let lock = NSLock()
+final class PlainProgressPrinter: BuildEventSink, Sendable {
+    /// Events come from the build and the sandbox's output thread; lines must not interleave.
+    private let writing = Mutex(())
     private let start = Date()
     private let colour: Bool
     private let showOutput: Bool
@@ -20,8 +22,10 @@ final class PlainProgressPrinter: BuildEventSink, @unchecked Sendable {
     }
 
     func receive(_ event: BuildEvent) {
-        lock.lock()
-        defer { lock.unlock() }
+        writing.withLock { _ in emit(event) }
+    }
+
+    private func emit(_ event: BuildEvent) {
         switch event {
         case .buildStarted(let id, let dockerfile):
             line("#0 building \(safe(dockerfile)) (build \(safe(id)))")

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Ctrl-C and SIGTERM cancel the running work instead of killing the process outright, so the
 /// sandbox is torn down, the journal records how far the build got, and the exit status is
@@ -37,12 +38,11 @@ enum SignalCancellation {
 }
 
 /// The signal that arrived, shared with the handler's queue.
-final class SignalBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var number: Int32?
+final class SignalBox: Sendable {
+    private let number = Mutex<Int32?>(nil)
 
-    func set(_ value: Int32) { lock.lock(); number = value; lock.unlock() }
-    var value: Int32? { lock.lock(); defer { lock.unlock() }; return number }
+    func set(_ value: Int32) { number.withLock { $0 = value } }
+    var value: Int32? { number.withLock { $0 } }
 }
 
 /// An exit status decided below the command (a signal), passed up through `reporting`.

@@ -145,6 +145,9 @@ extension CacheScenario {
                 return FileManager.default.fileExists(atPath: corpus.directory + "/" + name, isDirectory: &isDirectory)
                     && isDirectory.boolValue
             }.sorted()
+            // Secret values are outside every key by design (only ids count, as in BuildKit):
+            // a directory holding a secret's source is not mutated.
+            .filter { name in !(corpus.definition.build.secrets ?? [:]).values.contains { $0.hasPrefix(name + "/") } }
         let groups = subdirectories.isEmpty ? [Group(name: "extra", root: "context/extra")]
             : subdirectories.map { Group(name: $0, root: "context/" + $0) }
         return CacheScenario(name: "corpus-" + corpus.name, dockerfile: "", files: [:], groups: groups, corpus: corpus)
