@@ -31,6 +31,12 @@ struct BuildFlags: ParsableArguments {
     @Option(help: "Target platform (only the host's is supported).") var platform: String?
     @Option(help: "Grant an entitlement, as buildx: security.insecure or network.host (repeatable).")
     var allow: [String] = []
+    @Option(help: "Attach SLSA provenance, as buildx: true (mode=min), false, mode=min or mode=max.")
+    var provenance: String?
+    @Option(help: "Attach an attestation, as buildx: type=provenance[,mode=min|max] or type=sbom (repeatable).")
+    var attest: [String] = []
+    @Option(help: "Attach an SBOM attestation, as buildx: true or false.")
+    var sbom: String?
 
     var dockerfilePath: String {
         file ?? (context as NSString).appendingPathComponent("Dockerfile")
@@ -97,6 +103,8 @@ struct BuildFlags: ParsableArguments {
             ssh: try ssh.map { try SSHSource(parsing: $0) },
             network: network == "default" ? "none" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
         request.entitlements = Set(entitlements)
+        let attestations = try AttestationRequest(provenance: provenance, attest: attest, sbom: sbom)
+        if !attestations.isEmpty { request.attestor = ProvenanceAttestor(request: attestations) }
         return request
     }
 }
