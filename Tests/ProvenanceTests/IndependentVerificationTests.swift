@@ -19,7 +19,7 @@ import Testing
         try envelope.canonicalData().write(to: URL(fileURLWithPath: envelopePath))
         try Data(key.publicKey.pemRepresentation.utf8).write(to: URL(fileURLWithPath: keyPath))
 
-        let accepted = try IndependentChecker.check(envelope: envelopePath, publicKey: keyPath)
+        let accepted = try IndependentAttestationChecker.check(envelope: envelopePath, publicKey: keyPath)
         #expect(accepted.succeeded && accepted.stdout.contains("OK"), "\(accepted)")
         let ours = AttestationVerifier(key: key.publicKey).verify(envelope: try envelope.canonicalData(), image: [fixture.manifest])
         #expect(ours.isValid, "\(ours.problems)")
@@ -33,7 +33,7 @@ import Testing
         var tampered = envelope
         tampered.payload = Data(text.utf8).base64EncodedString()
         try tampered.canonicalData().write(to: URL(fileURLWithPath: envelopePath))
-        let refused = try IndependentChecker.check(envelope: envelopePath, publicKey: keyPath)
+        let refused = try IndependentAttestationChecker.check(envelope: envelopePath, publicKey: keyPath)
         #expect(!refused.succeeded && refused.stdout.contains("signature"), "\(refused)")
         let oursTampered = AttestationVerifier(key: key.publicKey).verify(envelope: try tampered.canonicalData(), image: [fixture.manifest])
         #expect(!oursTampered.isValid)
@@ -55,7 +55,7 @@ import Testing
         let keyPath = fixture.directory.sub("key.pub")
         try envelope.canonicalData().write(to: URL(fileURLWithPath: envelopePath))
         try Data(key.publicKey.pemRepresentation.utf8).write(to: URL(fileURLWithPath: keyPath))
-        let independent = try IndependentChecker.check(envelope: envelopePath, publicKey: keyPath)
+        let independent = try IndependentAttestationChecker.check(envelope: envelopePath, publicKey: keyPath)
         #expect(!independent.succeeded && independent.stdout.contains("predicate"), "\(independent)")
         let report = AttestationVerifier(key: key.publicKey).verify(envelope: try envelope.canonicalData())
         #expect(report.problems.count == 2, "\(report.problems)")

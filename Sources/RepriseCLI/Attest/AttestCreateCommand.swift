@@ -41,7 +41,8 @@ struct AttestCreateCommand: AsyncParsableCommand {
                 }
             }
             if let output {
-                try FileIO.writeFileAtomically(output, document)
+                // Absolute: the atomic write makes its temporary file beside the target's directory.
+                try FileIO.writeFileAtomically(URL(fileURLWithPath: output).standardizedFileURL.path, document)
             } else {
                 FileHandle.standardOutput.write(document + Data("\n".utf8))
             }

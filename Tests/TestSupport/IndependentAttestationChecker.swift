@@ -1,14 +1,13 @@
 import Foundation
-import TestSupport
 
 /// Checks attestations with code nobody here wrote: Python's securesystemslib verifies the DSSE
 /// signature (it computes PAE itself), the in-toto attestation bindings parse and validate the
 /// statement and, strictly (unknown fields rejected), the SLSA provenance or VSA predicate, and
 /// jsonschema checks the predicate against Docs/provenance.schema.json.
-enum IndependentChecker {
-    static let repositoryRoot: String = {
+public enum IndependentAttestationChecker {
+    public static let repositoryRoot: String = {
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // Tests/TestSupport/<file>
         return url.path
     }()
 
@@ -57,7 +56,7 @@ except Exception as error:
 print("OK")
 """#
 
-    static func check(envelope: String, publicKey: String) throws -> ToolOutput {
+    public static func check(envelope: String, publicKey: String) throws -> ToolOutput {
         try Tool.run(["python3", "-c", script, envelope, publicKey, repositoryRoot + "/Docs/provenance.schema.json"])
     }
 }
