@@ -48,7 +48,18 @@ try:
         json_format.Parse(predicate, provenance_pb2.Provenance())
         jsonschema.validate(raw["predicate"], json.load(open(schema_path)))
     elif raw["predicateType"] == "https://slsa.dev/verification_summary/v1":
-        json_format.Parse(predicate, vsa_pb2.VerificationSummary(), ignore_unknown_fields=True)
+        # The binding declares verifiedLevels a string where the VSA spec says an array
+        # (in-toto/attestation#425, fixed by the open #429): check it as the spec says, then
+        # hand the binding the one string it expects. Unknown fields (our findings, descriptor
+        # names) are extensions the spec allows.
+        vsa = raw["predicate"]
+        levels = vsa.get("verifiedLevels")
+        if not isinstance(levels, list) or not levels or not all(isinstance(level, str) for level in levels):
+            print("predicate: verifiedLevels must be a non-empty array of strings"); sys.exit(1)
+        if vsa.get("verificationResult") not in ("PASSED", "FAILED"):
+            print("predicate: verificationResult"); sys.exit(1)
+        adapted = dict(vsa, verifiedLevels=",".join(levels))
+        json_format.Parse(json.dumps(adapted), vsa_pb2.VerificationSummary(), ignore_unknown_fields=True)
     else:
         print("unknown predicate type"); sys.exit(1)
 except Exception as error:

@@ -6,7 +6,7 @@ struct AttestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attest",
         abstract: "Write and verify SLSA provenance of recorded builds.",
-        subcommands: [AttestCreateCommand.self, AttestVerifyCommand.self],
+        subcommands: [AttestCreateCommand.self, AttestVerifyCommand.self, AttestRebuildCommand.self],
         defaultSubcommand: AttestCreateCommand.self
     )
 }
