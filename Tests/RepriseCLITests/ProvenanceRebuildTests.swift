@@ -122,4 +122,34 @@ json.dump(envelope, open(sys.argv[3], "w"))
         #expect(Self.predicate(result.vsa)["verificationResult"] as? String == "FAILED")
         #expect(result.stderr.contains("dependency base:busybox"), "\(result.stderr)")
     }
+
+    /// `reprise verify --vsa`: build, replay, and the verdict as a signed VSA about the built image.
+    @Test(arguments: ["hello", "nondeterministic-date"])
+    func verifyWritesAVerificationSummary(name: String) throws {
+        let corpusCase = try #require(CorpusCase.all.first { $0.name == name })
+        let workspace = try BuildWorkspace("provenance-verify")
+        let key = workspace.sub("key")
+        try #require(try RepriseProcess.run(["key", "generate", "-o", key, "--algorithm", "ed25519"]).status == 0)
+        let vsa = workspace.sub("vsa.json")
+        let result = try RepriseProcess.run(["verify", "--journal", workspace.journal, "--progress", "quiet", "--vary", "time",
+                                             "--vsa", vsa, "--vsa-key", key] + corpusCase.flags(context: corpusCase.directory),
+                                            environment: corpusCase.buildEnvironment)
+        let reproducible = corpusCase.definition.expect.reproducible
+        #expect(result.status == (reproducible ? 0 : 1), "\(result.stderr)")
+        let independent = try IndependentAttestationChecker.check(envelope: vsa, publicKey: key + ".pub")
+        #expect(independent.succeeded, "\(independent)")
+        let envelope = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: vsa))) as? [String: Any])
+        let payloadText = try #require(envelope["payload"] as? String)
+        let payload = try #require(Data(base64Encoded: payloadText))
+        let statement = try #require(try JSONSerialization.jsonObject(with: payload) as? [String: Any])
+        let predicate = Self.predicate(statement)
+        #expect(predicate["verificationResult"] as? String == (reproducible ? "PASSED" : "FAILED"))
+        let findings = predicate["findings"] as? [[String: Any]] ?? []
+        if let difference = corpusCase.definition.expect.differences?.first {
+            #expect(findings.contains { ($0["path"] as? String)?.hasSuffix(difference.file) == true
+                && $0["location"] as? String == "Dockerfile:\(difference.line)" }, "\(findings)")
+        } else {
+            #expect(findings.isEmpty)
+        }
+    }
 }
