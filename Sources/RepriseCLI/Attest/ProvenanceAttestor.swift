@@ -14,6 +14,10 @@ struct ProvenanceAttestor: BuildAttestor {
             let statement = try ProvenanceBuilder(journal: journal, mode: mode).statement(for: record)
             statements.append(.init(data: try statement.canonicalData(), predicateType: SLSAProvenance.predicateType))
         }
+        if request.sbom {
+            let statement = try SBOMBuilder(journal: journal).statement(for: record)
+            statements.append(.init(data: try statement.canonicalData(), predicateType: SPDXDocument.predicateType))
+        }
         return statements
     }
 }
