@@ -45,9 +45,3 @@ enum KeyFiles {
         return String(decoding: data, as: UTF8.self)
     }
 }
-
-struct KeyFileError: Error, CustomStringConvertible {
-    var path: String
-    var reason: String
-    var description: String { "\(path): \(reason)" }
-}
