@@ -60,6 +60,12 @@ let package = Package(
         .target(name: "Replay",
                 dependencies: ["Engine", "BuildJournal", "ContentStore", "LayerArchive", "OCIImage", "Sandbox"],
                 swiftSettings: strict),
+        // SLSA provenance, DSSE signatures and verification summaries from the journal's records
+        // (journal record → in-toto statement → DSSE → OCI attestation manifest or referrer).
+        .target(name: "Provenance",
+                dependencies: ["BuildJournal", "ContentStore", "LayerArchive", "OCIImage",
+                               .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: strict),
         // The differ: a value tree of differences (model), the comparators that build it, and
         // presenters that only walk the tree.
         // Outside text (names, ids, Dockerfile lines, step output) made safe for a terminal:
@@ -75,6 +81,7 @@ let package = Package(
         .target(name: "RepriseCLI",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
                                "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters", "DisplayText",
+                               "Provenance",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -101,6 +108,9 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Engine", "BuildJournal", "Sandbox"],
+                    swiftSettings: strict),
+        .testTarget(name: "ProvenanceTests",
+                    dependencies: ["TestSupport", "Provenance", "BuildJournal", "ContentStore", "OCIImage"],
                     swiftSettings: strict),
         .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport", "RepriseCLI"], swiftSettings: strict),
     ]

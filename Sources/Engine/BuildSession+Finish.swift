@@ -16,13 +16,21 @@ extension BuildSession {
             try journal.tag(try ImageReference(parsing: tag).description, manifest: manifest)
         }
         try journal.save(record)
+        // The image manifest stays what it is; attestations only add an index around it, which
+        // is what the layout then names.
+        var exported = manifest
+        if let attestor = request.attestor {
+            exported = try AttestationManifest(store: journal.store).attach(
+                attestor.statements(for: record, journal: journal), to: manifest,
+                platform: request.platform).digest
+        }
 
         for (offset, output) in request.outputs.enumerated() {
             let vertex = nextStepIndex + 1 + offset
             let begun = Date()
             let what = "exporting to \(output.type.rawValue) \(output.destination ?? "-")"
             emit(.exporting(vertex: vertex, what: what))
-            try export(final.state, manifest: manifest, to: output)
+            try export(final.state, manifest: exported, to: output)
             emit(.exported(vertex: vertex, what: what, seconds: Date().timeIntervalSince(begun)))
         }
         record.status = .succeeded

@@ -29,6 +29,6 @@ public struct LayoutEntry: Hashable, Sendable {
         if let imageName { annotations[AnnotationKey.containerdImageName] = imageName }
         return Descriptor(mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size,
                           annotations: annotations.isEmpty ? nil : annotations,
-                          platform: descriptor.platform)
+                          platform: descriptor.platform, artifactType: descriptor.artifactType)
     }
 }

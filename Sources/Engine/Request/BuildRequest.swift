@@ -37,6 +37,9 @@ public struct BuildRequest: Sendable {
     public var replay: ReplayInputs? = nil
     /// Shows steps materialised source directories through another path (fileordering).
     public var directoryPresenter: (any SourceDirectoryPresenter)? = nil
+    /// Attestations to attach to `type=oci`/`docker` outputs, buildx-style (an index with an
+    /// attestation manifest beside the image); nil attaches none.
+    public var attestor: (any BuildAttestor)? = nil
 
     public init(contextPath: String, dockerfilePath: String? = nil, buildArguments: [String: String] = [:],
                 target: String? = nil, tags: [String] = [], outputs: [OutputSpec] = [], noCache: Bool = false,

@@ -41,6 +41,12 @@ struct BuildFlags: ParsableArguments {
     @Option(name: .customLong("pids-limit"), parsing: .unconditional,
             help: "Most processes and threads a RUN step may have at once; -1 for no limit (default \(ResourceLimits.defaultPidsLimit)).")
     var pidsLimit: Int?
+    @Option(help: "Attach SLSA provenance, as buildx: true (mode=min), false, mode=min or mode=max.")
+    var provenance: String?
+    @Option(help: "Attach an attestation, as buildx: type=provenance[,mode=min|max] or type=sbom (repeatable).")
+    var attest: [String] = []
+    @Option(help: "Attach an SBOM attestation, as buildx: true or false.")
+    var sbom: String?
 
     var dockerfilePath: String {
         file ?? (context as NSString).appendingPathComponent("Dockerfile")
@@ -108,6 +114,8 @@ struct BuildFlags: ParsableArguments {
             network: network == "default" ? "none" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
         request.entitlements = Set(entitlements)
         request.resourceLimits = try resourceLimits()
+        let attestations = try AttestationRequest(provenance: provenance, attest: attest, sbom: sbom)
+        if !attestations.isEmpty { request.attestor = ProvenanceAttestor(request: attestations) }
         return request
     }
 

@@ -15,6 +15,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "How many replays to run.") var runs: Int = 1
     @OptionGroup var variationOptions: VariationOptions
     @Flag(help: "Print the report as JSON.") var json = false
+    @OptionGroup var summary: VerifySummaryOptions
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
@@ -40,6 +41,9 @@ struct VerifyCommand: AsyncParsableCommand {
                                                 color: isatty(1) == 1) {
                 print(why, terminator: "")
             }
+        }
+        try await CommandFailure.reporting(status: ReplayRunner.errorStatus) {
+            try summary.write(report, variations: variations.names, journal: try journalOptions.open(create: false))
         }
         if !report.reproducible { throw ExitCode(1) }
     }
