@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BuildJournal
 import ContentStore
 import Foundation
@@ -58,6 +61,11 @@ extension BuildSession {
             _ = try LayerApplier(mode: .merge, allowDevices: true, symlinks: .clampToRoot)
                 .apply(blob: layer.descriptor.digest, in: journal.store, to: temporary)
         }
+        // The root is a directory made now, and extracting into it touched it: give it fixed
+        // metadata, so that what a mount of the stage shows (and its key) is the same each build.
+        chmod(temporary, 0o755)
+        var epoch = [timespec(tv_sec: 0, tv_nsec: 0), timespec(tv_sec: 0, tv_nsec: 0)]
+        guard utimensat(AT_FDCWD, temporary, &epoch, 0) == 0 else { throw SystemCallError("utimensat", path: temporary) }
         guard rename(temporary, directory) == 0 else { throw SystemCallError("rename", path: directory) }
     }
 }

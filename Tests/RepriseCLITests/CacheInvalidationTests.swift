@@ -104,4 +104,22 @@ import Testing
         #expect(touched.outcomes[2] == "cached")
         #expect(touched.outcomes[3] == "cached")
     }
+
+    @Test func aBindMountOfAStageComesFromTheCacheWhenNothingChanged() throws {
+        // Found by scripts/cache-correctness: the flattened stage's root was a directory made
+        // afresh each build, so the mount's key never matched.
+        let directory = try workspace.context("""
+            FROM scratch AS vendor
+            FROM busybox AS tools
+            RUN mkdir /out && echo tool > /out/tool
+            FROM busybox
+            RUN --mount=type=bind,from=vendor,target=/v ls -A /v > /vendor.txt
+            RUN --mount=type=bind,from=tools,source=/out,target=/t cat /t/tool > /tool.txt
+            """)
+        let first = try build(directory)
+        #expect(read(first.root + "/tool.txt") == "tool\n")
+        let again = try build(directory)
+        #expect(again.outcomes[5] == "cached", "\(again.outcomes)")
+        #expect(again.outcomes[6] == "cached", "\(again.outcomes)")
+    }
 }
