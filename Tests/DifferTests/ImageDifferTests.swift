@@ -1,6 +1,7 @@
 import DiffPresenters
 import DifferenceModel
 import Foundation
+import TestSupport
 import Testing
 @testable import Differ
 
@@ -113,7 +114,7 @@ import Testing
     @Test func nestedJarIsRecursed() throws {
         let scratch = try Scratch("jar")
         for (name, text) in [("a", "Built-By: alice\n"), ("b", "Built-By: bob\n")] {
-            try Tool.run(["python3", "-c", """
+            try Tool.check(["python3", "-c", """
                 import sys, zipfile
                 with zipfile.ZipFile(sys.argv[1], "w") as jar:
                     jar.writestr(zipfile.ZipInfo("META-INF/MANIFEST.MF", (2024, 1, 1, 0, 0, 0)), sys.argv[2])
@@ -133,7 +134,7 @@ import Testing
             let source = scratch.file("\(name).c")
             try "#include <stdio.h>\nint main(void) { puts(\"\(text)\"); return 0; }\n"
                 .write(toFile: source, atomically: true, encoding: .utf8)
-            try Tool.run(["gcc", "-O1", "-Wl,--build-id=sha1", "-o", scratch.file(name), source])
+            try Tool.check(["gcc", "-O1", "-Wl,--build-id=sha1", "-o", scratch.file(name), source])
         }
         let report = try compare(layers([hostFile("usr/bin/hello", from: scratch.file("a"))]),
                                  layers([hostFile("usr/bin/hello", from: scratch.file("b"))]))

@@ -13,9 +13,9 @@ import Testing
         #expect(text.contains(" 2 |   RUNN make\n   |   ^\n"))
     }
 
-    @Test func errorsOnContinuationLinesPointAtThePhysicalLine() {
+    @Test func errorsOnContinuationLinesPointAtThePhysicalLine() throws {
         let report = DockerfileChecker.check(source: "FROM alpine\nRUN --network=none \\\n    --mount=type=cache,target=/x,sharng=locked \\\n    make\n")
-        let error = try! #require(report.errors.first)
+        let error = try #require(report.errors.first)
         #expect(error.location.startLine == 3)
         #expect(error.location.column == 5)
         #expect(error.message.contains("(did you mean sharing?)"))
@@ -70,9 +70,9 @@ import Testing
         #expect(report.warnings.map(\.rule) == ["JSONArgsRecommended"])
     }
 
-    @Test func expansionErrorsAreLocatedAtTheWord() {
+    @Test func expansionErrorsAreLocatedAtTheWord() throws {
         let report = DockerfileChecker.check(source: "FROM alpine\nWORKDIR /a ${B\n")
-        let error = try! #require(report.errors.first)
+        let error = try #require(report.errors.first)
         #expect(error.message.contains("missing '}'"))
         #expect(error.location.column == 9)
     }

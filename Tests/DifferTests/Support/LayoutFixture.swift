@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Writes small OCI layouts with Python's tarfile and gzip (mtime 0, no name), from a JSON spec,
 /// so each test states exactly how A and B differ.
@@ -102,7 +103,7 @@ if __name__ == "__main__":
     static func write(_ spec: [String: Any], to path: String, scratch: Scratch) throws -> Written {
         let specPath = scratch.file("spec-\(UUID().uuidString).json")
         try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: specPath))
-        let output = try Tool.run(["python3", try scriptPath(scratch), path, specPath])
+        let output = try Tool.check(["python3", try scriptPath(scratch), path, specPath]).stdout
         return try JSONDecoder().decode(Written.self, from: Data(output.utf8))
     }
 
@@ -110,7 +111,7 @@ if __name__ == "__main__":
     static func writeLayer(_ entries: [[String: Any]], to path: String, gzip: Bool, scratch: Scratch) throws {
         let specPath = scratch.file("entries-\(UUID().uuidString).json")
         try JSONSerialization.data(withJSONObject: entries).write(to: URL(fileURLWithPath: specPath))
-        _ = try Tool.run(["python3", try scriptPath(scratch), "--layer", path, specPath, gzip ? "gzip" : "plain"])
+        try Tool.check(["python3", try scriptPath(scratch), "--layer", path, specPath, gzip ? "gzip" : "plain"])
     }
 
     private static func scriptPath(_ scratch: Scratch) throws -> String {

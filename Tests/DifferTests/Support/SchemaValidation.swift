@@ -1,6 +1,7 @@
 import DiffPresenters
 import DifferenceModel
 import Foundation
+import TestSupport
 
 /// Validates JSON output against Docs/diff-schema.json with Python's jsonschema.
 enum SchemaValidation {
@@ -12,7 +13,7 @@ enum SchemaValidation {
     static func validate(_ report: DiffReport, scratch: Scratch) throws {
         let output = scratch.file("report-\(UUID().uuidString).json")
         try JSONPresenter().encode(report).write(to: URL(fileURLWithPath: output))
-        try Tool.run(["python3", "-c", """
+        try Tool.check(["python3", "-c", """
             import json, sys, jsonschema
             schema = json.load(open(sys.argv[1]))
             jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(json.load(open(sys.argv[2])))

@@ -13,33 +13,3 @@ final class Scratch {
 
     func file(_ name: String) -> String { path + "/" + name }
 }
-
-/// Runs a command and returns its standard output; throws with its stderr when it fails.
-enum Tool {
-    struct Failure: Error, CustomStringConvertible {
-        var command: [String]
-        var status: Int32
-        var stderr: String
-        var description: String { "\(command.joined(separator: " ")) exited \(status): \(stderr)" }
-    }
-
-    @discardableResult
-    static func run(_ command: [String], input: Data? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = command
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(command: command, status: process.terminationStatus,
-                          stderr: String(decoding: errors, as: UTF8.self))
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-}
