@@ -90,6 +90,9 @@ let package = Package(
         // Helpers every test target may use: temporary directories, running real tools, the OCI
         // validators (skopeo, umoci, oci-image-tool).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        // A StepRunner that runs nothing and answers from a script: engine logic without root.
+        .target(name: "SandboxTestSupport", dependencies: ["Sandbox"], path: "Tests/SandboxTestSupport",
+                swiftSettings: strict),
         .testTarget(name: "FrontendTests", dependencies: ["Frontend"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "ContentStoreTests", dependencies: ["TestSupport", "ContentStore"], swiftSettings: strict),
@@ -100,12 +103,14 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "OCIImageTests", dependencies: ["TestSupport", "OCIImage", "LayerArchive", "ContentStore"],
                     swiftSettings: strict),
-        .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox"], swiftSettings: strict),
+        .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "SandboxTestSupport", "Sandbox"],
+                    swiftSettings: strict),
         .testTarget(name: "DifferTests", dependencies: ["TestSupport", "Differ", "DifferenceModel", "DiffPresenters"],
                     swiftSettings: strict),
         .testTarget(name: "DisplayTextTests", dependencies: ["DisplayText"],
                     swiftSettings: strict),
-        .testTarget(name: "EngineTests", dependencies: ["TestSupport", "Engine", "BuildJournal", "Sandbox"],
+        .testTarget(name: "EngineTests",
+                    dependencies: ["TestSupport", "SandboxTestSupport", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),

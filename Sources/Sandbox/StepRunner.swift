@@ -1,7 +1,8 @@
 /// Runs one command described by a ``SandboxSpec`` and reports how it ended.
 ///
 /// ``NamespaceStepRunner`` is the real one (Linux namespaces, root only);
-/// ``ScriptedStepRunner`` runs nothing and answers from a script, for engine tests.
+/// `ScriptedStepRunner` (in the SandboxTestSupport test target) runs nothing and answers from a
+/// script, for engine tests.
 public protocol StepRunner: Sendable {
     /// Runs the command to completion.
     ///

@@ -2,6 +2,7 @@ import BuildJournal
 import Engine
 import Foundation
 import Sandbox
+import SandboxTestSupport
 import TestSupport
 import Testing
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Sandbox
+import SandboxTestSupport
 import Testing
 
 /// libc's setxattr(2), which Swift's Glibc module does not export.

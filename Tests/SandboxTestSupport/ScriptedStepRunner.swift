@@ -1,3 +1,4 @@
+import Sandbox
 import Synchronization
 
 /// A ``StepRunner`` that runs nothing: it records every spec it is given and answers from a
