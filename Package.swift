@@ -73,8 +73,7 @@ let package = Package(
         .target(name: "DisplayText", swiftSettings: strict),
         .target(name: "DifferenceModel", swiftSettings: strict),
         .target(name: "Differ",
-                dependencies: ["DifferenceModel", "ContentStore", "BuildJournal", "LayerArchive", "OCIImage",
-                               "CZlib"],
+                dependencies: ["DifferenceModel", "ContentStore", "BuildJournal", "LayerArchive", "OCIImage"],
                 swiftSettings: strict),
         .target(name: "DiffPresenters", dependencies: ["DifferenceModel", "DisplayText"], swiftSettings: strict),
         // ArgumentParser commands: flags in, library calls, errors to exit codes.
@@ -105,7 +104,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "SandboxTestSupport", "Sandbox"],
                     swiftSettings: strict),
-        .testTarget(name: "DifferTests", dependencies: ["TestSupport", "Differ", "DifferenceModel", "DiffPresenters"],
+        .testTarget(name: "DifferTests", dependencies: ["TestSupport", "Differ", "DifferenceModel", "DiffPresenters", "LayerArchive"],
                     swiftSettings: strict),
         .testTarget(name: "DisplayTextTests", dependencies: ["DisplayText"],
                     swiftSettings: strict),

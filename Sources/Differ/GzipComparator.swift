@@ -1,5 +1,6 @@
 import DifferenceModel
 import Foundation
+import LayerArchive
 
 /// gzip members: compared by their decompressed content; when that is the same, the header
 /// (mtime, file name) or the compressor made the difference.
@@ -12,15 +13,15 @@ struct GzipComparator: ContentComparator {
               let b = GzipDecoder.decompress(pair.b, limit: context.options.maxContentBytes) else { return nil }
         var node = DifferenceNode(kind: .content, name: "content", a: "\(pair.a.count) bytes gzip",
                                   b: "\(pair.b.count) bytes gzip", comparator: name)
-        let timeA = GzipDecoder.headerTime(pair.a)
-        let timeB = GzipDecoder.headerTime(pair.b)
+        let timeA = GzipHeader.time(pair.a)
+        let timeB = GzipHeader.time(pair.b)
         if timeA != timeB {
             var field = DifferenceNode(kind: .field, name: "gzip header mtime", a: "\(timeA)", b: "\(timeB)")
             field.addCause(context.classifier.timestampCause(Int64(timeA), Int64(timeB), what: "gzip header mtime"))
             node.children.append(field)
         }
-        let nameA = GzipDecoder.headerName(pair.a)
-        let nameB = GzipDecoder.headerName(pair.b)
+        let nameA = GzipHeader.fileName(pair.a)
+        let nameB = GzipHeader.fileName(pair.b)
         if nameA != nameB {
             var field = DifferenceNode(kind: .field, name: "gzip header name", a: nameA ?? "(none)", b: nameB ?? "(none)")
             for cause in context.classifier.classifyContent(Data((nameA ?? "").utf8), Data((nameB ?? "").utf8)) {

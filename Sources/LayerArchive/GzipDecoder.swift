@@ -1,8 +1,10 @@
 import CZlib
+import Foundation
 
 /// Inflates gzip members one buffer at a time; strict about the end, because a layer cut short
-/// must be an error and never a shorter tar.
-final class GzipDecoder {
+/// must be an error and never a shorter tar. The one gzip decoder: layers stream through it, and
+/// the differ inflates contents in memory with ``decompress(_:limit:)``.
+public final class GzipDecoder {
     enum Progress {
         /// Consumed and produced so many bytes; call again.
         case more(consumed: Int, produced: Int)
@@ -12,7 +14,7 @@ final class GzipDecoder {
 
     private let stream: UnsafeMutablePointer<z_stream>
 
-    init() throws {
+    public init() throws {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         // 15 + 16: gzip wrapper only, with its CRC-32 and length checked by zlib.
@@ -50,5 +52,63 @@ final class GzipDecoder {
         default:
             throw LayerArchiveError.zlib(operation: "inflate", code: status)
         }
+    }
+}
+
+extension GzipDecoder {
+    /// Every member of `data` inflated, or nil when it is not gzip, is corrupt or cut short, or
+    /// would grow past `limit` bytes (a gzip bomb stops there).
+    public static func decompress(_ data: Data, limit: Int) -> Data? {
+        guard let decoder = try? GzipDecoder() else { return nil }
+        var output = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        return data.withUnsafeBytes { input -> Data? in
+            var offset = 0
+            while true {
+                let progress: Progress
+                do {
+                    progress = try buffer.withUnsafeMutableBytes { out in
+                        try decoder.inflate(UnsafeRawBufferPointer(rebasing: input[offset...]), into: out)
+                    }
+                } catch {
+                    return nil
+                }
+                switch progress {
+                case .more(let consumed, let produced):
+                    output.append(contentsOf: buffer[0..<produced])
+                    offset += consumed
+                    if output.count > limit || (consumed == 0 && produced == 0) { return nil }
+                case .memberEnded(let consumed, let produced):
+                    output.append(contentsOf: buffer[0..<produced])
+                    offset += consumed
+                    if output.count > limit { return nil }
+                    if offset >= input.count { return output }
+                    decoder.reset()  // concatenated members, as gzip allows
+                }
+            }
+        }
+    }
+}
+
+/// What a gzip member's header says besides its contents (RFC 1952 §2.3).
+public enum GzipHeader {
+    /// The MTIME field (seconds since the epoch, 0 when unset).
+    public static func time(_ data: Data) -> UInt32 {
+        guard data.count >= 8 else { return 0 }
+        let base = data.startIndex
+        return UInt32(data[base + 4]) | UInt32(data[base + 5]) << 8 | UInt32(data[base + 6]) << 16
+            | UInt32(data[base + 7]) << 24
+    }
+
+    /// The original file name, when FNAME is set.
+    public static func fileName(_ data: Data) -> String? {
+        guard data.count >= 10, data[data.startIndex + 3] & 0x08 != 0 else { return nil }
+        var index = data.startIndex + 10
+        if data[data.startIndex + 3] & 0x04 != 0 {
+            guard index + 2 <= data.endIndex else { return nil }
+            index += 2 + Int(data[index]) | Int(data[index + 1]) << 8
+        }
+        guard index < data.endIndex, let end = data[index...].firstIndex(of: 0) else { return nil }
+        return String(decoding: data[index..<end], as: UTF8.self)
     }
 }

@@ -1,5 +1,6 @@
 import DifferenceModel
 import Foundation
+import LayerArchive
 import TestSupport
 import Testing
 @testable import Differ
