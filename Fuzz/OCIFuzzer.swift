@@ -1,7 +1,10 @@
 // libFuzzer entry point for OCI JSON decoding: the manifest, index and image configuration types
 // of OCIImage, decoded the way image import reads them (ContentStore.CanonicalJSON). Built by
 // scripts/fuzz-oci against the OCIImage module (compiled by SwiftPM with the fuzzer and address
-// sanitizers). Whatever decodes must encode canonically and decode again to an equal value.
+// sanitizers). Whatever decodes must encode canonically, and its canonical bytes must be a fixed
+// point: decoding them and encoding again gives the same bytes. (Equality of the decoded values is
+// not asked: encoding drops zero and empty fields as Docker's omitempty does, so `"Interval": 0`
+// comes back as nil, by design.)
 import ContentStore
 import Foundation
 import OCIImage
@@ -16,8 +19,8 @@ private func roundTrip<T: Codable & Equatable>(_ type: T.Type, _ data: Data) {
     }
     do {
         let again = try CanonicalJSON.decode(type, from: encoded)
-        precondition(again == value, "\(T.self) changes through encode and decode")
-        precondition(try CanonicalJSON.encode(again) == encoded, "\(T.self) encodes two ways")
+        let reencoded = try CanonicalJSON.encode(again)
+        precondition(reencoded == encoded, "\(T.self) encodes two ways")
     } catch {
         preconditionFailure("\(T.self) does not decode what it encoded: \(error)")
     }
