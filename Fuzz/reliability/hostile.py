@@ -368,12 +368,14 @@ def rewrite_bundle(members, transform):
                 changed = True
         first = False
     # Fix sizes and digests in JSON descriptors and index.json.
+    sizes = {d: len(b) for d, b in blobs.items()}
+
     def fix(obj):
         if isinstance(obj, dict):
             if "digest" in obj and obj["digest"] in renames:
                 obj["digest"] = renames[obj["digest"]]
-            if "digest" in obj and "size" in obj and obj["digest"] in blobs:
-                obj["size"] = len(blobs[obj["digest"]])
+            if "digest" in obj and "size" in obj and obj["digest"] in sizes:
+                obj["size"] = sizes[obj["digest"]]
             return {k: fix(v) for k, v in obj.items()}
         if isinstance(obj, list):
             return [fix(v) for v in obj]
@@ -398,6 +400,7 @@ def rewrite_bundle(members, transform):
         final[sha(new_data)] = new_data
         if sha(new_data) != digest:
             renames[digest] = sha(new_data)
+        sizes[sha(new_data)] = len(new_data)
     for i, (info, data) in enumerate(out):
         if info.name == "index.json":
             out[i] = (info, json.dumps(fix(json.loads(data))).encode())

@@ -195,6 +195,26 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
+    /// Found by scripts/reliability: a replay killed mid-way left `tmp/replay-<pid>-<n>` behind
+    /// for ever; neither the next build nor gc reclaimed it.
+    @Test func scratchOfAKilledReplayIsReclaimed() throws {
+        let journal = try Journal(root: root)
+        let dead = root + "/tmp/replay-\(try Self.pidOfExitedProcess())-12345"
+        let mine = root + "/tmp/replay-\(getpid())-678"
+        for path in [dead, mine] {
+            try FileManager.default.createDirectory(atPath: path + "/dockerfile", withIntermediateDirectories: true)
+        }
+        _ = journal.makeBuildID()  // a build starting reclaims what dead processes left
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(FileManager.default.fileExists(atPath: mine))  // its owner runs: kept
+        // gc's exclusive lock means no other process replays: any other replay-* goes, never ours.
+        let other = root + "/tmp/replay-1-99"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        #expect(try journal.collectGarbage() != nil)
+        #expect(!FileManager.default.fileExists(atPath: other))
+        #expect(FileManager.default.fileExists(atPath: mine))
+    }
+
     static func pidOfExitedProcess() throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/true")
