@@ -254,21 +254,28 @@ def hostile_images(token, escape_dirs, host_target, rng, bomb_bytes):
     case("duplicates", "a file, then a dir, then a symlink of one name",
          [Tar().entry("dup", b"x").dir("dup").entry("dup", typeflag=b"2", linkname="/").entry("dup/x", b"y").bytes()])
     # Compression and digests.
-    good = Tar().entry("ok", b"fine").bytes()
+    # Each case its own bytes: a blob the journal already holds is not copied again (it is
+    # content-addressed), which would hide what the case tampers with.
+    def good_for(case_name):
+        return Tar().entry("ok-" + case_name, b"fine " + token.encode()).bytes()
+    good = good_for("gzip")
     gz = gzip.compress(good, mtime=0)
     case("gzip-truncated", "gzip cut in half (digest of the cut bytes)", [(gz[: len(gz) // 2], sha(good), OCI_LAYER_GZ)])
     case("gzip-no-trailer", "gzip without its CRC trailer", [(gz[:-8], sha(good), OCI_LAYER_GZ)])
     case("gzip-bad-crc", "gzip with a wrong CRC", [(gz[:-8] + b"\0\0\0\0" + gz[-4:], sha(good), OCI_LAYER_GZ)])
-    case("tar-truncated", "plain tar cut inside a header", [(good[:700], sha(good[:700]), OCI_LAYER)])
+    plain = good_for("tar-truncated")
+    case("tar-truncated", "plain tar cut inside a header", [(plain[:700], sha(plain[:700]), OCI_LAYER)])
     garbage = bytes(rng.getrandbits(8) for _ in range(3000))
     case("tar-garbage", "random bytes as a plain layer", [(garbage, sha(garbage), OCI_LAYER)])
-    case("wrong-diffid", "config diff_id that is not the layer's", [(gz, "sha256:" + "0" * 64, OCI_LAYER_GZ)])
+    case("wrong-diffid", "config diff_id that is not the layer's",
+         [(gzip.compress(good_for("diffid"), mtime=0), "sha256:" + "0" * 64, OCI_LAYER_GZ)])
     case("wrong-layer-digest", "layer blob whose bytes do not hash to its name",
-         [good], tamper="layer-bytes")
-    case("wrong-size", "descriptor size smaller than the blob", [good], tamper="layer-size")
-    case("wrong-config-digest", "config blob altered after its digest", [good], tamper="config-bytes")
-    case("missing-layer", "manifest names a layer blob that is absent", [good], tamper="drop-layer")
-    case("hostile-ref", "index ref name with control characters and ../", [good], tamper="ref-name")
+         [good_for("digest")], tamper="layer-bytes")
+    case("wrong-size", "descriptor size smaller than the blob", [good_for("size")], tamper="layer-size")
+    case("wrong-size-larger", "descriptor size larger than the blob", [good_for("size2")], tamper="layer-size-up")
+    case("wrong-config-digest", "config blob altered after its digest", [good_for("config")], tamper="config-bytes")
+    case("missing-layer", "manifest names a layer blob that is absent", [good_for("missing")], tamper="drop-layer")
+    case("hostile-ref", "index ref name with control characters and ../", [good_for("ref")], tamper="ref-name")
     case("gzip-bomb", f"gzip of {bomb_bytes >> 20} MiB of zeros in one file", ["bomb"])
     return cases
 
@@ -282,6 +289,8 @@ def apply_tamper(kind, token):
             blobs[layer["digest"]] = bytes(data)
         elif kind == "layer-size":
             layer["size"] = max(1, layer["size"] // 2)
+        elif kind == "layer-size-up":
+            layer["size"] = layer["size"] * 2 + 1000
         elif kind == "config-bytes":
             data = json.dumps(config).encode()
             manifest["config"].update(digest=sha(data), size=len(data))
@@ -417,7 +426,7 @@ def replace_strings(old, new):
     return transform
 
 
-def hostile_bundles(bundle_path, build_id, token, host_target, rng):
+def hostile_bundles(bundle_path, build_id, token, host_target, rng, known=()):
     """(name, why, writer(path)) for every tampered bundle."""
     t = f"reprise-escape-{token}"
     members = read_tar(bundle_path)
@@ -429,11 +438,17 @@ def hostile_bundles(bundle_path, build_id, token, host_target, rng):
             return fn
         return deco
 
-    @case("blob-bitflip", "one byte flipped in the largest non-JSON blob")
+    def fresh(i, ms):
+        """A non-JSON blob the importing journal does not already hold (a blob it holds is
+        not copied again, so tampering with it would go unseen, and rightly so)."""
+        m, d = ms[i]
+        return d and m.name.startswith("blobs/") and not d.startswith(b"{") and \
+            "sha256:" + m.name.rsplit("/", 1)[1] not in known
+
+    @case("blob-bitflip", "one byte flipped in the largest non-JSON blob the journal lacks")
     def _(path):
         ms = list(members)
-        idx = max((i for i, (m, d) in enumerate(ms) if d and m.name.startswith("blobs/") and not d.startswith(b"{")),
-                  key=lambda i: len(ms[i][1]))
+        idx = max((i for i in range(len(ms)) if fresh(i, ms)), key=lambda i: len(ms[i][1]))
         data = bytearray(ms[idx][1])
         data[rng.randrange(len(data))] ^= 0x01
         ms[idx] = (ms[idx][0], bytes(data))
@@ -495,7 +510,7 @@ def hostile_bundles(bundle_path, build_id, token, host_target, rng):
     @case("member-hardlink", "a blob as a hardlink to a host file")
     def _(path):
         ms = list(members)
-        idx = next(i for i, (m, d) in enumerate(ms) if d and m.name.startswith("blobs/") and not d.startswith(b"{"))
+        idx = next(i for i in range(len(ms)) if fresh(i, ms))
         info = tarfile.TarInfo(ms[idx][0].name)
         info.type = tarfile.LNKTYPE
         info.linkname = host_target
@@ -507,10 +522,10 @@ def hostile_bundles(bundle_path, build_id, token, host_target, rng):
         data = open(bundle_path, "rb").read()
         open(path, "wb").write(data[: len(data) // 2])
 
-    @case("missing-blob", "one non-JSON blob removed")
+    @case("missing-blob", "one non-JSON blob the journal lacks removed")
     def _(path):
         ms = [x for x in members]
-        idx = next(i for i, (m, d) in enumerate(ms) if d and m.name.startswith("blobs/") and not d.startswith(b"{"))
+        idx = next(i for i in range(len(ms)) if fresh(i, ms))
         del ms[idx]
         write_tar(path, ms)
 
