@@ -215,6 +215,36 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: mine))
     }
 
+    /// Found by scripts/reliability: a build killed between setting its ref to a new record and
+    /// indexing it left the index naming the previous record, which no ref reaches; gc deleted
+    /// it and fsck then failed ("missing … named by index").
+    @Test func gcAfterAKillBetweenRefAndIndexLeavesACleanJournal() throws {
+        let journal = try Journal(root: root)
+        var (build, _) = try recordBuild(in: journal)
+        // The kill: the ref moves to a newer record, the index is never told.
+        build.finishedAt = 2000
+        let newer = try journal.putRecord(build)
+        try Data((newer.description + "\n").utf8).write(to: URL(fileURLWithPath: root + "/refs/builds/" + build.id))
+        #expect(try journal.fsck().isClean)  // nothing missing yet: the old record is still there
+        _ = try #require(try journal.collectGarbage())
+        let report = try journal.fsck()
+        #expect(report.isClean, "\(report)")
+        #expect(try journal.build(id: build.id).finishedAt == 2000)
+    }
+
+    /// Found by scripts/reliability: `journal import` killed while writing its intent left
+    /// `tmp/.import-<pid>-<n>.intent` for ever. The next process to open the journal removes it.
+    @Test func aHalfWrittenImportIntentOfADeadProcessIsRemoved() throws {
+        _ = try Journal(root: root)
+        let dead = try Self.pidOfExitedProcess()
+        let litter = root + "/tmp/.import-\(dead)-42.intent"
+        let live = root + "/tmp/.import-\(getpid())-43.intent"
+        for path in [litter, live] { try Data("[".utf8).write(to: URL(fileURLWithPath: path)) }
+        _ = try Journal(root: root)
+        #expect(!FileManager.default.fileExists(atPath: litter))
+        #expect(FileManager.default.fileExists(atPath: live))
+    }
+
     static func pidOfExitedProcess() throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/true")
