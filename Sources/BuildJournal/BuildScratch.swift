@@ -58,6 +58,15 @@ struct BuildScratch: Sendable {
         }
         guard let names = try? FileIO.listDirectory(directory) else { return 0 }
         var removed = 0
+        // Replay workspaces (`replay-<pid>-<random>`, made by Replay's ReplayWorkspace) carry no
+        // owner lock, only their maker's pid: one whose pid is gone is abandoned (a live reused
+        // pid only delays reclaiming it), and under gc's exclusive lock no replay can be running.
+        for name in names where name.hasPrefix(Self.replayPrefix) {
+            let path = directory + "/" + name
+            guard !name.hasPrefix(Self.replayPrefix + "\(getpid())-"),
+                  includingUnowned || Self.replayOwnerIsGone(name), FileIO.isDirectory(path) else { continue }
+            if (try? FileManager.default.removeItem(atPath: path)) != nil { removed += 1 }
+        }
         for name in names where name.hasPrefix("build-") {
             let path = directory + "/" + name
             guard Self.held.withLock({ $0[path] == nil }), FileIO.isDirectory(path) else { continue }
@@ -71,5 +80,14 @@ struct BuildScratch: Sendable {
             if (try? FileManager.default.removeItem(atPath: path)) != nil { removed += 1 }
         }
         return removed
+    }
+
+    static let replayPrefix = "replay-"
+
+    /// Whether the process named in `replay-<pid>-…` no longer exists.
+    static func replayOwnerIsGone(_ name: String) -> Bool {
+        let fields = name.dropFirst(replayPrefix.count).split(separator: "-", maxSplits: 1)
+        guard let first = fields.first, let pid = pid_t(first), pid > 0 else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 }

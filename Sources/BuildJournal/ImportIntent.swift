@@ -51,6 +51,15 @@ struct ImportIntent {
     static func abandoned(in directory: String) -> [(path: String, entries: [Entry], release: () -> Void)] {
         guard let names = try? FileIO.listDirectory(directory) else { return [] }
         var result: [(String, [Entry], () -> Void)] = []
+        // An intent still being written (`.import-<pid>-…`, renamed once complete) changed no
+        // ref yet: when its writer is dead it is only litter (found by scripts/reliability, a
+        // kill during `journal import`), removed here.
+        for name in names where name.hasPrefix(".import-") && name.hasSuffix(".intent") {
+            let fields = name.dropFirst(".import-".count).split(separator: "-", maxSplits: 1)
+            guard let first = fields.first, let pid = pid_t(first), pid > 0, pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(directory + "/" + name)
+        }
         for name in names where name.hasPrefix("import-") && name.hasSuffix(".intent") {
             let path = directory + "/" + name
             let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)

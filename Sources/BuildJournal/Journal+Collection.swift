@@ -42,8 +42,34 @@ extension Journal {
                 queue.append(contentsOf: CanonicalJSON.referencedDigests(in: data))
             }
             var report = CollectionReport()
-            let builds = Set(try refs.all(in: .builds).map(\.name))
+            let buildRefs = try refs.all(in: .builds)
+            let builds = Set(buildRefs.map(\.name))
+            // The index must name nothing about to go. A build killed between setting its ref and
+            // indexing the new record (`save`), or an import rolled back to an older record,
+            // leaves index rows naming records no ref reaches any more: found by
+            // scripts/reliability (fsck after gc: "missing … named by index"). The index follows
+            // the refs: such builds are indexed again from the record their ref names.
+            var stale: [(BuildRecord, Digest)] = []
+            let indexed = try database.read { db in
+                try Dictionary(Row.fetchAll(db, sql: "SELECT id, recordDigest FROM build").map {
+                    (($0["id"] as String?) ?? "", ($0["recordDigest"] as String?) ?? "")
+                }, uniquingKeysWith: { first, _ in first })
+            }
+            for (id, digest) in buildRefs where indexed[id].map({ $0 != digest.description }) ?? false {
+                if let record = try? getRecord(BuildRecord.self, digest) { stale.append((record, digest)) }
+            }
             try database.write { db in
+                for (record, digest) in stale { try Journal.index(record, digest: digest, in: db) }
+                // Step rows whose record no kept build reaches (the steps of a version of a
+                // build that is gone), with their mounts.
+                for row in try Row.fetchAll(db, sql: "SELECT buildID, stepIndex, recordDigest FROM step") {
+                    guard let text: String = row["recordDigest"], let digest = Digest(text), !keep.contains(digest)
+                    else { continue }
+                    let buildID: String = row["buildID"]
+                    let index: Int = row["stepIndex"]
+                    try db.execute(sql: "DELETE FROM mount WHERE buildID = ? AND stepIndex = ?", arguments: [buildID, index])
+                    try db.execute(sql: "DELETE FROM step WHERE buildID = ? AND stepIndex = ?", arguments: [buildID, index])
+                }
                 // Builds whose ref is gone: their rows would name records about to be deleted.
                 for id in try String.fetchAll(db, sql: "SELECT id FROM build") where !builds.contains(id) {
                     for table in ["mount", "step", "context"] {

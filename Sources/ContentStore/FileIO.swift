@@ -129,11 +129,33 @@ public enum FileIO {
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
+            let name = String(decoding: entryName(entry), as: UTF8.self)
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// The name of a directory entry `readdir` returned, read in place.
+    ///
+    /// `d_name` is declared as 256 bytes, but the record the kernel wrote holds only the name and
+    /// its NUL (`d_reclen` bytes for the whole record): copying the field (as
+    /// `withUnsafeBytes(of: entry.pointee.d_name)` does) reads past the end of readdir's buffer
+    /// when the record is its last. Found by scripts/reliability: `journal gc` crashed (SIGSEGV in
+    /// `BlobStore.list()`) on a store of a few thousand blobs; AddressSanitizer reports a
+    /// heap-buffer-overflow on any large directory.
+    public static func entryName(_ entry: UnsafePointer<dirent>) -> [UInt8] {
+        let raw = UnsafeRawPointer(entry)
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        let recordLength = Int(raw.load(fromByteOffset: MemoryLayout<dirent>.offset(of: \dirent.d_reclen)!,
+                                        as: UInt16.self))
+        var bytes: [UInt8] = []
+        var index = nameOffset
+        while index < recordLength {
+            let byte = raw.load(fromByteOffset: index, as: UInt8.self)
+            if byte == 0 { break }
+            bytes.append(byte)
+            index += 1
+        }
+        return bytes
     }
 }

@@ -15,12 +15,14 @@ struct ApplySession {
     let mode: LayerApplier.Mode
     let directory: ContainedDirectory
     let builder: TreeBuilder
+    let reserve: DiskReserve
     private var written: Set<String> = []
 
-    init(mode: LayerApplier.Mode, directory: ContainedDirectory, builder: TreeBuilder) {
+    init(mode: LayerApplier.Mode, directory: ContainedDirectory, builder: TreeBuilder, reserve: DiskReserve) {
         self.mode = mode
         self.directory = directory
         self.builder = builder
+        self.reserve = reserve
     }
 
     mutating func apply(_ entry: LayerEntry, from reader: LayerReader) throws {
@@ -31,8 +33,14 @@ struct ApplySession {
             return
         }
         let tree = try treeEntry(for: entry, components: components)
+        let reserve = self.reserve
         let content: TreeBuilder.ContentProducer? = entry.kind == .regular
-            ? { consume in try reader.forEachContentChunk(consume) } : nil
+            ? { consume in
+                try reader.forEachContentChunk { chunk in
+                    try reserve.account(chunk.count, entry: entry.path)
+                    try consume(chunk)
+                }
+            } : nil
         try builder.create(tree, at: components, shownAs: entry.path, content: content)
         markWritten(components)
     }

@@ -52,6 +52,12 @@ public struct LayerApplier: Sendable {
     public var preserveOwnership: Bool
     /// When set, the tar stream must have this digest (checked after the last entry).
     public var expectedDiffID: Digest?
+    /// Free space on the target's filesystem that applying never eats into: once less is
+    /// available the apply stops with `wouldFillDisk`, so a layer that expands far beyond its
+    /// size (a gzip bomb) is bounded by the disk instead of filling it. Nil: 5% of the
+    /// filesystem, at least 256 MiB (what ext4 reserves for root, roughly). Checked every
+    /// `DiskReserve.interval` bytes of file content.
+    public var reserveFreeBytes: Int64?
 
     public init(mode: Mode = .merge, allowDevices: Bool = false, symlinks: SymlinkPolicy = .refuse,
                 preserveOwnership: Bool = true, expectedDiffID: Digest? = nil) {
@@ -74,7 +80,8 @@ public struct LayerApplier: Sendable {
         let directory = try ContainedDirectory(path: root, policy: symlinks == .refuse ? .refuse : .clampToRoot)
         let builder = TreeBuilder(directory: directory, allowDevices: allowDevices,
                                   preserveOwnership: preserveOwnership)
-        var session = ApplySession(mode: mode, directory: directory, builder: builder)
+        var session = ApplySession(mode: mode, directory: directory, builder: builder,
+                                   reserve: try DiskReserve(path: root, bytes: reserveFreeBytes))
         var count = 0
         while let entry = try reader.next() {
             try session.apply(entry, from: reader)

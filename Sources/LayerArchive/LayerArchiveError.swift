@@ -24,6 +24,9 @@ public enum LayerArchiveError: Error, CustomStringConvertible, Sendable, Equatab
     case zlib(operation: String, code: Int32)
     /// A layer's content does not match the digest the caller expected.
     case digestMismatch(what: String, expected: Digest, actual: Digest)
+    /// Writing on would leave less free space than the applier keeps in reserve (a layer that
+    /// expands beyond the disk, such as a gzip bomb).
+    case wouldFillDisk(entry: String, available: Int64, reserve: Int64)
 
     public var description: String {
         switch self {
@@ -47,6 +50,9 @@ public enum LayerArchiveError: Error, CustomStringConvertible, Sendable, Equatab
             return "zlib \(operation) failed (code \(code))"
         case .digestMismatch(let what, let expected, let actual):
             return "\(what) does not match: expected \(expected), got \(actual)"
+        case .wouldFillDisk(let entry, let available, let reserve):
+            return "refusing layer entry \"\(entry)\": only \(available >> 20) MiB free, and a layer is not "
+                + "applied below the \(reserve >> 20) MiB kept free (does it expand beyond the disk?)"
         }
     }
 }

@@ -23,13 +23,11 @@ enum Posix {
     private static func names(of dir: OpaquePointer, path: String) throws -> [String] {
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = try withUnsafeBytes(of: entry.pointee.d_name) { raw -> String in
-                let bytes = raw.prefix { $0 != 0 }
-                guard let name = String(validating: bytes, as: UTF8.self) else {
-                    let shown = String(decoding: bytes, as: UTF8.self)
-                    throw LayerArchiveError.nonUTF8Name(path + "/" + shown)
-                }
-                return name
+            // In place: copying the 256-byte d_name overreads readdir's buffer (see FileIO.entryName).
+            let bytes = FileIO.entryName(entry)
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                let shown = String(decoding: bytes, as: UTF8.self)
+                throw LayerArchiveError.nonUTF8Name(path + "/" + shown)
             }
             if name != "." && name != ".." { names.append(name) }
         }

@@ -195,6 +195,56 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
     }
 
+    /// Found by scripts/reliability: a replay killed mid-way left `tmp/replay-<pid>-<n>` behind
+    /// for ever; neither the next build nor gc reclaimed it.
+    @Test func scratchOfAKilledReplayIsReclaimed() throws {
+        let journal = try Journal(root: root)
+        let dead = root + "/tmp/replay-\(try Self.pidOfExitedProcess())-12345"
+        let mine = root + "/tmp/replay-\(getpid())-678"
+        for path in [dead, mine] {
+            try FileManager.default.createDirectory(atPath: path + "/dockerfile", withIntermediateDirectories: true)
+        }
+        _ = journal.makeBuildID()  // a build starting reclaims what dead processes left
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(FileManager.default.fileExists(atPath: mine))  // its owner runs: kept
+        // gc's exclusive lock means no other process replays: any other replay-* goes, never ours.
+        let other = root + "/tmp/replay-1-99"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        #expect(try journal.collectGarbage() != nil)
+        #expect(!FileManager.default.fileExists(atPath: other))
+        #expect(FileManager.default.fileExists(atPath: mine))
+    }
+
+    /// Found by scripts/reliability: a build killed between setting its ref to a new record and
+    /// indexing it left the index naming the previous record, which no ref reaches; gc deleted
+    /// it and fsck then failed ("missing … named by index").
+    @Test func gcAfterAKillBetweenRefAndIndexLeavesACleanJournal() throws {
+        let journal = try Journal(root: root)
+        var (build, _) = try recordBuild(in: journal)
+        // The kill: the ref moves to a newer record, the index is never told.
+        build.finishedAt = 2000
+        let newer = try journal.putRecord(build)
+        try Data((newer.description + "\n").utf8).write(to: URL(fileURLWithPath: root + "/refs/builds/" + build.id))
+        #expect(try journal.fsck().isClean)  // nothing missing yet: the old record is still there
+        _ = try #require(try journal.collectGarbage())
+        let report = try journal.fsck()
+        #expect(report.isClean, "\(report)")
+        #expect(try journal.build(id: build.id).finishedAt == 2000)
+    }
+
+    /// Found by scripts/reliability: `journal import` killed while writing its intent left
+    /// `tmp/.import-<pid>-<n>.intent` for ever. The next process to open the journal removes it.
+    @Test func aHalfWrittenImportIntentOfADeadProcessIsRemoved() throws {
+        _ = try Journal(root: root)
+        let dead = try Self.pidOfExitedProcess()
+        let litter = root + "/tmp/.import-\(dead)-42.intent"
+        let live = root + "/tmp/.import-\(getpid())-43.intent"
+        for path in [litter, live] { try Data("[".utf8).write(to: URL(fileURLWithPath: path)) }
+        _ = try Journal(root: root)
+        #expect(!FileManager.default.fileExists(atPath: litter))
+        #expect(FileManager.default.fileExists(atPath: live))
+    }
+
     static func pidOfExitedProcess() throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/true")

@@ -142,4 +142,34 @@ struct HostileLayerTests {
         let error = try #require(try fixture.refusal())
         #expect(error.description.contains("gzip"))
     }
+
+    /// Found by scripts/reliability: a gzip bomb (1 GiB of zeros in 1 MiB) was expanded in full.
+    /// The applier keeps a reserve of free space and stops, naming the entry, once a layer
+    /// would eat into it; what it wrote before stays bounded by the check interval.
+    @Test func aGzipBombStopsAtTheDiskReserve() throws {
+        let fixture = try Fixture()
+        try Self.pythonTar(fixture.scratch.path + "/layer", gzip: true, #"[f("bomb", bytes(128 << 20))]"#)
+        let compressed = try #require(try FileManager.default.attributesOfItem(
+            atPath: fixture.scratch.path + "/layer")[.size] as? Int)
+        #expect(compressed < (1 << 20))
+        var applier = LayerApplier()
+        // As if the disk had 32 MiB left above the reserve.
+        applier.reserveFreeBytes = try DiskReserve.space(at: fixture.target).0 - (32 << 20)
+        let error = try fixture.refusal(applier)
+        guard case .wouldFillDisk(let entry, _, _)? = error else {
+            Issue.record("expected wouldFillDisk, got \(String(describing: error))")
+            return
+        }
+        #expect(entry == "bomb")
+        let written = (try? FileManager.default.attributesOfItem(atPath: fixture.target + "/bomb")[.size] as? Int) ?? 0
+        #expect(written <= 48 << 20)
+        #expect(try fixture.outsideIsUntouched())
+        // The default reserve (5% of the filesystem, at least 256 MiB) lets the same layer in on
+        // a disk with room for it.
+        let (available, total) = try DiskReserve.space(at: fixture.target)
+        if available - (128 << 20) > max(DiskReserve.minimum, total / 20) {
+            try FileManager.default.removeItem(atPath: fixture.target + "/bomb")
+            #expect(try LayerApplier().apply(layerAt: fixture.scratch.path + "/layer", to: fixture.target).entryCount == 1)
+        }
+    }
 }
