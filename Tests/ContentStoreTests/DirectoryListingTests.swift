@@ -38,7 +38,7 @@ import Testing
             let name = String(repeating: "abcdefghij", count: 26).prefix(1 + index % 255) + "-\(index)"
             let shortened = String(name.suffix(255))
             expected.insert(shortened)
-            FileManager.default.createFile(atPath: directory.path + "/" + shortened, contents: nil)
+            #expect(FileManager.default.createFile(atPath: directory.path + "/" + shortened, contents: nil))
         }
         #expect(Set(try FileIO.listDirectory(directory.path)) == expected)
     }
