@@ -91,7 +91,9 @@ extension RealSandboxTests {
             let start = clock.now
             task.cancel()
             await #expect(throws: CancellationError.self) { try await task.value }
-            #expect(clock.now - start < .seconds(2))
+            // Not a speed bound (the machine may be loaded): unkilled, `sleep 4242` would run for
+            // 70 minutes, so anything far below that shows the cancellation killed it.
+            #expect(clock.now - start < .seconds(60))
             #expect(HostSnapshot.processes(containing: "sleep 4242").isEmpty)
             #expect(HostSnapshot.take() == before)
             #expect(scratchEntries.isEmpty)
