@@ -61,6 +61,9 @@ final class BuildSession {
             secrets: [], ssh: request.ssh.map(\.id), network: request.network, tags: request.tags,
             variations: request.variations.recorded, host: BuildRecord.HostFacts.current,
             startedAt: started.timeIntervalSince1970, pid: getpid())
+        let limits = request.resourceLimits
+        record.limits = LimitsRecord(pids: limits.pids, memoryBytes: limits.memoryBytes,
+                                     ulimits: limits.ulimits.map(\.description), shmSizeBytes: limits.shmSizeBytes)
         beginReplayRecord()
     }
 

@@ -3,6 +3,7 @@ import ContentStore
 import Engine
 import Foundation
 import OCIImage
+import Sandbox
 
 /// Re-executes a recorded build from the journal alone and compares every step with the record.
 ///
@@ -49,6 +50,12 @@ public struct Replayer: Sendable {
             ssh: original.ssh.map { SSHSource(id: $0, paths: []) }, network: original.network,
             sourceDateEpoch: original.sourceDateEpoch, variations: variations.engineVariations)
         if variations.contains(.buildpath) { request.variations.applied[.buildPath] = workspace.root }
+        if let limits = original.limits {
+            // The limits the build ran under (a record from before they were kept: the defaults).
+            request.resourceLimits = ResourceLimits(pids: limits.pids, memoryBytes: limits.memoryBytes,
+                                                    ulimits: try limits.ulimits.map(Ulimit.init(parsing:)),
+                                                    shmSizeBytes: limits.shmSizeBytes)
+        }
         request.replay = ReplayInputs(
             replayOf: original.id, pinnedImages: original.baseImages,
             imageContexts: Dictionary(uniqueKeysWithValues: original.contexts.compactMap { context in

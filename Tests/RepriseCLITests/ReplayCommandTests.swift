@@ -146,6 +146,22 @@ import Testing
         #expect(path.contains("varied build path"))
     }
 
+    @Test func aReplayRunsUnderTheLimitsTheBuildRanUnder() throws {
+        // A step's ulimits and /dev/shm size can be in its output: the record keeps them.
+        let journal = try freshJournal("limits")
+        let context = scratch.sub("limits-context")
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try """
+            FROM busybox
+            RUN ulimit -n > /nofile && df -k /dev/shm | tail -1 | awk '{print $2}' > /shm
+            """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let id = try build(["--ulimit", "nofile=1024:2048", "--shm-size", "128m",
+                            "--build-arg", "SOURCE_DATE_EPOCH=1700000000", context], journal: journal)
+        let replayed = try replay(id, journal: journal)
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        #expect(replayed.report?.reproducible == true)
+    }
+
     @Test func cacheMountStateIsRestoredForTheReplay() throws {
         let context = scratch.sub("cache-context")
         try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)

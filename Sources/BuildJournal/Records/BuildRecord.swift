@@ -90,6 +90,8 @@ public struct BuildRecord: Codable, Sendable, Hashable {
     public var error: String?
     /// The pid that runs it, so another process can tell a live build from a killed one.
     public var pid: Int32?
+    /// The limits its RUN steps ran under; nil in records written before they were kept.
+    public var limits: LimitsRecord?
 
     public init(id: String, kind: Kind = .build, replayOf: String? = nil, status: Status = .running,
                 dockerfile: Digest? = nil, dockerfilePath: String, contexts: [Context] = [],
