@@ -50,6 +50,20 @@ import Testing
         #expect(try RepriseProcess.run(["journal", "fsck", "--journal", journal]).status == 0)
     }
 
+    @Test func outputOptionsNoExporterHonoursAreRefusedBeforeAnyStep() throws {
+        let directory = try context("FROM busybox\nRUN echo built > /built\n")
+        for output in ["type=oci,dest=\(workspace.sub("o.tar")),compression=zstd",
+                       "type=oci,dest=\(workspace.sub("o2.tar")),oci-mediatypes=false",
+                       "type=image,name=registry.example/app:1,push=true", "type=registry,name=registry.example/app:1",
+                       "type=tar,dest=\(workspace.sub("t.tar"))"] {
+            let result = try build(["--output", output, directory])
+            #expect(result.status != 0, "\(output) was accepted")
+            #expect(result.stderr.contains("--output"), "\(result.stderr)")
+            #expect(!result.stderr.contains("RUN echo built"), "a step ran before \(output) was refused")
+        }
+        #expect(try RepriseProcess.run(["journal", "ls", "-q", "--journal", journal]).stdout.isEmpty)
+    }
+
     @Test func aMissingBaseImageSaysHowToProvideIt() throws {
         let directory = try context("FROM example.com/nowhere:1\nRUN true\n")
         let result = try build([directory])

@@ -107,7 +107,7 @@ struct BuildFlags: ParsableArguments {
         }
         var request = BuildRequest(
             contextPath: context, dockerfilePath: file, buildArguments: arguments, target: target, tags: tag,
-            outputs: try output.map { try OutputSpec(parsing: $0) }, noCache: noCache,
+            outputs: try output.map(Self.supportedOutput), noCache: noCache,
             namedContexts: try buildContext.map { try NamedContextSource(parsing: $0) },
             secrets: try secret.map { try SecretSource(parsing: $0) },
             ssh: try ssh.map { try SSHSource(parsing: $0) },
@@ -117,6 +117,24 @@ struct BuildFlags: ParsableArguments {
         let attestations = try AttestationRequest(provenance: provenance, attest: attest, sbom: sbom)
         if !attestations.isEmpty { request.attestor = ProvenanceAttestor(request: attestations) }
         return request
+    }
+
+    /// One `--output`, refused before any step runs when it asks for what no exporter here does:
+    /// an option buildx knows but Reprise would otherwise silently ignore, or a registry push.
+    static func supportedOutput(_ text: String) throws -> OutputSpec {
+        let spec = try OutputSpec(parsing: text)
+        if let key = spec.attributes.keys.sorted().first {
+            throw ValidationError("--output \(text): \(key)= is not supported (Reprise writes gzip layers with OCI "
+                + "media types; it understands type, dest, tar, name and push)")
+        }
+        if spec.type == .image || spec.push {
+            throw ValidationError("--output \(text): pushing to a registry is not supported yet; "
+                + "use type=oci or type=docker and push the result with skopeo")
+        }
+        if spec.type == .tar {
+            throw ValidationError("--output \(text): type=tar is not supported yet; use type=local or type=oci")
+        }
+        return spec
     }
 
     /// `--pids-limit`, `--memory`, `--ulimit` and `--shm-size` as the sandbox takes them.
