@@ -52,7 +52,7 @@ extension BuildSession {
         var repositories: [GitSource.Fetched] = []
         for (ordinal, reference) in copy.gitSources.enumerated() {
             do {
-                repositories.append(try GitSource(store: journal.store, workDirectory: scratch + "/git-\(nextStepIndex)-\(ordinal)")
+                repositories.append(try GitSource(store: journal.store, workDirectory: scratch + "/git-\(context.stepIndex)-\(ordinal)")
                     .fetch(reference, keepGitDirectory: copy.keepGitDirectory, checksum: copy.checksum,
                            networkAllowed: request.network == "host"))
             } catch let failure as GitSource.Failure {

@@ -10,12 +10,14 @@ extension BuildSession {
         let assembled = try ImageAssembler(store: journal.store).assemble(final.state, created: createdTimestamp)
         let manifest = assembled.manifest.digest
         try journal.registerImage(manifest: manifest, config: assembled.config.digest, source: "build:\(record.id)")
-        record.manifest = manifest
-        record.config = assembled.config.digest
+        recorder.update { record in
+            record.manifest = manifest
+            record.config = assembled.config.digest
+        }
         for tag in request.tags {
             try journal.tag(try ImageReference(parsing: tag).description, manifest: manifest)
         }
-        try journal.save(record)
+        try recorder.save()
         // The image manifest stays what it is; attestations only add an index around it, which
         // is what the layout then names.
         var exported = manifest
@@ -26,16 +28,17 @@ extension BuildSession {
         }
 
         for (offset, output) in request.outputs.enumerated() {
-            let vertex = nextStepIndex + 1 + offset
+            let vertex = numbering.total + 1 + offset
             let begun = Date()
             let what = "exporting to \(output.type.rawValue) \(output.destination ?? "-")"
             emit(.exporting(vertex: vertex, what: what))
             try export(final.state, manifest: exported, to: output)
             emit(.exported(vertex: vertex, what: what, seconds: Date().timeIntervalSince(begun)))
         }
-        record.status = .succeeded
-        record.finishedAt = Date().timeIntervalSince1970
-        try journal.save(record)
+        try recorder.save { record in
+            record.status = .succeeded
+            record.finishedAt = Date().timeIntervalSince1970
+        }
         if let path = request.metadataFile { try writeMetadata(to: path, config: assembled.config.digest) }
         emit(.buildFinished(buildID: record.id, manifest: manifest.description,
                             seconds: Date().timeIntervalSince(started)))

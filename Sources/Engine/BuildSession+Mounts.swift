@@ -61,7 +61,7 @@ extension BuildSession {
             prepared.sandboxMounts.append(.bindDiscardingWrites(shown.host, to: target))
         } else {
             // A file cannot carry an overlay: the step writes to a copy made for it alone.
-            let copy = scratch + "/mount-\(nextStepIndex)-\(ordinal)"
+            let copy = scratch + "/mount-\(context.stepIndex)-\(ordinal)"
             try? FileManager.default.removeItem(atPath: copy)
             try FileManager.default.copyItem(atPath: shown.host, toPath: copy)
             prepared.temporaryPaths.append(copy)
@@ -97,7 +97,7 @@ extension BuildSession {
         let keyInput = "cache \(target) id=\(cache.id) sharing=\(cache.sharing.rawValue) "
             + "mode=\(String(cache.mode, radix: 8)) uid=\(cache.uid) gid=\(cache.gid) ro=\(cache.readOnly) "
             + "seed=\(seed?.digest.description ?? "")"
-        if let restored = try replayCacheDirectory(id: cache.id, mode: cache.mode, uid: cache.uid, gid: cache.gid) {
+        if let restored = try replayCacheDirectory(step: context.stepIndex, id: cache.id, mode: cache.mode, uid: cache.uid, gid: cache.gid) {
             // A replay never sees the journal's live cache, only the state recorded before this step.
             let before = try? TreeSnapshotter(store: journal.store).snapshot(directory: restored).snapshot
                 .store(in: journal.store)

@@ -43,11 +43,12 @@ extension BuildSession {
 
         let state = context.state
         let vertex = stepLabel(context, text: located.original, location: located.location).vertex
+        let stepIndex = context.stepIndex
         var prepared = PreparedStep(kind: "RUN", keyText: located.original, keyInputs: inputs, history: history(argv))
         prepared.details = StepDetails(argv: argv, network: network, hostname: hostname, mounts: mounts.records)
         prepared.cleanup = { mounts.cleanup() }
         prepared.execute = { details in
-            let directory = self.scratch + "/run-\(self.nextStepIndex)"
+            let directory = self.scratch + "/run-\(stepIndex)"
             let upper = directory + "/upper"
             let work = directory + "/work"
             try FileIO.makeDirectories(upper)

@@ -40,6 +40,10 @@ public struct BuildRequest: Sendable {
     /// Attestations to attach to `type=oci`/`docker` outputs, buildx-style (an index with an
     /// attestation manifest beside the image); nil attaches none.
     public var attestor: (any BuildAttestor)? = nil
+    /// How many stages with no dependency between them may run at the same time; nil: as many
+    /// as the machine has cores, 1: one stage after another. The record and the image are the
+    /// same either way.
+    public var maxParallelStages: Int? = nil
 
     public init(contextPath: String, dockerfilePath: String? = nil, buildArguments: [String: String] = [:],
                 target: String? = nil, tags: [String] = [], outputs: [OutputSpec] = [], noCache: Bool = false,

@@ -24,14 +24,14 @@ extension BuildSession {
         context.key = CacheKey(state: parentState, kind: prepared.kind, instruction: prepared.keyText,
                                inputs: prepared.keyInputs)
         var details = prepared.details
-        if prepared.cacheable, let (cached, layer) = try cachedLayer(for: context.key) {
+        if prepared.cacheable, let (cached, layer) = try cachedLayer(for: context.key, step: context.stepIndex) {
             context.state.append(layer.imageLayer, createdBy: prepared.history ?? located.original, created: createdTimestamp)
             details.layer = layer
             details.stdout = cached.stdout
             details.stderr = cached.stderr
             details.exitCode = cached.exitCode
             emit(.stepCached(label))
-            try recordStep(context, instruction: located, outcome: .cached, started: begun, details: details,
+            try recordStep(&context, instruction: located, outcome: .cached, started: begun, details: details,
                            parent: parentState)
             return
         }
@@ -39,7 +39,7 @@ extension BuildSession {
         do {
             layer = try await prepared.execute?(&details) ?? nil
         } catch let failure as StepExecutionFailure {
-            try recordStep(context, instruction: located, outcome: .failed, started: begun, details: failure.details,
+            try recordStep(&context, instruction: located, outcome: .failed, started: begun, details: failure.details,
                            parent: parentState)
             emit(.stepFailed(label, status: failure.status, outputTail: failure.outputTail))
             throw EngineError.stepFailed(step: located.original, location: located.location,
@@ -51,7 +51,7 @@ extension BuildSession {
         } else if let history = prepared.history {
             context.state.appendHistory(createdBy: history, created: createdTimestamp, emptyLayer: true)
         }
-        try recordStep(context, instruction: located, outcome: .succeeded, started: begun, details: details,
+        try recordStep(&context, instruction: located, outcome: .succeeded, started: begun, details: details,
                        parent: parentState)
         emit(.stepFinished(label, seconds: Date().timeIntervalSince(begun)))
     }

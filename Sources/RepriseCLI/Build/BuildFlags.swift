@@ -114,9 +114,20 @@ struct BuildFlags: ParsableArguments {
             network: network == "default" ? "none" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
         request.entitlements = Set(entitlements)
         request.resourceLimits = try resourceLimits()
+        request.maxParallelStages = try Self.maxParallelStages(ProcessInfo.processInfo.environment)
         let attestations = try AttestationRequest(provenance: provenance, attest: attest, sbom: sbom)
         if !attestations.isEmpty { request.attestor = ProvenanceAttestor(request: attestations) }
         return request
+    }
+
+    /// `REPRISE_MAX_PARALLEL_STAGES=N`: at most N independent stages at once (1: sequential),
+    /// like buildkitd's `max-parallelism`; unset, as many as there are cores.
+    static func maxParallelStages(_ environment: [String: String]) throws -> Int? {
+        guard let text = environment["REPRISE_MAX_PARALLEL_STAGES"], !text.isEmpty else { return nil }
+        guard let value = Int(text), value >= 1 else {
+            throw ValidationError("REPRISE_MAX_PARALLEL_STAGES=\(text): expected a whole number of stages, 1 or more")
+        }
+        return value
     }
 
     /// One `--output`, refused before any step runs when it asks for what no exporter here does:
