@@ -60,6 +60,7 @@ extension BuildSession {
     /// A step whose cache key an earlier step already has (with its layer still in the store).
     func cachedLayer(for key: CacheKey) throws -> (StepRecord, LayerRecord)? {
         if let reused = reusedRecordedStep(matching: key) { return reused }
+        if request.replay?.uncachedSteps.contains(nextStepIndex) == true { return nil }
         guard !request.noCache, let step = try journal.cachedStep(forKey: key.digest), let layer = step.layer,
               journal.store.contains(layer.digest) else { return nil }
         return (step, layer)

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BuildJournal
+import ContentStore
+import Engine
+import Foundation
+
+/// `reprise bisect --git REPO --good REV --bad REV`: binary search over the first-parent commits
+/// like `git bisect run`, each probe a build of that revision's tree (recorded as the context,
+/// with the step cache). A probe that cannot be judged is skipped and a neighbour tried, as git
+/// does; when only skipped commits remain between the last good and first bad, the culprit is
+/// the first bad and the report says which commits could not be told apart.
+public struct GitBisector: Sendable {
+    public let engine: BuildEngine
+
+    public struct Options: Sendable {
+        public var repository: String
+        public var good: String
+        public var bad: String
+        /// The Dockerfile, relative to the repository's root.
+        public var dockerfile: String
+        public var buildArguments: [String: String]
+        public var target: String?
+        public var predicate: BisectPredicate
+        public var maxProbes: Int?
+
+        public init(repository: String, good: String, bad: String, dockerfile: String = "Dockerfile",
+                    buildArguments: [String: String] = [:], target: String? = nil,
+                    predicate: BisectPredicate = .differs, maxProbes: Int? = nil) {
+            self.repository = repository
+            self.good = good
+            self.bad = bad
+            self.dockerfile = dockerfile
+            self.buildArguments = buildArguments
+            self.target = target
+            self.predicate = predicate
+            self.maxProbes = maxProbes
+        }
+    }
+
+    public init(engine: BuildEngine) {
+        self.engine = engine
+    }
+
+    public func run(_ options: Options, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> BisectReport {
+        let started = Date()
+        let repository = GitRepository(path: options.repository)
+        let good = try repository.commit(options.good)
+        let bad = try repository.commit(options.bad)
+        let commits = try repository.firstParentRange(good: good, bad: bad)
+        guard !commits.isEmpty else { throw BisectError.endpointsAgree("no first-parent commits between \(good) and \(bad)") }
+        var report = BisectReport(id: "bisect-" + String(UUID().uuidString.lowercased().prefix(8)), mode: "git",
+                                  good: good, bad: bad, predicate: options.predicate)
+        report.commits = commits
+        let log = BisectLog(journal: engine.journal)
+        var judge = ProbeJudge(engine: engine, predicate: options.predicate)
+        let searchProbes = Int(ceil(log2(Double(commits.count))))
+        let shownLimit = min(searchProbes + (options.predicate.comparesWithGood ? 1 : 0), options.maxProbes ?? .max)
+        var outcomes: [String: BuildOutcome] = [:]
+
+        func probe(_ commit: String) async throws -> BisectReport.Probe {
+            let number = report.probes.count + 1
+            progress("probe \(number) of at most \(shownLimit) (plus skips): \(commit.prefix(12)) \(repository.subject(commit) ?? "")")
+            let begun = Date()
+            let outcome = try await build(commit, repository: repository, options: options)
+            outcomes[commit] = outcome
+            let verdict = try await judge.verdict(outcome)
+            let (cached, ran) = try InputBisector.stepCounts(outcome, journal: engine.journal)
+            let result = BisectReport.Probe(number: number, applied: nil, commit: commit, outcome: outcome, verdict: verdict,
+                                            seconds: Date().timeIntervalSince(begun), cachedSteps: cached, ranSteps: ran)
+            progress("probe \(number): \(verdict.rawValue) (\(outcome.buildID ?? "no record"), \(ran) steps run, \(cached) cached)")
+            report.probes.append(result)
+            try log.save(report)
+            return result
+        }
+
+        if options.predicate.comparesWithGood {
+            // The reference the predicate compares with: the good revision's image.
+            var reference = try await probe(good)
+            guard reference.outcome.succeeded else {
+                throw BisectError.endpointsAgree("the good revision \(good) does not build: \(reference.outcome.error ?? "")")
+            }
+            try judge.adoptReference(reference.outcome)
+            reference.verdict = .good
+            report.probes[report.probes.count - 1] = reference
+            try log.save(report)
+        }
+
+        // Positions: -1 is good, commits.count - 1 is bad (taken as bad without a build, as git does).
+        var low = -1
+        var high = commits.count - 1
+        var skipped = Set<Int>()
+        var stopped = false
+        while high - low > 1 {
+            if let limit = options.maxProbes, report.probes.count >= limit { stopped = true; break }
+            let middle = (low + high) / 2
+            let candidates = (low + 1..<high).filter { !skipped.contains($0) }
+            guard let chosen = candidates.min(by: { abs($0 - middle) < abs($1 - middle) }) else { break }
+            switch try await probe(commits[chosen]).verdict {
+            case .bad: high = chosen
+            case .good: low = chosen
+            case .skip: skipped.insert(chosen)
+            }
+        }
+        let culprit = commits[high]
+        report.culprit = .commit(culprit)
+        report.culpritSubject = repository.subject(culprit)
+        report.complete = !stopped && high - low == 1
+        if high - low > 1 {
+            report.notes.append("only skipped commits lie between the last good and \(culprit.prefix(12)): the culprit is one of "
+                + commits[(low + 1)...high].map { String($0.prefix(12)) }.joined(separator: ", "))
+        }
+        // Explain against the last good revision: build whichever end was not built (cached).
+        let parent = low >= 0 ? commits[low] : good
+        let before: BuildOutcome
+        if let known = outcomes[parent] { before = known } else { before = try await build(parent, repository: repository, options: options) }
+        let after: BuildOutcome
+        if let known = outcomes[culprit] { after = known } else { after = try await build(culprit, repository: repository, options: options) }
+        let extra = [outcomes[parent] == nil ? parent : nil, outcomes[culprit] == nil ? culprit : nil].compactMap { $0 }
+        if !extra.isEmpty {
+            report.notes.append("built for the explanation only (not probes): " + extra.map { String($0.prefix(12)) }.joined(separator: ", "))
+        }
+        try BisectExplainer(journal: engine.journal).explain(&report, good: before, bad: after)
+        if let beforeID = before.buildID, let afterID = after.buildID, let store = Optional(engine.journal.store) {
+            let a = try RecordedBuild(id: beforeID, journal: engine.journal)
+            let b = try RecordedBuild(id: afterID, journal: engine.journal)
+            report.changes = try InputComparerBridge.changes(a, b, store: store, detailLines: 10)
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        try log.save(report)
+        return report
+    }
+
+    /// Builds one revision: its tree extracted under the journal (named by the commit, which is
+    /// the context's recorded origin) and built with the step cache.
+    func build(_ commit: String, repository: GitRepository, options: Options) async throws -> BuildOutcome {
+        let root = engine.journal.root + "/tmp/bisect-git-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let directory = root + "/" + commit
+        defer {
+            try? FileManager.default.removeItem(atPath: root)
+            let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
+            unlink(engine.journal.root + "/statcache/" + Digest(ofUTF8: absolute).short)
+        }
+        try repository.extract(commit, into: directory)
+        let request = BuildRequest(contextPath: directory, dockerfilePath: directory + "/" + options.dockerfile,
+                                   buildArguments: options.buildArguments, target: options.target)
+        return try await BuildOutcome.run(engine, request)
+    }
+}
