@@ -122,6 +122,8 @@ let package = Package(
         .testTarget(name: "ProvenanceTests",
                     dependencies: ["TestSupport", "Provenance", "BuildJournal", "ContentStore", "OCIImage"],
                     swiftSettings: strict),
+        .testTarget(name: "BisectTests", dependencies: ["TestSupport", "Bisect", "LayerArchive", "DifferenceModel"],
+                    swiftSettings: strict),
         .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport", "RepriseCLI"], swiftSettings: strict),
     ]
 )

@@ -18,6 +18,7 @@ extension ImageDiffer {
             root.children.append(try layerNode(pair, a, b, context: context))
         }
         BuildAttribution.applyBaseImageDrift(to: &root, a, b)
+        VariationAttribution.apply(to: &root, a.build, b.build)
         return root
     }
 
