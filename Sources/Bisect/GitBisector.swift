@@ -143,8 +143,11 @@ public struct GitBisector: Sendable {
             unlink(engine.journal.root + "/statcache/" + Digest(ofUTF8: absolute).short)
         }
         try repository.extract(commit, into: directory)
+        // Without a SOURCE_DATE_EPOCH every build would differ by its `created` times and the
+        // mtimes RUN steps write: revisions are compared by content, at the checkout's fixed time.
+        let epoch = options.buildArguments["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? Int64(GitRepository.fixedMTime)
         let request = BuildRequest(contextPath: directory, dockerfilePath: directory + "/" + options.dockerfile,
-                                   buildArguments: options.buildArguments, target: options.target)
+                                   buildArguments: options.buildArguments, target: options.target, sourceDateEpoch: epoch)
         return try await BuildOutcome.run(engine, request)
     }
 }
