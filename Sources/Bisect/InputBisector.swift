@@ -137,7 +137,8 @@ public struct InputBisector: Sendable {
 
     static func stepCounts(_ outcome: BuildOutcome, journal: Journal) throws -> (cached: Int, ran: Int) {
         guard let id = outcome.buildID else { return (0, 0) }
-        let steps = try journal.steps(of: journal.build(id: id))
+        // FROM is not a step that runs or caches anything.
+        let steps = try journal.steps(of: journal.build(id: id)).filter { $0.instruction.uppercased() != "FROM" }
         let cached = steps.filter { $0.outcome == .cached }.count
         return (cached, steps.count - cached)
     }

@@ -41,7 +41,7 @@ import Testing
 
     @Test func inputDiffNamesEveryChangedInputWithContentDiffs() throws {
         let workspace = try BuildWorkspace("bisect-inputs")
-        let dockerfile = "FROM busybox\nCOPY app.txt /app.txt\nRUN cat /app.txt > /out\n"
+        let dockerfile = "FROM busybox\nARG MODE\nRUN --mount=type=bind,target=/ctx cat /ctx/app.txt > /out\n"
         let good = try Self.build(workspace, ["--build-arg", "MODE=a", try workspace.context(dockerfile, files: [
             "app.txt": "one\ntwo\nthree\n", "gone.txt": "x\n"])])
         let bad = try Self.build(workspace, ["--build-arg", "MODE=b", "--build-arg", "EXTRA=1", try workspace.context(
@@ -52,7 +52,8 @@ import Testing
         for expected in ["context-file context:app.txt changed", "-two", "+TWO", "context-file context:gone.txt removed",
                          "context-file context:new/added.txt added", "context-file context:new added",
                          "build-arg MODE changed: a → b", "build-arg EXTRA added", "dockerfile Dockerfile:line 3 changed",
-                         "-RUN cat /app.txt > /out", "+RUN cat /app.txt > /out2"] {
+                         "-RUN --mount=type=bind,target=/ctx cat /ctx/app.txt > /out", "+RUN --mount=type=bind,target=/ctx cat /ctx/app.txt > /out2",
+                         "context-file context:Dockerfile changed"] {
             #expect(text.stdout.contains(expected), "missing '\(expected)' in:\n\(text.stdout)")
         }
         let json = try RepriseProcess.run(["diff", "--inputs", "--json", "--journal", workspace.journal, good, bad])
@@ -67,10 +68,13 @@ import Testing
 
     @Test func culpritIsOneContextFileAmongManyChanges() throws {
         let workspace = try BuildWorkspace("bisect-file")
-        let dockerfile = "FROM busybox\nCOPY important.txt /important.txt\nRUN cat /important.txt > /out\n"
-        let good = try Self.build(workspace, ["--build-arg", "UNUSED=1", try workspace.context(
+        // The bind mount makes the whole context reachable (so recorded), the step reads one file.
+        let dockerfile = "FROM busybox\nRUN --mount=type=bind,target=/ctx cat /ctx/important.txt > /out\n"
+        // SOURCE_DATE_EPOCH: without it a RUN that runs again writes other mtimes, and any
+        // change that makes it run again would change the image.
+        let good = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "UNUSED=1", try workspace.context(
             dockerfile, files: Self.noise(10, "a").merging(["important.txt": "v1\n"]) { $1 })])
-        let bad = try Self.build(workspace, ["--build-arg", "UNUSED=2", try workspace.context(
+        let bad = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "UNUSED=2", try workspace.context(
             dockerfile, files: Self.noise(10, "b").merging(["important.txt": "v2\n", "noise/extra.txt": "e\n"]) { $1 })])
         let report = try Self.bisect(workspace, ["--good", good, "--bad", bad])
         #expect(Self.culprit(report) == ["context-file context:important.txt"], "\(report)")
@@ -140,9 +144,9 @@ import Testing
             RUN if [ "$A" = 1 ] && [ "$B" = 1 ]; then echo both; exit 3; fi
 
             """
-        let good = try Self.build(workspace, ["--build-arg", "A=0", "--build-arg", "B=0", "--build-arg", "C=0",
+        let good = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "A=0", "--build-arg", "B=0", "--build-arg", "C=0",
                                               try workspace.context(dockerfile, files: Self.noise(4, "a"))])
-        let bad = try Self.build(workspace, ["--build-arg", "A=1", "--build-arg", "B=1", "--build-arg", "C=1",
+        let bad = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "A=1", "--build-arg", "B=1", "--build-arg", "C=1",
                                              try workspace.context(dockerfile, files: Self.noise(4, "b"))], expectFailure: true)
         let report = try Self.bisect(workspace, ["--good", good, "--bad", bad, "--fails"])
         #expect(Self.culprit(report) == ["build-arg A", "build-arg B"], "\(report)")
