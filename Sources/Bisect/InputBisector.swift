@@ -60,12 +60,12 @@ public struct InputBisector: Sendable {
         let earlier = Dictionary((options.resume?.probes ?? []).compactMap { probe in probe.applied.map { ($0.sorted(), probe) } }) { a, _ in a }
 
         // One probe: reused from the log when resuming, else built, judged and logged.
-        let state = ProbeState()
+        let state = ProbeState(numbered: options.resume?.probes.count ?? 0)
         func probe(_ subset: [Int]) async throws -> BisectReport.Probe {
             let applied = subset.map { changes[$0] }
             let keys = applied.map(\.key).sorted()
             if let logged = earlier[keys] { return logged }
-            if let limit, await state.built >= limit { throw DeltaDebugger.ProbeLimitReached() }
+            if let limit, await state.builtNow >= limit { throw DeltaDebugger.ProbeLimitReached() }
             let number = await state.next()
             progress("probe \(number) of at most \(shownLimit): \(applied.count) of \(changes.count) changes applied")
             let begun = Date()
@@ -146,10 +146,18 @@ public struct InputBisector: Sendable {
 
 /// Counts probes across the async closures ddmin calls.
 actor ProbeState {
-    private(set) var built = 0
+    /// Probes built by this run (what `--max-probes` limits).
+    private(set) var builtNow = 0
+    /// Numbers continue after a resumed log's probes.
+    private var numbered: Int
+
+    init(numbered: Int) {
+        self.numbered = numbered
+    }
 
     func next() -> Int {
-        built += 1
-        return built
+        builtNow += 1
+        numbered += 1
+        return numbered
     }
 }

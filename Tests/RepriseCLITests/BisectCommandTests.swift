@@ -166,3 +166,40 @@ import Testing
         #expect(network.stdout.split(separator: "\n").filter { $0 != "lo" }.isEmpty, "\(network.stdout)")
     }
 }
+
+/// `--max-probes` stops a bisect with what it knows; `--resume` continues it from the log
+/// without building the probes already judged.
+@Suite(.serialized) struct BisectResumeTests {
+    @Test func aStoppedBisectResumesFromItsLog() throws {
+        let workspace = try BuildWorkspace("bisect-resume")
+        let dockerfile = "FROM busybox\nARG VERSION\nRUN echo \"$VERSION\" > /version\n"
+        var good = ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "VERSION=1"]
+        var bad = ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "VERSION=2"]
+        for index in 0..<8 {
+            good += ["--build-arg", "N\(index)=a"]
+            bad += ["--build-arg", "N\(index)=b"]
+        }
+        let goodID = try BisectCommandTests.build(workspace, good + [try workspace.context(dockerfile)])
+        let badID = try BisectCommandTests.build(workspace, bad + [try workspace.context(dockerfile)])
+
+        let stopped = try RepriseProcess.run(["bisect", "--journal", workspace.journal, "--json", "--good", goodID, "--bad", badID,
+                                              "--max-probes", "3"])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(stopped.stdout.utf8)) as? [String: Any])
+        #expect(first["complete"] as? Bool == false)
+        #expect((first["probes"] as? [Any])?.count == 3)
+        #expect(stopped.stderr.contains("probe 1 of at most "), "\(stopped.stderr)")
+
+        let resumed = try RepriseProcess.run(["bisect", "--journal", workspace.journal, "--json", "--good", goodID, "--bad", badID,
+                                              "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming \(first["id"] as? String ?? "?")"), "\(resumed.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(resumed.stdout.utf8)) as? [String: Any])
+        #expect(report["complete"] as? Bool == true)
+        #expect(BisectCommandTests.culprit(report) == ["build-arg VERSION"], "\(report)")
+        // The three logged probes were not built again: the new ones are numbered after them.
+        let probes = try #require(report["probes"] as? [[String: Any]])
+        #expect(probes.map { $0["number"] as? Int ?? 0 } == Array(1...probes.count))
+        #expect(!resumed.stderr.contains("probe 1 of at most"), "\(resumed.stderr)")
+    }
+}

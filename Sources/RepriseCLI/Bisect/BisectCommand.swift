@@ -76,10 +76,9 @@ struct BisectRunCommand: AsyncParsableCommand {
         let (good, bad, predicate) = (self.good!, self.bad!, self.predicate)
         let (git, dockerfile, target, maxProbes, resume) = (self.git, self.dockerfile, self.target, self.maxProbes, self.resume)
         let arguments = try await CommandFailure.reporting(status: 2) { try Self.buildArguments(buildArg) }
-        let quiet = json
         let report = try await runner.run({ engine in
             let say: @Sendable (String) -> Void = { line in
-                if !quiet { FileHandle.standardError.write(Data(("bisect: " + line + "\n").utf8)) }
+                FileHandle.standardError.write(Data(("bisect: " + line + "\n").utf8))
             }
             if let git {
                 let options = GitBisector.Options(repository: git, good: good, bad: bad, dockerfile: dockerfile,
