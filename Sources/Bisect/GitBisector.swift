@@ -55,8 +55,12 @@ public struct GitBisector: Sendable {
         report.commits = commits
         let log = BisectLog(journal: engine.journal)
         var judge = ProbeJudge(engine: engine, predicate: options.predicate)
-        let searchProbes = Int(ceil(log2(Double(commits.count))))
-        let shownLimit = min(searchProbes + (options.predicate.comparesWithGood ? 1 : 0), options.maxProbes ?? .max)
+        var shownLimit = 0
+        func limitShown(searching count: Int) {
+            let searchProbes = Int(ceil(log2(Double(max(count, 1)))))
+            shownLimit = min(searchProbes + (options.predicate.comparesWithGood ? 1 : 0), options.maxProbes ?? .max)
+        }
+        limitShown(searching: commits.count)
         var outcomes: [String: BuildOutcome] = [:]
 
         func probe(_ commit: String) async throws -> BisectReport.Probe {
@@ -87,9 +91,22 @@ public struct GitBisector: Sendable {
             try log.save(report)
         }
 
-        // Positions: -1 is good, commits.count - 1 is bad (taken as bad without a build, as git does).
+        // Only commits that change what the build reads can change its outcome: the others give
+        // a build with the inputs of their parent (the premise of the step cache), so the search
+        // runs over the relevant commits, and the bad end stands for the last of them.
+        let relevant = try relevantCommits(commits, good: good, repository: repository, options: options)
+        if relevant.count < commits.count {
+            report.notes.append("\(relevant.count) of \(commits.count) commits change what the build reads (the Dockerfile, "
+                + ".dockerignore or a path its COPY/ADD/bind sources name); the others cannot change the outcome and were not built")
+        }
+        guard !relevant.isEmpty else {
+            throw BisectError.endpointsAgree("no commit between \(good.prefix(12)) and \(bad.prefix(12)) changes a file the build reads")
+        }
+        let searched = relevant
+        limitShown(searching: searched.count)
+        // Positions: -1 is good, searched.count - 1 is bad (taken as bad without a build, as git does).
         var low = -1
-        var high = commits.count - 1
+        var high = searched.count - 1
         var skipped = Set<Int>()
         var stopped = false
         while high - low > 1 {
@@ -97,22 +114,22 @@ public struct GitBisector: Sendable {
             let middle = (low + high) / 2
             let candidates = (low + 1..<high).filter { !skipped.contains($0) }
             guard let chosen = candidates.min(by: { abs($0 - middle) < abs($1 - middle) }) else { break }
-            switch try await probe(commits[chosen]).verdict {
+            switch try await probe(searched[chosen]).verdict {
             case .bad: high = chosen
             case .good: low = chosen
             case .skip: skipped.insert(chosen)
             }
         }
-        let culprit = commits[high]
+        let culprit = searched[high]
         report.culprit = .commit(culprit)
         report.culpritSubject = repository.subject(culprit)
         report.complete = !stopped && high - low == 1
         if high - low > 1 {
             report.notes.append("only skipped commits lie between the last good and \(culprit.prefix(12)): the culprit is one of "
-                + commits[(low + 1)...high].map { String($0.prefix(12)) }.joined(separator: ", "))
+                + searched[(low + 1)...high].map { String($0.prefix(12)) }.joined(separator: ", "))
         }
         // Explain against the last good revision: build whichever end was not built (cached).
-        let parent = low >= 0 ? commits[low] : good
+        let parent = low >= 0 ? searched[low] : good
         let before: BuildOutcome
         if let known = outcomes[parent] { before = known } else { before = try await build(parent, repository: repository, options: options) }
         let after: BuildOutcome
@@ -130,6 +147,27 @@ public struct GitBisector: Sendable {
         report.seconds = Date().timeIntervalSince(started)
         try log.save(report)
         return report
+    }
+
+    /// The commits that touch the Dockerfile, a .dockerignore, or a path some version of the
+    /// Dockerfile in the range can read. All of them when a Dockerfile does not plan.
+    func relevantCommits(_ commits: [String], good: String, repository: GitRepository, options: Options) throws -> [String] {
+        let changed = try repository.changedPaths(good: good, bad: commits.last!)
+        let dockerfile = GitRepository.cleaned(options.dockerfile)
+        func touchesBuildDefinition(_ commit: String) -> Bool {
+            (changed[commit] ?? []).contains { $0 == dockerfile || $0.hasSuffix(".dockerignore") || $0.hasPrefix("\"") }
+        }
+        var reaches: [MainContextReach] = []
+        for revision in [good] + commits.filter(touchesBuildDefinition) {
+            guard let data = repository.file(dockerfile, at: revision),
+                  let reach = MainContextReach(dockerfile: data, fileName: (dockerfile as NSString).lastPathComponent,
+                                               buildArguments: options.buildArguments, target: options.target,
+                                               journal: engine.journal) else { return commits }
+            reaches.append(reach)
+        }
+        return commits.filter { commit in
+            touchesBuildDefinition(commit) || (changed[commit] ?? []).contains { path in reaches.contains { $0.reaches(path) } }
+        }
     }
 
     /// Builds one revision: its tree extracted under the journal (named by the commit, which is

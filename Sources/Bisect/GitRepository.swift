@@ -8,6 +8,14 @@ struct GitRepository: Sendable {
     /// context depends only on its content, not on when it was committed or extracted.
     static let fixedMTime = 946_684_800
 
+    /// A path as git prints it: relative, no `./`.
+    static func cleaned(_ path: String) -> String {
+        var text = Substring(path)
+        while text.hasPrefix("./") { text = text.dropFirst(2) }
+        while text.hasPrefix("/") { text = text.dropFirst() }
+        return String(text)
+    }
+
     func run(_ arguments: [String]) throws -> String {
         try Self.shell("git", ["-C", path] + arguments)
     }
@@ -20,6 +28,28 @@ struct GitRepository: Sendable {
     func firstParentRange(good: String, bad: String) throws -> [String] {
         try run(["rev-list", "--first-parent", "--reverse", "\(good)..\(bad)"])
             .split(separator: "\n").map(String.init)
+    }
+
+    /// The paths each first-parent commit after `good` up to `bad` changes (against its first
+    /// parent), by commit.
+    func changedPaths(good: String, bad: String) throws -> [String: [String]] {
+        var paths: [String: [String]] = [:]
+        var current: String?
+        for line in try run(["-c", "core.quotePath=false", "log", "--first-parent", "-m", "--name-only", "--no-renames", "--format=@@%H", "\(good)..\(bad)"])
+            .split(separator: "\n") {
+            if line.hasPrefix("@@") {
+                current = String(line.dropFirst(2))
+                paths[current!, default: []] = []
+            } else if let current, !line.isEmpty {
+                paths[current, default: []].append(String(line))
+            }
+        }
+        return paths
+    }
+
+    /// A file's bytes at a revision; nil when the revision has no such file.
+    func file(_ path: String, at commit: String) -> Data? {
+        (try? run(["show", "\(commit):\(path)"])).map { Data($0.utf8) }
     }
 
     func subject(_ commit: String) -> String? {

@@ -15,7 +15,9 @@ import Testing
         var nondeterministic: Int
     }
 
-    static func fixture(_ workspace: BuildWorkspace) throws -> Fixture {
+    /// `noise`: the file every commit edits (docs/notes.txt, which no step reads, or
+    /// src/notes.txt, which the build copies, so that every commit is relevant).
+    static func fixture(_ workspace: BuildWorkspace, noise: String = "docs/notes.txt") throws -> Fixture {
         let seed = SeededRandom.seedFromEnvironment()
         print("GitBisectTests seed: \(seed) (REPRISE_TEST_SEED=\(seed) repeats it)")
         var random = SeededRandom(seed: seed)
@@ -26,7 +28,7 @@ import Testing
         let nondeterministic = pick(25...36)
         let repository = workspace.sub("repo")
         try Tool.check([CorpusBaseImage.repositoryRoot + "/scripts/make-bisect-repo", repository, "40", String(differs),
-                        String(breaks), String(fixed), String(nondeterministic)])
+                        String(breaks), String(fixed), String(nondeterministic), noise])
         let commits = try Tool.check(["git", "-C", repository, "rev-list", "--first-parent", "--reverse", "HEAD"])
             .stdout.split(separator: "\n").map(String.init)
         try #require(commits.count == 40)
@@ -50,14 +52,28 @@ import Testing
         Int(ceil(log2(Double(bad - good)))) + 1
     }
 
+    @Test func commitsThatChangeNothingTheBuildReadsAreNotBuilt() throws {
+        let workspace = try BuildWorkspace("bisect-git-relevant")
+        let fixture = try Self.fixture(workspace)
+        // Of the commits after 0 up to breaks - 1, only `differs` touches src/: one build for
+        // the reference and none for the search (the bad end stands for it).
+        let result = try Self.bisect(workspace, fixture, good: 0, bad: fixture.breaks - 1, ["--differs"])
+        #expect(result.culprit == fixture.commits[fixture.differs], "\(result.report)")
+        #expect(result.builds == 1, "\(result.report)")
+        #expect((result.report["notes"] as? [String])?.contains { $0.hasPrefix("1 of \(fixture.breaks - 1) commits") } == true)
+    }
+
     @Test func commitBisectNamesEachCulpritWithinTheBound() throws {
         let workspace = try BuildWorkspace("bisect-git")
-        let fixture = try Self.fixture(workspace)
+        // Every commit changes the copied sources, so every commit is searched.
+        let fixture = try Self.fixture(workspace, noise: "src/notes.txt")
 
-        // The output changes: the good revision's image is the reference (one build of the bound).
-        let differs = try Self.bisect(workspace, fixture, good: 0, bad: fixture.breaks - 1, ["--differs"])
+        // The output changes: /out differs from the good revision's (one build of the bound
+        // is the good reference).
+        let differs = try Self.bisect(workspace, fixture, good: 0, bad: fixture.breaks - 1, ["--file", "/out"])
         #expect(differs.culprit == fixture.commits[fixture.differs], "\(differs.report)")
         #expect(differs.builds <= Self.bound(0, fixture.breaks - 1) + differs.skips, "\(differs.builds) builds")
+        #expect(differs.builds >= 3, "\(differs.report)")
         #expect((differs.report["firstChangedStep"] as? [String: Any])?["line"] as? Int == 2, "\(differs.report)")
         #expect((differs.report["changes"] as? [[String: Any]])?.contains { $0["name"] as? String == "src/value" } == true)
 
@@ -75,15 +91,11 @@ import Testing
     @Test func unjudgeableRevisionsAreSkippedAsGitDoes() throws {
         let workspace = try BuildWorkspace("bisect-git-skip")
         let fixture = try Self.fixture(workspace)
-        // --differs across the broken stretch, with the range chosen so that the first probe is a
-        // revision that does not build: it cannot be compared, so it is skipped and a neighbour
-        // tried; the culprit is still the output change.
-        let good = fixture.differs - 1
-        var bad = fixture.fixed
-        while good + 1 + (bad - good - 2) / 2 < fixture.breaks { bad += 1 }
-        let result = try Self.bisect(workspace, fixture, good: good, bad: bad, ["--differs"])
-        #expect(result.culprit == fixture.commits[fixture.differs], "\(result.report)")
+        // --differs from the output change to the randomness: the search meets the broken
+        // revision first, which cannot be compared, so it is skipped and a neighbour tried.
+        let result = try Self.bisect(workspace, fixture, good: fixture.differs, bad: fixture.nondeterministic, ["--differs"])
+        #expect(result.culprit == fixture.commits[fixture.nondeterministic], "\(result.report)")
         #expect(result.skips >= 1, "\(result.report)")
-        #expect(result.builds <= Self.bound(good, bad) + result.skips)
+        #expect(result.builds <= Self.bound(fixture.differs, fixture.nondeterministic) + result.skips)
     }
 }
