@@ -63,7 +63,14 @@ public struct BisectReport: Codable, Sendable {
     public var culprit: Culprit?
     /// The culprit commit's subject line (git bisect).
     public var culpritSubject: String?
+    /// Git bisect with `--bisect-inputs`: the input changes inside the culprit commit that flip
+    /// the outcome on their own, and the id of that input bisect's log.
+    public var inputCulprit: [InputChange]?
+    public var inputBisect: String?
     public var probes: [Probe]
+    /// Builds made only to explain the culprit (git bisect: the culprit or its parent when the
+    /// search did not build them; mostly cached).
+    public var explanationBuilds: Int = 0
     /// The first step whose result changed between the good probe and the culprit's probe.
     public var firstChangedStep: StepSummary?
     /// The differ's explanation of how the culprit's image differs from good's, or the failure.

@@ -24,10 +24,13 @@ public struct GitBisector: Sendable {
         public var target: String?
         public var predicate: BisectPredicate
         public var maxProbes: Int?
+        /// Then bisect the culprit commit's input changes (which files of it matter).
+        public var bisectInputs: Bool
 
         public init(repository: String, good: String, bad: String, dockerfile: String = "Dockerfile",
                     buildArguments: [String: String] = [:], target: String? = nil,
-                    predicate: BisectPredicate = .differs, maxProbes: Int? = nil) {
+                    predicate: BisectPredicate = .differs, maxProbes: Int? = nil, bisectInputs: Bool = false) {
+            self.bisectInputs = bisectInputs
             self.repository = repository
             self.good = good
             self.bad = bad
@@ -135,6 +138,7 @@ public struct GitBisector: Sendable {
         let after: BuildOutcome
         if let known = outcomes[culprit] { after = known } else { after = try await build(culprit, repository: repository, options: options) }
         let extra = [outcomes[parent] == nil ? parent : nil, outcomes[culprit] == nil ? culprit : nil].compactMap { $0 }
+        report.explanationBuilds = extra.count
         if !extra.isEmpty {
             report.notes.append("built for the explanation only (not probes): " + extra.map { String($0.prefix(12)) }.joined(separator: ", "))
         }
@@ -143,6 +147,17 @@ public struct GitBisector: Sendable {
             let a = try RecordedBuild(id: beforeID, journal: engine.journal)
             let b = try RecordedBuild(id: afterID, journal: engine.journal)
             report.changes = try InputComparerBridge.changes(a, b, store: store, detailLines: 10)
+        }
+        if options.bisectInputs, let beforeID = before.buildID, let afterID = after.buildID {
+            do {
+                let inputs = try await InputBisector(engine: engine).run(
+                    .init(good: beforeID, bad: afterID, predicate: options.predicate, maxProbes: options.maxProbes),
+                    progress: { progress("inside \(culprit.prefix(12)): " + $0) })
+                if case .changes(let changes) = inputs.culprit { report.inputCulprit = changes }
+                report.inputBisect = inputs.id
+            } catch let error as BisectError {
+                report.notes.append("no input bisect inside \(culprit.prefix(12)): \(error)")
+            }
         }
         report.seconds = Date().timeIntervalSince(started)
         try log.save(report)

@@ -70,12 +70,19 @@ import Testing
 
         // The output changes: /out differs from the good revision's (one build of the bound
         // is the good reference).
-        let differs = try Self.bisect(workspace, fixture, good: 0, bad: fixture.breaks - 1, ["--file", "/out"])
+        let differs = try Self.bisect(workspace, fixture, good: 0, bad: fixture.breaks - 1, ["--file", "/out", "--bisect-inputs"])
         #expect(differs.culprit == fixture.commits[fixture.differs], "\(differs.report)")
         #expect(differs.builds <= Self.bound(0, fixture.breaks - 1) + differs.skips, "\(differs.builds) builds")
         #expect(differs.builds >= 3, "\(differs.report)")
-        #expect((differs.report["firstChangedStep"] as? [String: Any])?["line"] as? Int == 2, "\(differs.report)")
+        // The first step whose result changed: COPY src/ (line 4); the steps before it were cached.
+        #expect((differs.report["firstChangedStep"] as? [String: Any])?["line"] as? Int == 4, "\(differs.report)")
+        let probes = differs.report["probes"] as? [[String: Any]] ?? []
+        #expect(probes.dropFirst().allSatisfy { ($0["cachedSteps"] as? Int ?? 0) >= 2 }, "\(probes)")
         #expect((differs.report["changes"] as? [[String: Any]])?.contains { $0["name"] as? String == "src/value" } == true)
+        // Inside the culprit commit (src/value and src/notes.txt changed), the input bisect
+        // names the file that matters.
+        let inside = (differs.report["inputCulprit"] as? [[String: Any]])?.map { $0["name"] as? String ?? "?" }
+        #expect(inside == ["src/value"], "\(differs.report)")
 
         // The build breaks.
         let fails = try Self.bisect(workspace, fixture, good: fixture.differs, bad: fixture.fixed - 1, ["--fails"])

@@ -35,6 +35,8 @@ struct BisectRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("build-arg"), help: "--git: a build-time variable, KEY=VALUE (repeatable).")
     var buildArg: [String] = []
     @Option(help: "--git: target stage to build.") var target: String?
+    @Flag(name: .customLong("bisect-inputs"), help: "--git: then bisect the culprit commit's input changes (which of its files matter).")
+    var bisectInputs = false
 
     @Flag(help: "Bad when the image digest differs from the good one's (the default).") var differs = false
     @Flag(help: "Bad when the build fails.") var fails = false
@@ -66,8 +68,8 @@ struct BisectRunCommand: AsyncParsableCommand {
         if chosen > 1 { throw ValidationError("choose one predicate: --differs, --fails, --file, --run or --unreproducible") }
         if atStep != nil && !fails { throw ValidationError("--at-step goes with --fails") }
         if let maxProbes, maxProbes < 1 { throw ValidationError("--max-probes must be at least 1") }
-        if git == nil, !buildArg.isEmpty || target != nil || dockerfile != "Dockerfile" {
-            throw ValidationError("--dockerfile, --build-arg and --target go with --git; a recorded build brings its own")
+        if git == nil, !buildArg.isEmpty || target != nil || dockerfile != "Dockerfile" || bisectInputs {
+            throw ValidationError("--dockerfile, --build-arg, --target and --bisect-inputs go with --git; a recorded build brings its own")
         }
     }
 
@@ -75,6 +77,7 @@ struct BisectRunCommand: AsyncParsableCommand {
         let runner = ReplayRunner(journalOptions: journalOptions, progress: progress.resolved(stderrIsTTY: Terminal.stderrIsTTY))
         let (good, bad, predicate) = (self.good!, self.bad!, self.predicate)
         let (git, dockerfile, target, maxProbes, resume) = (self.git, self.dockerfile, self.target, self.maxProbes, self.resume)
+        let bisectInputs = self.bisectInputs
         let arguments = try await CommandFailure.reporting(status: 2) { try Self.buildArguments(buildArg) }
         let report = try await runner.run({ engine in
             let say: @Sendable (String) -> Void = { line in
@@ -83,7 +86,7 @@ struct BisectRunCommand: AsyncParsableCommand {
             if let git {
                 let options = GitBisector.Options(repository: git, good: good, bad: bad, dockerfile: dockerfile,
                                                   buildArguments: arguments, target: target, predicate: predicate,
-                                                  maxProbes: maxProbes)
+                                                  maxProbes: maxProbes, bisectInputs: bisectInputs)
                 return try await GitBisector(engine: engine).run(options, progress: say)
             }
             let journal = engine.journal

@@ -17,6 +17,10 @@ enum BisectReportPresenter {
         case nil:
             out += "no culprit named\n"
         }
+        if let changes = report.inputCulprit {
+            out += "inside it (input bisect \(report.inputBisect ?? "-")), the change\(changes.count == 1 ? "" : "s") that matter:\n"
+            for change in changes { out += "  " + DisplayText.escaped(InputChangePresenter.line(change)) + "\n" }
+        }
         if let step = report.firstChangedStep {
             let place = [step.file, step.line.map(String.init)].compactMap { $0 }.joined(separator: ":")
             out += "first changed step: \(step.index) \(DisplayText.escaped(step.text))\(place.isEmpty ? "" : " (\(DisplayText.escaped(place)))")\n"
