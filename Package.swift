@@ -76,11 +76,17 @@ let package = Package(
                 dependencies: ["DifferenceModel", "ContentStore", "BuildJournal", "LayerArchive", "OCIImage"],
                 swiftSettings: strict),
         .target(name: "DiffPresenters", dependencies: ["DifferenceModel", "DisplayText"], swiftSettings: strict),
+        // Bisect: input-change sets → hybrid builds through the engine → a predicate; commits of a
+        // git repository the same way. Above Replay and Differ, below the CLI.
+        .target(name: "Bisect",
+                dependencies: ["Engine", "Replay", "Differ", "DifferenceModel", "BuildJournal", "ContentStore",
+                               "LayerArchive", "OCIImage", "Sandbox"],
+                swiftSettings: strict),
         // ArgumentParser commands: flags in, library calls, errors to exit codes.
         .target(name: "RepriseCLI",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
                                "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters", "DisplayText",
-                               "Provenance",
+                               "Provenance", "Bisect",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -115,6 +121,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "ProvenanceTests",
                     dependencies: ["TestSupport", "Provenance", "BuildJournal", "ContentStore", "OCIImage"],
+                    swiftSettings: strict),
+        .testTarget(name: "BisectTests", dependencies: ["TestSupport", "Bisect", "LayerArchive", "DifferenceModel"],
                     swiftSettings: strict),
         .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport", "RepriseCLI"], swiftSettings: strict),
     ]

@@ -31,6 +31,8 @@ public enum CauseKind: String, Codable, Sendable, Hashable, CaseIterable, Compar
     case network
     /// The same content compressed differently (layer blobs, nested gzip headers).
     case compression
+    /// A deliberate variation of a replay or verify run (hostname, umask, time…) changed it.
+    case variation
 
     public static func < (lhs: CauseKind, rhs: CauseKind) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
@@ -69,6 +71,7 @@ public enum CauseKind: String, Codable, Sendable, Hashable, CaseIterable, Compar
         case "input-drift", "inputs", "args": self = .input
         case "net": self = .network
         case "gzip": self = .compression
+        case "variations", "vary": self = .variation
         default: return nil
         }
     }

@@ -62,6 +62,7 @@ extension BuildSession {
     /// A step whose cache key an earlier step already has (with its layer still in the store).
     func cachedLayer(for key: CacheKey, step index: Int) throws -> (StepRecord, LayerRecord)? {
         if let reused = reusedRecordedStep(index, matching: key) { return reused }
+        if request.replay?.uncachedSteps.contains(index) == true { return nil }
         guard !request.noCache, let step = try journal.cachedStep(forKey: key.digest), let layer = step.layer,
               journal.store.contains(layer.digest) else { return nil }
         return (step, layer)

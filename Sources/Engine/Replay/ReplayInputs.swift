@@ -20,6 +20,9 @@ public struct ReplayInputs: Sendable {
     /// The original build's start, which stands for "now" in `created` when no
     /// SOURCE_DATE_EPOCH was given, so configs can match.
     public var recordedStart: Double
+    /// Steps that must run even when the step cache has their key: a bisect probe's RUN steps
+    /// with cache mounts, whose result depends on the cache state, which keys leave out.
+    public var uncachedSteps: Set<Int> = []
 
     public init(replayOf: String, pinnedImages: [String: Digest] = [:], imageContexts: [String: Digest] = [:],
                 cacheStates: [Int: [String: Digest]] = [:], reusedSteps: [Int: StepRecord] = [:],

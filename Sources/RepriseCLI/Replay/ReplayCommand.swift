@@ -43,7 +43,7 @@ struct ReplayCommand: AsyncParsableCommand {
             return try await Replayer(engine: engine).replay(resolved)
         }
         if json {
-            try Terminal.printJSON(report)
+            try ReplayExplanation.printJSON(report, journal: try? journalOptions.open(create: false))
         } else {
             print(ReplayReportPresenter.render(report), terminator: "")
             if !report.reproducible, report.complete, let journal = try? journalOptions.open(create: false),

@@ -31,7 +31,7 @@ struct VerifyCommand: AsyncParsableCommand {
             try await Verifier(engine: engine).verify(request, runs: runs, variations: variations, secrets: secrets)
         }, create: true)
         if json {
-            try Terminal.printJSON(report)
+            try ReplayExplanation.printJSON(report, journal: try? journalOptions.open(create: false))
         } else {
             print(ReplayReportPresenter.render(report), terminator: "")
             // The first replay that diverged, explained by the differ.
