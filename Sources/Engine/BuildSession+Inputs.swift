@@ -62,7 +62,7 @@ extension BuildSession {
             root: request.contextPath, ignore: ignore, reach: reach, contextName: Self.mainContext,
             excluded: privatePaths(inside: request.contextPath)))
         contexts[Self.mainContext] = main
-        record.contexts.append(.init(name: Self.mainContext, origin: request.contextPath, tree: main.digest))
+        record.contexts.append(.init(name: Self.mainContext, origin: request.contextOrigin ?? request.contextPath, tree: main.digest))
         emit(.contextLoaded(name: Self.mainContext, files: main.snapshot.entries.count,
                             bytes: main.snapshot.totalFileBytes, seconds: main.seconds))
         for named in directories {

@@ -32,6 +32,8 @@ final class BuildSession {
     /// Masks secret values in everything a step prints, before it is recorded or shown.
     private(set) var secretMasker = SecretMasker(values: [])
     var nextStepIndex = 0
+    /// The image the outputs name (the manifest, or the index around it), once assembled.
+    var exportedImage: Descriptor?
     /// Whether the record has been written once (from then on a failure leaves it in the journal).
     private(set) var recordSaved = false
 
@@ -64,6 +66,9 @@ final class BuildSession {
         let limits = request.resourceLimits
         record.limits = LimitsRecord(pids: limits.pids, memoryBytes: limits.memoryBytes,
                                      ulimits: limits.ulimits.map(\.description), shmSizeBytes: limits.shmSizeBytes)
+        if !request.labels.isEmpty { record.labels = request.labels }
+        if !request.annotations.isEmpty { record.annotations = request.annotations.map(\.description) }
+        if !request.extraHosts.isEmpty { record.extraHosts = request.extraHosts.map(\.description) }
         beginReplayRecord()
     }
 

@@ -124,7 +124,16 @@ import Testing
         let lines = raw.stderr.split(separator: "\n")
         #expect(lines.count > 3)
         for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)") }
-        #expect(raw.stderr.contains("\"event\":\"step.output\""))
+        // BuildKit's SolveStatus shape, as buildx prints it: vertexes that start and complete,
+        // logs with base64 data on stream 1 (stdout).
+        let statuses = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let vertexes = statuses.flatMap { $0["vertexes"] as? [[String: Any]] ?? [] }
+        #expect(vertexes.contains { ($0["name"] as? String)?.hasSuffix("RUN echo hi") == true && $0["completed"] != nil })
+        #expect(vertexes.allSatisfy { ($0["digest"] as? String)?.hasPrefix("sha256:") == true })
+        let logs = statuses.flatMap { $0["logs"] as? [[String: Any]] ?? [] }
+        let printed = logs.compactMap { ($0["data"] as? String).flatMap { Data(base64Encoded: $0) } }
+        #expect(printed.contains { String(decoding: $0, as: UTF8.self) == "hi\n" }, "\(raw.stderr)")
+        #expect(logs.allSatisfy { $0["stream"] as? Int == 1 && ($0["timestamp"] as? String)?.hasSuffix("Z") == true })
     }
 
     @Test func aBaseImageMadeByUmociWorksAsFrom() throws {
