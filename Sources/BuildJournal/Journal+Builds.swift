@@ -111,12 +111,14 @@ extension Journal {
         }
     }
 
-    /// A finished, successful step with this cache key, if any build recorded one.
+    /// A finished, successful step with this cache key that made a layer, if any build recorded
+    /// one. Only steps with layers: a stage's `FROM <stage>` record carries the key of the step
+    /// it starts from, and being newer it would otherwise hide that step's layer.
     public func cachedStep(forKey key: Digest) throws -> StepRecord? {
         let digest = try database.read { db in
             try String.fetchOne(db, sql: """
                 SELECT recordDigest FROM step WHERE cacheKey = ? AND outcome IN ('succeeded', 'cached')
-                ORDER BY rowid DESC LIMIT 1
+                AND layerDigest IS NOT NULL ORDER BY rowid DESC LIMIT 1
                 """, arguments: [key.description])
         }
         guard let digest = digest.flatMap({ Digest($0) }), store.contains(digest) else { return nil }

@@ -7,7 +7,14 @@ import OCIImage
 /// The end of a build: the image, its names, the outputs asked for, the metadata file.
 extension BuildSession {
     func finish(_ final: StageResult) async throws {
-        let assembled = try ImageAssembler(store: journal.store).assemble(final.state, created: createdTimestamp)
+        var state = final.state
+        if !request.labels.isEmpty {
+            // As buildx: `--label` wins over the Dockerfile's LABEL, and never changes a step's key.
+            state.containerConfig.labels = (state.containerConfig.labels ?? [:]).merging(request.labels) { $1 }
+        }
+        let manifestAnnotations = ImageAnnotation.values(request.annotations, for: .manifest, platform: request.platform)
+        let assembled = try ImageAssembler(store: journal.store)
+            .assemble(state, created: createdTimestamp, annotations: manifestAnnotations)
         let manifest = assembled.manifest.digest
         try journal.registerImage(manifest: manifest, config: assembled.config.digest, source: "build:\(record.id)")
         recorder.update { record in
@@ -21,18 +28,26 @@ extension BuildSession {
         // The image manifest stays what it is; attestations only add an index around it, which
         // is what the layout then names.
         var exported = manifest
+        let descriptorAnnotations = ImageAnnotation.values(request.annotations, for: .manifestDescriptor,
+                                                           platform: request.platform)
+        var layoutAnnotations = descriptorAnnotations
         if let attestor = request.attestor {
             exported = try AttestationManifest(store: journal.store).attach(
                 attestor.statements(for: record, journal: journal), to: manifest,
-                platform: request.platform).digest
+                platform: request.platform,
+                annotations: ImageAnnotation.values(request.annotations, for: .index),
+                manifestAnnotations: descriptorAnnotations).digest
+            layoutAnnotations = ImageAnnotation.values(request.annotations, for: .indexDescriptor)
         }
+        exportedImage = try journal.store.imageDescriptor(for: exported)
+        exportedImage?.annotations = layoutAnnotations.isEmpty ? nil : layoutAnnotations
 
         for (offset, output) in request.outputs.enumerated() {
             let vertex = numbering.total + 1 + offset
             let begun = Date()
             let what = "exporting to \(output.type.rawValue) \(output.destination ?? "-")"
             emit(.exporting(vertex: vertex, what: what))
-            try export(final.state, manifest: exported, to: output)
+            try export(state, manifest: exported, to: output, annotations: layoutAnnotations)
             emit(.exported(vertex: vertex, what: what, seconds: Date().timeIntervalSince(begun)))
         }
         try recorder.save { record in
@@ -44,42 +59,73 @@ extension BuildSession {
                             seconds: Date().timeIntervalSince(started)))
     }
 
-    private func export(_ state: ImageState, manifest: Digest, to output: OutputSpec) throws {
+    private func export(_ state: ImageState, manifest: Digest, to output: OutputSpec,
+                        annotations: [String: String]) throws {
         switch output.type {
         case .oci, .docker:
             var spec = output
-            if spec.names.isEmpty, let tag = request.tags.first { spec.names = [tag] }
+            // Every -t names the image (docker's manifest.json lists them all in RepoTags).
+            if spec.names.isEmpty { spec.names = request.tags }
             // Without a name, the image is tagged `latest` in the layout, as buildx does.
             try ImageExporter(store: journal.store, archiveTimestamp: request.sourceDateEpoch ?? 0)
-                .export(manifest, to: spec, refName: spec.names.isEmpty ? "latest" : nil)
+                .export(manifest, to: spec, refName: spec.names.isEmpty ? "latest" : nil,
+                        descriptorAnnotations: annotations)
         case .local:
             guard let destination = output.destination, destination != "-" else {
                 throw EngineError.unsupported(message: "type=local needs dest=DIRECTORY", location: nil)
             }
             try FileIO.makeDirectories(destination)
-            // Device nodes are exported as nodes, as BuildKit's local exporter does as root
-            // (every debootstrapped base has /dev/console and friends). Builds run as root only.
-            for layer in state.layers {
-                _ = try LayerApplier(mode: .merge, allowDevices: geteuid() == 0, symlinks: .clampToRoot)
-                    .apply(blob: layer.descriptor.digest, in: journal.store, to: destination)
+            try unpack(state, into: destination)
+        case .tar:
+            // BuildKit's tar exporter: the root filesystem as one tar, here written as layers are
+            // (sorted, numeric ids, mtimes clamped to SOURCE_DATE_EPOCH), so it is reproducible.
+            guard let destination = output.destination else {
+                throw EngineError.unsupported(message: "type=tar needs dest=FILE or dest=-", location: nil)
             }
-        case .tar, .image:
+            let root = scratch + "/export-tar-\(UInt32.random(in: 0...UInt32.max))"
+            try FileIO.makeDirectories(root)
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            try unpack(state, into: root)
+            try FileExport.write(to: destination) { write in
+                _ = try LayerWriter(compression: .none, sourceDateEpoch: request.sourceDateEpoch)
+                    .write(directory: root, to: write)
+            }
+        case .image:
             throw EngineError.unsupported(
                 message: "--output type=\(output.type.rawValue) is not supported: use type=oci, type=docker or type=local",
                 location: nil)
         }
     }
 
-    /// buildx's `--metadata-file`: the image digests and our build id.
+    /// The image's layers applied one over the other into `directory`. Device nodes are kept
+    /// as nodes, as BuildKit's local exporter does as root (every debootstrapped base has
+    /// /dev/console and friends). Builds run as root only.
+    private func unpack(_ state: ImageState, into directory: String) throws {
+        for layer in state.layers {
+            _ = try LayerApplier(mode: .merge, allowDevices: geteuid() == 0, symlinks: .clampToRoot)
+                .apply(blob: layer.descriptor.digest, in: journal.store, to: directory)
+        }
+    }
+
+    /// buildx's `--metadata-file`: the keys buildx writes (`containerimage.digest` is what the
+    /// outputs name: the index when attestations wrap the image, as in buildx), plus ours.
     private func writeMetadata(to path: String, config: Digest) throws {
-        var metadata: [String: String] = [
+        var metadata: [String: Any] = [
             "containerimage.config.digest": config.description,
+            "buildx.build.ref": "reprise/local/\(record.id)",
             "reprise.build.id": record.id,
         ]
-        if let manifest = record.manifest { metadata["containerimage.digest"] = manifest.description }
-        if let name = request.tags.first { metadata["image.name"] = name }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(metadata).write(to: URL(fileURLWithPath: path))
+        if let manifest = record.manifest { metadata["reprise.image.manifest"] = manifest.description }
+        if let image = exportedImage {
+            metadata["containerimage.digest"] = image.digest.description
+            let encoded = try JSONSerialization.jsonObject(with: try CanonicalJSON.encode(image))
+            metadata["containerimage.descriptor"] = encoded
+        }
+        var names: [String] = []
+        for name in request.tags + request.outputs.flatMap(\.names) where !names.contains(name) { names.append(name) }
+        if !names.isEmpty { metadata["image.name"] = names.joined(separator: ",") }
+        let data = try JSONSerialization.data(withJSONObject: metadata,
+                                              options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path))
     }
 }

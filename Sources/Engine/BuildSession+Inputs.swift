@@ -62,7 +62,7 @@ extension BuildSession {
             root: request.contextPath, ignore: ignore, reach: reach, contextName: Self.mainContext,
             excluded: privatePaths(inside: request.contextPath)))
         contexts[Self.mainContext] = main
-        recorder.update { $0.contexts.append(.init(name: Self.mainContext, origin: self.request.contextPath, tree: main.digest)) }
+        recorder.update { $0.contexts.append(.init(name: Self.mainContext, origin: self.request.contextOrigin ?? self.request.contextPath, tree: main.digest)) }
         emit(.contextLoaded(name: Self.mainContext, files: main.snapshot.entries.count,
                             bytes: main.snapshot.totalFileBytes, seconds: main.seconds))
         for named in directories {

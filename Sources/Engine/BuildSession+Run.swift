@@ -40,6 +40,8 @@ extension BuildSession {
         let limits = request.resourceLimits
         if !limits.ulimits.isEmpty { inputs["ulimits"] = limits.ulimits.map(\.description).sorted().joined(separator: ",") }
         if let shm = limits.shmSizeBytes { inputs["shm"] = String(shm) }
+        // As BuildKit: extra hosts are part of the exec's definition, so of its key.
+        if !request.extraHosts.isEmpty { inputs["hosts"] = request.extraHosts.map(\.description).joined(separator: ",") }
 
         let state = context.state
         let vertex = stepLabel(context, text: located.original, location: located.location).vertex
@@ -64,6 +66,9 @@ extension BuildSession {
                 cpuAffinity: self.request.variations.cpuCount.map { Array(0..<$0) },
                 disableASLR: self.request.variations.disableASLR, mounts: mounts.sandboxMounts)
             spec.limits = limits
+            if !self.request.extraHosts.isEmpty {
+                spec.hostsFile = spec.effectiveHostsFile + self.request.extraHosts.map { $0.hostsLine + "\n" }.joined()
+            }
             if network == "host", FileManager.default.fileExists(atPath: "/etc/resolv.conf") {
                 spec.mounts.insert(.hostResolvConf, at: 0)
             }

@@ -44,6 +44,8 @@ final class BuildSession: @unchecked Sendable {
     }
     /// Masks secret values in everything a step prints, before it is recorded or shown.
     private(set) var secretMasker = SecretMasker(values: [])
+    /// The image the outputs name (the manifest, or the index around it), once assembled.
+    var exportedImage: Descriptor?
     /// Whether the record has been written once (from then on a failure leaves it in the journal).
     var recordSaved: Bool { recorder.hasSaved }
 
@@ -76,6 +78,9 @@ final class BuildSession: @unchecked Sendable {
         let limits = request.resourceLimits
         record.limits = LimitsRecord(pids: limits.pids, memoryBytes: limits.memoryBytes,
                                      ulimits: limits.ulimits.map(\.description), shmSizeBytes: limits.shmSizeBytes)
+        if !request.labels.isEmpty { record.labels = request.labels }
+        if !request.annotations.isEmpty { record.annotations = request.annotations.map(\.description) }
+        if !request.extraHosts.isEmpty { record.extraHosts = request.extraHosts.map(\.description) }
         recorder = StepRecorder(journal: journal, record: record)
         beginReplayRecord()
     }

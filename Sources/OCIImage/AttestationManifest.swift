@@ -33,11 +33,15 @@ public struct AttestationManifest: Sendable {
 
     /// Stores the attestation manifest and the index, and returns the index's descriptor (what
     /// the layout should list instead of the bare manifest).
-    public func attach(_ statements: [Statement], to manifest: Digest, platform: Platform) throws -> Descriptor {
+    /// `annotations` go on the index, `manifestAnnotations` on its descriptor of the image
+    /// (`--annotation index:…`, `manifest-descriptor:…`).
+    public func attach(_ statements: [Statement], to manifest: Digest, platform: Platform,
+                       annotations: [String: String] = [:], manifestAnnotations: [String: String] = [:]) throws -> Descriptor {
         var image = try store.imageDescriptor(for: manifest)
         image.platform = platform
         let attestation = try attestationManifest(statements, for: image)
-        let index = ImageIndex(manifests: [image, attestation])
+        if !manifestAnnotations.isEmpty { image.annotations = manifestAnnotations }
+        let index = ImageIndex(manifests: [image, attestation], annotations: annotations.isEmpty ? nil : annotations)
         let data = try index.canonicalData()
         _ = try store.ingest(data)
         return Descriptor(mediaType: MediaType.imageIndex, of: data)

@@ -31,8 +31,10 @@ public struct ImageExporter: Sendable {
     /// from `spec.names` when nil) name the image in `index.json`: the first one's tag becomes
     /// `org.opencontainers.image.ref.name`; `refName` overrides that tag.
     @discardableResult
-    public func export(_ digest: Digest, to spec: OutputSpec, refName: String? = nil) throws -> Result {
-        let descriptor = try store.imageDescriptor(for: digest)
+    public func export(_ digest: Digest, to spec: OutputSpec, refName: String? = nil,
+                       descriptorAnnotations: [String: String] = [:]) throws -> Result {
+        var descriptor = try store.imageDescriptor(for: digest)
+        if !descriptorAnnotations.isEmpty { descriptor.annotations = descriptorAnnotations }
         let references = try spec.names.map { try ImageReference(parsing: $0) }
         var entry = references.first.map { LayoutEntry(descriptor: descriptor, reference: $0) }
             ?? LayoutEntry(descriptor: descriptor)

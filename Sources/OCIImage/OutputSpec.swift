@@ -75,6 +75,10 @@ public struct OutputSpec: Hashable, Sendable {
             let value = String(field[field.index(after: equals)...])
             if key == "type" { typeName = value } else { attributes[key] = value }
         }
+        if typeName == nil, let destination = attributes["dest"], !destination.isEmpty {
+            // buildx's inference for a destination without a type: a directory, or a tar on stdout.
+            typeName = destination == "-" ? Kind.tar.rawValue : Kind.local.rawValue
+        }
         guard let typeName, !typeName.isEmpty else { throw fail("type is required (type=oci|docker|local|tar|image)") }
         var push = false
         let kind: Kind

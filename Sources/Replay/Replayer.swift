@@ -50,6 +50,10 @@ public struct Replayer: Sendable {
             ssh: original.ssh.map { SSHSource(id: $0, paths: []) }, network: original.network,
             sourceDateEpoch: original.sourceDateEpoch, variations: variations.engineVariations)
         if variations.contains(.buildpath) { request.variations.applied[.buildPath] = workspace.root }
+        // What shaped the image or the steps' /etc/hosts, as the build was given it.
+        request.labels = original.labels ?? [:]
+        request.annotations = try (original.annotations ?? []).map(ImageAnnotation.init(parsing:))
+        request.extraHosts = (original.extraHosts ?? []).compactMap(ExtraHost.init(parsing:))
         if let limits = original.limits {
             // The limits the build ran under (a record from before they were kept: the defaults).
             request.resourceLimits = ResourceLimits(pids: limits.pids, memoryBytes: limits.memoryBytes,

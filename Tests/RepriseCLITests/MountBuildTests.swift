@@ -30,6 +30,16 @@ import Testing
                 environment: ["CANARY_ENV": environmentCanary])
             try #require(result.status == 0, "\(result.stderr)")
             outputs += [result.stdout, result.stderr]
+            // rawjson carries step output base64-encoded, as BuildKit's SolveStatus does: decoded, it
+            // must not show the secret either.
+            for line in result.stderr.split(separator: "\n") {
+                let status = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+                for log in status?["logs"] as? [[String: Any]] ?? [] {
+                    if let data = (log["data"] as? String).flatMap({ Data(base64Encoded: $0) }) {
+                        outputs.append(String(decoding: data, as: UTF8.self))
+                    }
+                }
+            }
         }
         let build = try workspace.latestBuild()
         let show = try RepriseProcess.run(["journal", "show", "--journal", workspace.journal, build]).stdout

@@ -48,8 +48,9 @@ import Testing
         let result = try RepriseProcess.run(["build", "--journal", journal, "--progress", "quiet",
                                              "--metadata-file", metadata] + arguments)
         try #require(result.status == 0, "build failed:\n\(result.stderr)")
-        let values = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))
-        return try #require(values["reprise.build.id"])
+        // buildx's keys include a descriptor object, so the document is not all strings.
+        let values = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metadata))) as? [String: Any]
+        return try #require(values?["reprise.build.id"] as? String)
     }
 
     func replay(_ build: String, journal: String, _ extra: [String] = [], environment: [String: String] = [:])
@@ -250,7 +251,8 @@ extension ReplayCommandTests {
         let result = try RepriseProcess.run(["build", "--journal", journal, "--progress", "quiet",
                                              "--metadata-file", metadata] + arguments, environment: environment)
         try #require(result.status == 0, "build failed:\n\(result.stderr)")
-        let values = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))
-        return try #require(values["reprise.build.id"])
+        // buildx's keys include a descriptor object, so the document is not all strings.
+        let values = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metadata))) as? [String: Any]
+        return try #require(values?["reprise.build.id"] as? String)
     }
 }

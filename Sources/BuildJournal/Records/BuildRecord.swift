@@ -92,6 +92,12 @@ public struct BuildRecord: Codable, Sendable, Hashable {
     public var pid: Int32?
     /// The limits its RUN steps ran under; nil in records written before they were kept.
     public var limits: LimitsRecord?
+    /// `--label`s set on the image (nil when none; records written before they were kept too).
+    public var labels: [String: String]?
+    /// `--annotation`s, as the command line gave them (`manifest:KEY=VALUE`…).
+    public var annotations: [String]?
+    /// `--add-host`s, `NAME:IP`, every RUN step saw in its `/etc/hosts`.
+    public var extraHosts: [String]?
 
     public init(id: String, kind: Kind = .build, replayOf: String? = nil, status: Status = .running,
                 dockerfile: Digest? = nil, dockerfilePath: String, contexts: [Context] = [],

@@ -12,14 +12,15 @@ struct ImageAssembler {
         var config: Descriptor
     }
 
-    func assemble(_ state: ImageState, created: String?) throws -> Assembled {
+    func assemble(_ state: ImageState, created: String?, annotations: [String: String] = [:]) throws -> Assembled {
         var configuration = state.configuration
         configuration.created = created
         configuration.rootfs = ImageConfiguration.RootFS(diffIDs: state.diffIDs)
         let configData = try configuration.canonicalData()
         let config = Descriptor(mediaType: MediaType.imageConfig, of: configData)
         try store.ingest(configData, expected: config.digest)
-        let manifest = ImageManifest(config: config, layers: state.layers.map(\.descriptor))
+        let manifest = ImageManifest(config: config, layers: state.layers.map(\.descriptor),
+                                     annotations: annotations.isEmpty ? nil : annotations)
         let manifestData = try manifest.canonicalData()
         let descriptor = Descriptor(mediaType: MediaType.imageManifest, of: manifestData)
         try store.ingest(manifestData, expected: descriptor.digest)

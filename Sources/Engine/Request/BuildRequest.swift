@@ -45,6 +45,20 @@ public struct BuildRequest: Sendable {
     /// same either way.
     public var maxParallelStages: Int? = nil
 
+    // buildx's image metadata and step options (`--label`, `--annotation`, `--add-host`,
+    // `--no-cache-filter`); recorded with the build so a replay applies them too.
+    /// `--label KEY=VALUE`: set on the final image's config (after the Dockerfile's LABELs).
+    public var labels: [String: String] = [:]
+    /// `--annotation`: on the manifest, the index or their descriptors.
+    public var annotations: [ImageAnnotation] = []
+    /// `--add-host NAME:IP`: extra lines of every RUN step's `/etc/hosts` (part of its key).
+    public var extraHosts: [ExtraHost] = []
+    /// `--no-cache-filter STAGE`: stages (by name or index) whose steps all run again.
+    public var noCacheStages: Set<String> = []
+    /// Where the main context came from when it was not a directory given as is (`-` for a
+    /// tar on standard input, a git URL): recorded as its origin instead of the temporary path.
+    public var contextOrigin: String? = nil
+
     public init(contextPath: String, dockerfilePath: String? = nil, buildArguments: [String: String] = [:],
                 target: String? = nil, tags: [String] = [], outputs: [OutputSpec] = [], noCache: Bool = false,
                 namedContexts: [NamedContextSource] = [], secrets: [SecretSource] = [], ssh: [SSHSource] = [],
@@ -114,6 +128,35 @@ public struct Variations: Sendable, Hashable, Codable {
         for (key, value) in extraEnvironment { recorded[VariationKey.environmentPrefix + key] = value }
         return recorded
     }
+}
+
+/// One `--add-host NAME:IP` (docker also takes `NAME=IP`).
+public struct ExtraHost: Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    public var address: String
+
+    public init(name: String, address: String) {
+        self.name = name
+        self.address = address
+    }
+
+    /// `NAME:IP` or `NAME=IP`; an IPv6 address keeps its colons (split at the first `:`).
+    public init?(parsing text: String) {
+        let separator = text.firstIndex(of: "=") ?? text.firstIndex(of: ":")
+        guard let separator else { return nil }
+        let name = String(text[..<separator])
+        var address = String(text[text.index(after: separator)...])
+        if address.hasPrefix("["), address.hasSuffix("]") { address = String(address.dropFirst().dropLast()) }
+        let valid = name.allSatisfy { $0.isLetter || $0.isNumber || "-._".contains($0) }
+        let looksLikeAddress = !address.isEmpty && address.allSatisfy { $0.isHexDigit || ".:".contains($0) }
+        guard !name.isEmpty, valid, looksLikeAddress else { return nil }
+        self.init(name: name, address: address)
+    }
+
+    public var description: String { "\(name):\(address)" }
+
+    /// The `/etc/hosts` line, as docker writes it.
+    public var hostsLine: String { "\(address)\t\(name)" }
 }
 
 /// What `--allow` grants, by buildx's names.

@@ -24,7 +24,8 @@ extension BuildSession {
         context.key = CacheKey(state: parentState, kind: prepared.kind, instruction: prepared.keyText,
                                inputs: prepared.keyInputs)
         var details = prepared.details
-        if prepared.cacheable, let (cached, layer) = try cachedLayer(for: context.key, step: context.stepIndex) {
+        if prepared.cacheable, !request.noCacheStages.contains(context.label),
+           let (cached, layer) = try cachedLayer(for: context.key, step: context.stepIndex) {
             context.state.append(layer.imageLayer, createdBy: prepared.history ?? located.original, created: createdTimestamp)
             details.layer = layer
             details.stdout = cached.stdout

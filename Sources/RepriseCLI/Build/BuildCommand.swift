@@ -1,46 +1,85 @@
 import ArgumentParser
+import BuildJournal
 import Engine
 import DisplayText
 import Foundation
 import Frontend
 import OCIImage
+import Replay
 import Sandbox
 
 /// `reprise build [flags] CONTEXT`: `docker buildx build`, recorded.
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Build a Dockerfile into an OCI image, recording every input of every step.")
+        abstract: "Build a Dockerfile into an OCI image, recording every input of every step.",
+        discussion: """
+            Takes `docker buildx build` flags. Examples:
+
+              reprise build -t app:1 -o type=oci,dest=app.tar .
+              reprise build --build-arg VERSION=2 --label org.opencontainers.image.version=2 -o out/ .
+              tar -c . | reprise build -t app:1 -
+              reprise build -f - . < Dockerfile.ci
+              reprise build 'https://example.org/app.git#v1.2:src'
+              reprise build --call outline .
+              reprise build --cache-to type=local,dest=cache/ . && reprise build --cache-from type=local,src=cache/ .
+
+            Exit status: 0 when the build (or check) succeeded; 1 when it failed (a step, the
+            Dockerfile, a check with errors); 64 for a usage error; 130 when interrupted.
+            """)
 
     @OptionGroup var journalOptions: JournalOptions
     @OptionGroup var flags: BuildFlags
     @OptionGroup var variationOptions: VariationOptions
 
-    @Flag(help: "Only check the Dockerfile (syntax, flags, stages, expansions) and print every problem.")
+    @Flag(help: "Only check the Dockerfile (syntax, flags, stages, expansions) and print every problem (--call check).")
     var check = false
+    @Option(help: ArgumentHelp("What to do with the Dockerfile, as buildx: build (default), check, outline or targets.",
+                               valueName: "method"))
+    var call: CallMethod = .build
 
     func run() async throws {
-        if check { return try await runCheck() }
-        let (request, shuffler) = try await CommandFailure.reporting { try variationOptions.applied(to: flags.request()) }
+        let method = check ? .check : call
+        let staged = try await CommandFailure.reporting { try StagedInputs.stage(context: flags.context, file: flags.file) }
+        defer { staged?.remove() }
+        switch method {
+        case .check: return try await runCheck(staged)
+        case .outline, .targets: return try await runOutline(staged, method: method)
+        case .build: break
+        }
+        let (request, shuffler) = try await CommandFailure.reporting {
+            try variationOptions.applied(to: flags.request(inputs: staged))
+        }
         defer { shuffler?.unmountAll() }
+        let cacheImports = try await CommandFailure.reporting { try flags.cacheImportDirectories }
+        let cacheExport = try await CommandFailure.reporting { try flags.cacheExportDirectory }
         let result = try await BuildRunner(journalOptions: journalOptions, progress: flags.progressMode)
-            .run(request)
-        if flags.quiet || flags.progressMode == .quiet, let manifest = result.manifest { print(manifest) }
-        if let iidfile = flags.iidfile, let manifest = result.manifest {
-            try await CommandFailure.reporting { try Data(manifest.description.utf8).write(to: URL(fileURLWithPath: iidfile)) }
+            .run(request, before: { journal in
+                try StepCacheTransfer.importCaches(from: cacheImports, into: journal)
+            }, after: { journal, result in
+                if let cacheExport { try StepCacheTransfer.exportCache(of: result.buildID, from: journal, to: cacheExport) }
+            })
+        // As buildx: -q and --iidfile give the image id, the config digest.
+        let imageID = result.config ?? result.manifest
+        let stdoutTaken = request.outputs.contains(where: \.writesToStandardOutput)
+        if flags.quiet || flags.progressMode == .quiet, !stdoutTaken, let imageID { print(imageID) }
+        if let iidfile = flags.iidfile, let imageID {
+            try await CommandFailure.reporting { try Data(imageID.description.utf8).write(to: URL(fileURLWithPath: iidfile)) }
         }
     }
 
+    /// The Dockerfile and context as the check and outline read them.
+    private func source(_ staged: StagedInputs?) throws -> (path: String, context: String, data: Data) {
+        let context = staged?.contextPath ?? flags.context
+        let path = staged?.dockerfilePath ?? flags.file ?? (context as NSString).appendingPathComponent("Dockerfile")
+        guard let data = FileManager.default.contents(atPath: path) else { throw RequestError.missingDockerfile(path) }
+        return (path, context, data)
+    }
+
     /// `--check`: parse, lint and plan; never touches contexts, images or the sandbox.
-    private func runCheck() async throws {
-        let path = flags.dockerfilePath
-        let source = try await CommandFailure.reporting { () throws -> Data in
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw RequestError.missingDockerfile(path)
-            }
-            return data
-        }
-        let ignore = DockerIgnore.load(dockerfilePath: path, contextDirectory: flags.context) { candidate in
+    private func runCheck(_ staged: StagedInputs?) async throws {
+        let (path, context, source) = try await CommandFailure.reporting { try self.source(staged) }
+        let ignore = DockerIgnore.load(dockerfilePath: path, contextDirectory: context) { candidate in
             FileManager.default.contents(atPath: candidate).map { Array($0) }
         }
         let report = DockerfileChecker.check(
@@ -53,4 +92,20 @@ struct BuildCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
     }
+
+    /// `--call outline|targets`: what buildx prints, from the Dockerfile alone.
+    private func runOutline(_ staged: StagedInputs?, method: CallMethod) async throws {
+        let (_, _, source) = try await CommandFailure.reporting { try self.source(staged) }
+        let outline = DockerfileOutline(source: Array(source), fileName: flags.file ?? "Dockerfile",
+                                        buildArgs: try flags.buildArgumentValues())
+        let text = method == .targets ? outline.targetsText() : try await CommandFailure.reporting {
+            try outline.outlineText(target: flags.target)
+        }
+        print(DisplayText.escaped(text, keepingLineBreaks: true), terminator: "")
+    }
+}
+
+/// `--call`, as buildx names the methods.
+enum CallMethod: String, ExpressibleByArgument, CaseIterable {
+    case build, check, outline, targets
 }

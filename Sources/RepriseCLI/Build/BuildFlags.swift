@@ -7,7 +7,9 @@ import Sandbox
 /// The flags `reprise build` shares with `docker buildx build` (and that replay and verify
 /// reuse): same names, same value syntax.
 struct BuildFlags: ParsableArguments {
-    @Argument(help: "The build context directory.") var context: String
+    @Argument(help: ArgumentHelp("The build context: a directory, - (a tar, or a Dockerfile, on standard input) "
+                                 + "or a git URL (URL#REF:SUBDIR).", valueName: "PATH | URL | -"))
+    var context: String
 
     @Option(name: [.short, .long], help: "Name of the Dockerfile (default: CONTEXT/Dockerfile).")
     var file: String?
@@ -48,6 +50,21 @@ struct BuildFlags: ParsableArguments {
     @Option(help: "Attach an SBOM attestation, as buildx: true or false.")
     var sbom: String?
 
+    // Image metadata, hosts, cache control (buildx's names; see BuildFlags+Buildx.swift).
+    @Option(help: "Set a label on the image, KEY=VALUE (repeatable).") var label: [String] = []
+    @Option(help: ArgumentHelp("Add an annotation to the image: [TYPE[PLATFORM]:]KEY=VALUE, TYPE one of manifest "
+                               + "(default), index, manifest-descriptor, index-descriptor (repeatable).",
+                               valueName: "annotation"))
+    var annotation: [String] = []
+    @Option(name: .customLong("add-host"), help: "Add a line to RUN steps' /etc/hosts: NAME:IP (repeatable).")
+    var addHost: [String] = []
+    @Option(name: .customLong("no-cache-filter"), help: "Do not use cached steps for these stages (names or indexes; repeatable).")
+    var noCacheFilter: [String] = []
+    @Option(name: .customLong("cache-from"), help: "Import a step cache: type=local,src=DIR (what --cache-to wrote; repeatable).")
+    var cacheFrom: [String] = []
+    @Option(name: .customLong("cache-to"), help: "Export the build's step cache: type=local,dest=DIR.")
+    var cacheTo: [String] = []
+
     var dockerfilePath: String {
         file ?? (context as NSString).appendingPathComponent("Dockerfile")
     }
@@ -78,7 +95,15 @@ struct BuildFlags: ParsableArguments {
         }
     }
 
-    func request() throws -> BuildRequest {
+    /// The request; `inputs` stands for the context and Dockerfile when they came from
+    /// standard input or git (``StagedInputs``).
+    func request(inputs: StagedInputs? = nil) throws -> BuildRequest {
+        let context = inputs?.contextPath ?? self.context
+        let file = inputs?.dockerfilePath ?? self.file
+        if inputs == nil, StagedInputs.needsStaging(context: context, file: file) {
+            throw ValidationError("a context or Dockerfile from standard input or git is only for `reprise build`")
+        }
+        let dockerfilePath = file ?? (context as NSString).appendingPathComponent("Dockerfile")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: context, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RequestError.missingContext(context)
@@ -107,7 +132,7 @@ struct BuildFlags: ParsableArguments {
         }
         var request = BuildRequest(
             contextPath: context, dockerfilePath: file, buildArguments: arguments, target: target, tags: tag,
-            outputs: try output.map(Self.supportedOutput), noCache: noCache,
+            outputs: try outputSpecs(), noCache: noCache,
             namedContexts: try buildContext.map { try NamedContextSource(parsing: $0) },
             secrets: try secret.map { try SecretSource(parsing: $0) },
             ssh: try ssh.map { try SSHSource(parsing: $0) },
@@ -115,6 +140,7 @@ struct BuildFlags: ParsableArguments {
         request.entitlements = Set(entitlements)
         request.resourceLimits = try resourceLimits()
         request.maxParallelStages = try Self.maxParallelStages(ProcessInfo.processInfo.environment)
+        try applyBuildxOptions(to: &request, inputs: inputs)
         let attestations = try AttestationRequest(provenance: provenance, attest: attest, sbom: sbom)
         if !attestations.isEmpty { request.attestor = ProvenanceAttestor(request: attestations) }
         return request
@@ -131,19 +157,16 @@ struct BuildFlags: ParsableArguments {
     }
 
     /// One `--output`, refused before any step runs when it asks for what no exporter here does:
-    /// an option buildx knows but Reprise would otherwise silently ignore, or a registry push.
+    /// an option Reprise would otherwise silently ignore, or a registry push.
     static func supportedOutput(_ text: String) throws -> OutputSpec {
         let spec = try OutputSpec(parsing: text)
-        if let key = spec.attributes.keys.sorted().first {
-            throw ValidationError("--output \(text): \(key)= is not supported (Reprise writes gzip layers with OCI "
-                + "media types; it understands type, dest, tar, name and push)")
+        if let key = spec.attributes.keys.sorted().first(where: { !OutputOptions.isHonoured($0, for: spec.type) }) {
+            throw ValidationError("--output \(text): \(key)= is not supported for type=\(spec.type.rawValue) "
+                + "(understood: \(OutputOptions.honoured(for: spec.type).joined(separator: ", ")))")
         }
         if spec.type == .image || spec.push {
             throw ValidationError("--output \(text): pushing to a registry is not supported yet; "
                 + "use type=oci or type=docker and push the result with skopeo")
-        }
-        if spec.type == .tar {
-            throw ValidationError("--output \(text): type=tar is not supported yet; use type=local or type=oci")
         }
         return spec
     }

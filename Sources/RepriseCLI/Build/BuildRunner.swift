@@ -10,7 +10,10 @@ struct BuildRunner {
     let journalOptions: JournalOptions
     let progress: ProgressMode
 
-    func run(_ request: BuildRequest) async throws -> BuildEngine.Result {
+    /// `before` runs on the open journal before the build (cache imports), `after` once it
+    /// succeeded (cache exports).
+    func run(_ request: BuildRequest, before: (Journal) throws -> Void = { _ in },
+             after: (Journal, BuildEngine.Result) throws -> Void = { _, _ in }) async throws -> BuildEngine.Result {
         try await CommandFailure.reporting {
             guard NamespaceStepRunner.isSupported else {
                 throw ValidationError("reprise build must run as root: it creates namespaces and mounts for each step")
@@ -18,8 +21,11 @@ struct BuildRunner {
             let journal = try journalOptions.open()
             let runner = NamespaceStepRunner(scratchDirectory: journal.root + "/tmp/sandbox")
             runner.removeAbandonedScratch()
+            try before(journal)
             let engine = BuildEngine(journal: journal, runner: runner, events: Self.sink(for: progress))
-            return try await SignalCancellation.run { try await engine.build(request) }
+            let result = try await SignalCancellation.run { try await engine.build(request) }
+            try after(journal, result)
+            return result
         }
     }
 
@@ -27,7 +33,7 @@ struct BuildRunner {
         switch mode {
         case .quiet: SilentProgress()
         case .rawjson: JSONProgressPrinter()
-        case .tty: PlainProgressPrinter(colour: true, showOutput: false)
+        case .tty: TTYProgressPrinter()
         case .plain, .auto: PlainProgressPrinter(colour: false, showOutput: true)
         }
     }

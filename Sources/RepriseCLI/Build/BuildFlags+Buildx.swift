@@ -1,0 +1,131 @@
+import ArgumentParser
+import Engine
+import Foundation
+import OCIImage
+
+/// The buildx flags that shape the image and the steps beyond the Dockerfile: `--label`,
+/// `--annotation` (and an output's `annotation.*`), `--add-host`, `--no-cache-filter`,
+/// `--cache-from`/`--cache-to`. Kept apart from ``BuildFlags``'s core so each reads alone.
+extension BuildFlags {
+    func applyBuildxOptions(to request: inout BuildRequest, inputs: StagedInputs?) throws {
+        for text in label {
+            let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--label \(text): expected KEY=VALUE") }
+            request.labels[parts[0]] = parts[1]
+        }
+        request.annotations = try annotations(outputs: request.outputs)
+        let targets = Set(request.annotations.flatMap(\.targets))
+        // As BuildKit: without an index (attestations make one) there is nowhere to put these.
+        if request.attestor == nil, !targets.isDisjoint(with: [.index, .indexDescriptor]) {
+            throw ValidationError("--annotation index:…/index-descriptor:… needs an image index: "
+                + "a single-platform image without attestations has none (add --provenance or --sbom, or "
+                + "use manifest: or manifest-descriptor:)")
+        }
+        request.extraHosts = try addHost.map { text in
+            if text.hasSuffix(":host-gateway") || text.hasSuffix("=host-gateway") {
+                throw ValidationError("--add-host \(text): host-gateway has no meaning here (RUN steps have no "
+                    + "network unless --network host, and then they see the host's own names)")
+            }
+            guard let host = ExtraHost(parsing: text) else {
+                throw ValidationError("--add-host \(text): expected NAME:IP, e.g. db:10.0.0.5")
+            }
+            return host
+        }
+        request.noCacheStages = Set(noCacheFilter.flatMap { $0.split(separator: ",").map { $0.lowercased() } })
+        if let origin = inputs?.origin { request.contextOrigin = origin }
+    }
+
+    /// `--annotation`s, then every output's `annotation.*` options (one image for every output,
+    /// so they all apply to it).
+    func annotations(outputs: [OutputSpec]) throws -> [ImageAnnotation] {
+        var list: [ImageAnnotation] = []
+        for text in annotation {
+            do { list.append(try ImageAnnotation(parsing: text)) } catch { throw ValidationError("\(error)") }
+        }
+        for output in outputs {
+            for (key, value) in output.attributes.sorted(by: { $0.key < $1.key }) {
+                if let parsed = try ImageAnnotation(outputKey: key, value: value) { list.append(parsed) }
+            }
+        }
+        return list
+    }
+
+    /// `--cache-to type=local,dest=DIR` → DIR; other types are refused before any step runs.
+    var cacheExportDirectory: String? {
+        get throws {
+            guard let text = cacheTo.last else { return nil }
+            guard cacheTo.count == 1 else { throw ValidationError("--cache-to: give one destination") }
+            let fields = try Self.cacheFields(text, flag: "--cache-to")
+            guard let dest = fields["dest"], !dest.isEmpty else {
+                throw ValidationError("--cache-to \(text): type=local needs dest=DIR")
+            }
+            for key in fields.keys where !["type", "dest", "mode"].contains(key) {
+                throw ValidationError("--cache-to \(text): \(key)= is not supported (type, dest and mode are)")
+            }
+            return dest
+        }
+    }
+
+    /// `--cache-from type=local,src=DIR` → DIRs (a missing one is skipped, as buildx warns and goes on).
+    var cacheImportDirectories: [String] {
+        get throws {
+            try cacheFrom.map { text in
+                let fields = try Self.cacheFields(text, flag: "--cache-from")
+                guard let src = fields["src"], !src.isEmpty else {
+                    throw ValidationError("--cache-from \(text): type=local needs src=DIR")
+                }
+                for key in fields.keys where !["type", "src", "digest", "tag"].contains(key) {
+                    throw ValidationError("--cache-from \(text): \(key)= is not supported (type and src are)")
+                }
+                return src
+            }
+        }
+    }
+
+    private static func cacheFields(_ text: String, flag: String) throws -> [String: String] {
+        var fields: [String: String] = [:]
+        for field in text.split(separator: ",") {
+            let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else {
+                throw ValidationError("\(flag) \(text): a registry reference is not supported here; use type=local")
+            }
+            fields[parts[0].lowercased()] = parts[1]
+        }
+        guard let type = fields["type"] else { throw ValidationError("\(flag) \(text): type= is required (type=local)") }
+        guard type == "local" else {
+            throw ValidationError("\(flag) \(text): type=\(type) is not supported by this command; use type=local")
+        }
+        return fields
+    }
+}
+
+/// `--output` and `-t`, checked before any step runs: a build must not run for minutes and then
+/// fail on a name or a destination it could have refused at once.
+extension BuildFlags {
+    func outputSpecs() throws -> [OutputSpec] {
+        let specs = try output.map(Self.supportedOutput)
+        if specs.filter(\.writesToStandardOutput).count > 1 {
+            throw ValidationError("--output: only one output can write to standard output")
+        }
+        for name in tag + specs.flatMap(\.names) {
+            do { _ = try ImageReference(parsing: name) } catch { throw ValidationError("invalid tag \"\(name)\": \(error)") }
+        }
+        for spec in specs {
+            guard let destination = spec.destination, destination != "-" else { continue }
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: destination, isDirectory: &isDirectory)
+            if spec.isArchive, exists, isDirectory.boolValue {
+                throw ValidationError("--output type=\(spec.type.rawValue),dest=\(destination): it is a directory; "
+                    + "a tar goes to a file (or pass tar=false for a layout directory)")
+            }
+            if !spec.isArchive, exists, !isDirectory.boolValue {
+                throw ValidationError("--output type=\(spec.type.rawValue),dest=\(destination): it is a file, not a directory")
+            }
+            let parent = (URL(fileURLWithPath: destination).deletingLastPathComponent().path)
+            if spec.isArchive, !FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                throw ValidationError("--output type=\(spec.type.rawValue),dest=\(destination): directory \(parent) does not exist")
+            }
+        }
+        return specs
+    }
+}

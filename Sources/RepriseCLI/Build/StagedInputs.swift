@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+
+/// A build's context and Dockerfile when they are not plain paths, as buildx takes them:
+/// `-f -` (the Dockerfile on standard input), `-` as the context (a tar, possibly compressed, or
+/// else a Dockerfile with an empty context), and git URLs `URL#REF:SUBDIR`. They are staged in
+/// a temporary directory for the build, which snapshots them into the journal as it does any
+/// context; the Dockerfile's bytes are recorded with the build, so a replay never needs stdin.
+struct StagedInputs {
+    let directory: String
+    /// The context directory, when it was staged.
+    var contextPath: String?
+    /// The Dockerfile, when it was staged.
+    var dockerfilePath: String?
+    /// What the record names as the context's origin (`-`, or the git URL and commit).
+    var origin: String?
+
+    /// Whether `context`/`file` need staging.
+    static func needsStaging(context: String, file: String?) -> Bool {
+        context == "-" || file == "-" || GitContext(context) != nil
+    }
+
+    /// Stages what needs it; nil when nothing does.
+    static func stage(context: String, file: String?) throws -> StagedInputs? {
+        guard needsStaging(context: context, file: file) else { return nil }
+        if context == "-", file == "-" {
+            throw ValidationError("the context and the Dockerfile cannot both come from standard input")
+        }
+        let directory = FileManager.default.temporaryDirectory.path + "/reprise-input-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var staged = StagedInputs(directory: directory)
+        do {
+            if file == "-" {
+                // Its own directory, so that a `Dockerfile.dockerignore` beside it is never guessed.
+                try FileManager.default.createDirectory(atPath: directory + "/stdin", withIntermediateDirectories: true)
+                staged.dockerfilePath = directory + "/stdin/Dockerfile"
+                try Self.readStandardInput().write(to: URL(fileURLWithPath: staged.dockerfilePath!))
+            }
+            if context == "-" {
+                try staged.stageStandardInputContext(file: file)
+            } else if let git = GitContext(context) {
+                let checkout = directory + "/git"
+                staged.origin = try git.checkout(into: checkout, scratch: directory + "/repo")
+                staged.contextPath = checkout
+                if let file, file != "-", !file.hasPrefix("/") {
+                    // As buildx: -f names a file inside the repository.
+                    staged.dockerfilePath = checkout + "/" + file
+                }
+            }
+        } catch {
+            staged.remove()
+            throw error
+        }
+        return staged
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// `-`: a tar (plain, gzip, bzip2 or xz, as docker accepts) becomes the context; anything
+    /// else is a Dockerfile with an empty context.
+    private mutating func stageStandardInputContext(file: String?) throws {
+        let data = try Self.readStandardInput()
+        let context = directory + "/context"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        contextPath = context
+        origin = "-"
+        if Self.looksLikeArchive(data) {
+            let archive = directory + "/context.tar"
+            try data.write(to: URL(fileURLWithPath: archive))
+            let tar = Process()
+            tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            tar.arguments = ["tar", "-xf", archive, "-C", context, "--no-same-owner", "--no-overwrite-dir"]
+            let errors = Pipe()
+            tar.standardError = errors
+            try tar.run()
+            let message = errors.fileHandleForReading.readDataToEndOfFile()
+            tar.waitUntilExit()
+            guard tar.terminationStatus == 0 else {
+                throw ValidationError("the context tar on standard input does not unpack: "
+                    + String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            if let file, !file.hasPrefix("/") { dockerfilePath = context + "/" + file }
+        } else {
+            guard file == nil else {
+                throw ValidationError("standard input is not a tar, so it is the Dockerfile: drop -f, or pipe a tar")
+            }
+            try data.write(to: URL(fileURLWithPath: context + "/Dockerfile"))
+        }
+    }
+
+    static func looksLikeArchive(_ data: Data) -> Bool {
+        let bytes = [UInt8](data.prefix(512))
+        if bytes.starts(with: [0x1f, 0x8b]) || bytes.starts(with: Array("BZh".utf8))
+            || bytes.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) || bytes.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) {
+            return true
+        }
+        return bytes.count >= 262 && Array(bytes[257..<262]) == Array("ustar".utf8)
+    }
+
+    static func readStandardInput() throws -> Data {
+        try FileHandle.standardInput.readToEnd() ?? Data()
+    }
+}
+
+/// A git URL given as the build context, split as buildx splits it: `URL#REF:SUBDIR`.
+struct GitContext {
+    var remote: String
+    var ref: String?
+    var subdirectory: String?
+
+    /// Nil when `text` is not a git URL: `git://…`, `ssh://…`, `git@…`, `github.com/…`, an
+    /// http(s) or `file://` URL ending in `.git` (a fragment may follow any of them).
+    init?(_ text: String) {
+        var remote = text
+        var fragment: String?
+        if let hash = text.firstIndex(of: "#") {
+            remote = String(text[..<hash])
+            fragment = String(text[text.index(after: hash)...])
+        }
+        let stripped = remote.hasSuffix("/") ? String(remote.dropLast()) : remote
+        let isGit = remote.hasPrefix("git://") || remote.hasPrefix("ssh://") || remote.hasPrefix("git@")
+            || remote.hasPrefix("github.com/")
+            || ((remote.hasPrefix("https://") || remote.hasPrefix("http://") || remote.hasPrefix("file://"))
+                && stripped.hasSuffix(".git"))
+        guard isGit else { return nil }
+        self.remote = remote.hasPrefix("github.com/") ? "https://" + remote : remote
+        if let fragment, !fragment.isEmpty {
+            let parts = fragment.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            ref = parts[0].isEmpty ? nil : String(parts[0])
+            if parts.count == 2, !parts[1].isEmpty { subdirectory = String(parts[1]) }
+        }
+    }
+
+    /// Fetches `ref` (default HEAD), checks it out without `.git` into `destination` (only
+    /// `SUBDIR` when given) and returns the origin to record: `URL#REF:SUBDIR@COMMIT`.
+    func checkout(into destination: String, scratch: String) throws -> String {
+        if let ref, ref.hasPrefix("-") { throw ValidationError("\(remote): '\(ref)' is not a usable git ref") }
+        if let subdirectory, subdirectory.split(separator: "/").contains("..") {
+            throw ValidationError("\(remote): subdirectory \(subdirectory) leaves the repository")
+        }
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        try git(["init", "-q", scratch])
+        try git(["-C", scratch, "fetch", "-q", "--depth", "1", "--", remote, ref ?? "HEAD"])
+        try git(["-C", scratch, "-c", "advice.detachedHead=false", "checkout", "-q", "FETCH_HEAD"])
+        let commit = try git(["-C", scratch, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try FileManager.default.removeItem(atPath: scratch + "/.git")
+        let source = subdirectory.map { scratch + "/" + $0 } ?? scratch
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("\(remote): commit \(commit) has no directory '\(subdirectory ?? "")'")
+        }
+        try FileManager.default.moveItem(atPath: source, toPath: destination)
+        var origin = remote
+        if ref != nil || subdirectory != nil { origin += "#\(ref ?? "")" + (subdirectory.map { ":" + $0 } ?? "") }
+        return origin + "@" + commit
+    }
+
+    @discardableResult
+    private func git(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git"] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["GIT_TERMINAL_PROMPT"] = "0"
+        environment["GIT_CONFIG_NOSYSTEM"] = "1"
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("git context \(remote): git \(arguments.first ?? "") failed: "
+                + String(decoding: err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
