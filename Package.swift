@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "CSandbox", dependencies: ["CSeccomp"], linkerSettings: [.linkedLibrary("seccomp")]),
         // syncfs(2), which Swift's Glibc module does not export.
         .target(name: "CFileSystem"),
+        // setns(2) for the network recorder, which makes its sockets inside a step's namespace.
+        .target(name: "CNetworkNamespace"),
 
         // Dockerfile text → typed, located instructions. Depends on nothing of ours.
         .target(name: "Frontend", swiftSettings: strict),
@@ -58,11 +60,12 @@ let package = Package(
         // What RUN steps fetch: a recording (or replaying) HTTP proxy, DNS responder and
         // transparent listener in the step's network namespace; bodies go to the store.
         .target(name: "NetworkRecorder",
-                dependencies: ["ContentStore", "BuildJournal",
+                dependencies: ["ContentStore", "BuildJournal", "CNetworkNamespace",
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOPosix", package: "swift-nio"),
                                .product(name: "NIOHTTP1", package: "swift-nio"),
                                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                               .product(name: "NIOFoundationCompat", package: "swift-nio"),
                                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                                .product(name: "X509", package: "swift-certificates"),
                                .product(name: "SwiftASN1", package: "swift-asn1"),

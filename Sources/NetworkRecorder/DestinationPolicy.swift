@@ -62,7 +62,7 @@ public struct DestinationPolicy: Sendable {
         guard getnameinfo(address, length, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 else {
             return nil
         }
-        let text = String(cString: buffer)
+        let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         // Link-local IPv6 carries a zone ("fe80::1%eth0").
         return text.split(separator: "%").first.map(String.init)
     }

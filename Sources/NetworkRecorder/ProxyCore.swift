@@ -2,6 +2,7 @@ import BuildJournal
 import ContentStore
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
 import NIOSSL

@@ -107,7 +107,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
-            written.whenComplete { _ in context.close(promise: nil) }
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 

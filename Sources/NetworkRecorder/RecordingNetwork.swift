@@ -21,14 +21,29 @@ import NIOSSL
 public final class RecordingNetwork: @unchecked Sendable {
     public let namespace: StepNamespace
     let core: ProxyCore
+    let authority: InterceptionAuthority?
     private var channels: [any Channel] = []
     private var finished = false
 
     /// The namespace the sandbox joins.
     public var namespacePath: String { namespace.path }
 
-    /// The proxy variables the step sees, in both cases, as curl, apt, pip, wget and git read them.
+    /// Where the step finds the authority's certificate (a file mount outside the layer).
+    public static let certificatePath = "/run/reprise/network-ca.pem"
+
+    /// The file mounts the step needs: its resolv.conf, and the authority's certificate.
+    public var files: [(path: String, contents: String)] {
+        [("/etc/resolv.conf", Self.resolvConf)] + (authority.map { [(Self.certificatePath, $0.certificatePEM)] } ?? [])
+    }
+
+    /// The proxy variables the step sees, in both cases, as curl, apt, pip, wget and git read
+    /// them; and with interception, the variables that point TLS clients at the authority.
     public var environment: [String] {
+        proxyEnvironment + (authority == nil ? [] : ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS",
+                                                      "GIT_SSL_CAINFO", "CURL_CA_BUNDLE"].map { "\($0)=\(Self.certificatePath)" })
+    }
+
+    private var proxyEnvironment: [String] {
         let proxy = "http://127.0.0.1:\(StepNamespace.proxyPort)"
         let exempt = "localhost,127.0.0.1,::1"
         return ["http_proxy=\(proxy)", "HTTP_PROXY=\(proxy)", "https_proxy=\(proxy)", "HTTPS_PROXY=\(proxy)",
@@ -40,9 +55,15 @@ public final class RecordingNetwork: @unchecked Sendable {
 
     /// Names of the variables `environment` sets, which a step's own proxy settings must not override.
     public static let variableNames: Set<String> = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
-                                                    "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"]
+                                                    "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "SSL_CERT_FILE",
+                                                    "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS", "GIT_SSL_CAINFO",
+                                                    "CURL_CA_BUNDLE"]
 
-    public init(mode: RecorderMode, store: BlobStore, extraTrustRoots: [String] = []) throws {
+    /// `authority` intercepts HTTPS (nil: tunnels pass through when recording, and are refused
+    /// in a replay); `extraTrustRoots` are PEM files the recorder trusts for origins.
+    public init(mode: RecorderMode, store: BlobStore, authority: InterceptionAuthority? = nil,
+                extraTrustRoots: [String] = []) throws {
+        self.authority = authority
         namespace = try StepNamespace()
         var tls = TLSConfiguration.makeClientConfiguration()
         if !extraTrustRoots.isEmpty {
@@ -53,21 +74,24 @@ public final class RecordingNetwork: @unchecked Sendable {
         core = ProxyCore(mode: mode, store: store, upstream: UpstreamClient(group: group, tlsConfiguration: tls),
                          threadPool: NIOThreadPool.singleton)
         do {
-            try start(group: group)
+            try start(group: group, takeover: TunnelTakeover(core: core, authority: authority))
         } catch {
             _ = finish()
             throw error
         }
     }
 
-    private func start(group: any EventLoopGroup) throws {
+    private func start(group: any EventLoopGroup, takeover: TunnelTakeover) throws {
         let core = self.core
         let proxySocket = try namespace.listeningSocket(port: StepNamespace.proxyPort)
         channels.append(try ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
-                    try channel.pipeline.syncOperations.addHandler(ProxyHandler(core: core, origin: .proxy))
+                    try TunnelTakeover.addHTTPHandlers(
+                        to: channel.pipeline.syncOperations,
+                        proxy: ProxyHandler(core: core, origin: .proxy) { context, host, port in
+                            takeover.take(context, host: host, port: port)
+                        })
                 }
             }
             .withBoundSocket(proxySocket).wait())
@@ -104,7 +128,8 @@ public final class RecordingNetwork: @unchecked Sendable {
             var copy = address
             var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
             inet_ntop(AF_INET, &copy.sin_addr, &buffer, socklen_t(buffer.count))
-            return (String(cString: buffer), Int(UInt16(bigEndian: address.sin_port)))
+            let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return (text, Int(UInt16(bigEndian: address.sin_port)))
         }
     }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CNetworkNamespace
 import Foundation
 
 /// The network namespace a recorded RUN step runs in, made before the step so that the
@@ -77,8 +78,8 @@ public final class StepNamespace: @unchecked Sendable {
                 let target = open(path, O_RDONLY | O_CLOEXEC)
                 guard target >= 0 else { throw SystemError("open \(path)") }
                 defer { close(target) }
-                guard setns(target, CLONE_NEWNET) == 0 else { throw SystemError("setns \(path)") }
-                defer { setns(original, CLONE_NEWNET) }
+                guard cnetns_enter(target) == 0 else { throw SystemError("setns \(path)") }
+                defer { _ = cnetns_enter(original) }
                 return try body()
             }
             box.done.signal()

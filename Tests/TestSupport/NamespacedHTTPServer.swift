@@ -15,11 +15,19 @@ public final class NamespacedHTTPServer: @unchecked Sendable {
     private var stopped = false
 
     /// `certificate` and `key` (PEM files) make it serve HTTPS.
-    public init(serving directory: String, port: Int = 8080, certificate: String? = nil, key: String? = nil) throws {
+    /// `address` reuses one a stopped server had (its /30 is free again).
+    public init(serving directory: String, port: Int = 8080, certificate: String? = nil, key: String? = nil,
+                address chosen: String? = nil) throws {
         let suffix = String(UInt32.random(in: 0...0xffffff), radix: 16)
         namespace = "rp-origin-" + suffix
-        let network = Int.random(in: 0..<16384) * 4
-        let prefix = "10.\(200 + network / 65536 % 50).\(network / 256 % 256)."
+        var network = Int.random(in: 0..<16384) * 4
+        var second = 200 + network / 65536 % 50
+        if let chosen {
+            let parts = chosen.split(separator: ".").compactMap { Int($0) }
+            second = parts[1]
+            network = parts[2] * 256 + parts[3] - 2
+        }
+        let prefix = "10.\(second).\(network / 256 % 256)."
         let hostSide = prefix + String(network % 256 + 1)
         address = prefix + String(network % 256 + 2)
         self.port = port
