@@ -16,6 +16,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // The network recorder: an HTTP/1.1 proxy with CONNECT interception (per-journal CA).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // System libraries from Debian (libarchive-dev, zlib1g-dev, libseccomp-dev).
@@ -28,6 +33,8 @@ let package = Package(
         .target(name: "CSandbox", dependencies: ["CSeccomp"], linkerSettings: [.linkedLibrary("seccomp")]),
         // syncfs(2), which Swift's Glibc module does not export.
         .target(name: "CFileSystem"),
+        // setns(2) for the network recorder, which makes its sockets inside a step's namespace.
+        .target(name: "CNetworkNamespace"),
 
         // Dockerfile text → typed, located instructions. Depends on nothing of ours.
         .target(name: "Frontend", swiftSettings: strict),
@@ -50,10 +57,24 @@ let package = Package(
                 swiftSettings: strict),
         // Linux namespaces, overlay rootfs, mounts; knows nothing of the journal.
         .target(name: "Sandbox", dependencies: ["CSandbox"], swiftSettings: strict),
+        // What RUN steps fetch: a recording (or replaying) HTTP proxy, DNS responder and
+        // transparent listener in the step's network namespace; bodies go to the store.
+        .target(name: "NetworkRecorder",
+                dependencies: ["ContentStore", "BuildJournal", "CNetworkNamespace",
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio"),
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                               .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                               .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                               .product(name: "X509", package: "swift-certificates"),
+                               .product(name: "SwiftASN1", package: "swift-asn1"),
+                               .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: strict),
         // Plans and runs builds, records them.
         .target(name: "Engine",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox",
+                               "OCIImage", "Sandbox", "NetworkRecorder",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // Re-executes recorded builds from the journal alone, under variations; verify; bundles.
@@ -116,6 +137,8 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "EngineTests",
                     dependencies: ["TestSupport", "SandboxTestSupport", "Engine", "BuildJournal", "Sandbox"],
+                    swiftSettings: strict),
+        .testTarget(name: "NetworkRecorderTests", dependencies: ["TestSupport", "NetworkRecorder", "ContentStore", "BuildJournal"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),

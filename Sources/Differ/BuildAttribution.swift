@@ -58,9 +58,30 @@ enum BuildAttribution {
         if !inputs.isEmpty {
             causes.append(Cause(.input, .likely, evidence: "the step's inputs changed: " + inputs.joined(separator: "; ")))
         }
+        let drift = networkDrift(a, b)
+        causes += drift
         let networks = [a.network, b.network].compactMap { $0 }.filter { $0 != "none" }
-        if let network = networks.first, a.instruction.uppercased() == "RUN" {
+        if drift.isEmpty, let network = networks.first, a.instruction.uppercased() == "RUN" {
             causes.append(Cause(.network, .possible, evidence: "the step ran with network '\(network)'"))
+        }
+        return causes
+    }
+
+    /// Network drift: the same URL fetched with other bytes in the two records (the recorder's
+    /// fetches), named with both digests; a URL fetched in one build only is drift too.
+    static func networkDrift(_ a: StepRecord, _ b: StepRecord) -> [Cause] {
+        guard let fetchesA = a.fetches, let fetchesB = b.fetches else { return [] }
+        func bodies(_ fetches: [FetchRecord]) -> [String: [Digest]] {
+            fetches.filter { $0.kind == .http || $0.kind == .https }
+                .reduce(into: [:]) { result, fetch in result[fetch.url, default: []].append(fetch.body ?? Digest(ofUTF8: "")) }
+        }
+        let bodiesA = bodies(fetchesA)
+        let bodiesB = bodies(fetchesB)
+        var causes: [Cause] = []
+        for url in Set(bodiesA.keys).union(bodiesB.keys).sorted() where bodiesA[url] != bodiesB[url] {
+            let digestA = bodiesA[url]?.map(\.description).joined(separator: ", ") ?? "not fetched"
+            let digestB = bodiesB[url]?.map(\.description).joined(separator: ", ") ?? "not fetched"
+            causes.append(Cause(.networkDrift, .certain, evidence: "\(url) was \(digestA) in A and \(digestB) in B"))
         }
         return causes
     }

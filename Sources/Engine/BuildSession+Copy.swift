@@ -41,10 +41,17 @@ extension BuildSession {
             matches += found
         }
         var fetched: [RemoteSource.Fetched] = []
+        var recordedFetches: [FetchRecord] = []
         for url in copy.urlSources {
             do {
-                fetched.append(try await RemoteSource(store: journal.store).fetch(
-                    url, checksum: copy.checksum, networkAllowed: request.network == "host", mtime: now))
+                if request.network == Self.recordingNetwork {
+                    let (file, record) = try await fetchRecorded(url, checksum: copy.checksum, mtime: now)
+                    fetched.append(file)
+                    recordedFetches.append(record)
+                } else {
+                    fetched.append(try await RemoteSource(store: journal.store).fetch(
+                        url, checksum: copy.checksum, networkAllowed: request.network == "host", mtime: now))
+                }
             } catch let failure as RemoteSource.Failure {
                 throw EngineError.invalidInstruction(message: failure.description, location: location)
             }
@@ -133,6 +140,7 @@ extension BuildSession {
             history: "\(copy.keyword) " + located.original.split(separator: " ", maxSplits: 1).dropFirst().joined())
         prepared.details = StepDetails(sources: sources, sourceImage: copy.from ?? zip(copy.gitSources, repositories)
             .map { "git:\($0.remote)@\($1.commit)" }.first)
+        if !recordedFetches.isEmpty { prepared.details.fetches = recordedFetches }
         let store = journal.store
         let entries = output.entries
         prepared.execute = { _ in

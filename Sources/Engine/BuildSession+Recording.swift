@@ -10,6 +10,8 @@ extension BuildSession {
     struct StepDetails {
         var argv: [String]?
         var network: String?
+        var fetches: [FetchRecord]?
+        var networkReplayable: Bool?
         var hostname: String?
         var mounts: [MountRecord] = []
         var sources: Digest?
@@ -55,8 +57,11 @@ extension BuildSession {
             stdout: details.stdout, stderr: details.stderr,
             startedAt: started.timeIntervalSince1970, durationSeconds: Date().timeIntervalSince(started),
             layer: details.layer, variations: request.variations.recorded)
+        var complete = step
+        complete.fetches = details.fetches
+        complete.networkReplayable = details.networkReplayable
         context.stepIndex += 1
-        try recorder.append(step)
+        try recorder.append(complete)
     }
 
     /// A step whose cache key an earlier step already has (with its layer still in the store).

@@ -67,6 +67,7 @@ public struct Replayer: Sendable {
             }),
             cacheStates: Self.cacheStates(recordedSteps), reusedSteps: reused,
             recordedStart: original.startedAt)
+        request.replay?.recordedFetches = Self.recordedFetches(recordedSteps)
         request.directoryPresenter = shuffler
 
         var failure: String?
@@ -103,6 +104,13 @@ public struct Replayer: Sendable {
             reused[step.index] = step
         }
         return reused
+    }
+
+    /// What each step fetched through the recorder, which the replay serves with no network.
+    static func recordedFetches(_ steps: [StepRecord]) -> [Int: [FetchRecord]] {
+        var fetches: [Int: [FetchRecord]] = [:]
+        for step in steps { if let recorded = step.fetches { fetches[step.index] = recorded } }
+        return fetches
     }
 
     /// Each RUN's cache mounts as they were before it ran: step index → cache id → tree.

@@ -17,6 +17,9 @@ public struct ReplayInputs: Sendable {
     public var cacheStates: [Int: [String: Digest]]
     /// Steps not to run again: their recorded result (layer and output) is used as is.
     public var reusedSteps: [Int: StepRecord]
+    /// What each step fetched through the recorder, served again with no network: step index →
+    /// fetches in order.
+    public var recordedFetches: [Int: [FetchRecord]] = [:]
     /// The original build's start, which stands for "now" in `created` when no
     /// SOURCE_DATE_EPOCH was given, so configs can match.
     public var recordedStart: Double

@@ -19,8 +19,11 @@ public struct BuildRequest: Sendable {
     public var namedContexts: [NamedContextSource]
     public var secrets: [SecretSource]
     public var ssh: [SSHSource]
-    /// `none` (default) or `host`: the network RUN steps get unless they say otherwise.
+    /// `none` (default), `record` (through Reprise's recorder; the CLI's `default`) or `host`:
+    /// the network RUN steps get unless they say otherwise.
     public var network: String
+    /// How the recording network behaves (TLS interception, allowed host addresses).
+    public var networkRecording = NetworkRecordingOptions()
     public var platform: Platform
     /// Clamp for file mtimes and the `created` times (`SOURCE_DATE_EPOCH`, build arg or env).
     public var sourceDateEpoch: Int64?

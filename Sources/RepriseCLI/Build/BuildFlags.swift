@@ -30,7 +30,17 @@ struct BuildFlags: ParsableArguments {
     @Option(name: .customLong("metadata-file"), help: "Write build result metadata (JSON) to a file.")
     var metadataFile: String?
     @Option(help: "Write the image digest to a file.") var iidfile: String?
-    @Option(help: "Network for RUN steps: none (default) or host.") var network: String = "none"
+    @Option(help: "Network for RUN steps: none (the default here), default or record (through Reprise's recorder: every fetch recorded, replayed offline), or host (unrecorded).")
+    var network: String = "none"
+    @Option(name: .customLong("network-record"),
+            help: "How the recording network treats HTTPS: tls (intercept with the journal's CA; default) or no-tls (tunnels pass through, logged by host; the step cannot be replayed offline).")
+    var networkRecord: String = "tls"
+    @Option(name: .customLong("network-allow"),
+            help: "A host, address or HOST:PORT on this machine (loopback, link-local, its own addresses) that recorded steps may reach anyway (repeatable).")
+    var networkAllow: [String] = []
+    @Option(name: .customLong("network-trust"),
+            help: "A PEM file of CA certificates the recorder trusts for HTTPS origins, besides the system's (repeatable).")
+    var networkTrust: [String] = []
     @Option(help: "Target platform (only the host's is supported).") var platform: String?
     @Option(help: "Grant an entitlement, as buildx: security.insecure or network.host (repeatable).")
     var allow: [String] = []
@@ -90,8 +100,11 @@ struct BuildFlags: ParsableArguments {
     }
 
     func validate() throws {
-        guard ["none", "host", "default"].contains(network) else {
-            throw ValidationError("--network must be none or host, not '\(network)'")
+        guard ["none", "host", "default", "record"].contains(network) else {
+            throw ValidationError("--network must be none, default (record) or host, not '\(network)'")
+        }
+        guard ["tls", "no-tls"].contains(networkRecord) else {
+            throw ValidationError("--network-record must be tls or no-tls, not '\(networkRecord)'")
         }
     }
 
@@ -136,7 +149,9 @@ struct BuildFlags: ParsableArguments {
             namedContexts: try buildContext.map { try NamedContextSource(parsing: $0) },
             secrets: try secret.map { try SecretSource(parsing: $0) },
             ssh: try ssh.map { try SSHSource(parsing: $0) },
-            network: network == "default" ? "none" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
+            network: network == "default" ? "record" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
+        request.networkRecording = NetworkRecordingOptions(interceptTLS: networkRecord == "tls", allowed: networkAllow,
+                                                           trustedCertificates: networkTrust)
         request.entitlements = Set(entitlements)
         request.resourceLimits = try resourceLimits()
         request.maxParallelStages = try Self.maxParallelStages(ProcessInfo.processInfo.environment)
