@@ -45,7 +45,7 @@ extension BuildSession {
         for url in copy.urlSources {
             do {
                 if request.network == Self.recordingNetwork {
-                    let (file, record) = try await fetchRecorded(url, checksum: copy.checksum, mtime: now)
+                    let (file, record) = try await fetchRecorded(url, checksum: copy.checksum, mtime: now, step: context.stepIndex)
                     fetched.append(file)
                     recordedFetches.append(record)
                 } else {

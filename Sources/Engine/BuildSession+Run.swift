@@ -73,7 +73,7 @@ extension BuildSession {
                 spec.mounts.insert(.hostResolvConf, at: 0)
             }
             if run.security == .insecure { spec.capabilities = .all }
-            let recorder = network == Self.recordingNetwork ? try self.attachRecordingNetwork(to: &spec) : nil
+            let recorder = network == Self.recordingNetwork ? try self.attachRecordingNetwork(to: &spec, step: stepIndex) : nil
             defer { recorder?.finish() }
             if let script {
                 // BuildKit's place for a script heredoc: a read-only /dev/pipes, outside the layer.

@@ -10,10 +10,10 @@ extension BuildSession {
     static let recordingNetwork = "record"
 
     /// Starts the recorder for the step about to run and points `spec` at it.
-    func attachRecordingNetwork(to spec: inout SandboxSpec) throws -> RecordingNetwork {
+    func attachRecordingNetwork(to spec: inout SandboxSpec, step stepIndex: Int) throws -> RecordingNetwork {
         let mode: RecorderMode
         if let replay = request.replay {
-            mode = .replay(replay.recordedFetches[nextStepIndex] ?? [])
+            mode = .replay(replay.recordedFetches[stepIndex] ?? [])
         } else {
             mode = .record(DestinationPolicy(allowed: request.networkRecording.allowed))
         }
@@ -53,10 +53,10 @@ extension BuildSession {
 extension BuildSession {
     /// `ADD <url>` on the recording network: fetched by the recorder and recorded with the
     /// step, or, in a replay, served from the step's record without the network.
-    func fetchRecorded(_ url: String, checksum: String?, mtime: Int64) async throws -> (RemoteSource.Fetched, FetchRecord) {
+    func fetchRecorded(_ url: String, checksum: String?, mtime: Int64, step stepIndex: Int) async throws -> (RemoteSource.Fetched, FetchRecord) {
         let mode: RecorderMode
         if let replay = request.replay {
-            mode = .replay(replay.recordedFetches[nextStepIndex] ?? [])
+            mode = .replay(replay.recordedFetches[stepIndex] ?? [])
         } else {
             mode = .record(DestinationPolicy(allowed: request.networkRecording.allowed))
         }
