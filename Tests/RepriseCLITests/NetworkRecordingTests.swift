@@ -23,7 +23,8 @@ import Testing
         let metadata = workspace.sub("metadata-\(UInt32.random(in: 0...UInt32.max)).json")
         let result = try workspace.build(["--progress", "quiet", "--metadata-file", metadata] + arguments)
         let values = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))) ?? [:]
-        return (values["reprise.build.id"] ?? (try workspace.latestBuild()), result)
+        let id = try values["reprise.build.id"] ?? workspace.latestBuild()
+        return (id, result)
     }
 
     @Test func recordsFetchesReplaysThemOfflineAndNamesNetworkDrift() throws {
