@@ -77,7 +77,7 @@ struct InterceptionTests {
         #expect(fetched.stdout == content)
         let fetch = try #require(transcript.fetches.first { $0.kind == .https }, "\(transcript.fetches)")
         #expect(fetch.url == url)
-        #expect(fetch.body == Digest(of: Data(content.utf8)))
+        #expect(fetch.body == Digest(of: Data(content.utf8)), "\(fetch)")
         #expect(transcript.replayable)
         // The step trusted only the journal's authority, never the origin's own CA.
         let direct = try download(url, in: try RecordingNetwork(mode: .record(DestinationPolicy()), store: store,
