@@ -21,7 +21,11 @@ final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
         return (first, second)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        // The partner may have held a read back while this side was not there yet.
+        if context.channel.isWritable { partner?.partnerBecameWritable() }
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil

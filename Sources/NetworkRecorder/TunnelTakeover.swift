@@ -57,6 +57,7 @@ struct TunnelTakeover: Sendable {
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(NIOSSLServerHandler(context: sslContext))
             try Self.addHTTPHandlers(to: pipeline, proxy: ProxyHandler(core: core, origin: .tunnel(scheme: "https", host: host, port: port)))
+            channel.read()
         }.whenFailure { _ in channel.close(promise: nil) }
     }
 
@@ -86,6 +87,8 @@ struct TunnelTakeover: Sendable {
                 return self.removeHTTPHandlers(channel).flatMapThrowing {
                     channel.writeAndFlush(ByteBuffer(string: "HTTP/1.1 200 Connection established\r\n\r\n"), promise: nil)
                     try channel.pipeline.syncOperations.addHandler(local)
+                    // The pipelining handler held reads back while the CONNECT was answered.
+                    channel.read()
                 }
             }
         }.whenFailure { error in

@@ -40,7 +40,10 @@ struct UpstreamClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext, let serverName {
-                        let handler = try NIOSSLClientHandler(context: sslContext, serverHostname: serverName)
+                        // SNI carries names only; for an address literal NIOSSL checks the
+                        // certificate against the peer's address instead.
+                        let isAddress = InterceptionAuthority.addressBytes(serverName) != nil
+                        let handler = try NIOSSLClientHandler(context: sslContext, serverHostname: isAddress ? nil : serverName)
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

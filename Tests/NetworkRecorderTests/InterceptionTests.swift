@@ -35,7 +35,7 @@ struct InterceptionTests {
     }
 
     /// Python's urllib in the step's namespace: https_proxy → CONNECT; trusts `caFile`.
-    func fetch(_ url: String, in network: RecordingNetwork, caFile: String) throws -> ToolOutput {
+    func download(_ url: String, in network: RecordingNetwork, caFile: String) throws -> ToolOutput {
         var environment: [String: String] = [:]
         for entry in network.environment {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
@@ -71,22 +71,22 @@ struct InterceptionTests {
 
         let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store, authority: authority,
                                             extraTrustRoots: [testCA])
-        let fetched = try fetch(url, in: recorder, caFile: authorityFile)
+        let fetched = try download(url, in: recorder, caFile: authorityFile)
         let transcript = recorder.finish()
         #expect(fetched.succeeded, "\(fetched)")
         #expect(fetched.stdout == content)
         let fetch = try #require(transcript.fetches.first { $0.kind == .https }, "\(transcript.fetches)")
         #expect(fetch.url == url)
-        #expect(fetch.body == Digest(of: Data(content.utf8)))
+        #expect(fetch.body == Digest(of: Data(content.utf8)), "\(fetch)")
         #expect(transcript.replayable)
         // The step trusted only the journal's authority, never the origin's own CA.
-        let direct = try fetch(url, in: try RecordingNetwork(mode: .record(DestinationPolicy()), store: store,
+        let direct = try download(url, in: try RecordingNetwork(mode: .record(DestinationPolicy()), store: store,
                                                              authority: authority), caFile: testCA)
         #expect(!direct.succeeded)
 
         server.stop()
         let replayer = try RecordingNetwork(mode: .replay(transcript.fetches), store: store, authority: authority)
-        let again = try fetch(url, in: replayer, caFile: authorityFile)
+        let again = try download(url, in: replayer, caFile: authorityFile)
         let replayed = replayer.finish()
         #expect(again.succeeded, "\(again)")
         #expect(again.stdout == content)
@@ -98,7 +98,7 @@ struct InterceptionTests {
         let (server, testCA) = try serve(content)
         defer { server.stop() }
         let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store)
-        let fetched = try fetch(server.baseURL + "/secure.txt", in: recorder, caFile: testCA)
+        let fetched = try download(server.baseURL + "/secure.txt", in: recorder, caFile: testCA)
         let transcript = recorder.finish()
         #expect(fetched.succeeded, "\(fetched)")
         #expect(fetched.stdout == content)

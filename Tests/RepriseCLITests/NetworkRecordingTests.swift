@@ -23,7 +23,8 @@ import Testing
         let metadata = workspace.sub("metadata-\(UInt32.random(in: 0...UInt32.max)).json")
         let result = try workspace.build(["--progress", "quiet", "--metadata-file", metadata] + arguments)
         let values = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))) ?? [:]
-        return (values["reprise.build.id"] ?? (try workspace.latestBuild()), result)
+        let id = try values["reprise.build.id"] ?? workspace.latestBuild()
+        return (id, result)
     }
 
     @Test func recordsFetchesReplaysThemOfflineAndNamesNetworkDrift() throws {
@@ -40,7 +41,7 @@ import Testing
             """)
 
         // Record.
-        let recorded = try buildID(["--network", "default", "--output", "type=oci,dest=\(workspace.sub("a"))", context])
+        let recorded = try buildID(["--network", "default", "--build-arg", "SOURCE_DATE_EPOCH=0", "--output", "type=oci,dest=\(workspace.sub("a"))", context])
         try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
         let fetches = try RepriseProcess.run(["journal", "fetches", "--json", "--journal", journal, recorded.id])
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(fetches.stdout.utf8)) as? [[String: Any]])
@@ -66,7 +67,7 @@ import Testing
         #expect(report["recordedManifest"] as? String == report["replayedManifest"] as? String)
 
         // A rebuild fetches the new package: the images differ, and the differ says why.
-        let rebuilt = try buildID(["--network", "default", "--no-cache", context])
+        let rebuilt = try buildID(["--network", "default", "--build-arg", "SOURCE_DATE_EPOCH=0", "--no-cache", context])
         try #require(rebuilt.result.status == 0, "\(rebuilt.result.stderr)")
         let diff = try RepriseProcess.run(["diff", "--json", "--journal", journal, recorded.id, rebuilt.id])
         #expect(diff.status == 1, "\(diff.stderr)")

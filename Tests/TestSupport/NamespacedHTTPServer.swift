@@ -90,7 +90,8 @@ public final class NamespacedHTTPServer: @unchecked Sendable {
         guard !stopped else { return }
         stopped = true
         if process.isRunning {
-            process.terminate()
+            // SIGKILL: the child may have inherited a signal mask that blocks SIGTERM.
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
         // Anything still running in the namespace (a server's children) goes with it.
