@@ -66,13 +66,23 @@ public struct GitBisector: Sendable {
         limitShown(searching: commits.count)
         var outcomes: [String: BuildOutcome] = [:]
 
-        func probe(_ commit: String) async throws -> BisectReport.Probe {
+        func probe(_ commit: String, reference: Bool = false) async throws -> BisectReport.Probe {
             let number = report.probes.count + 1
             progress("probe \(number) of at most \(shownLimit) (plus skips): \(commit.prefix(12)) \(repository.subject(commit) ?? "")")
             let begun = Date()
             let outcome = try await build(commit, repository: repository, options: options)
             outcomes[commit] = outcome
-            let verdict = try await judge.verdict(outcome)
+            let verdict: ProbeVerdict
+            if reference {
+                // The good revision under a predicate that compares with it: good by definition.
+                guard outcome.succeeded else {
+                    throw BisectError.endpointsAgree("the good revision \(good) does not build: \(outcome.error ?? "")")
+                }
+                try judge.adoptReference(outcome)
+                verdict = .good
+            } else {
+                verdict = try await judge.verdict(outcome)
+            }
             let (cached, ran) = try InputBisector.stepCounts(outcome, journal: engine.journal)
             let result = BisectReport.Probe(number: number, applied: nil, commit: commit, outcome: outcome, verdict: verdict,
                                             seconds: Date().timeIntervalSince(begun), cachedSteps: cached, ranSteps: ran)
@@ -84,14 +94,7 @@ public struct GitBisector: Sendable {
 
         if options.predicate.comparesWithGood {
             // The reference the predicate compares with: the good revision's image.
-            var reference = try await probe(good)
-            guard reference.outcome.succeeded else {
-                throw BisectError.endpointsAgree("the good revision \(good) does not build: \(reference.outcome.error ?? "")")
-            }
-            try judge.adoptReference(reference.outcome)
-            reference.verdict = .good
-            report.probes[report.probes.count - 1] = reference
-            try log.save(report)
+            _ = try await probe(good, reference: true)
         }
 
         // Only commits that change what the build reads can change its outcome: the others give

@@ -61,17 +61,28 @@ public struct InputBisector: Sendable {
 
         // One probe: reused from the log when resuming, else built, judged and logged.
         let state = ProbeState(numbered: options.resume?.probes.count ?? 0)
-        func probe(_ subset: [Int]) async throws -> BisectReport.Probe {
+        // `reference`: the good end under a predicate that compares with it; it is good by
+        // definition, and what the other probes are compared with.
+        func probe(_ subset: [Int], reference: Bool = false) async throws -> BisectReport.Probe {
             let applied = subset.map { changes[$0] }
             let keys = applied.map(\.key).sorted()
-            if let logged = earlier[keys] { return logged }
+            if let logged = earlier[keys] {
+                if reference { try judge.adoptReference(logged.outcome) }
+                return logged
+            }
             if let limit, await state.builtNow >= limit { throw DeltaDebugger.ProbeLimitReached() }
             let number = await state.next()
             progress("probe \(number) of at most \(shownLimit): \(applied.count) of \(changes.count) changes applied")
             let begun = Date()
             let inputs = try HybridInputs(good: good, bad: bad, applying: applied, store: journal.store)
             let outcome = try await builder.build(inputs)
-            let verdict = try await judge.verdict(outcome)
+            let verdict: ProbeVerdict
+            if reference {
+                try judge.adoptReference(outcome)
+                verdict = .good
+            } else {
+                verdict = try await judge.verdict(outcome)
+            }
             let (cached, ran) = try Self.stepCounts(outcome, journal: journal)
             let result = BisectReport.Probe(number: number, applied: keys, commit: nil, outcome: outcome, verdict: verdict,
                                             seconds: Date().timeIntervalSince(begun), cachedSteps: cached, ranSteps: ran)
@@ -85,12 +96,8 @@ public struct InputBisector: Sendable {
 
         // The good end: good's inputs rebuilt (all cached when good is reproducible), which is
         // also the reference the predicate compares with.
-        let goodProbe = try await probe([])
-        if options.predicate.comparesWithGood {
-            try judge.adoptReference(goodProbe.outcome)
-        }
-        var goodResult = goodProbe
-        goodResult.verdict = options.predicate.comparesWithGood ? .good : goodProbe.verdict
+        let goodProbe = try await probe([], reference: options.predicate.comparesWithGood)
+        let goodResult = goodProbe
         try record(goodResult)
         if options.predicate.comparesWithGood, goodProbe.outcome.manifest != good.record.manifest?.description {
             report.notes.append("good's inputs rebuilt to \(goodProbe.outcome.manifest ?? "no image"), not the recorded \(good.record.manifest?.description ?? "none"): probes are compared with the rebuild")

@@ -17,6 +17,22 @@ enum VariationAttribution {
         }
     }
 
+    /// Adds the cause beside every cause already named below `node` (so the variation stands
+    /// next to what a classifier saw, e.g. the hostname in a file's content); false when no
+    /// node there had a cause.
+    static func attach(_ cause: Cause, to node: inout DifferenceNode) -> Bool {
+        var attached = false
+        if !node.causes.isEmpty {
+            // Beside a cause a classifier named, the variation is circumstance: it comes after.
+            node.addCause(Cause(cause.kind, .possible, evidence: cause.evidence))
+            attached = true
+        }
+        for index in node.children.indices where node.children[index].isDifference {
+            if attach(cause, to: &node.children[index]) { attached = true }
+        }
+        return attached
+    }
+
     static func apply(to root: inout DifferenceNode, _ a: BuildFacts?, _ b: BuildFacts?) {
         guard let a, let b else { return }
         let varied = varied(a, b)
@@ -26,9 +42,12 @@ enum VariationAttribution {
         let cause = Cause(.variation, .likely, evidence: "\(side) ran under variation\(varied.count == 1 ? "" : "s") \(evidence)")
         for index in root.children.indices where root.children[index].kind == .layer {
             guard root.children[index].isDifference, root.children[index].step != nil else { continue }
-            root.children[index].addCause(cause)
+            root.children[index].addCause(root.children[index].causes.isEmpty ? cause
+                                          : Cause(cause.kind, .possible, evidence: cause.evidence))
             for child in root.children[index].children.indices where root.children[index].children[child].isDifference {
-                root.children[index].children[child].addCause(cause)
+                if !attach(cause, to: &root.children[index].children[child]) {
+                    root.children[index].children[child].addCause(cause)
+                }
             }
         }
         // Config differences (history, created…) under a variation, too.

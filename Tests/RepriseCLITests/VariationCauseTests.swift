@@ -6,11 +6,17 @@ import Testing
 /// exposed explains each of them with that variation (and its value) as a cause, and
 /// `replay --json` / `verify --json` carry the differ's explanation.
 @Suite(.serialized) struct VariationCauseTests {
-    /// Differing entries of a diff JSON tree, with their causes' kinds and evidence.
+    /// The causes of a node and of everything under it.
+    static func causes(_ node: [String: Any]) -> [[String: Any]] {
+        (node["causes"] as? [[String: Any]] ?? []) + (node["children"] as? [[String: Any]] ?? []).flatMap(causes)
+    }
+
+    /// Differing entries of a diff JSON tree, with their causes' kinds and evidence (theirs and
+    /// those of the nodes under them).
     static func differingEntries(_ node: [String: Any]) -> [(name: String, causes: [[String: Any]])] {
         var found: [(String, [[String: Any]])] = []
         if node["kind"] as? String == "entry", node["status"] as? String != "identical" {
-            found.append((node["name"] as? String ?? "?", node["causes"] as? [[String: Any]] ?? []))
+            found.append((node["name"] as? String ?? "?", causes(node)))
         }
         for child in node["children"] as? [[String: Any]] ?? [] { found += differingEntries(child) }
         return found

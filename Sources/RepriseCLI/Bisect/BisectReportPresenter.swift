@@ -18,7 +18,7 @@ enum BisectReportPresenter {
             out += "no culprit named\n"
         }
         if let changes = report.inputCulprit {
-            out += "inside it (input bisect \(report.inputBisect ?? "-")), the change\(changes.count == 1 ? "" : "s") that matter:\n"
+            out += "inside it (input bisect \(report.inputBisect ?? "-")), \(changes.count == 1 ? "the change that matters" : "the changes that matter together"):\n"
             for change in changes { out += "  " + DisplayText.escaped(InputChangePresenter.line(change)) + "\n" }
         }
         if let step = report.firstChangedStep {
