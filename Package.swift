@@ -16,6 +16,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // The OCI distribution client's HTTP (with NIOSSL, so tests can trust their own CA).
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries from Debian (libarchive-dev, zlib1g-dev, libseccomp-dev).
@@ -48,17 +52,26 @@ let package = Package(
         // OCI image layouts: read, write, import, export.
         .target(name: "OCIImage", dependencies: ["ContentStore", "LayerArchive"],
                 swiftSettings: strict),
+        // The OCI distribution client: pull and push blobs and manifests, referrers, auth. Its
+        // HTTP package stays behind the client: nothing above sees NIO types.
+        .target(name: "Registry",
+                dependencies: ["ContentStore", "OCIImage",
+                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio"),
+                               .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                swiftSettings: strict),
         // Linux namespaces, overlay rootfs, mounts; knows nothing of the journal.
         .target(name: "Sandbox", dependencies: ["CSandbox"], swiftSettings: strict),
         // Plans and runs builds, records them.
         .target(name: "Engine",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox",
+                               "OCIImage", "Registry", "Sandbox",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // Re-executes recorded builds from the journal alone, under variations; verify; bundles.
         .target(name: "Replay",
-                dependencies: ["Engine", "BuildJournal", "ContentStore", "LayerArchive", "OCIImage", "Sandbox"],
+                dependencies: ["Engine", "BuildJournal", "ContentStore", "LayerArchive", "OCIImage", "Registry", "Sandbox"],
                 swiftSettings: strict),
         // SLSA provenance, DSSE signatures and verification summaries from the journal's records
         // (journal record → in-toto statement → DSSE → OCI attestation manifest or referrer).
@@ -79,7 +92,7 @@ let package = Package(
         // ArgumentParser commands: flags in, library calls, errors to exit codes.
         .target(name: "RepriseCLI",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters", "DisplayText",
+                               "OCIImage", "Registry", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters", "DisplayText",
                                "Provenance",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
@@ -112,6 +125,9 @@ let package = Package(
                     dependencies: ["TestSupport", "SandboxTestSupport", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Engine", "BuildJournal", "Sandbox"],
+                    swiftSettings: strict),
+        .testTarget(name: "RegistryTests",
+                    dependencies: ["TestSupport", "Registry", "OCIImage", "ContentStore"],
                     swiftSettings: strict),
         .testTarget(name: "ProvenanceTests",
                     dependencies: ["TestSupport", "Provenance", "BuildJournal", "ContentStore", "OCIImage"],

@@ -40,7 +40,7 @@ struct BuildCommand: AsyncParsableCommand {
             }
             return data
         }
-        let ignore = DockerIgnore.load(dockerfilePath: path, contextDirectory: flags.context) { candidate in
+        let ignore = DockerIgnore.load(dockerfilePath: path, contextDirectory: flags.contextPath) { candidate in
             FileManager.default.contents(atPath: candidate).map { Array($0) }
         }
         let report = DockerfileChecker.check(

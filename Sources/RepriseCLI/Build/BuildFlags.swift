@@ -7,7 +7,7 @@ import Sandbox
 /// The flags `reprise build` shares with `docker buildx build` (and that replay and verify
 /// reuse): same names, same value syntax.
 struct BuildFlags: ParsableArguments {
-    @Argument(help: "The build context directory.") var context: String
+    @Argument(help: "The build context directory.") var context: String?
 
     @Option(name: [.short, .long], help: "Name of the Dockerfile (default: CONTEXT/Dockerfile).")
     var file: String?
@@ -48,8 +48,16 @@ struct BuildFlags: ParsableArguments {
     @Option(help: "Attach an SBOM attestation, as buildx: true or false.")
     var sbom: String?
 
+    @Flag(help: "Push the image to the registry under each -t name (--output type=registry).") var push = false
+    @Flag(help: "Resolve registry tags of base images again, even when the journal already holds them.")
+    var pull = false
+    @OptionGroup var registryOptions: RegistryOptions
+
+    /// The context directory (`.` when none was given, for `--check`).
+    var contextPath: String { context ?? "." }
+
     var dockerfilePath: String {
-        file ?? (context as NSString).appendingPathComponent("Dockerfile")
+        file ?? (contextPath as NSString).appendingPathComponent("Dockerfile")
     }
 
     var progressMode: ProgressMode {
@@ -79,6 +87,7 @@ struct BuildFlags: ParsableArguments {
     }
 
     func request() throws -> BuildRequest {
+        guard let context else { throw ValidationError("missing the build context directory (CONTEXT)") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: context, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RequestError.missingContext(context)
@@ -112,6 +121,15 @@ struct BuildFlags: ParsableArguments {
             secrets: try secret.map { try SecretSource(parsing: $0) },
             ssh: try ssh.map { try SSHSource(parsing: $0) },
             network: network == "default" ? "none" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
+        request.registry = registryOptions.configuration
+        request.pull = pull
+        if push {
+            guard !tag.isEmpty else { throw ValidationError("--push needs at least one -t NAME to push to") }
+            request.outputs.append(OutputSpec(type: .image, names: tag, push: true))
+        }
+        for spec in request.outputs where spec.type == .image && spec.push && spec.names.isEmpty && tag.isEmpty {
+            throw ValidationError("--output type=\(spec.type.rawValue),push=true needs name=REF (or -t NAME)")
+        }
         request.entitlements = Set(entitlements)
         request.resourceLimits = try resourceLimits()
         let attestations = try AttestationRequest(provenance: provenance, attest: attest, sbom: sbom)
@@ -120,16 +138,15 @@ struct BuildFlags: ParsableArguments {
     }
 
     /// One `--output`, refused before any step runs when it asks for what no exporter here does:
-    /// an option buildx knows but Reprise would otherwise silently ignore, or a registry push.
+    /// an option buildx knows but Reprise would otherwise silently ignore.
     static func supportedOutput(_ text: String) throws -> OutputSpec {
         let spec = try OutputSpec(parsing: text)
         if let key = spec.attributes.keys.sorted().first {
             throw ValidationError("--output \(text): \(key)= is not supported (Reprise writes gzip layers with OCI "
                 + "media types; it understands type, dest, tar, name and push)")
         }
-        if spec.type == .image || spec.push {
-            throw ValidationError("--output \(text): pushing to a registry is not supported yet; "
-                + "use type=oci or type=docker and push the result with skopeo")
+        if spec.push && spec.type != .image {
+            throw ValidationError("--output \(text): push=true needs type=image (or type=registry)")
         }
         if spec.type == .tar {
             throw ValidationError("--output \(text): type=tar is not supported yet; use type=local or type=oci")

@@ -53,6 +53,8 @@ final class JSONProgressPrinter: BuildEventSink, Sendable {
             line = Line(event: "export.finished", vertex: vertex, seconds: seconds, name: what)
         case .buildFinished(let id, let manifest, let seconds):
             line = Line(event: "build.finished", buildID: id, seconds: seconds, manifest: manifest)
+        case .pulled(let reference, let seconds):
+            line = Line(event: "image.pulled", seconds: seconds, name: reference)
         case .warning(let message):
             line = Line(event: "warning", message: message)
         }
