@@ -101,7 +101,9 @@ extension BuildSession {
     /// resolve the tag again.
     private func pullOrReuse(_ reference: ImageReference, _ registry: () throws -> RegistryClient) async throws
         -> ResolvedImage {
-        if !request.pull, let local = try? journal.resolveImage(reference.description),
+        // A digest names one image forever: the journal's copy is as good as the registry's.
+        if let digest = reference.digest, let image = completeImage(digest) { return image }
+        if !request.pull, reference.digest == nil, let local = try? journal.resolveImage(reference.description),
            let image = completeImage(local) {
             return image
         }
@@ -111,7 +113,7 @@ extension BuildSession {
         try journal.registerImage(manifest: pulled.root.digest, config: pulled.image.configDescriptor.digest,
                                   source: "pull:\(pulled.reference)")
         // Named by the reference as written, so the next build without --pull reuses it.
-        try journal.tag(reference.description, manifest: pulled.root.digest)
+        if reference.digest == nil { try journal.tag(reference.description, manifest: pulled.root.digest) }
         return pulled.image
     }
 

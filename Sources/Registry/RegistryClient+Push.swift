@@ -91,6 +91,7 @@ extension RegistryClient {
                         await body.discard()
                         location = try resolveLocation(head, base: url)
                         offset += length
+                        count { $0.chunksUploaded += 1 }
                     }
                     try await finishUpload(location, digest: digest, in: repository, body: .empty)
                 } else {

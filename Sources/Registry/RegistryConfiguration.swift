@@ -24,7 +24,7 @@ public struct RegistryConfiguration: Sendable, Hashable {
 
     public init(insecureHosts: Set<String> = [], additionalCertificateAuthorities: [String] = [],
                 dockerConfigDirectory: String? = nil, attempts: Int = 4, initialBackoff: Double = 0.2,
-                readTimeoutSeconds: Int64 = 60, chunkSize: Int64 = 64 << 20, parallelTransfers: Int = 4) {
+                readTimeoutSeconds: Int64 = 60, chunkSize: Int64 = 64 << 20, parallelTransfers: Int = 6) {
         self.insecureHosts = insecureHosts
         self.additionalCertificateAuthorities = additionalCertificateAuthorities
         self.dockerConfigDirectory = dockerConfigDirectory

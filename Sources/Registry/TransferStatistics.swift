@@ -4,6 +4,8 @@ public struct TransferStatistics: Sendable, Hashable {
     public var bytesDownloaded: Int64 = 0
     public var blobsUploaded = 0
     public var bytesUploaded: Int64 = 0
+    /// `PATCH` requests of chunked uploads (blobs larger than the chunk size).
+    public var chunksUploaded = 0
     /// Blobs the registry already had (HEAD said so): not sent.
     public var blobsAlreadyPresent = 0
     /// Blobs the registry linked from another repository instead of receiving them.

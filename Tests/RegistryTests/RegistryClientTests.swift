@@ -24,6 +24,8 @@ struct RegistryClientTests {
         let pushed = try await RegistryClient.using(configuration) { client in
             let pushed = try await client.push(image.root, from: source, to: target)
             #expect(client.statistics.blobsUploaded == 4)
+            // Only the 1.5 MB layer is larger than a 512 KiB chunk: three PATCHes, then the PUT.
+            #expect(client.statistics.chunksUploaded == 3)
             return pushed
         }
         #expect(pushed.digest == image.root.digest)

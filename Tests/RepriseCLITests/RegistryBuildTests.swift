@@ -156,6 +156,17 @@ struct RegistryBuildTests {
                                               "\(registry.host)/bundles@\(built.manifest)"])
         #expect(byImage.status == 0, "\(byImage.stderr)")
 
+        // A pull that meets corrupt blobs fails clearly and adopts nothing; run again, it succeeds.
+        let proxy = try FaultInjectingProxy(upstreamPort: registry.port, faults: [.corrupt], repeatLast: true)
+        let interrupted = scratch.sub("interrupted")
+        let failed = try RepriseProcess.run(["journal", "pull", "--journal", interrupted, "\(proxy.host)/bundles:\(built.id)"])
+        #expect(failed.status != 0)
+        #expect(failed.stderr.contains("nothing was stored"), "\(failed.stderr)")
+        #expect(try RepriseProcess.run(["journal", "ls", "-q", "--journal", interrupted]).stdout.isEmpty)
+        let retried = try RepriseProcess.run(["journal", "pull", "--journal", interrupted, "\(registry.host)/bundles:\(built.id)"])
+        #expect(retried.status == 0, "\(retried.stderr)")
+        #expect(try RepriseProcess.run(["journal", "fsck", "--journal", interrupted]).status == 0)
+
         // The fleet: three rebuilders, separate journals, different variations, one registry.
         let variations = ["hostname", "time", "umask"]
         let processes = try variations.enumerated().map { offset, vary in
