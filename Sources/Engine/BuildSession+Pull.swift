@@ -167,6 +167,7 @@ extension BuildSession {
             var pushed: [String] = []
             for name in names {
                 let reference = try ImageReference(parsing: name)
+                PulledBlobLocations.remember(in: client, journal: journal, host: reference.domain)
                 let descriptor = try await client.push(root, from: journal.store, to: reference,
                                                        mountFrom: pulledRepositories)
                 pushed.append("\(reference.name)@\(descriptor.digest)")

@@ -53,6 +53,12 @@ public final class RegistryClient: Sendable {
         state.withLock { update(&$0.statistics) }
     }
 
+    /// Notes that `repository` holds a blob (known from elsewhere, e.g. an earlier pull), so a
+    /// push to another repository of the same registry may mount it from there.
+    public func rememberLocation(of digest: Digest, in repository: ImageReference) {
+        noteLocation(digest, in: repository)
+    }
+
     func noteLocation(_ digest: Digest, in repository: ImageReference) {
         state.withLock { _ = $0.blobLocations[digest, default: []].insert(repository.name) }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuildJournal
 import ContentStore
+import Engine
 import Foundation
 import OCIImage
 import Registry
@@ -24,7 +25,8 @@ struct ImagePushCommand: AsyncParsableCommand {
             let target = try ImageReference(parsing: destination)
             let root = try journal.store.imageDescriptor(for: digest)
             let (pushed, statistics) = try await RegistryClient.using(registryOptions.configuration) { client in
-                (try await client.push(root, from: journal.store, to: target), client.statistics)
+                PulledBlobLocations.remember(in: client, journal: journal, host: target.domain)
+                return (try await client.push(root, from: journal.store, to: target), client.statistics)
             }
             FileHandle.standardError.write(Data(("pushed \(statistics.blobsUploaded) blobs (\(statistics.bytesUploaded) bytes), "
                 + "\(statistics.blobsAlreadyPresent) already there, \(statistics.blobsMounted) mounted\n").utf8))
