@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         // The network recorder: an HTTP/1.1 proxy with CONNECT interception (per-journal CA).
+        // The OCI distribution client's HTTP (with NIOSSL, so tests can trust their own CA).
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
@@ -55,6 +57,15 @@ let package = Package(
         // OCI image layouts: read, write, import, export.
         .target(name: "OCIImage", dependencies: ["ContentStore", "LayerArchive"],
                 swiftSettings: strict),
+        // The OCI distribution client: pull and push blobs and manifests, referrers, auth. Its
+        // HTTP package stays behind the client: nothing above sees NIO types.
+        .target(name: "Registry",
+                dependencies: ["ContentStore", "OCIImage",
+                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio"),
+                               .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                swiftSettings: strict),
         // Linux namespaces, overlay rootfs, mounts; knows nothing of the journal.
         .target(name: "Sandbox", dependencies: ["CSandbox"], swiftSettings: strict),
         // What RUN steps fetch: a recording (or replaying) HTTP proxy, DNS responder and
@@ -74,12 +85,12 @@ let package = Package(
         // Plans and runs builds, records them.
         .target(name: "Engine",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox", "NetworkRecorder",
+                               "OCIImage", "Registry", "Sandbox", "NetworkRecorder",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // Re-executes recorded builds from the journal alone, under variations; verify; bundles.
         .target(name: "Replay",
-                dependencies: ["Engine", "BuildJournal", "ContentStore", "LayerArchive", "OCIImage", "Sandbox"],
+                dependencies: ["Engine", "BuildJournal", "ContentStore", "LayerArchive", "OCIImage", "Registry", "Sandbox"],
                 swiftSettings: strict),
         // SLSA provenance, DSSE signatures and verification summaries from the journal's records
         // (journal record → in-toto statement → DSSE → OCI attestation manifest or referrer).
@@ -106,7 +117,7 @@ let package = Package(
         // ArgumentParser commands: flags in, library calls, errors to exit codes.
         .target(name: "RepriseCLI",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters", "DisplayText",
+                               "OCIImage", "Registry", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters", "DisplayText",
                                "Provenance", "Bisect",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
@@ -141,6 +152,9 @@ let package = Package(
         .testTarget(name: "NetworkRecorderTests", dependencies: ["TestSupport", "NetworkRecorder", "ContentStore", "BuildJournal"],
                     swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Engine", "BuildJournal", "Sandbox"],
+                    swiftSettings: strict),
+        .testTarget(name: "RegistryTests",
+                    dependencies: ["TestSupport", "Registry", "OCIImage", "ContentStore"],
                     swiftSettings: strict),
         .testTarget(name: "ProvenanceTests",
                     dependencies: ["TestSupport", "Provenance", "BuildJournal", "ContentStore", "OCIImage"],

@@ -46,6 +46,18 @@ extension BuildSession {
             let vertex = numbering.total + 1 + offset
             let begun = Date()
             let what = "exporting to \(output.type.rawValue) \(output.destination ?? "-")"
+            if output.type == .image {
+                // An image output is the journal's own image, named; with push=true (or
+                // type=registry) it is also pushed, byte for byte, to each name.
+                let names = output.names.isEmpty ? request.tags : output.names
+                for name in names { try journal.tag(try ImageReference(parsing: name).description, manifest: manifest) }
+                guard output.push else { continue }
+                emit(.exporting(vertex: vertex, what: "pushing \(names.joined(separator: ", "))"))
+                let pushed = try await push(exported, to: names)
+                emit(.exported(vertex: vertex, what: "pushed \(pushed.joined(separator: ", "))",
+                               seconds: Date().timeIntervalSince(begun)))
+                continue
+            }
             emit(.exporting(vertex: vertex, what: what))
             try export(state, manifest: exported, to: output, annotations: layoutAnnotations)
             emit(.exported(vertex: vertex, what: what, seconds: Date().timeIntervalSince(begun)))

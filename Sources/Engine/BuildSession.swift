@@ -110,6 +110,7 @@ final class BuildSession: @unchecked Sendable {
         try recorder.save()
         emit(.buildStarted(buildID: record.id, dockerfile: request.resolvedDockerfilePath))
         do {
+            try await pullRegistryImages(plan)
             try importImageContexts()
             // Planned again knowing the base images, as BuildKit expands words with the base's
             // environment (`ENV PATH=/go/bin:$PATH`, `WORKDIR $GOPATH/src`) and checks its platform.

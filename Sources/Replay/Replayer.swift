@@ -3,6 +3,7 @@ import ContentStore
 import Engine
 import Foundation
 import OCIImage
+import Registry
 import Sandbox
 
 /// Re-executes a recorded build from the journal alone and compares every step with the record.
@@ -68,6 +69,11 @@ public struct Replayer: Sendable {
             cacheStates: Self.cacheStates(recordedSteps), reusedSteps: reused,
             recordedStart: original.startedAt)
         request.replay?.recordedFetches = Self.recordedFetches(recordedSteps)
+        request.replay?.registryOrigins = Dictionary(uniqueKeysWithValues: original.contexts.compactMap { context in
+            context.origin.hasPrefix("docker-image://")
+                ? (context.name, String(context.origin.dropFirst("docker-image://".count))) : nil
+        })
+        request.registry = options.registry
         request.directoryPresenter = shuffler
 
         var failure: String?
@@ -141,6 +147,8 @@ public struct ReplayOptions: Sendable {
     public var onlyStep: Int?
     public var fromStep: Int?
     public var outputs: [OutputSpec]
+    /// How to reach registries, for images the journal lacks (pulled by recorded digest).
+    public var registry = RegistryConfiguration()
 
     public init(build: String, secrets: [SecretSource] = [], variations: VariationSet = VariationSet(),
                 onlyStep: Int? = nil, fromStep: Int? = nil, outputs: [OutputSpec] = []) {

@@ -54,7 +54,7 @@ import Testing
         let directory = try context("FROM busybox\nRUN echo built > /built\n")
         for output in ["type=oci,dest=\(workspace.sub("o.tar")),compression=zstd",
                        "type=oci,dest=\(workspace.sub("o2.tar")),oci-mediatypes=false",
-                       "type=image,name=registry.example/app:1,push=true", "type=registry,name=registry.example/app:1"] {
+                       "type=oci,dest=\(workspace.sub("o3.tar")),push=true"] {
             let result = try build(["--output", output, directory])
             #expect(result.status != 0, "\(output) was accepted")
             #expect(result.stderr.contains("--output"), "\(result.stderr)")
@@ -67,7 +67,7 @@ import Testing
         let directory = try context("FROM example.com/nowhere:1\nRUN true\n")
         let result = try build([directory])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("Dockerfile:1:1: base image 'example.com/nowhere:1' not found"))
+        #expect(result.stderr.contains("Dockerfile:1:1: cannot pull 'example.com/nowhere:1'"), "\(result.stderr)")
         #expect(result.stderr.contains("--build-context"))
     }
 

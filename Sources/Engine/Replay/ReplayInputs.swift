@@ -13,6 +13,9 @@ public struct ReplayInputs: Sendable {
     public var pinnedImages: [String: Digest]
     /// Named contexts that were images, by name → manifest digest.
     public var imageContexts: [String: Digest]
+    /// Named contexts that came from a registry: name → the reference given (`host/repo:tag`).
+    /// The replay pulls `host/repo@DIGEST` when the journal lacks the image, never the tag.
+    public var registryOrigins: [String: String] = [:]
     /// Cache-mount states as they were before each RUN step: step index → cache id → tree.
     public var cacheStates: [Int: [String: Digest]]
     /// Steps not to run again: their recorded result (layer and output) is used as is.

@@ -1,6 +1,7 @@
 import BuildJournal
 import Foundation
 import OCIImage
+import Registry
 import Sandbox
 
 /// Everything a build is asked to do, as `docker buildx build` flags say it. The CLI fills it;
@@ -61,6 +62,10 @@ public struct BuildRequest: Sendable {
     /// Where the main context came from when it was not a directory given as is (`-` for a
     /// tar on standard input, a git URL): recorded as its origin instead of the temporary path.
     public var contextOrigin: String? = nil
+    /// How registries are reached: for `FROM host/repo:tag`, `docker-image://` contexts and pushes.
+    public var registry = RegistryConfiguration()
+    /// `--pull`: resolve registry tags again even when the journal already holds an image by that name.
+    public var pull = false
 
     public init(contextPath: String, dockerfilePath: String? = nil, buildArguments: [String: String] = [:],
                 target: String? = nil, tags: [String] = [], outputs: [OutputSpec] = [], noCache: Bool = false,

@@ -9,7 +9,7 @@ import Sandbox
 struct BuildFlags: ParsableArguments {
     @Argument(help: ArgumentHelp("The build context: a directory, - (a tar, or a Dockerfile, on standard input) "
                                  + "or a git URL (URL#REF:SUBDIR).", valueName: "PATH | URL | -"))
-    var context: String
+    var context: String?
 
     @Option(name: [.short, .long], help: "Name of the Dockerfile (default: CONTEXT/Dockerfile).")
     var file: String?
@@ -75,8 +75,16 @@ struct BuildFlags: ParsableArguments {
     @Option(name: .customLong("cache-to"), help: "Export the build's step cache: type=local,dest=DIR.")
     var cacheTo: [String] = []
 
+    @Flag(help: "Push the image to the registry under each -t name (--output type=registry).") var push = false
+    @Flag(help: "Resolve registry tags of base images again, even when the journal already holds them.")
+    var pull = false
+    @OptionGroup var registryOptions: RegistryOptions
+
+    /// The context directory (`.` when none was given, for `--check`).
+    var contextPath: String { context ?? "." }
+
     var dockerfilePath: String {
-        file ?? (context as NSString).appendingPathComponent("Dockerfile")
+        file ?? (contextPath as NSString).appendingPathComponent("Dockerfile")
     }
 
     var progressMode: ProgressMode {
@@ -111,7 +119,9 @@ struct BuildFlags: ParsableArguments {
     /// The request; `inputs` stands for the context and Dockerfile when they came from
     /// standard input or git (``StagedInputs``).
     func request(inputs: StagedInputs? = nil) throws -> BuildRequest {
-        let context = inputs?.contextPath ?? self.context
+        guard let context = inputs?.contextPath ?? self.context else {
+            throw ValidationError("missing the build context (CONTEXT)")
+        }
         let file = inputs?.dockerfilePath ?? self.file
         if inputs == nil, StagedInputs.needsStaging(context: context, file: file) {
             throw ValidationError("a context or Dockerfile from standard input or git is only for `reprise build`")
@@ -152,6 +162,15 @@ struct BuildFlags: ParsableArguments {
             network: network == "default" ? "record" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
         request.networkRecording = NetworkRecordingOptions(interceptTLS: networkRecord == "tls", allowed: networkAllow,
                                                            trustedCertificates: networkTrust)
+        request.registry = registryOptions.configuration
+        request.pull = pull
+        if push {
+            guard !tag.isEmpty else { throw ValidationError("--push needs at least one -t NAME to push to") }
+            request.outputs.append(OutputSpec(type: .image, names: tag, push: true))
+        }
+        for spec in request.outputs where spec.type == .image && spec.push && spec.names.isEmpty && tag.isEmpty {
+            throw ValidationError("--output type=\(spec.type.rawValue),push=true needs name=REF (or -t NAME)")
+        }
         request.entitlements = Set(entitlements)
         request.resourceLimits = try resourceLimits()
         request.maxParallelStages = try Self.maxParallelStages(ProcessInfo.processInfo.environment)
@@ -172,16 +191,15 @@ struct BuildFlags: ParsableArguments {
     }
 
     /// One `--output`, refused before any step runs when it asks for what no exporter here does:
-    /// an option Reprise would otherwise silently ignore, or a registry push.
+    /// an option Reprise would otherwise silently ignore.
     static func supportedOutput(_ text: String) throws -> OutputSpec {
         let spec = try OutputSpec(parsing: text)
         if let key = spec.attributes.keys.sorted().first(where: { !OutputOptions.isHonoured($0, for: spec.type) }) {
             throw ValidationError("--output \(text): \(key)= is not supported for type=\(spec.type.rawValue) "
                 + "(understood: \(OutputOptions.honoured(for: spec.type).joined(separator: ", ")))")
         }
-        if spec.type == .image || spec.push {
-            throw ValidationError("--output \(text): pushing to a registry is not supported yet; "
-                + "use type=oci or type=docker and push the result with skopeo")
+        if spec.push && spec.type != .image {
+            throw ValidationError("--output \(text): push=true needs type=image (or type=registry)")
         }
         return spec
     }

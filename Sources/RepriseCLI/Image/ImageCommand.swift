@@ -4,8 +4,9 @@ import ArgumentParser
 struct ImageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image",
-        abstract: "Import, list, name and export images held in the journal.",
+        abstract: "Import, pull, push, list, name and export images held in the journal.",
         subcommands: [ImageImportCommand.self, ImageListCommand.self, ImageTagCommand.self,
-                      ImageRemoveCommand.self, ImageExportCommand.self]
+                      ImageRemoveCommand.self, ImageExportCommand.self,
+                      ImagePullCommand.self, ImagePushCommand.self]
     )
 }

@@ -103,6 +103,10 @@ final class JSONProgressPrinter: BuildEventSink, Sendable {
                 status = finish(number, what)
             case .buildFinished(let id, let manifest, _):
                 status = finish(0, "[reprise] build \(id) finished" + (manifest.map { ": \($0)" } ?? ""))
+            case .pulled(let reference, _):
+                status = SolveStatus(vertexes: [Vertex(
+                    digest: Digest(ofUTF8: "reprise-pull\n\(state.build)\n\(reference)").description, inputs: nil,
+                    name: "[internal] pull \(reference)", started: now, completed: now, cached: nil, error: nil)])
             case .warning(let message):
                 let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 status = SolveStatus(warnings: [Warning(
