@@ -59,7 +59,7 @@ extension BuildSession {
             imageContexts[named.name] = image
             try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
                                       source: "context:\(named.name)")
-            record.contexts.append(.init(name: named.name, origin: named.originText, image: image.root.digest))
+            recorder.update { $0.contexts.append(.init(name: named.name, origin: named.originText, image: image.root.digest)) }
         }
     }
 
