@@ -48,7 +48,7 @@ struct AptRecordingTests {
         let result = try RepriseProcess.run(["build", "--journal", journal, "--progress", "plain", "--no-cache",
                                              "--network", "default", "--build-arg", "SOURCE_DATE_EPOCH=0",
                                              "--metadata-file", metadata, context])
-        let values = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))) ?? [:]
+        let values = (try? BuildMetadata(path: metadata)) ?? .empty
         return (values["reprise.build.id"] ?? "", result.status, result.stderr)
     }
 

@@ -16,7 +16,7 @@ import Testing
             return try workspace.latestBuild()
         }
         try #require(result.status == 0, "build failed:\n\(result.stderr)")
-        let values = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))
+        let values = try BuildMetadata(path: metadata)
         return try #require(values["reprise.build.id"])
     }
 

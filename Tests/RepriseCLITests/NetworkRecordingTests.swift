@@ -22,7 +22,7 @@ import Testing
     func buildID(_ arguments: [String]) throws -> (id: String, result: RepriseProcess.Result) {
         let metadata = workspace.sub("metadata-\(UInt32.random(in: 0...UInt32.max)).json")
         let result = try workspace.build(["--progress", "quiet", "--metadata-file", metadata] + arguments)
-        let values = (try? JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))) ?? [:]
+        let values = (try? BuildMetadata(path: metadata)) ?? .empty
         let id = try values["reprise.build.id"] ?? workspace.latestBuild()
         return (id, result)
     }

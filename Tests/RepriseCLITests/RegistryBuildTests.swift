@@ -44,7 +44,7 @@ struct RegistryBuildTests {
         let result = try RepriseProcess.run(["build", "--journal", journal, "--progress", "plain",
                                              "--metadata-file", metadata] + arguments)
         try #require(result.status == 0, "build failed:\n\(result.stderr)")
-        let values = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))
+        let values = try BuildMetadata(path: metadata)
         return (try #require(values["reprise.build.id"]), try #require(values["containerimage.digest"]))
     }
 

@@ -30,7 +30,7 @@ import Testing
         let metadata = workspace.sub("metadata.json")
         let built = try workspace.build(["--progress", "quiet", "--metadata-file", metadata] + corpusCase.flags(context: corpusCase.directory))
         try #require(built.status == 0, "\(built.stderr)")
-        let values = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))
+        let values = try BuildMetadata(path: metadata)
         let id = try #require(values["reprise.build.id"])
 
         let replay = try RepriseProcess.run(["replay", "--journal", workspace.journal, "--progress", "quiet", "--json",
