@@ -92,6 +92,8 @@ extension RegistryClient {
                 } catch StoreError.digestMismatch(let expected, let actual) {
                     throw RegistryError.contentMismatch(url: url, expected: expected, actual: actual, size: descriptor.size)
                 }
+                // Made durable now, while other blobs still stream in, rather than all at the end.
+                try store.synchronize()
                 count {
                     $0.blobsDownloaded += 1
                     $0.bytesDownloaded += descriptor.size

@@ -72,9 +72,15 @@ extension RegistryClient {
                 try await pushManifest(try index.canonicalData(), mediaType: MediaType.imageIndex, to: tagged,
                                        tag: tagged.tag)
             }
-            try await Task.sleep(nanoseconds: UInt64.random(in: 150_000_000...400_000_000))
-            let settled = try await fallbackReferrers(of: subject, in: repository)
-            if settled?.manifests.contains(where: { $0.digest == descriptor.digest }) == true { return descriptor }
+            // Seen twice, a pause apart: a writer that read before us and wrote after our first
+            // look would have to be slower than both pauses together to drop us unseen.
+            var settled = true
+            for _ in 0..<2 where settled {
+                try await Task.sleep(nanoseconds: UInt64.random(in: 150_000_000...400_000_000))
+                let index = try await fallbackReferrers(of: subject, in: repository)
+                settled = index?.manifests.contains(where: { $0.digest == descriptor.digest }) == true
+            }
+            if settled { return descriptor }
         }
         throw RegistryError.invalidResponse(url: "\(repository.name):\(tagged.tag ?? "")",
                                             reason: "could not add the referrer to the fallback tag (too many concurrent writers)")

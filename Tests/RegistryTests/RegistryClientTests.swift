@@ -182,4 +182,30 @@ struct RegistryClientTests {
             #expect(tags.contains(RegistryClient.referrersTag(for: image.root.digest)))
         }
     }
+
+    @Test func theReferrersAPIIsUsedWhenTheRegistryHasIt() async throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("seed \(seed)")
+        let registry = try LoopbackRegistry.start()
+        let proxy = try FaultInjectingProxy(upstreamPort: registry.port, faults: [], referrersAPI: true)
+        let scratch = try TemporaryDirectory("registry-referrers-api")
+        let store = try BlobStore(root: scratch.sub("store"))
+        let image = try SyntheticImage.make(in: store, layerSizes: [1_000], seed: seed)
+        let target = try Self.reference("\(proxy.host)/listed/app:1")
+        try await RegistryClient.using(RegistryConfiguration()) { client in
+            try await client.push(image.root, from: store, to: target)
+            let descriptor = try ReferrerManifest(store: store).store(
+                blob: Data("ok".utf8), mediaType: "text/plain", artifactType: "application/vnd.test.verdict",
+                annotations: [:], subject: image.root)
+            try await client.pushBlobs(try store.imageClosure(of: descriptor).filter { $0.digest != descriptor.digest },
+                                       from: store, to: target)
+            try await client.pushReferrer(try store.read(descriptor.digest), subject: image.root.digest, to: target)
+            let found = try await client.referrers(of: image.root.digest, in: target,
+                                                   artifactType: "application/vnd.test.verdict")
+            #expect(found.map(\.digest) == [descriptor.digest])
+            // The registry listed it itself: no fallback tag was written.
+            let tags = try await client.tags(of: target)
+            #expect(!tags.contains(RegistryClient.referrersTag(for: image.root.digest)))
+        }
+    }
 }

@@ -36,8 +36,11 @@ public final class FaultInjectingProxy: @unchecked Sendable {
     }
 
     /// Starts a proxy to `upstreamPort` that applies `faults` in order (`repeatLast`: the last
-    /// one forever); `bearer` demands a token from its own `/token` endpoint first.
-    public init(upstreamPort: Int, faults: [Fault], repeatLast: Bool = false, bearer: Bool = false) throws {
+    /// one forever); `bearer` demands a token from its own `/token` endpoint first; `referrersAPI`
+    /// adds the OCI referrers API the registry behind lacks (manifests with a `subject` are
+    /// answered with `OCI-Subject` and listed at `/v2/NAME/referrers/DIGEST`).
+    public init(upstreamPort: Int, faults: [Fault], repeatLast: Bool = false, bearer: Bool = false,
+                referrersAPI: Bool = false) throws {
         directory = try TemporaryDirectory("fault-proxy")
         let script = directory.sub("proxy.py")
         try Self.source.write(toFile: script, atomically: true, encoding: .utf8)
@@ -48,7 +51,7 @@ public final class FaultInjectingProxy: @unchecked Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", script, String(port), String(upstreamPort), spec.isEmpty ? "-" : spec,
-                                 bearer ? "bearer" : "open"]
+                                 bearer ? "bearer" : "open", referrersAPI ? "referrers" : "-"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -70,11 +73,13 @@ public final class FaultInjectingProxy: @unchecked Sendable {
     }
 
     static let source = #"""
-import http.server, http.client, socketserver, sys, threading, time, json, re
+import http.server, http.client, socketserver, sys, threading, time, json, re, hashlib, urllib.parse
 
 port, upstream = int(sys.argv[1]), int(sys.argv[2])
 spec = sys.argv[3]
 bearer = sys.argv[4] == "bearer"
+referrers_api = sys.argv[5] == "referrers"
+referrers = {}
 repeat = spec.endswith("*")
 faults = [f for f in spec.rstrip("*").split(",") if f and f != "-"]
 lock = threading.Lock()
@@ -111,6 +116,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             challenge = 'Bearer realm="http://127.0.0.1:%d/token",service="proxy"%s' % (port, scope.replace(" ,", ","))
             return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"token needed"}]}',
                               [("WWW-Authenticate", challenge), ("Content-Type", "application/json")])
+        listing = re.match(r"/v2/(.+?)/referrers/(sha256:[0-9a-f]{64})", self.path)
+        if referrers_api and listing and self.command == "GET":
+            query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            with lock:
+                found = list(referrers.get((listing.group(1), listing.group(2)), []))
+            if "artifactType" in query:
+                found = [d for d in found if d.get("artifactType") == query["artifactType"][0]]
+            index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": found}
+            return self.reply(200, json.dumps(index).encode(), [("Content-Type", "application/vnd.oci.image.index.v1+json")])
         is_blob_get = self.command == "GET" and "/blobs/sha256:" in self.path
         is_upload = self.command in ("PUT", "PATCH") and "/blobs/uploads/" in self.path
         fault = None
@@ -132,6 +146,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         conn.close()
         out = [(k, v) for k, v in resp.getheaders()
                if k.lower() not in ("content-length", "transfer-encoding", "connection", "date")]
+        pushed = re.match(r"/v2/(.+?)/manifests/", self.path)
+        if referrers_api and pushed and self.command == "PUT" and resp.status == 201:
+            document = json.loads(body)
+            if "subject" in document:
+                descriptor = {"mediaType": document.get("mediaType", ""), "size": len(body),
+                              "digest": "sha256:" + hashlib.sha256(body).hexdigest(),
+                              "artifactType": document.get("artifactType") or document["config"]["mediaType"]}
+                if document.get("annotations"):
+                    descriptor["annotations"] = document["annotations"]
+                with lock:
+                    referrers.setdefault((pushed.group(1), document["subject"]["digest"]), []).append(descriptor)
+                out.append(("OCI-Subject", document["subject"]["digest"]))
         if resp.status != 200 or not is_blob_get:
             return self.reply(resp.status, data, out)
         if fault == "corrupt" and data:
