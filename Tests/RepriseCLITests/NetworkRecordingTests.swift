@@ -94,6 +94,26 @@ import Testing
         #expect(output.contains("not in the record: GET \(server.baseURL)/index.txt?nonce="), "\(output)")
     }
 
+    /// busybox nc ignores the proxy variables: HTTP it sends is still recorded (the namespace's
+    /// packet filter hands it to the recorder), and anything else is refused and logged.
+    @Test func toolsThatIgnoreTheProxyAreRecordedOrRefusedNeverUnrecorded() throws {
+        let server = try serve(["raw.txt": "raw bytes\n"])
+        defer { server.stop() }
+        let context = try workspace.context("""
+            FROM busybox
+            RUN printf 'GET /raw.txt HTTP/1.0\\r\\nHost: \(server.address):\(server.port)\\r\\n\\r\\n' \\
+                  | nc \(server.address) \(server.port) > /raw.out \\
+             && grep -q 'raw bytes' /raw.out \\
+             && (echo hello | nc \(server.address) 7000 > /nc.out; test ! -s /nc.out)
+            """)
+        let recorded = try buildID(["--network", "default", "--progress", "plain", context])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        #expect(recorded.result.stderr.contains("refused TCP \(server.address):7000"), "\(recorded.result.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--json", "--journal", journal, recorded.id])
+        #expect(fetches.stdout.contains("\"url\" : \"\(server.baseURL)/raw.txt\""), "\(fetches.stdout)")
+        #expect(fetches.stdout.contains("\"kind\" : \"refused\""))
+    }
+
     func sha256(_ text: String) -> String {
         (try? Tool.check(["sha256sum"], input: Data(text.utf8)).stdout.split(separator: " ").first.map(String.init)) ?? ""
     }
