@@ -114,6 +114,36 @@ import Testing
         #expect(fetches.stdout.contains("\"kind\" : \"refused\""))
     }
 
+    /// ADD <url> on the recording network goes through the same record: a replay serves it from
+    /// the journal (the server's newer bytes are never fetched), and provenance lists every
+    /// recorded fetch, ADD's and RUN's, as a resolved dependency.
+    @Test func addURLIsRecordedReplayedFromTheRecordAndInProvenance() throws {
+        let server = try serve(["added.txt": "added v1\n", "run.txt": "run v1\n"])
+        defer { server.stop() }
+        let context = try workspace.context("""
+            FROM busybox
+            ADD \(server.baseURL)/added.txt /added.txt
+            RUN wget -q -O /run.txt \(server.baseURL)/run.txt
+            """)
+        let recorded = try buildID(["--network", "default", "--build-arg", "SOURCE_DATE_EPOCH=0", context])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--journal", journal, recorded.id])
+        #expect(fetches.stdout.contains("\(server.baseURL)/added.txt") && fetches.stdout.contains("\(server.baseURL)/run.txt"),
+                "\(fetches.stdout)")
+
+        try "added v2\n".write(toFile: served + "/added.txt", atomically: true, encoding: .utf8)
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", recorded.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        #expect(report["reproducible"] as? Bool == true)
+
+        let statement = try RepriseProcess.run(["attest", recorded.id, "--journal", journal])
+        try #require(statement.status == 0, "\(statement.stderr)")
+        #expect(statement.stdout.contains("fetch:\(server.baseURL)/run.txt"), "\(statement.stdout.prefix(3000))")
+        #expect(statement.stdout.contains("sha256\" : \"" + sha256("run v1\n")) || statement.stdout.contains(sha256("run v1\n")))
+        #expect(statement.stdout.contains("\(server.baseURL)/added.txt"))
+    }
+
     func sha256(_ text: String) -> String {
         (try? Tool.check(["sha256sum"], input: Data(text.utf8)).stdout.split(separator: " ").first.map(String.init)) ?? ""
     }
