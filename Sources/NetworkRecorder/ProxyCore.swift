@@ -34,6 +34,8 @@ struct ProxiedResponse: Sendable {
     var status: HTTPResponseStatus
     var headers: HTTPHeaders
     var body: ByteBuffer
+    /// A verified blob to send with sendfile(2) instead of `body` (plain HTTP replays).
+    var file: (path: String, size: Int)? = nil
 
     static func message(_ status: HTTPResponseStatus, _ text: String) -> ProxiedResponse {
         var headers = HTTPHeaders()
@@ -83,19 +85,24 @@ final class ProxyCore: Sendable {
 
     private func serveRecorded(_ request: ProxiedRequest, position: Int) -> ProxiedResponse {
         let method = request.head.method.rawValue
-        guard let fetch = replayIndex?.take(method: method, url: request.url, range: request.head.headers.first(name: "range")),
-              let digest = fetch.body, let data = try? store.read(digest) else {
+        let fetch = replayIndex?.take(method: method, url: request.url, range: request.head.headers.first(name: "range"))
+        // Plain HTTP goes out by sendfile once the blob is verified; TLS needs the bytes.
+        let sendsFile = request.scheme == "http" && fetch?.body.map { (try? store.verify($0)) == .intact } == true
+        guard let fetch, let digest = fetch.body,
+              let data = sendsFile ? Data() : try? store.read(digest) else {
             transcript.miss("\(method) \(request.url)")
             transcript.add(FetchRecord(kind: .refused, method: method, url: request.url,
                                        note: "not in the record (a replay serves recorded fetches only)"), at: position)
             return .message(.badGateway, "\(method) \(request.url) is not in the record of this step; "
                                 + "a replay serves recorded fetches only")
         }
+        let size = sendsFile ? Int(fetch.size ?? 0) : data.count
         var headers = HTTPHeaders(fetch.responseHeaders.map { ($0.name, $0.value) })
-        Self.setLength(&headers, body: data.count, method: request.head.method, status: fetch.status ?? 200)
+        Self.setLength(&headers, body: size, method: request.head.method, status: fetch.status ?? 200)
         transcript.add(fetch, at: position)
         return ProxiedResponse(status: HTTPResponseStatus(statusCode: fetch.status ?? 200), headers: headers,
-                               body: ByteBuffer(bytes: data))
+                               body: ByteBuffer(bytes: data),
+                               file: sendsFile ? (store.path(for: digest), size) : nil)
     }
 
     private func record(_ request: ProxiedRequest, policy: DestinationPolicy, position: Int,

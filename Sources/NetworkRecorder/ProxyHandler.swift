@@ -102,7 +102,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
         let head = HTTPResponseHead(version: request.version, status: response.status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if request.method != .HEAD, response.body.readableBytes > 0 {
+        if request.method != .HEAD, let file = response.file, file.size > 0,
+           let handle = try? NIOFileHandle(_deprecatedPath: file.path) {
+            let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: file.size)
+            context.write(wrapOutboundOut(.body(.fileRegion(region)))).assumeIsolated().whenComplete { _ in
+                try? handle.close()
+            }
+        } else if request.method != .HEAD, response.body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
