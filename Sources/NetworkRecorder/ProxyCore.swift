@@ -173,9 +173,51 @@ final class ProxyCore: Sendable {
         }
     }
 
+    /// Resolves the request's origin with the host's resolver and checks it against the policy;
+    /// a refusal or a name that does not resolve is recorded at `position` and answered here.
+    func destination(of request: ProxiedRequest, policy: DestinationPolicy, position: Int,
+                     on eventLoop: any EventLoop) -> EventLoopFuture<Destination> {
+        let method = request.head.method.rawValue
+        let url = request.url
+        return threadPool.runIfActive(eventLoop: eventLoop) { () throws -> (String, [String]) in
+            let addresses = try DestinationPolicy.resolve(request.host, port: request.port)
+            let refusals = addresses.map { policy.refusal(host: request.host, address: $0, port: request.port) }
+            guard let index = refusals.firstIndex(where: { $0 == nil }) else {
+                throw Refused(reason: refusals.compactMap { $0 }.first ?? "no address")
+            }
+            return (addresses[index], addresses)
+        }.map { Destination.reachable(address: $0.0, addresses: $0.1) }.flatMapErrorThrowing { error in
+            let reason = (error as? Refused)?.reason ?? "\(error)"
+            self.transcript.add(FetchRecord(kind: .refused, method: method, url: url, note: reason), at: position)
+            return Destination.refused(error is Refused ? ProxiedResponse.message(.forbidden, "refused \(method) \(url): \(reason)")
+                                                        : ProxiedResponse.message(.badGateway, "\(method) \(url): \(reason)"))
+        }
+    }
+
+    /// The request as the recorder sends it to the origin: origin-form, no hop-by-hop headers,
+    /// one request per connection.
+    static func upstreamHead(_ request: ProxiedRequest) -> HTTPRequestHead {
+        var head = request.head
+        head.version = .http1_1
+        var headers = HTTPHeaders()
+        for (name, value) in request.head.headers where !hopByHop.contains(name.lowercased()) {
+            headers.add(name: name, value: value)
+        }
+        if !headers.contains(name: "host") { headers.add(name: "host", value: hostHeader(request)) }
+        headers.replaceOrAdd(name: "connection", value: "close")
+        head.headers = headers
+        return head
+    }
+
     /// A connection the recorder would not carry (a host address, a protocol it cannot record).
     func refuse(_ target: String, method: String = "CONNECT", reason: String) {
         transcript.add(FetchRecord(kind: .refused, method: method, url: target, note: reason))
+    }
+
+    enum Destination: Sendable {
+        case reachable(address: String, addresses: [String])
+        /// Refused or unresolvable; the answer the step gets.
+        case refused(ProxiedResponse)
     }
 
     struct Refused: Error {
