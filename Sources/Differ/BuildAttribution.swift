@@ -77,13 +77,16 @@ enum BuildAttribution {
         }
         let bodiesA = bodies(fetchesA)
         let bodiesB = bodies(fetchesB)
-        var causes: [Cause] = []
+        // One cause (a node keeps one per kind) naming every URL that drifted.
+        var drifted: [String] = []
         for url in Set(bodiesA.keys).union(bodiesB.keys).sorted() where bodiesA[url] != bodiesB[url] {
             let digestA = bodiesA[url]?.map(\.description).joined(separator: ", ") ?? "not fetched"
             let digestB = bodiesB[url]?.map(\.description).joined(separator: ", ") ?? "not fetched"
-            causes.append(Cause(.networkDrift, .certain, evidence: "\(url) was \(digestA) in A and \(digestB) in B"))
+            drifted.append("\(url) was \(digestA) in A and \(digestB) in B")
         }
-        return causes
+        guard !drifted.isEmpty else { return [] }
+        let lead = drifted.count == 1 ? "" : "\(drifted.count) URLs fetched other bytes: "
+        return [Cause(.networkDrift, .certain, evidence: lead + drifted.joined(separator: "; "))]
     }
 
     /// Build-level inputs that changed, one node per ``InputChange``: context files by path

@@ -34,6 +34,8 @@ struct ProxiedResponse: Sendable {
     var status: HTTPResponseStatus
     var headers: HTTPHeaders
     var body: ByteBuffer
+    /// A verified blob to send with sendfile(2) instead of `body` (plain HTTP replays).
+    var file: (path: String, size: Int)? = nil
 
     static func message(_ status: HTTPResponseStatus, _ text: String) -> ProxiedResponse {
         var headers = HTTPHeaders()
@@ -83,19 +85,24 @@ final class ProxyCore: Sendable {
 
     private func serveRecorded(_ request: ProxiedRequest, position: Int) -> ProxiedResponse {
         let method = request.head.method.rawValue
-        guard let fetch = replayIndex?.take(method: method, url: request.url, range: request.head.headers.first(name: "range")),
-              let digest = fetch.body, let data = try? store.read(digest) else {
+        let fetch = replayIndex?.take(method: method, url: request.url, range: request.head.headers.first(name: "range"))
+        // Plain HTTP goes out by sendfile once the blob is verified; TLS needs the bytes.
+        let sendsFile = request.scheme == "http" && fetch?.body.map { (try? store.verify($0)) == .intact } == true
+        guard let fetch, let digest = fetch.body,
+              let data = sendsFile ? Data() : try? store.read(digest) else {
             transcript.miss("\(method) \(request.url)")
             transcript.add(FetchRecord(kind: .refused, method: method, url: request.url,
                                        note: "not in the record (a replay serves recorded fetches only)"), at: position)
             return .message(.badGateway, "\(method) \(request.url) is not in the record of this step; "
                                 + "a replay serves recorded fetches only")
         }
+        let size = sendsFile ? Int(fetch.size ?? 0) : data.count
         var headers = HTTPHeaders(fetch.responseHeaders.map { ($0.name, $0.value) })
-        Self.setLength(&headers, body: data.count, method: request.head.method, status: fetch.status ?? 200)
+        Self.setLength(&headers, body: size, method: request.head.method, status: fetch.status ?? 200)
         transcript.add(fetch, at: position)
         return ProxiedResponse(status: HTTPResponseStatus(statusCode: fetch.status ?? 200), headers: headers,
-                               body: ByteBuffer(bytes: data))
+                               body: ByteBuffer(bytes: data),
+                               file: sendsFile ? (store.path(for: digest), size) : nil)
     }
 
     private func record(_ request: ProxiedRequest, policy: DestinationPolicy, position: Int,
@@ -166,9 +173,51 @@ final class ProxyCore: Sendable {
         }
     }
 
+    /// Resolves the request's origin with the host's resolver and checks it against the policy;
+    /// a refusal or a name that does not resolve is recorded at `position` and answered here.
+    func destination(of request: ProxiedRequest, policy: DestinationPolicy, position: Int,
+                     on eventLoop: any EventLoop) -> EventLoopFuture<Destination> {
+        let method = request.head.method.rawValue
+        let url = request.url
+        return threadPool.runIfActive(eventLoop: eventLoop) { () throws -> (String, [String]) in
+            let addresses = try DestinationPolicy.resolve(request.host, port: request.port)
+            let refusals = addresses.map { policy.refusal(host: request.host, address: $0, port: request.port) }
+            guard let index = refusals.firstIndex(where: { $0 == nil }) else {
+                throw Refused(reason: refusals.compactMap { $0 }.first ?? "no address")
+            }
+            return (addresses[index], addresses)
+        }.map { Destination.reachable(address: $0.0, addresses: $0.1) }.flatMapErrorThrowing { error in
+            let reason = (error as? Refused)?.reason ?? "\(error)"
+            self.transcript.add(FetchRecord(kind: .refused, method: method, url: url, note: reason), at: position)
+            return Destination.refused(error is Refused ? ProxiedResponse.message(.forbidden, "refused \(method) \(url): \(reason)")
+                                                        : ProxiedResponse.message(.badGateway, "\(method) \(url): \(reason)"))
+        }
+    }
+
+    /// The request as the recorder sends it to the origin: origin-form, no hop-by-hop headers,
+    /// one request per connection.
+    static func upstreamHead(_ request: ProxiedRequest) -> HTTPRequestHead {
+        var head = request.head
+        head.version = .http1_1
+        var headers = HTTPHeaders()
+        for (name, value) in request.head.headers where !hopByHop.contains(name.lowercased()) {
+            headers.add(name: name, value: value)
+        }
+        if !headers.contains(name: "host") { headers.add(name: "host", value: hostHeader(request)) }
+        headers.replaceOrAdd(name: "connection", value: "close")
+        head.headers = headers
+        return head
+    }
+
     /// A connection the recorder would not carry (a host address, a protocol it cannot record).
     func refuse(_ target: String, method: String = "CONNECT", reason: String) {
         transcript.add(FetchRecord(kind: .refused, method: method, url: target, note: reason))
+    }
+
+    enum Destination: Sendable {
+        case reachable(address: String, addresses: [String])
+        /// Refused or unresolvable; the answer the step gets.
+        case refused(ProxiedResponse)
     }
 
     struct Refused: Error {

@@ -1,5 +1,8 @@
+import BuildJournal
+import ContentStore
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 
 /// Serves one connection from the step: HTTP/1.1 requests, each answered (recorded or replayed)
@@ -68,6 +71,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                     to: head, context: context)
             return
         }
+        if case .record(let policy) = core.mode {
+            stream(request, head: head, policy: policy, context: context)
+            return
+        }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         core.exchange(request, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
             let (handler, context) = loopBound.value
@@ -96,13 +103,89 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Records by relaying: the origin's answer streams to the step while it is stored
+    /// (``StreamingRelay``), on a connection on this channel's event loop.
+    private func stream(_ request: ProxiedRequest, head: HTTPRequestHead, policy: DestinationPolicy,
+                        context: ChannelHandlerContext) {
+        let core = self.core
+        let position = core.transcript.reserve()
+        let downstream = NIOLoopBound(StreamingRelay.Downstream(handler: self, context: context, request: head),
+                                      eventLoop: context.eventLoop)
+        var requestBody: Digest?
+        if var sent = request.body, sent.readableBytes > 0,
+           let data = sent.readData(length: sent.readableBytes) {
+            requestBody = try? core.store.ingest(data).digest
+        }
+        let record = FetchRecord(kind: request.scheme == "https" ? .https : .http, method: head.method.rawValue,
+                                 url: request.url, requestHeaders: ProxyCore.selecting(head.headers),
+                                 requestBody: requestBody)
+        let loop = context.eventLoop
+        core.destination(of: request, policy: policy, position: position, on: loop).whenSuccess { outcome in
+            let target = downstream.value
+            switch outcome {
+            case .refused(let response):
+                target.handler.respond(response, to: target.request, context: target.context)
+            case .reachable(let address, let addresses):
+                var resolved = record
+                resolved.addresses = addresses
+                let fetch = resolved
+                let relay = UncheckedBox(StreamingRelay(core: core, head: ProxyCore.upstreamHead(request), body: request.body,
+                                                        downstream: downstream, record: fetch, position: position))
+                let serverName = request.scheme == "https" ? request.host : nil
+                core.upstream.connect(address: address, port: request.port, serverName: serverName,
+                                      on: loop, handler: relay)
+                    .whenFailure { error in
+                        var failed = fetch
+                        failed.note = "upstream error: \(error)"
+                        core.transcript.add(failed, at: position)
+                        let target = downstream.value
+                        target.handler.respond(.message(.badGateway, "\(fetch.method) \(fetch.url): \(error)"),
+                                               to: target.request, context: target.context)
+                    }
+            }
+        }
+    }
+
+    /// A streamed response: the head first (its length as the origin gave it, else chunked)…
+    func beginResponse(_ response: ProxiedResponse, to request: HTTPRequestHead, context: ChannelHandlerContext) {
+        var headers = response.headers
+        let delimited = headers.contains(name: "content-length") || request.method == .HEAD
+            || [204, 304].contains(response.status.code) || request.version.minor >= 1
+        streamingKeepAlive = request.isKeepAlive && delimited
+        headers.replaceOrAdd(name: "connection", value: streamingKeepAlive ? "keep-alive" : "close")
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: response.status,
+                                                                     headers: headers))), promise: nil)
+    }
+
+    /// …then the body as it arrives…
+    func sendBody(_ chunk: ByteBuffer, context: ChannelHandlerContext) {
+        guard chunk.readableBytes > 0 else { return }
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
+    }
+
+    /// …and its end.
+    func endResponse(to request: HTTPRequestHead, context: ChannelHandlerContext) {
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !streamingKeepAlive {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    private var streamingKeepAlive = true
+
     func respond(_ response: ProxiedResponse, to request: HTTPRequestHead, context: ChannelHandlerContext) {
         let keepAlive = request.isKeepAlive
         var headers = response.headers
         headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
         let head = HTTPResponseHead(version: request.version, status: response.status, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if request.method != .HEAD, response.body.readableBytes > 0 {
+        if request.method != .HEAD, let file = response.file, file.size > 0,
+           let handle = try? NIOFileHandle(_deprecatedPath: file.path) {
+            let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: file.size)
+            context.write(wrapOutboundOut(.body(.fileRegion(region)))).assumeIsolated().whenComplete { _ in
+                try? handle.close()
+            }
+        } else if request.method != .HEAD, response.body.readableBytes > 0 {
             context.write(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))

@@ -85,6 +85,9 @@ public final class RecordingNetwork: @unchecked Sendable {
         let core = self.core
         let proxySocket = try namespace.listeningSocket(port: StepNamespace.proxyPort)
         channels.append(try ServerBootstrap(group: group)
+            // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
+            // waits for the answer.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try TunnelTakeover.addHTTPHandlers(
@@ -98,6 +101,9 @@ public final class RecordingNetwork: @unchecked Sendable {
 
         let transparentSocket = try namespace.listeningSocket(port: StepNamespace.transparentPort)
         channels.append(try ServerBootstrap(group: group)
+            // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
+            // waits for the answer.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 Self.originalDestination(of: channel).flatMapThrowing { destination in
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)

@@ -59,6 +59,44 @@ struct UpstreamClient: Sendable {
     }
 }
 
+extension UpstreamClient {
+    /// A connection to the origin on `eventLoop` whose responses go to `handler` (TLS first for
+    /// HTTPS, with the system's trust and any extra roots).
+    func connect(address: String, port: Int, serverName: String?, on eventLoop: any EventLoop,
+                 handler: UncheckedBox<StreamingRelay>) -> EventLoopFuture<any Channel> {
+        connectRaw(address: address, port: port, serverName: serverName, on: eventLoop) { pipeline in
+            try pipeline.addHandler(handler.value)
+        }
+    }
+
+    func connectRaw(address: String, port: Int, serverName: String?, on eventLoop: any EventLoop,
+                    _ addLast: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void)
+        -> EventLoopFuture<any Channel> {
+        let socketAddress: SocketAddress
+        let sslContext: NIOSSLContext?
+        do {
+            socketAddress = try SocketAddress(ipAddress: address, port: port)
+            sslContext = serverName == nil ? nil : try NIOSSLContext(configuration: tlsConfiguration)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(.seconds(30))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext, let serverName {
+                        let isAddress = InterceptionAuthority.addressBytes(serverName) != nil
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: sslContext, serverHostname: isAddress ? nil : serverName))
+                    }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try addLast(channel.pipeline.syncOperations)
+                }
+            }
+            .connect(to: socketAddress)
+    }
+}
+
 /// Sends the request when the connection is up and collects the response until its end.
 private final class ResponseCollector: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart

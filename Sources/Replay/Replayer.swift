@@ -32,6 +32,13 @@ public struct Replayer: Sendable {
             throw ReplayError.notReplayable(id: original.id, reason: "it is still running")
         }
         let recordedSteps = try journal.steps(of: original)
+        // A step whose TLS tunnels went through unintercepted has nothing a replay could serve.
+        if let step = recordedSteps.first(where: { $0.networkReplayable == false }), options.onlyStep == nil {
+            let hosts = (step.fetches ?? []).filter { $0.kind == .tunnel }.map(\.url)
+            throw ReplayError.notReplayable(
+                id: original.id, reason: "step \(step.index) (\(step.text)) opened TLS tunnels that were not intercepted "
+                    + "(--network-record=no-tls): \(hosts.joined(separator: ", ")); it cannot be replayed offline")
+        }
         let reused = try reusedSteps(recordedSteps, options: options)
         try SecretCheck(journal: journal).check(options.secrets, against: original, steps: recordedSteps)
 

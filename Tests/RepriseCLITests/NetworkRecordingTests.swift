@@ -94,6 +94,56 @@ import Testing
         #expect(output.contains("not in the record: GET \(server.baseURL)/index.txt?nonce="), "\(output)")
     }
 
+    /// busybox nc ignores the proxy variables: HTTP it sends is still recorded (the namespace's
+    /// packet filter hands it to the recorder), and anything else is refused and logged.
+    @Test func toolsThatIgnoreTheProxyAreRecordedOrRefusedNeverUnrecorded() throws {
+        let server = try serve(["raw.txt": "raw bytes\n"])
+        defer { server.stop() }
+        let context = try workspace.context("""
+            FROM busybox
+            RUN printf 'GET /raw.txt HTTP/1.0\\r\\nHost: \(server.address):\(server.port)\\r\\n\\r\\n' \\
+                  | nc \(server.address) \(server.port) > /raw.out \\
+             && grep -q 'raw bytes' /raw.out \\
+             && (echo hello | nc \(server.address) 7000 > /nc.out; test ! -s /nc.out)
+            """)
+        let recorded = try buildID(["--network", "default", "--progress", "plain", context])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        #expect(recorded.result.stderr.contains("refused TCP \(server.address):7000"), "\(recorded.result.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--json", "--journal", journal, recorded.id])
+        #expect(fetches.stdout.contains("\"url\" : \"\(server.baseURL)/raw.txt\""), "\(fetches.stdout)")
+        #expect(fetches.stdout.contains("\"kind\" : \"refused\""))
+    }
+
+    /// ADD <url> on the recording network goes through the same record: a replay serves it from
+    /// the journal (the server's newer bytes are never fetched), and provenance lists every
+    /// recorded fetch, ADD's and RUN's, as a resolved dependency.
+    @Test func addURLIsRecordedReplayedFromTheRecordAndInProvenance() throws {
+        let server = try serve(["added.txt": "added v1\n", "run.txt": "run v1\n"])
+        defer { server.stop() }
+        let context = try workspace.context("""
+            FROM busybox
+            ADD \(server.baseURL)/added.txt /added.txt
+            RUN wget -q -O /run.txt \(server.baseURL)/run.txt
+            """)
+        let recorded = try buildID(["--network", "default", "--build-arg", "SOURCE_DATE_EPOCH=0", context])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--journal", journal, recorded.id])
+        #expect(fetches.stdout.contains("\(server.baseURL)/added.txt") && fetches.stdout.contains("\(server.baseURL)/run.txt"),
+                "\(fetches.stdout)")
+
+        try "added v2\n".write(toFile: served + "/added.txt", atomically: true, encoding: .utf8)
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", recorded.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        #expect(report["reproducible"] as? Bool == true)
+
+        let statement = try RepriseProcess.run(["attest", recorded.id, "--journal", journal])
+        try #require(statement.status == 0, "\(statement.stderr)")
+        #expect(statement.stdout.contains("fetch:\(server.baseURL)/run.txt"), "\(statement.stdout.prefix(3000))")
+        #expect(statement.stdout.contains("sha256\" : \"" + sha256("run v1\n")) || statement.stdout.contains(sha256("run v1\n")))
+        #expect(statement.stdout.contains("\(server.baseURL)/added.txt"))
+    }
+
     func sha256(_ text: String) -> String {
         (try? Tool.check(["sha256sum"], input: Data(text.utf8)).stdout.split(separator: " ").first.map(String.init)) ?? ""
     }

@@ -31,6 +31,9 @@ extension BuildSession {
             details.stdout = cached.stdout
             details.stderr = cached.stderr
             details.exitCode = cached.exitCode
+            // What the step fetched when it ran: a replay serves it, provenance lists it.
+            details.fetches = cached.fetches
+            details.networkReplayable = cached.networkReplayable
             emit(.stepCached(label))
             try recordStep(&context, instruction: located, outcome: .cached, started: begun, details: details,
                            parent: parentState)

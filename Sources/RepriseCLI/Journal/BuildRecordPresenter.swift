@@ -54,7 +54,7 @@ struct BuildRecordPresenter {
         if let argv = step.argv { lines.append("    argv: \(argv)") }
         if step.instruction == "RUN" {
             lines.append("    workdir \(step.workingDirectory), user \(step.user.isEmpty ? "root" : step.user)"
-                         + (step.network.map { ", network \($0)" } ?? ""))
+                         + (step.network.map { ", network \($0)" + ($0 == "host" ? " (unrecorded: the host's network)" : "") } ?? ""))
         }
         for mount in step.mounts {
             var text = "    mount \(mount.kind.rawValue) \(mount.target)"
