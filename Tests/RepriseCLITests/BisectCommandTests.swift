@@ -153,6 +153,16 @@ import Testing
         let step = try #require(report["firstChangedStep"] as? [String: Any])
         #expect(step["line"] as? Int == 6, "\(step)")
         #expect((report["explanation"] as? [String])?.contains { $0.contains("failed") } == true)
+
+        // --at-step: the failure at that step counts; a failure elsewhere is no verdict, so the
+        // bad end is not bad and bisect says so (exit 2).
+        let failedStep = try #require((report["probes"] as? [[String: Any]])?.compactMap {
+            ($0["outcome"] as? [String: Any])?["failedStep"] as? Int }.first)
+        let atStep = try Self.bisect(workspace, ["--good", good, "--bad", bad, "--fails", "--at-step", String(failedStep)])
+        #expect(Self.culprit(atStep) == ["build-arg A", "build-arg B"], "\(atStep)")
+        let elsewhere = try RepriseProcess.run(["bisect", "--journal", workspace.journal, "--json", "--good", good, "--bad", bad,
+                                                "--fails", "--at-step", String(failedStep - 1)])
+        #expect(elsewhere.status == 2 && elsewhere.stderr.contains("not bad"), "\(elsewhere.stderr)")
     }
 
     @Test func runExecutesACommandInAnImageWithoutNetwork() throws {
