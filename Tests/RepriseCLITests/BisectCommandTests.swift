@@ -68,17 +68,24 @@ import Testing
 
     @Test func culpritIsOneContextFileAmongManyChanges() throws {
         let workspace = try BuildWorkspace("bisect-file")
-        // The bind mount makes the whole context reachable (so recorded), the step reads one file.
-        let dockerfile = "FROM busybox\nRUN --mount=type=bind,target=/ctx cat /ctx/important.txt > /out\n"
+        // The bind mounts make the whole context and the named context `extra` reachable (so
+        // recorded); the step reads one file.
+        let dockerfile = "FROM busybox\nRUN --mount=type=bind,target=/ctx --mount=type=bind,from=extra,target=/extra cat /ctx/important.txt > /out\n"
+        func extra(_ value: String) throws -> [String] {
+            ["--build-context", "extra=" + (try workspace.context("", files: ["lib.txt": value]))]
+        }
         // SOURCE_DATE_EPOCH: without it a RUN that runs again writes other mtimes, and any
         // change that makes it run again would change the image.
-        let good = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "UNUSED=1", try workspace.context(
+        let good = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "UNUSED=1"] + extra("1") + [try workspace.context(
             dockerfile, files: Self.noise(10, "a").merging(["important.txt": "v1\n"]) { $1 })])
-        let bad = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "UNUSED=2", try workspace.context(
+        let bad = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "UNUSED=2"] + extra("2") + [try workspace.context(
             dockerfile, files: Self.noise(10, "b").merging(["important.txt": "v2\n", "noise/extra.txt": "e\n"]) { $1 })])
         let report = try Self.bisect(workspace, ["--good", good, "--bad", bad])
         #expect(Self.culprit(report) == ["context-file context:important.txt"], "\(report)")
-        #expect((report["changes"] as? [Any])?.count ?? 0 >= 12)
+        let changes = report["changes"] as? [[String: Any]] ?? []
+        #expect(changes.count >= 12)
+        // The named context's file is a change of its own (and not the culprit).
+        #expect(changes.contains { $0["scope"] as? String == "extra" && $0["name"] as? String == "lib.txt" }, "\(changes)")
         let step = try #require(report["firstChangedStep"] as? [String: Any])
         #expect(step["index"] as? Int == 1 && step["line"] as? Int == 2, "\(step)")
         #expect((report["explanation"] as? [String])?.isEmpty == false)
