@@ -172,6 +172,18 @@ import Testing
         #expect(elsewhere.status == 2 && elsewhere.stderr.contains("not bad"), "\(elsewhere.stderr)")
     }
 
+    @Test func culpritMadeTheBuildUnreproducible() throws {
+        let workspace = try BuildWorkspace("bisect-unreproducible")
+        let dockerfile = "FROM busybox\nARG RANDOM_TOKEN\nRUN if [ \"$RANDOM_TOKEN\" = 1 ]; then head -c 16 /dev/urandom > /token; fi; echo ok > /ok\n"
+        let good = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "RANDOM_TOKEN=0",
+                                              "--build-arg", "NOISE=1", try workspace.context(dockerfile)])
+        let bad = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "RANDOM_TOKEN=1",
+                                             "--build-arg", "NOISE=2", try workspace.context(dockerfile)])
+        // Each probe is replayed; the one with RANDOM_TOKEN=1 does not reproduce.
+        let report = try Self.bisect(workspace, ["--good", good, "--bad", bad, "--unreproducible"])
+        #expect(Self.culprit(report) == ["build-arg RANDOM_TOKEN"], "\(report)")
+    }
+
     @Test func runExecutesACommandInAnImageWithoutNetwork() throws {
         let workspace = try BuildWorkspace("bisect-run")
         _ = try Self.build(workspace, ["-t", "hello:1", try workspace.context("FROM busybox\nRUN echo hello > /greeting\n")])

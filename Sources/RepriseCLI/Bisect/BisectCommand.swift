@@ -16,7 +16,8 @@ struct BisectCommand: AsyncParsableCommand {
             hybrid build assembled from the journal alone and built with the step cache. With --git \
             REPO, --good and --bad are revisions and the first-parent range is binary-searched as \
             `git bisect run` does, each revision's tree built as the context. \
-            Exit status: 0 when a culprit was named, 2 on error.
+            Exit status: 0 when a culprit was named, 2 on error. Predicates and options: \
+            `reprise bisect run --help` (`run` may be left out); Docs/bisect.md describes the report.
             """,
         subcommands: [BisectRunCommand.self, BisectLogCommand.self],
         defaultSubcommand: BisectRunCommand.self)
