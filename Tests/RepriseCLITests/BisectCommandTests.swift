@@ -184,6 +184,34 @@ import Testing
         #expect(Self.culprit(report) == ["build-arg RANDOM_TOKEN"], "\(report)")
     }
 
+    @Test func probesOfABuildThatNeedsASecretAreGivenIt() throws {
+        let workspace = try BuildWorkspace("bisect-secret")
+        let dockerfile = "FROM busybox\nARG V\nRUN --mount=type=secret,id=tok,required=true test -s /run/secrets/tok && echo \"$V\" > /v\n"
+        let secret = ["--secret", "id=tok,env=BISECT_TOKEN"]
+        let environment = ["BISECT_TOKEN": "s3cr3t-value"]
+        func build(_ arguments: [String]) throws -> String {
+            let metadata = workspace.sub("metadata-\(UInt32.random(in: 0...UInt32.max)).json")
+            let result = try workspace.build(["--progress", "quiet", "--metadata-file", metadata] + secret + arguments,
+                                             environment: environment)
+            try #require(result.status == 0, "\(result.stderr)")
+            let values = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))
+            return try #require(values["reprise.build.id"])
+        }
+        let good = try build(["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "V=1", "--build-arg", "N=1", try workspace.context(dockerfile)])
+        let bad = try build(["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "V=2", "--build-arg", "N=2", try workspace.context(dockerfile)])
+        let given = try RepriseProcess.run(["bisect", "--journal", workspace.journal, "--json", "--good", good, "--bad", bad] + secret,
+                                           environment: environment)
+        #expect(given.status == 0, "\(given.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(given.stdout.utf8)) as? [String: Any])
+        #expect(Self.culprit(report) == ["build-arg V"], "\(report)")
+        // Without it the good end's probe cannot build: bisect says so instead of guessing.
+        let missing = try RepriseProcess.run(["bisect", "--journal", workspace.journal, "--good", good, "--bad", bad])
+        #expect(missing.status == 2 && missing.stderr.contains("do not build again") && missing.stderr.contains("tok"),
+                "\(missing.stderr)")
+        let grep = try Tool.run(["grep", "-r", "-l", "-a", "s3cr3t-value", workspace.journal])
+        #expect(grep.stdout.isEmpty, "secret found in \(grep.stdout)")
+    }
+
     @Test func runExecutesACommandInAnImageWithoutNetwork() throws {
         let workspace = try BuildWorkspace("bisect-run")
         _ = try Self.build(workspace, ["-t", "hello:1", try workspace.context("FROM busybox\nRUN echo hello > /greeting\n")])

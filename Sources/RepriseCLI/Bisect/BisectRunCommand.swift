@@ -31,6 +31,8 @@ struct BisectRunCommand: AsyncParsableCommand {
     var runCommand: String?
     @Flag(help: "Bad when a replay of the probe does not reproduce it.") var unreproducible = false
 
+    @Option(help: "A secret every probe needs: id=ID[,src=PATH|env=VAR] (values are never in the journal).")
+    var secret: [String] = []
     @Option(name: .customLong("max-probes"), help: "Stop after this many probe builds.") var maxProbes: Int?
     @Flag(help: "Continue the newest logged bisect of the same two sides; judged probes are not built again.")
     var resume = false
@@ -62,14 +64,16 @@ struct BisectRunCommand: AsyncParsableCommand {
         let (git, dockerfile, target, maxProbes, resume) = (self.git, self.dockerfile, self.target, self.maxProbes, self.resume)
         let bisectInputs = self.bisectInputs
         let arguments = try await CommandFailure.reporting(status: 2) { try Self.buildArguments(buildArg) }
+        let secrets = try await CommandFailure.reporting(status: 2) { try secret.map { try SecretSource(parsing: $0) } }
         let report = try await runner.run({ engine in
             let say: @Sendable (String) -> Void = { line in
                 FileHandle.standardError.write(Data(("bisect: " + line + "\n").utf8))
             }
             if let git {
-                let options = GitBisector.Options(repository: git, good: good, bad: bad, dockerfile: dockerfile,
+                var options = GitBisector.Options(repository: git, good: good, bad: bad, dockerfile: dockerfile,
                                                   buildArguments: arguments, target: target, predicate: predicate,
                                                   maxProbes: maxProbes, bisectInputs: bisectInputs)
+                options.secrets = secrets
                 return try await GitBisector(engine: engine).run(options, progress: say)
             }
             let journal = engine.journal
@@ -82,7 +86,8 @@ struct BisectRunCommand: AsyncParsableCommand {
                 say("resuming \(logged.id): \(logged.probes.count) probes already judged")
             }
             return try await InputBisector(engine: engine).run(
-                .init(good: goodID, bad: badID, predicate: predicate, maxProbes: maxProbes, resume: earlier), progress: say)
+                .init(good: goodID, bad: badID, predicate: predicate, maxProbes: maxProbes, resume: earlier, secrets: secrets),
+                progress: say)
         }, create: false)
         if json {
             try Terminal.printJSON(report)
