@@ -26,6 +26,8 @@ public struct GitBisector: Sendable {
         public var maxProbes: Int?
         /// Then bisect the culprit commit's input changes (which files of it matter).
         public var bisectInputs: Bool
+        /// Secrets every build is given (`--secret`).
+        public var secrets: [SecretSource] = []
 
         public init(repository: String, good: String, bad: String, dockerfile: String = "Dockerfile",
                     buildArguments: [String: String] = [:], target: String? = nil,
@@ -154,7 +156,8 @@ public struct GitBisector: Sendable {
         if options.bisectInputs, let beforeID = before.buildID, let afterID = after.buildID {
             do {
                 let inputs = try await InputBisector(engine: engine).run(
-                    .init(good: beforeID, bad: afterID, predicate: options.predicate, maxProbes: options.maxProbes),
+                    .init(good: beforeID, bad: afterID, predicate: options.predicate, maxProbes: options.maxProbes,
+                          secrets: options.secrets),
                     progress: { progress("inside \(culprit.prefix(12)): " + $0) })
                 if case .changes(let changes) = inputs.culprit { report.inputCulprit = changes }
                 report.inputBisect = inputs.id
@@ -202,8 +205,9 @@ public struct GitBisector: Sendable {
         // Without a SOURCE_DATE_EPOCH every build would differ by its `created` times and the
         // mtimes RUN steps write: revisions are compared by content, at the checkout's fixed time.
         let epoch = options.buildArguments["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? Int64(GitRepository.fixedMTime)
-        let request = BuildRequest(contextPath: directory, dockerfilePath: directory + "/" + options.dockerfile,
+        var request = BuildRequest(contextPath: directory, dockerfilePath: directory + "/" + options.dockerfile,
                                    buildArguments: options.buildArguments, target: options.target, sourceDateEpoch: epoch)
+        request.secrets = options.secrets
         return try await BuildOutcome.run(engine, request)
     }
 }

@@ -25,10 +25,7 @@ struct HybridInputs {
     /// Applies `changes` (a subset of what ``InputComparer`` listed from `good` to `bad`).
     init(good: RecordedBuild, bad: RecordedBuild, applying changes: [InputChange], store: BlobStore) throws {
         // Dockerfile: hunks replaced from the bottom up, so earlier line numbers stay valid.
-        var lines = good.dockerfileLines
-        for hunk in changes.compactMap(\.hunk).sorted(by: { $0.startA > $1.startA }) {
-            lines.replaceSubrange(hunk.startA..<(hunk.startA + hunk.countA), with: hunk.linesB)
-        }
+        let lines = Self.apply(changes.compactMap(\.hunk), to: good.dockerfileLines)
         dockerfile = Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8)
         dockerfileName = (good.record.dockerfilePath as NSString).lastPathComponent
 
@@ -68,6 +65,16 @@ struct HybridInputs {
         target = changed(.target).isEmpty ? good.record.target : bad.record.target
         sourceDateEpoch = changed(.sourceDateEpoch).isEmpty ? good.record.sourceDateEpoch : bad.record.sourceDateEpoch
         network = changed(.network).isEmpty ? good.record.network : bad.record.network
+    }
+
+    /// Dockerfile hunks (non-overlapping, in A's line numbers) applied bottom up, so that
+    /// earlier line numbers stay valid.
+    static func apply(_ hunks: [InputChange.Hunk], to lines: [String]) -> [String] {
+        var lines = lines
+        for hunk in hunks.sorted(by: { $0.startA > $1.startA }) {
+            lines.replaceSubrange(hunk.startA..<(hunk.startA + hunk.countA), with: hunk.linesB)
+        }
+        return lines
     }
 
     /// Good's tree with the entries at `paths` taken from bad (or removed where bad has none).

@@ -19,9 +19,12 @@ public struct InputBisector: Sendable {
         public var maxProbes: Int?
         /// A logged bisect to continue: probes it judged are not built again.
         public var resume: BisectReport?
+        /// Secrets the probes need (values are never in the journal); the same for every probe.
+        public var secrets: [SecretSource] = []
 
         public init(good: String, bad: String, predicate: BisectPredicate = .differs, maxProbes: Int? = nil,
-                    resume: BisectReport? = nil) {
+                    resume: BisectReport? = nil, secrets: [SecretSource] = []) {
+            self.secrets = secrets
             self.good = good
             self.bad = bad
             self.predicate = predicate
@@ -52,7 +55,8 @@ public struct InputBisector: Sendable {
             throw BisectError.endpointsAgree("builds \(good.record.id) and \(bad.record.id) have no input differences a probe can apply")
         }
         let log = BisectLog(journal: journal)
-        let builder = ProbeBuilder(engine: engine, good: good, uncachedSteps: good.cacheMountSteps.union(bad.cacheMountSteps))
+        let builder = ProbeBuilder(engine: engine, good: good, uncachedSteps: good.cacheMountSteps.union(bad.cacheMountSteps),
+                                   secrets: options.secrets)
         var judge = ProbeJudge(engine: engine, predicate: options.predicate)
         let limit = options.maxProbes
         let worst = DeltaDebugger.worstCase(changes.count) + 2
@@ -78,6 +82,9 @@ public struct InputBisector: Sendable {
             let outcome = try await builder.build(inputs)
             let verdict: ProbeVerdict
             if reference {
+                guard outcome.succeeded else {
+                    throw BisectError.endpointsAgree("the good build's inputs do not build again (probe \(outcome.buildID ?? "-")): \(outcome.error ?? "")")
+                }
                 try judge.adoptReference(outcome)
                 verdict = .good
             } else {
@@ -148,23 +155,5 @@ public struct InputBisector: Sendable {
         let steps = try journal.steps(of: journal.build(id: id)).filter { $0.instruction.uppercased() != "FROM" }
         let cached = steps.filter { $0.outcome == .cached }.count
         return (cached, steps.count - cached)
-    }
-}
-
-/// Counts probes across the async closures ddmin calls.
-actor ProbeState {
-    /// Probes built by this run (what `--max-probes` limits).
-    private(set) var builtNow = 0
-    /// Numbers continue after a resumed log's probes.
-    private var numbered: Int
-
-    init(numbered: Int) {
-        self.numbered = numbered
-    }
-
-    func next() -> Int {
-        builtNow += 1
-        numbered += 1
-        return numbered
     }
 }

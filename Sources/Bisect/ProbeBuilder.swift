@@ -18,6 +18,8 @@ struct ProbeBuilder {
     let good: RecordedBuild
     /// Steps that always run (cache-mount steps of either build).
     let uncachedSteps: Set<Int>
+    /// Secrets given to every probe (`--secret`).
+    var secrets: [SecretSource] = []
 
     func build(_ inputs: HybridInputs) async throws -> BuildOutcome {
         let journal = engine.journal
@@ -38,7 +40,7 @@ struct ProbeBuilder {
 
         var request = BuildRequest(
             contextPath: contextPath, dockerfilePath: dockerfilePath, buildArguments: inputs.buildArguments,
-            target: inputs.target, namedContexts: named,
+            target: inputs.target, namedContexts: named, secrets: secrets,
             ssh: good.record.ssh.map { SSHSource(id: $0, paths: []) }, network: inputs.network,
             platform: Platform(parsing: inputs.platform) ?? .linuxAMD64, sourceDateEpoch: inputs.sourceDateEpoch)
         if let limits = good.record.limits {

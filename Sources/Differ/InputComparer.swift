@@ -48,8 +48,12 @@ public struct InputComparer: Sendable {
     /// applied on its own.
     func dockerfileChanges(_ a: BuildRecord, _ b: BuildRecord) throws -> [InputChange] {
         guard a.dockerfile != b.dockerfile else { return [] }
-        let linesA = try dockerfileLines(a)
-        let linesB = try dockerfileLines(b)
+        return Self.hunks(try dockerfileLines(a), try dockerfileLines(b),
+                          fileName: (a.dockerfilePath as NSString).lastPathComponent)
+    }
+
+    /// The line edits from A to B as hunks of consecutive changed lines, each applicable alone.
+    public static func hunks(_ linesA: [Substring], _ linesB: [Substring], fileName: String) -> [InputChange] {
         var changes: [InputChange] = []
         var iA = 0
         var iB = 0
@@ -62,7 +66,7 @@ public struct InputComparer: Sendable {
             let name = hunk.removed.isEmpty ? "after line \(hunk.startA)"
                 : hunk.removed.count == 1 ? "line \(hunk.startA + 1)" : "lines \(hunk.startA + 1)-\(hunk.startA + hunk.removed.count)"
             changes.append(InputChange(
-                kind: .dockerfile, scope: (a.dockerfilePath as NSString).lastPathComponent, name: name,
+                kind: .dockerfile, scope: fileName, name: name,
                 status: hunk.removed.isEmpty ? .added : hunk.added.isEmpty ? .removed : .changed,
                 a: hunk.removed.isEmpty ? nil : hunk.removed.joined(separator: "\n"),
                 b: hunk.added.isEmpty ? nil : hunk.added.joined(separator: "\n"),

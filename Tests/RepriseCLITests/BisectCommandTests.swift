@@ -68,17 +68,24 @@ import Testing
 
     @Test func culpritIsOneContextFileAmongManyChanges() throws {
         let workspace = try BuildWorkspace("bisect-file")
-        // The bind mount makes the whole context reachable (so recorded), the step reads one file.
-        let dockerfile = "FROM busybox\nRUN --mount=type=bind,target=/ctx cat /ctx/important.txt > /out\n"
+        // The bind mounts make the whole context and the named context `extra` reachable (so
+        // recorded); the step reads one file.
+        let dockerfile = "FROM busybox\nRUN --mount=type=bind,target=/ctx --mount=type=bind,from=extra,target=/extra cat /ctx/important.txt > /out\n"
+        func extra(_ value: String) throws -> [String] {
+            ["--build-context", "extra=" + (try workspace.context("", files: ["lib.txt": value]))]
+        }
         // SOURCE_DATE_EPOCH: without it a RUN that runs again writes other mtimes, and any
         // change that makes it run again would change the image.
-        let good = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "UNUSED=1", try workspace.context(
+        let good = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "UNUSED=1"] + extra("1") + [try workspace.context(
             dockerfile, files: Self.noise(10, "a").merging(["important.txt": "v1\n"]) { $1 })])
-        let bad = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "UNUSED=2", try workspace.context(
+        let bad = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "UNUSED=2"] + extra("2") + [try workspace.context(
             dockerfile, files: Self.noise(10, "b").merging(["important.txt": "v2\n", "noise/extra.txt": "e\n"]) { $1 })])
         let report = try Self.bisect(workspace, ["--good", good, "--bad", bad])
         #expect(Self.culprit(report) == ["context-file context:important.txt"], "\(report)")
-        #expect((report["changes"] as? [Any])?.count ?? 0 >= 12)
+        let changes = report["changes"] as? [[String: Any]] ?? []
+        #expect(changes.count >= 12)
+        // The named context's file is a change of its own (and not the culprit).
+        #expect(changes.contains { $0["scope"] as? String == "extra" && $0["name"] as? String == "lib.txt" }, "\(changes)")
         let step = try #require(report["firstChangedStep"] as? [String: Any])
         #expect(step["index"] as? Int == 1 && step["line"] as? Int == 2, "\(step)")
         #expect((report["explanation"] as? [String])?.isEmpty == false)
@@ -153,6 +160,56 @@ import Testing
         let step = try #require(report["firstChangedStep"] as? [String: Any])
         #expect(step["line"] as? Int == 6, "\(step)")
         #expect((report["explanation"] as? [String])?.contains { $0.contains("failed") } == true)
+
+        // --at-step: the failure at that step counts; a failure elsewhere is no verdict, so the
+        // bad end is not bad and bisect says so (exit 2).
+        let failedStep = try #require((report["probes"] as? [[String: Any]])?.compactMap {
+            ($0["outcome"] as? [String: Any])?["failedStep"] as? Int }.first)
+        let atStep = try Self.bisect(workspace, ["--good", good, "--bad", bad, "--fails", "--at-step", String(failedStep)])
+        #expect(Self.culprit(atStep) == ["build-arg A", "build-arg B"], "\(atStep)")
+        let elsewhere = try RepriseProcess.run(["bisect", "--journal", workspace.journal, "--json", "--good", good, "--bad", bad,
+                                                "--fails", "--at-step", String(failedStep - 1)])
+        #expect(elsewhere.status == 2 && elsewhere.stderr.contains("not bad"), "\(elsewhere.stderr)")
+    }
+
+    @Test func culpritMadeTheBuildUnreproducible() throws {
+        let workspace = try BuildWorkspace("bisect-unreproducible")
+        let dockerfile = "FROM busybox\nARG RANDOM_TOKEN\nRUN if [ \"$RANDOM_TOKEN\" = 1 ]; then head -c 16 /dev/urandom > /token; fi; echo ok > /ok\n"
+        let good = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "RANDOM_TOKEN=0",
+                                              "--build-arg", "NOISE=1", try workspace.context(dockerfile)])
+        let bad = try Self.build(workspace, ["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "RANDOM_TOKEN=1",
+                                             "--build-arg", "NOISE=2", try workspace.context(dockerfile)])
+        // Each probe is replayed; the one with RANDOM_TOKEN=1 does not reproduce.
+        let report = try Self.bisect(workspace, ["--good", good, "--bad", bad, "--unreproducible"])
+        #expect(Self.culprit(report) == ["build-arg RANDOM_TOKEN"], "\(report)")
+    }
+
+    @Test func probesOfABuildThatNeedsASecretAreGivenIt() throws {
+        let workspace = try BuildWorkspace("bisect-secret")
+        let dockerfile = "FROM busybox\nARG V\nRUN --mount=type=secret,id=tok,required=true test -s /run/secrets/tok && echo \"$V\" > /v\n"
+        let secret = ["--secret", "id=tok,env=BISECT_TOKEN"]
+        let environment = ["BISECT_TOKEN": "s3cr3t-value"]
+        func build(_ arguments: [String]) throws -> String {
+            let metadata = workspace.sub("metadata-\(UInt32.random(in: 0...UInt32.max)).json")
+            let result = try workspace.build(["--progress", "quiet", "--metadata-file", metadata] + secret + arguments,
+                                             environment: environment)
+            try #require(result.status == 0, "\(result.stderr)")
+            let values = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))
+            return try #require(values["reprise.build.id"])
+        }
+        let good = try build(["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "V=1", "--build-arg", "N=1", try workspace.context(dockerfile)])
+        let bad = try build(["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "V=2", "--build-arg", "N=2", try workspace.context(dockerfile)])
+        let given = try RepriseProcess.run(["bisect", "--journal", workspace.journal, "--json", "--good", good, "--bad", bad] + secret,
+                                           environment: environment)
+        #expect(given.status == 0, "\(given.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(given.stdout.utf8)) as? [String: Any])
+        #expect(Self.culprit(report) == ["build-arg V"], "\(report)")
+        // Without it the good end's probe cannot build: bisect says so instead of guessing.
+        let missing = try RepriseProcess.run(["bisect", "--journal", workspace.journal, "--good", good, "--bad", bad])
+        #expect(missing.status == 2 && missing.stderr.contains("do not build again") && missing.stderr.contains("tok"),
+                "\(missing.stderr)")
+        let grep = try Tool.run(["grep", "-r", "-l", "-a", "s3cr3t-value", workspace.journal])
+        #expect(grep.stdout.isEmpty, "secret found in \(grep.stdout)")
     }
 
     @Test func runExecutesACommandInAnImageWithoutNetwork() throws {
