@@ -7,6 +7,6 @@ struct JournalCommand: AsyncParsableCommand {
         abstract: "List, show, check and clean the build journal.",
         subcommands: [JournalListCommand.self, JournalShowCommand.self, JournalFsckCommand.self,
                       JournalGCCommand.self, JournalReindexCommand.self, JournalIngestCommand.self,
-                      JournalExportCommand.self, JournalImportCommand.self]
+                      JournalExportCommand.self, JournalImportCommand.self, JournalRemoveCommand.self]
     )
 }
