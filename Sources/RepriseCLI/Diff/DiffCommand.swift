@@ -3,6 +3,7 @@ import BuildJournal
 import DiffPresenters
 import Differ
 import DifferenceModel
+import Engine
 import Foundation
 
 /// `reprise diff A B`: what differs between two builds, images, layers or trees, where it came
@@ -38,7 +39,7 @@ struct DiffCommand: AsyncParsableCommand {
     /// A side as typed; names of builds resolve as everywhere else (ids, prefixes, `-t` names).
     private func input(_ text: String, journal: Journal?) throws -> DiffInput {
         if let journal, !FileManager.default.fileExists(atPath: text), !text.contains("://"),
-           let id = try? BuildName.resolve(text.hasPrefix("build:") ? String(text.dropFirst(6)) : text, in: journal) {
+           let id = try? journal.resolveBuild(named: text.hasPrefix("build:") ? String(text.dropFirst(6)) : text) {
             return .build(journal: journal, reference: id)
         }
         return try DiffInput.parse(text, journal: journal)

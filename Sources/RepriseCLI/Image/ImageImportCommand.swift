@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuildJournal
 import ContentStore
+import Engine
 import Foundation
 import OCIImage
 
@@ -35,8 +36,8 @@ struct ImageImportCommand: AsyncParsableCommand {
                     tag.contains(":") || tag.contains("/") ? tag : nil
                 }
             if let chosen {
-                try journal.tag(ImageName.normalized(chosen), manifest: image.root.digest)
-                print("\(image.root.digest)  \(ImageName.familiar(try ImageName.normalized(chosen)))")
+                try journal.tag(Journal.normalizedImageName(chosen), manifest: image.root.digest)
+                print("\(image.root.digest)  \(Journal.familiarImageName(try Journal.normalizedImageName(chosen)))")
             } else {
                 print(image.root.digest)
             }

@@ -8,6 +8,6 @@ struct JournalCommand: AsyncParsableCommand {
         subcommands: [JournalListCommand.self, JournalShowCommand.self, JournalFsckCommand.self,
                       JournalGCCommand.self, JournalReindexCommand.self, JournalIngestCommand.self,
                       JournalExportCommand.self, JournalImportCommand.self, JournalFetchesCommand.self,
-                      JournalPushCommand.self, JournalPullCommand.self]
+                      JournalPushCommand.self, JournalPullCommand.self, JournalRemoveCommand.self]
     )
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuildJournal
 import ContentStore
+import Engine
 import Foundation
 
 /// `reprise journal show BUILD`: everything recorded about one build.
@@ -21,7 +22,7 @@ struct JournalShowCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open(create: false)
-            let record = try journal.build(id: BuildName.resolve(build, in: journal))
+            let record = try journal.build(id: journal.resolveBuild(named: build))
             let steps = try journal.steps(of: record)
             if json { return try Terminal.printJSON(Document(build: record, steps: steps)) }
             print(try BuildRecordPresenter(journal: journal, includeLogs: logs).render(record, steps: steps))
