@@ -16,7 +16,9 @@ struct DiffCommand: AsyncParsableCommand {
             (oci-layout://PATH[:TAG], a directory or a tar), a docker-archive tar \
             (docker-archive:PATH), a layer tarball (layer:PATH, gzip or not) or a directory \
             (dir:PATH); plain paths are recognised by their content.
-            """)
+            """ + "\n\n" + CommandHelp.discussion(
+                "diff", exitStatus: "Exit status: 0 when A and B are the same (after --ignore), 1 when they differ, "
+                    + "2 when a side cannot be read."))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "The first side.") var a: String
@@ -24,7 +26,8 @@ struct DiffCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON (schema: Docs/diff-schema.json).") var json = false
     @Flag(help: "Print the report as Markdown.") var markdown = false
     @Option(help: "Also write a self-contained HTML report to this file.") var html: String?
-    @Option(help: "Ignore a class of differences (repeatable): \(CauseKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Ignore a class of differences (repeatable): \(CauseKind.allCases.map(\.rawValue).joined(separator: ", ")).",
+            completion: .list(CauseKind.allCases.map(\.rawValue)))
     var ignore: [String] = []
     @Option(name: .customLong("ignore-path"), help: "Ignore paths matching a glob (repeatable).")
     var ignorePath: [String] = []
