@@ -33,6 +33,8 @@ struct DiffCommand: AsyncParsableCommand {
     var ignorePath: [String] = []
     @Option(name: .customLong("max-depth"), help: "Show the tree to this depth.") var maxDepth: Int?
     @Option(name: .customLong("max-lines"), help: "Lines of detail per difference.") var maxLines: Int = 40
+    @Option(name: .customLong("max-entries"), help: "Compare at most this many differing entries per layer (the rest are counted in the verdict).")
+    var maxEntries: Int = 5000
     @Flag(name: .customLong("color"), help: "Colour the text report (default: when stdout is a terminal).")
     var color = false
 
@@ -57,6 +59,7 @@ struct DiffCommand: AsyncParsableCommand {
             var options = DiffOptions(ignoredClasses: Set(ignore.compactMap { CauseKind(userInput: $0) }),
                                       ignoredPaths: ignorePath)
             options.maxDetailLines = maxLines
+            options.maxEntriesPerLayer = max(1, maxEntries)
             let differ = ImageDiffer(options: options)
             return try differ.compare(a: input(a, journal: journal), b: input(b, journal: journal))
         }
