@@ -20,12 +20,19 @@ public struct HTMLPresenter: DiffPresenter {
         html += "<p class=\"sides\"><span class=\"side\">A</span> \(escape(ReportWording.sideLine(report.a)))<br>"
         html += "<span class=\"side\">B</span> \(escape(ReportWording.sideLine(report.b)))</p>"
         html += "<p class=\"verdict \(report.verdict.rawValue)\">\(escape(ReportWording.verdictLine(report)))</p>"
-        html += summaryHTML(report) + "</header>\n<main>\n"
+        html += summaryHTML(report) + "</header>\n" + filterBar(report) + "<main>\n"
         if !report.layers.isEmpty { html += layerTable(report) }
         let details = report.root.children.filter(\.isDifference)
         if !details.isEmpty {
             html += "<h2>Differences</h2>\n"
-            for node in details { html += section(node) }
+            if details.allSatisfy({ $0.kind == .entry }) {
+                // Two directories or layers: the entries themselves, folded by directory.
+                var files = DifferenceNode(kind: .layer, name: "Files", children: details)
+                files.omittedChildren = report.root.omittedChildren
+                html += section(files)
+            } else {
+                for node in details { html += section(node) }
+            }
         }
         html += "</main><footer>Statistics: \(report.statistics.layerReads) layer reads, "
         html += "\(escape(ReportWording.size(report.statistics.bytesRead))) streamed, "
@@ -65,26 +72,90 @@ public struct HTMLPresenter: DiffPresenter {
         return html + "</tbody></table>\n"
     }
 
+    /// A layer (or the manifest, the config) folds open and shut; within it, entries under the
+    /// same top directory fold together when there are several.
     private func section(_ node: DifferenceNode) -> String {
-        var html = "<section"
+        var html = "<section\(causeClasses(node))"
         if let index = node.layer?.index { html += " id=\"layer-\(index)\"" }
-        html += "><h3>\(escape(node.name))"
+        html += "><details open><summary><h3>\(escape(node.name))"
         if let step = node.step { html += " <span class=\"step\">\(stepHTML(step))</span>" }
-        html += "</h3>\n"
+        html += "</h3></summary>\n"
         if !node.causes.isEmpty { html += "<p>\(badges(node.causes, evidence: true))</p>" }
         let children = node.children.filter(\.isDifference)
         if children.isEmpty, let detail = node.detail { html += detailHTML(detail) }
         if !children.isEmpty {
             html += "<ul class=\"entries\">\n"
-            for child in children { html += item(child, depth: 1) }
+            var groups: [(String, [DifferenceNode])] = []
+            for child in children {
+                let top = child.kind == .entry ? Self.topDirectory(child.name) : ""
+                if let last = groups.indices.last, groups[last].0 == top, !top.isEmpty {
+                    groups[last].1.append(child)
+                } else {
+                    groups.append((top, [child]))
+                }
+            }
+            for (directory, members) in groups {
+                if members.count < 2 || directory.isEmpty {
+                    for child in members { html += item(child, depth: 1) }
+                } else {
+                    let causes = Set(members.flatMap { $0.effectiveCauses.map(\.kind.rawValue) }).sorted()
+                    html += "<li class=\"folder\(causes.map { " c-" + $0 }.joined())\"><details><summary>"
+                    html += "<span class=\"name\">\(escape(directory))/</span> <span class=\"count\">\(members.count) entries</span> "
+                    html += badges(Self.distinctCauses(members)) + "</summary><ul>\n"
+                    for child in members { html += item(child, depth: 1) }
+                    html += "</ul></details></li>\n"
+                }
+            }
             html += "</ul>\n"
         }
-        if node.omittedChildren > 0 { html += "<p class=\"more\">… \(node.omittedChildren) more not compared</p>" }
-        return html + "</section>\n"
+        if node.omittedChildren > 0 {
+            html += "<p class=\"more\">… \(node.omittedChildren) more not compared (the --max-entries cap)</p>"
+        }
+        return html + "</details></section>\n"
+    }
+
+    /// `usr/lib/x.so` → `usr`; a top-level entry has none.
+    static func topDirectory(_ path: String) -> String {
+        let trimmed = path.hasPrefix("/") ? String(path.dropFirst()) : path
+        guard let slash = trimmed.firstIndex(of: "/") else { return "" }
+        return String(trimmed[..<slash])
+    }
+
+    /// One cause of each kind among `nodes`, for a folded group's summary.
+    static func distinctCauses(_ nodes: [DifferenceNode]) -> [Cause] {
+        var seen = Set<String>()
+        return nodes.flatMap(\.effectiveCauses).filter { seen.insert($0.kind.rawValue).inserted }
+    }
+
+    /// ` class="c-timestamp c-hostname"`: what the cause filter matches on.
+    private func causeClasses(_ node: DifferenceNode) -> String {
+        let kinds = Set(node.effectiveCauses.map(\.kind.rawValue)).sorted()
+        return kinds.isEmpty ? " class=\"c-unexplained\"" : " class=\"\(kinds.map { "c-" + $0 }.joined(separator: " "))\""
+    }
+
+    /// Radio buttons and the CSS that hides what lacks the chosen cause: filtering without a
+    /// script (the page stays script-free).
+    private func filterBar(_ report: DiffReport) -> String {
+        let rows = ReportWording.causeCounts(report.summary)
+        guard rows.count > 1 else { return "" }
+        var css = ""
+        var html = "<input type=\"radio\" name=\"cause\" id=\"f-all\" class=\"filter\" checked>"
+        var labels = "<label for=\"f-all\">all</label>"
+        for row in rows {
+            let kind = row.kind?.rawValue ?? "unexplained"
+            html += "<input type=\"radio\" name=\"cause\" id=\"f-\(kind)\" class=\"filter\">"
+            labels += "<label for=\"f-\(kind)\">\(escape(row.label)) (\(row.count))</label>"
+            css += "#f-\(kind):checked ~ main section:not(.c-\(kind)), "
+                + "#f-\(kind):checked ~ main ul.entries > li:not(.c-\(kind)) { display: none; }\n"
+            css += "#f-\(kind):checked ~ nav label[for=f-\(kind)] { background: var(--fg); color: var(--bg); }\n"
+        }
+        return "<style>\(css)</style>" + html + "<nav class=\"filters\">Show: \(labels)</nav>\n"
     }
 
     private func item(_ node: DifferenceNode, depth: Int) -> String {
-        var html = "<li class=\"\(node.kind.rawValue) \(node.status.rawValue)\"><span class=\"name\">"
+        let kinds = Set(node.effectiveCauses.map(\.kind.rawValue)).sorted()
+        let causeClasses = kinds.isEmpty ? " c-unexplained" : kinds.map { " c-" + $0 }.joined()
+        var html = "<li class=\"\(node.kind.rawValue) \(node.status.rawValue)\(causeClasses)\"><span class=\"name\">"
         html += escape(node.kind == .content ? "content (\(node.comparator ?? "bytes"))" : node.name) + "</span>"
         if node.status == .added || node.status == .removed {
             html += " <span class=\"status\">\(escape(ReportWording.status(node.status)))</span>"
@@ -119,10 +190,11 @@ public struct HTMLPresenter: DiffPresenter {
             case .context: prefix = " "
             case .header: prefix = ""
             }
-            html += "<span class=\"\(line.kind.rawValue)\">\(escape(prefix + line.text))</span>\n"
+            // Each line is a block already: a newline after it would add an empty line.
+            html += "<span class=\"\(line.kind.rawValue)\">\(escape(prefix + line.text))</span>"
         }
         let omitted = detail.lines.count - shown.count + detail.omittedLines
-        if omitted > 0 { html += "<span class=\"header\">… \(omitted) more lines</span>\n" }
+        if omitted > 0 { html += "<span class=\"header\">… \(omitted) more lines</span>" }
         return html + "</pre>"
     }
 

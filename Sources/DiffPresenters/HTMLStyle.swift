@@ -40,7 +40,11 @@ enum HTMLStyle {
     .values ins { color: var(--green); text-decoration: none; background: #dafbe1; padding: 0 3px; }
     pre.detail { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px;
                  overflow-x: auto; margin: 6px 0; max-height: 420px; }
-    pre.detail span { display: block; white-space: pre; } pre.detail .added { background: #dafbe1; }
+    pre.detail span { display: block; white-space: pre; } input.filter { display: none; }
+    nav.filters { margin: 8px 0 14px; } nav.filters label { display: inline-block; margin: 0 6px 4px 0; padding: 2px 10px;
+      border: 1px solid var(--line); border-radius: 12px; cursor: pointer; font-size: 12px; }
+    details > summary { cursor: pointer; } details > summary h3 { display: inline; }
+    li.folder > details > summary .count { color: var(--muted); font-size: 12px; } pre.detail .added { background: #dafbe1; }
     pre.detail .removed { background: #ffebe9; } pre.detail .header { color: #0969da; }
     .more { color: var(--muted); font-style: italic; }
     footer { color: var(--muted); margin-top: 24px; font-size: 12px; }

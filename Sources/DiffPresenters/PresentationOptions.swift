@@ -44,8 +44,15 @@ enum ReportWording {
             if layerCount > 0 { parts.append("\(summary.differingLayers) of \(layerCount) layers") }
             if summary.differingEntries > 0 { parts.append(plural(summary.differingEntries, "entry", "entries")) }
             if summary.differingFields > 0 { parts.append(plural(summary.differingFields, "field", "fields")) }
-            return parts.isEmpty ? "different" : "different: " + parts.joined(separator: ", ")
+            let omitted = omittedEntries(report.root)
+            let capped = omitted > 0 ? " (and \(plural(omitted, "entry", "entries")) beyond the --max-entries cap, not compared)" : ""
+            return (parts.isEmpty ? "different" : "different: " + parts.joined(separator: ", ")) + capped
         }
+    }
+
+    /// Entries left out by the per-layer cap, over the whole tree.
+    static func omittedEntries(_ node: DifferenceNode) -> Int {
+        node.omittedChildren + node.children.reduce(0) { $0 + omittedEntries($1) }
     }
 
     static func causeCounts(_ summary: DiffSummary) -> [(label: String, count: Int, kind: CauseKind?)] {

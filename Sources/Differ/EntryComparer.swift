@@ -99,8 +99,11 @@ struct EntryComparer {
             if let cause { node.addCause(cause) }
             fields.append(node)
         }
-        if a.type != b.type { add("type", a.type.rawValue, b.type.rawValue, nil) }
-        if a.mode != b.mode {
+        // A directory that became a symlink (or any change of type) is that change: the modes of
+        // two kinds of entry (0755 for a directory, 0777 for a link) say nothing of a umask.
+        let typeChanged = a.type != b.type
+        if typeChanged { add("type", a.type.rawValue, b.type.rawValue, nil) }
+        if a.mode != b.mode && !typeChanged {
             add("mode", a.modeText, b.modeText, classifier.modeCause(a.mode, b.mode))
         }
         if a.uid != b.uid { add("uid", "\(a.uid)", "\(b.uid)", Cause(.uidGid, .certain, evidence: "owner \(a.uid) vs \(b.uid)")) }

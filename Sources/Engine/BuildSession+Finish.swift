@@ -78,9 +78,19 @@ extension BuildSession {
             var spec = output
             // Every -t names the image (docker's manifest.json lists them all in RepoTags).
             if spec.names.isEmpty { spec.names = request.tags }
+            var image = manifest
+            if let options = try ExportOptions(output) {
+                guard request.attestor == nil else {
+                    throw EngineError.unsupported(message: "--output compression=/oci-mediatypes= with attestations "
+                        + "is not supported yet", location: nil)
+                }
+                image = try options.convert(manifest, in: journal.store).digest
+                exportedImage = try journal.store.imageDescriptor(for: image)
+                exportedImage?.annotations = annotations.isEmpty ? nil : annotations
+            }
             // Without a name, the image is tagged `latest` in the layout, as buildx does.
             try ImageExporter(store: journal.store, archiveTimestamp: request.sourceDateEpoch ?? 0)
-                .export(manifest, to: spec, refName: spec.names.isEmpty ? "latest" : nil,
+                .export(image, to: spec, refName: spec.names.isEmpty ? "latest" : nil,
                         descriptorAnnotations: annotations)
         case .local:
             guard let destination = output.destination, destination != "-" else {

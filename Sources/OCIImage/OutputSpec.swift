@@ -116,6 +116,9 @@ public struct OutputSpec: Hashable, Sendable {
         }
     }
 
+    /// Go's `strconv.ParseBool`, for the exporters' boolean options.
+    public static func parseBoolean(_ text: String) -> Bool? { parseBool(text) }
+
     /// Go's `strconv.ParseBool`, which buildx uses.
     static func parseBool(_ text: String) -> Bool? {
         switch text {

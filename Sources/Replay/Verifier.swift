@@ -12,12 +12,15 @@ public struct Verifier: Sendable {
         self.engine = engine
     }
 
+    /// `starting(k, n)` is called before replay k (1-based) of n, for progress.
     public func verify(_ request: BuildRequest, runs: Int, variations: VariationSet,
-                       secrets: [SecretSource]) async throws -> VerifyReport {
+                       secrets: [SecretSource],
+                       starting: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> VerifyReport {
         let built = try await engine.build(request)
         var replays: [ReplayReport] = []
-        for _ in 0..<max(runs, 1) {
+        for run in 0..<max(runs, 1) {
             try Task.checkCancellation()
+            starting(run + 1, max(runs, 1))
             replays.append(try await Replayer(engine: engine).replay(
                 ReplayOptions(build: built.buildID, secrets: secrets, variations: variations)))
         }

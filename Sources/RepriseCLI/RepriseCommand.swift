@@ -5,7 +5,7 @@ import Engine
 public struct RepriseCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "reprise",
-        abstract: "Record container image builds, replay them in isolation, explain nondeterminism.",
+        abstract: "Record container image builds, replay them in isolation, explain nondeterminism.", discussion: CommandHelp.discussion("reprise"),
         version: RepriseVersion.current,
         subcommands: [BuildCommand.self, ReplayCommand.self, VerifyCommand.self, DiffCommand.self, ImageCommand.self,
                       JournalCommand.self, AttestCommand.self, KeyCommand.self, BisectCommand.self, RunCommand.self]

@@ -85,19 +85,27 @@ import Testing
         let context = try workspace.context("FROM busybox\nRUN echo ran > /ran\n")
         // Options buildx knows that no exporter here honours, per type, and made-up ones: each
         // refused with its name, and no build is recorded.
-        let unknown = ["compression=zstd", "compression-level=3", "force-compression=true", "oci-mediatypes=true",
-                       "rewrite-timestamp=true", "push-by-digest=true", "unpack=true", "store=false",
+        let unknown = ["rewrite-timestamp=true", "push-by-digest=true", "unpack=true", "store=false",
                        "dangling-name-prefix=x", "name-canonical=true", "buildinfo=false", "platform-split=true",
                        "oci-artifact=true", "bogus=1", "annotation=missing-key"]
+        // What only the image exporters honour is refused by the filesystem ones.
+        let imageOnly = ["compression=zstd", "compression-level=3", "force-compression=true", "oci-mediatypes=true",
+                         "annotation.org.example=x", "name=app:1", "tar=false"]
         let types = ["oci,dest=\(workspace.sub("o.tar"))", "docker,dest=\(workspace.sub("d.tar"))",
                      "local,dest=\(workspace.sub("dir"))", "tar,dest=\(workspace.sub("t.tar"))"]
         for type in types {
-            for option in unknown {
+            for option in unknown + (type.hasPrefix("local") || type.hasPrefix("tar") ? imageOnly : []) {
                 let key = String(option.prefix { $0 != "=" })
                 let result = try workspace.build(["-o", "type=\(type),\(option)", context])
                 #expect(result.status != 0, "type=\(type),\(option) was accepted")
-                #expect(result.stderr.contains("\(key)= is not supported"), "\(type) \(option): \(result.stderr)")
+                #expect(result.stderr.contains("\(key.lowercased())= is not supported"), "\(type) \(option): \(result.stderr)")
             }
+        }
+        // Values checked too: an unknown compression, a level out of range, zstd with Docker types.
+        for option in ["compression=brotli", "compression=gzip,compression-level=12", "compression=zstd,oci-mediatypes=false",
+                       "force-compression=maybe"] {
+            let result = try workspace.build(["-o", "type=oci,dest=\(workspace.sub("v.tar")),\(option)", context])
+            #expect(result.status != 0, "\(option) was accepted")
         }
         for bad in [["-t", "Bad Name"], ["-o", "type=oci,dest=\(workspace.sub("missing/dir/x.tar"))"],
                     ["-o", "type=oci,dest=\(workspace.scratch.path)"], ["-o", "-", "-o", "type=oci,dest=-"]] {
@@ -128,6 +136,52 @@ import Testing
         let inferred = try workspace.build(["-o", "dest=\(directory)", context])
         #expect(inferred.status == 0, "\(inferred.stderr)")
         #expect(try String(contentsOfFile: directory + "/out/greeting", encoding: .utf8) == "hello\n")
+    }
+
+    @Test func compressionAndMediaTypesOfTheExportedImage() throws {
+        let workspace = try BuildWorkspace("buildx-compression")
+        let context = try workspace.context("FROM busybox\nRUN echo payload > /payload\n")
+        func layers(_ layout: String) throws -> (manifest: [String: Any], layers: [[String: Any]]) {
+            let manifest = try Self.json(try Tool.run(["skopeo", "inspect", "--raw", "oci:\(layout):latest"]).stdout)
+            return (manifest, manifest["layers"] as? [[String: Any]] ?? [])
+        }
+        // zstd: zstd itself decompresses every layer to a tar that tar lists; skopeo copies the
+        // layout (checking every digest). oci-image-tool and umoci here predate zstd layers.
+        let zstdLayout = workspace.sub("zstd")
+        let zstd = try workspace.build(["-o", "type=oci,dest=\(zstdLayout),tar=false,compression=zstd,compression-level=19", context])
+        try #require(zstd.status == 0, "\(zstd.stderr)")
+        let zstdLayers = try layers(zstdLayout).layers
+        #expect(zstdLayers.count == 2 && zstdLayers.allSatisfy { $0["mediaType"] as? String == "application/vnd.oci.image.layer.v1.tar+zstd" })
+        for layer in zstdLayers {
+            let blob = zstdLayout + "/blobs/sha256/" + String((layer["digest"] as? String ?? "").dropFirst(7))
+            let listed = try Tool.run(["bash", "-c", "zstd -dc \"$0\" | tar -t", blob])
+            #expect(listed.status == 0, "\(listed.stderr)")
+        }
+        #expect(try Tool.run(["skopeo", "copy", "oci:\(zstdLayout):latest", "oci:\(workspace.sub("zstd-copy")):latest"]).succeeded)
+        // Uncompressed and a re-compressed gzip: umoci unpacks both (checking diff ids),
+        // oci-image-tool validates; the config (so the diff ids) is the same as the default build's.
+        var configs: Set<String> = []
+        for (name, option) in [("plain", "compression=uncompressed"), ("gzip9", "compression=gzip,compression-level=9,force-compression=true"),
+                               ("default", "")] {
+            let layout = workspace.sub(name)
+            let result = try workspace.build(["--build-arg", "SOURCE_DATE_EPOCH=0",
+                                              "-o", "type=oci,dest=\(layout),tar=false" + (option.isEmpty ? "" : ",\(option)"), context])
+            try #require(result.status == 0, "\(result.stderr)")
+            #expect(try OCIValidators.failures(layout: layout, tag: "latest", scratch: workspace.sub("v-\(name)")).isEmpty, "\(name)")
+            let (manifest, list) = try layers(layout)
+            configs.insert((manifest["config"] as? [String: Any])?["digest"] as? String ?? "")
+            if name == "plain" { #expect(list.allSatisfy { $0["mediaType"] as? String == "application/vnd.oci.image.layer.v1.tar" }) }
+            if name == "gzip9" { #expect(list.allSatisfy { $0["mediaType"] as? String == "application/vnd.oci.image.layer.v1.tar+gzip" }) }
+        }
+        #expect(configs.count == 1, "\(configs)")
+        // oci-mediatypes=false on a docker tar: Docker's media types, which skopeo's
+        // docker-archive transport reads.
+        let dockerTar = workspace.sub("docker.tar")
+        let docker = try workspace.build(["-t", "app:1", "-o", "type=docker,dest=\(dockerTar),oci-mediatypes=false", context])
+        try #require(docker.status == 0, "\(docker.stderr)")
+        let raw = try Self.json(try Tool.run(["skopeo", "inspect", "--raw", "docker-archive:\(dockerTar)"]).stdout)
+        #expect(raw["mediaType"] as? String == "application/vnd.docker.distribution.manifest.v2+json")
+        #expect((raw["layers"] as? [[String: Any]])?.first?["mediaType"] as? String == "application/vnd.docker.image.rootfs.diff.tar.gzip")
     }
 
     @Test func noCacheFilterRunsOnlyTheNamedStagesAgain() throws {

@@ -5,7 +5,7 @@ import ArgumentParser
 struct AttestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attest",
-        abstract: "Write and verify SLSA provenance of recorded builds.",
+        abstract: "Write and verify SLSA provenance of recorded builds.", discussion: CommandHelp.discussion("attest"),
         subcommands: [AttestCreateCommand.self, AttestVerifyCommand.self, AttestRebuildCommand.self],
         defaultSubcommand: AttestCreateCommand.self
     )

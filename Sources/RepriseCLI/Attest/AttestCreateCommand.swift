@@ -11,7 +11,7 @@ import Provenance
 /// `--attach`, the envelope also goes into an OCI layout as a referrer of the image.
 struct AttestCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Write the SLSA provenance of a recorded build.")
+        commandName: "create", abstract: "Write the SLSA provenance of a recorded build.", discussion: CommandHelp.discussion("attest create"))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "A build id, a unique prefix of one, or an image tag.") var build: String

@@ -15,7 +15,9 @@ struct AttestRebuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
         abstract: "Verify a signed provenance by rebuilding from the journal; write a SLSA VSA.",
-        discussion: "Exit status: 0 when the rebuild reproduced the subject, 1 when it did not or a check failed, 2 on error.")
+        discussion: CommandHelp.discussion(
+            "attest rebuild",
+            exitStatus: "Exit status: 0 when the rebuild reproduced the subject, 1 when it did not or a check failed, 2 on error."))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "The signed provenance (a DSSE envelope from `reprise attest --key`).") var envelope: String

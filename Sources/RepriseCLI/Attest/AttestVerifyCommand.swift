@@ -10,7 +10,7 @@ import Provenance
 /// when not, 2 when it could not be checked.
 struct AttestVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Verify a signed provenance (exit 0 valid, 1 invalid, 2 error).")
+        commandName: "verify", abstract: "Verify a signed provenance (exit 0 valid, 1 invalid, 2 error).", discussion: CommandHelp.discussion("attest verify", exitStatus: "Exit status: 0 valid, 1 invalid, 2 error."))
 
     @Argument(help: "A DSSE envelope (JSON), or an OCI layout directory whose image has signed referrers.")
     var envelope: String

@@ -4,7 +4,7 @@ import ArgumentParser
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key",
-        abstract: "Make keys that sign attestations.",
+        abstract: "Make keys that sign attestations.", discussion: CommandHelp.discussion("key"),
         subcommands: [KeyGenerateCommand.self]
     )
 }

@@ -8,7 +8,7 @@ import Provenance
 /// cannot be undone.
 struct KeyGenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "generate", abstract: "Generate a signing key pair (KEY and KEY.pub).")
+        commandName: "generate", abstract: "Generate a signing key pair (KEY and KEY.pub).", discussion: CommandHelp.discussion("key generate"))
 
     @Option(name: [.short, .long], help: "Where to write the private key; the public key goes to OUTPUT.pub.")
     var output: String

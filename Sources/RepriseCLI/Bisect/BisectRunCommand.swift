@@ -77,8 +77,8 @@ struct BisectRunCommand: AsyncParsableCommand {
                 return try await GitBisector(engine: engine).run(options, progress: say)
             }
             let journal = engine.journal
-            let goodID = try BuildName.resolve(good, in: journal)
-            let badID = try BuildName.resolve(bad, in: journal)
+            let goodID = try journal.resolveBuild(named: good)
+            let badID = try journal.resolveBuild(named: bad)
             var earlier: BisectReport?
             if resume, let logged = try? BisectLog(journal: journal).load(nil), logged.good == goodID, logged.bad == badID,
                logged.predicate == predicate {

@@ -198,6 +198,15 @@ struct BuildFlags: ParsableArguments {
             throw ValidationError("--output \(text): \(key)= is not supported for type=\(spec.type.rawValue) "
                 + "(understood: \(OutputOptions.honoured(for: spec.type).joined(separator: ", ")))")
         }
+        if spec.type == .local || spec.type == .tar {
+            // Parsed by OutputSpec for every type, but only the image exporters use them.
+            let used = (spec.names.isEmpty ? [] : ["name"]) + (spec.tar ? [] : ["tar"])
+            if let key = used.first {
+                throw ValidationError("--output \(text): \(key)= is not supported for type=\(spec.type.rawValue) "
+                    + "(understood: \(OutputOptions.honoured(for: spec.type).joined(separator: ", ")))")
+            }
+        }
+        do { _ = try ExportOptions(spec) } catch { throw ValidationError("\(error)") }
         if spec.push && spec.type != .image {
             throw ValidationError("--output \(text): push=true needs type=image (or type=registry)")
         }

@@ -1,10 +1,11 @@
+import Engine
 import OCIImage
 
 /// Which `--output` keys each exporter honours (beyond `type`, `dest`, `tar`, `name`, `push`,
 /// which ``OutputSpec`` parses): every other key is refused before any step runs, never ignored.
 enum OutputOptions {
     /// Keys of the image exporters (`oci`, `docker`).
-    static let imageKeys = ["annotation.*", "annotation-manifest.*", "annotation-manifest-descriptor.*",
+    static let imageKeys = ExportOptions.keys + ["annotation.*", "annotation-manifest.*", "annotation-manifest-descriptor.*",
                             "annotation-index.*", "annotation-index-descriptor.*"]
     /// Keys of the filesystem exporters (`local`, `tar`).
     static let filesystemKeys: [String] = []

@@ -17,7 +17,9 @@ struct DiffCommand: AsyncParsableCommand {
             (oci-layout://PATH[:TAG], a directory or a tar), a docker-archive tar \
             (docker-archive:PATH), a layer tarball (layer:PATH, gzip or not) or a directory \
             (dir:PATH); plain paths are recognised by their content.
-            """)
+            """ + "\n\n" + CommandHelp.discussion(
+                "diff", exitStatus: "Exit status: 0 when A and B are the same (after --ignore), 1 when they differ, "
+                    + "2 when a side cannot be read."))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "The first side.") var a: String
@@ -27,12 +29,15 @@ struct DiffCommand: AsyncParsableCommand {
     var inputs = false
     @Flag(help: "Print the report as Markdown.") var markdown = false
     @Option(help: "Also write a self-contained HTML report to this file.") var html: String?
-    @Option(help: "Ignore a class of differences (repeatable): \(CauseKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Ignore a class of differences (repeatable): \(CauseKind.allCases.map(\.rawValue).joined(separator: ", ")).",
+            completion: .list(CauseKind.allCases.map(\.rawValue)))
     var ignore: [String] = []
     @Option(name: .customLong("ignore-path"), help: "Ignore paths matching a glob (repeatable).")
     var ignorePath: [String] = []
     @Option(name: .customLong("max-depth"), help: "Show the tree to this depth.") var maxDepth: Int?
     @Option(name: .customLong("max-lines"), help: "Lines of detail per difference.") var maxLines: Int = 40
+    @Option(name: .customLong("max-entries"), help: "Compare at most this many differing entries per layer (the rest are counted in the verdict).")
+    var maxEntries: Int = 5000
     @Flag(name: .customLong("color"), help: "Colour the text report (default: when stdout is a terminal).")
     var color = false
 
@@ -58,6 +63,7 @@ struct DiffCommand: AsyncParsableCommand {
             var options = DiffOptions(ignoredClasses: Set(ignore.compactMap { CauseKind(userInput: $0) }),
                                       ignoredPaths: ignorePath)
             options.maxDetailLines = maxLines
+            options.maxEntriesPerLayer = max(1, maxEntries)
             let differ = ImageDiffer(options: options)
             return try differ.compare(a: input(a, journal: journal), b: input(b, journal: journal))
         }
@@ -84,7 +90,7 @@ struct DiffCommand: AsyncParsableCommand {
         let changes = try await CommandFailure.reporting(status: 2) { () throws -> [InputChange] in
             let journal = try journalOptions.open(create: false)
             func record(_ text: String) throws -> (BuildRecord, [StepRecord]) {
-                let id = try BuildName.resolve(text.hasPrefix("build:") ? String(text.dropFirst(6)) : text, in: journal)
+                let id = try journal.resolveBuild(named: text.hasPrefix("build:") ? String(text.dropFirst(6)) : text)
                 let build = try journal.build(id: id)
                 return (build, try journal.steps(of: build))
             }

@@ -6,7 +6,7 @@ import Foundation
 
 /// `reprise image ls`: names and the images they point at, as `docker images` shows them.
 struct ImageListCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List named images.")
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List named images.", discussion: CommandHelp.discussion("image ls"))
 
     @OptionGroup var journalOptions: JournalOptions
     @Flag(help: "Also list images without a name.") var all = false

@@ -21,7 +21,7 @@ struct ImagePushCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open(create: false)
-            let digest = try ImageName.resolve(image, in: journal)
+            let digest = try journal.resolveImage(named: image)
             let target = try ImageReference(parsing: destination)
             let root = try journal.store.imageDescriptor(for: digest)
             let (pushed, statistics) = try await RegistryClient.using(registryOptions.configuration) { client in

@@ -4,7 +4,7 @@ import Engine
 
 /// `reprise image tag SOURCE TARGET`: give an image another name.
 struct ImageTagCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Give an image another name.")
+    static let configuration = CommandConfiguration(commandName: "tag", abstract: "Give an image another name.", discussion: CommandHelp.discussion("image tag"))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "An image name or digest.") var source: String

@@ -7,7 +7,7 @@ import Replay
 struct JournalExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a build and every blob it references as a self-contained bundle (an OCI layout tar).")
+        abstract: "Write a build and every blob it references as a self-contained bundle (an OCI layout tar).", discussion: CommandHelp.discussion("journal export"))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "A build id, a unique prefix of one, or an image tag.") var build: String

@@ -24,7 +24,7 @@ struct JournalFetchesCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open(create: false)
-            let record = try journal.build(id: BuildName.resolve(build, in: journal))
+            let record = try journal.build(id: journal.resolveBuild(named: build))
             let entries = try journal.steps(of: record).flatMap { step in
                 (step.fetches ?? []).filter { dns || $0.kind != .dns }.map {
                     Entry(step: step.index, line: step.location?.startLine, instruction: step.text, fetch: $0)

@@ -5,7 +5,7 @@ import DisplayText
 /// `reprise journal fsck`: re-hash every blob and check every reference; non-zero on damage.
 struct JournalFsckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fsck", abstract: "Verify every blob and every reference in the journal.")
+        commandName: "fsck", abstract: "Verify every blob and every reference in the journal.", discussion: CommandHelp.discussion("journal fsck", exitStatus: "Exit status: 0 when every blob and reference checks out, 1 when something is damaged (each problem is listed)."))
 
     @OptionGroup var journalOptions: JournalOptions
 

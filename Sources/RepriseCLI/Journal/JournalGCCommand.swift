@@ -4,7 +4,7 @@ import BuildJournal
 /// `reprise journal gc`: delete blobs no build or tag reaches.
 struct JournalGCCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gc", abstract: "Delete blobs that no recorded build or image name reaches.")
+        commandName: "gc", abstract: "Delete blobs that no recorded build or image name reaches.", discussion: CommandHelp.discussion("journal gc"))
 
     @OptionGroup var journalOptions: JournalOptions
 

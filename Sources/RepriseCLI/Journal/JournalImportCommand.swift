@@ -6,7 +6,7 @@ import Replay
 struct JournalImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Import a build bundle written by `journal export` (every blob verified).")
+        abstract: "Import a build bundle written by `journal export` (every blob verified).", discussion: CommandHelp.discussion("journal import"))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "The bundle file.") var bundle: String

@@ -5,7 +5,7 @@ import BuildJournal
 /// `git hash-object -w` does), for scripts that attach material to the journal.
 struct JournalIngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ingest", abstract: "Store files in the journal's blob store and print their digests.")
+        commandName: "ingest", abstract: "Store files in the journal's blob store and print their digests.", discussion: CommandHelp.discussion("journal ingest"))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "Files to store.") var files: [String]

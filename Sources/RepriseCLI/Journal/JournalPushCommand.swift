@@ -19,7 +19,7 @@ struct JournalPushCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open(create: false)
-            let id = try BuildName.resolve(build, in: journal)
+            let id = try journal.resolveBuild(named: build)
             let target = try ImageReference(parsing: reference)
             let pushed = try await RegistryClient.using(registryOptions.configuration) { client in
                 try await BundleRegistry(journal: journal, client: client).push(id, to: target)

@@ -6,7 +6,7 @@ import DisplayText
 struct JournalReindexCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reindex",
-        abstract: "Rebuild the journal's index from its refs and records, restoring damaged refs where the blobs allow.")
+        abstract: "Rebuild the journal's index from its refs and records, restoring damaged refs where the blobs allow.", discussion: CommandHelp.discussion("journal reindex"))
 
     @OptionGroup var journalOptions: JournalOptions
 

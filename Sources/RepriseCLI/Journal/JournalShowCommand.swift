@@ -7,7 +7,7 @@ import Foundation
 /// `reprise journal show BUILD`: everything recorded about one build.
 struct JournalShowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "show", abstract: "Show what a build recorded, step by step.")
+        commandName: "show", abstract: "Show what a build recorded, step by step.", discussion: CommandHelp.discussion("journal show"))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "A build id, a unique prefix of one, or an image tag.") var build: String

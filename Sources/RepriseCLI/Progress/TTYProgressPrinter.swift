@@ -131,7 +131,8 @@ final class TTYProgressPrinter: BuildEventSink, Sendable {
                 let room = max(10, width - prefix.count - time.count - 1)
                 if title.count > room { title = String(title.prefix(room - 1)) + "…" }
                 var line = prefix + title.padding(toLength: room, withPad: " ", startingAt: 0) + " " + time
-                if step.failed { line = paint("31", line) } else if step.finished == nil { line = paint("34", line) }
+                // As buildx: finished steps in blue, a failure in red, running ones plain.
+                if step.failed { line = paint("31", line) } else if step.finished != nil { line = paint("34", line) }
                 var block = [line]
                 if step.finished == nil || step.failed {
                     let tail = step.output + (step.partial.isEmpty ? [] : [step.partial])

@@ -9,7 +9,8 @@ struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Re-execute a recorded build from the journal alone and compare every step with the record.",
-        discussion: "Exit status: 0 when every step reproduced, 1 when some step differs, 2 on error.")
+        discussion: CommandHelp.discussion(
+            "replay", exitStatus: "Exit status: 0 when every step reproduced, 1 when some step differs, 2 on error."))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "A build id, a unique prefix of one, or an image tag.") var build: String

@@ -7,7 +7,8 @@ import Replay
 struct VariationOptions: ParsableArguments {
     @Option(name: .customLong("vary"), help: ArgumentHelp(
         "Vary the environment: comma-separated time, hostname, environment, umask, fileordering, buildpath, timezone, locale, cpus, aslr; or all, none (repeatable).",
-        valueName: "variations"))
+        valueName: "variations"),
+        completion: .list(Variation.allCases.map(\.rawValue) + ["all", "none"]))
     var vary: [String] = []
 
     var variations: VariationSet {

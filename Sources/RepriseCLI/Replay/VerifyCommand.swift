@@ -11,7 +11,8 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Build, then replay the build several times under variations, and say whether it is reproducible.",
-        discussion: "Exit status: 0 when every replay reproduced every step, 1 when some step differs, 2 on error.")
+        discussion: CommandHelp.discussion(
+            "verify", exitStatus: "Exit status: 0 when every replay reproduced every step, 1 when some step differs, 2 on error."))
 
     @OptionGroup var journalOptions: JournalOptions
     @OptionGroup var flags: BuildFlags
@@ -61,8 +62,13 @@ struct VerifyCommand: AsyncParsableCommand {
             let (request, variations, secrets) = try await CommandFailure.reporting(status: ReplayRunner.errorStatus) {
                 (try flags.request(), try variationOptions.variations, try flags.secret.map { try SecretSource(parsing: $0) })
             }
+            let showProgress = ![.quiet, .rawjson].contains(flags.progressMode)
             report = try await runner.run({ engine in
-                try await Verifier(engine: engine).verify(request, runs: runs, variations: variations, secrets: secrets)
+                try await Verifier(engine: engine).verify(request, runs: runs, variations: variations, secrets: secrets) { k, n in
+                    if showProgress {
+                        Terminal.progress("replay \(k) of \(n)" + (variations.isEmpty ? "" : " (varying \(variations.names.joined(separator: ", ")))"))
+                    }
+                }
             }, create: true)
         }
         let variations = try await CommandFailure.reporting(status: ReplayRunner.errorStatus) { try variationOptions.variations }
@@ -80,6 +86,11 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         try await CommandFailure.reporting(status: ReplayRunner.errorStatus) {
             try summary.write(report, variations: variations.names, journal: try journalOptions.open(create: false))
+        }
+        if !json {
+            let reproduced = report.replays.filter(\.reproducible).count
+            Terminal.progress("verdict: \(report.reproducible ? "reproducible" : "NOT reproducible"): "
+                + "\(reproduced) of \(report.replays.count) replays reproduced every step")
         }
         if !report.reproducible { throw ExitCode(1) }
     }

@@ -28,10 +28,10 @@ struct RunCommand: AsyncParsableCommand {
         let result = try await ReplayRunner(journalOptions: journalOptions, progress: .quiet).run { engine in
             let journal = engine.journal
             let manifest: Digest
-            if let digest = try? ImageName.resolve(image, in: journal) {
+            if let digest = try? journal.resolveImage(named: image) {
                 manifest = digest
             } else {
-                let record = try journal.build(id: BuildName.resolve(image, in: journal))
+                let record = try journal.build(id: journal.resolveBuild(named: image))
                 guard let built = record.manifest else {
                     throw ValidationError("build \(record.id) produced no image")
                 }

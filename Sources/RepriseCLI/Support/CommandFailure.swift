@@ -40,9 +40,17 @@ enum Terminal {
     /// Whether stderr is a terminal, for progress that rewrites one line.
     static var stderrIsTTY: Bool { isatty(2) == 1 }
 
+    /// JSON for scripts. Times (the records keep seconds since the epoch in fields named
+    /// `…At`) are shown in RFC 3339, UTC with fractional seconds, as other tools print them.
     static func printJSON<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        let data = try encoder.encode(value)
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+            return print(String(decoding: data, as: UTF8.self))
+        }
+        let converted = try JSONSerialization.data(withJSONObject: Formatting.rfc3339Times(in: object),
+                                                   options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
+        print(String(decoding: converted, as: UTF8.self))
     }
 }

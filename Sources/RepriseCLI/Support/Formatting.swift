@@ -25,6 +25,32 @@ enum Formatting {
         return formatter.string(from: Date(timeIntervalSince1970: secondsSinceEpoch))
     }
 
+    /// RFC 3339 with fractional seconds, UTC: `2026-11-30T17:07:05.123Z`.
+    static func rfc3339(_ secondsSinceEpoch: Double) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: secondsSinceEpoch))
+    }
+
+    /// `object` (parsed JSON) with every number under a key ending in `At` (`startedAt`,
+    /// `finishedAt`…) turned into an RFC 3339 string.
+    static func rfc3339Times(in object: Any) -> Any {
+        if let dictionary = object as? [String: Any] {
+            var result: [String: Any] = [:]
+            for (key, value) in dictionary {
+                if key.hasSuffix("At"), let number = value as? NSNumber, !(value is Bool) {
+                    result[key] = rfc3339(number.doubleValue)
+                } else {
+                    result[key] = rfc3339Times(in: value)
+                }
+            }
+            return result
+        }
+        if let array = object as? [Any] { return array.map(rfc3339Times(in:)) }
+        return object
+    }
+
     /// Pads columns so a table lines up, as `docker images` does. Cells are outside text (ids,
     /// paths, names): control characters in them are shown escaped.
     static func table(_ rows: [[String]]) -> String {

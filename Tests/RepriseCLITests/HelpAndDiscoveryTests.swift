@@ -1,0 +1,65 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// What a newcomer meets first: every command's help has examples and its exit statuses, the
+/// man pages are generated from the same text, completions offer values, listings fit a
+/// terminal, JSON times are RFC 3339, a directory where an image belongs says what to give,
+/// `image import` names an image after its layout, `verify` says which replay runs.
+@Suite struct HelpAndDiscoveryTests {
+    static let commands = [[], ["build"], ["replay"], ["verify"], ["diff"], ["image"], ["image", "import"], ["image", "ls"],
+                           ["image", "tag"], ["image", "rm"], ["image", "export"], ["journal"], ["journal", "ls"],
+                           ["journal", "show"], ["journal", "fsck"], ["journal", "gc"], ["journal", "export"],
+                           ["journal", "import"], ["journal", "ingest"], ["journal", "reindex"], ["attest"],
+                           ["attest", "create"], ["attest", "verify"], ["attest", "rebuild"], ["key"], ["key", "generate"]]
+
+    @Test func everyCommandsHelpHasExamplesAndExitStatusAndAManPage() throws {
+        for command in Self.commands {
+            let help = try RepriseProcess.run(command + ["--help"])
+            #expect(help.status == 0)
+            #expect(help.stdout.contains("Examples:") || help.stdout.contains("Examples:\n"), "\(command): no examples")
+            #expect(help.stdout.contains("Exit status:"), "\(command): no exit status")
+            // The man page, generated from the same configuration by scripts/generate-manual.
+            let page = CorpusBaseImage.repositoryRoot + "/Docs/man/" + (["reprise"] + command).joined(separator: ".") + ".1"
+            let text = try String(contentsOfFile: page, encoding: .utf8)
+            #expect(text.contains(".Sh NAME") || text.contains(".SH NAME"), "\(page)")
+        }
+        // Completions offer the values of --vary, --ignore and --progress.
+        let bash = try RepriseProcess.run(["--generate-completion-script", "bash"]).stdout
+        for value in ["fileordering", "buildpath", "rawjson", "timestamp"] { #expect(bash.contains(value), "\(value)") }
+    }
+
+    @Test func listingsImportsAndVerifyProgressSpeakPlainly() throws {
+        let workspace = try BuildWorkspace("discovery")
+        let context = try workspace.context("FROM busybox\nRUN echo hi > /hi\n")
+        // verify: replay k of N on stderr, then a verdict with counts.
+        let verified = try RepriseProcess.run(["verify", "--journal", workspace.journal, "--progress", "plain", "--runs", "2",
+                                               "--build-arg", "SOURCE_DATE_EPOCH=0", context])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(verified.stderr.contains("replay 1 of 2") && verified.stderr.contains("replay 2 of 2"), "\(verified.stderr)")
+        #expect(verified.stderr.contains("2 of 2 replays reproduced every step"))
+        // journal ls fits 100 columns and shows no replay's temporary path.
+        let listing = try RepriseProcess.run(["journal", "ls", "--journal", workspace.journal]).stdout
+        #expect(listing.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(listing)")
+        #expect(!listing.contains("/tmp/replay-") && listing.contains("replay of"), "\(listing)")
+        // JSON times are RFC 3339.
+        let json = try RepriseProcess.run(["journal", "ls", "--json", "--journal", workspace.journal]).stdout
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        let started = try #require(rows.first?["startedAt"] as? String)
+        #expect(started.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"#, options: .regularExpression) != nil, "\(started)")
+        // A plain directory given as an image says what to give instead.
+        let plain = try RepriseProcess.run(["image", "import", context, "--journal", workspace.journal])
+        #expect(plain.status != 0)
+        #expect(plain.stderr.contains("oci-layout://"), "\(plain.stderr)")
+        // image import without --name: the layout's ref name (skopeo writes a bare name), or
+        // the layout's directory with its tag.
+        let named = workspace.sub("mybox")
+        try Tool.check(["skopeo", "copy", "oci:\(try CorpusBaseImage.path()):latest", "oci:\(named):tools"])
+        let imported = try RepriseProcess.run(["image", "import", named, "--journal", workspace.journal])
+        #expect(imported.stdout.contains("tools:latest"), "\(imported.stdout)\(imported.stderr)")
+        let tagged = workspace.sub("toolbox")
+        try Tool.check(["skopeo", "copy", "oci:\(try CorpusBaseImage.path()):latest", "oci:\(tagged):1.2"])
+        let byDirectory = try RepriseProcess.run(["image", "import", tagged, "--journal", workspace.journal])
+        #expect(byDirectory.stdout.contains("toolbox:1.2"), "\(byDirectory.stdout)\(byDirectory.stderr)")
+    }
+}
