@@ -2,7 +2,8 @@ import Foundation
 
 /// What `reprise build --metadata-file` wrote: buildx's keys (`containerimage.descriptor` is an
 /// object, as buildx writes it) and Reprise's own (`reprise.build.id`, `reprise.image.manifest`).
-struct BuildMetadata {
+/// Unchecked: the values are JSON objects read once and never changed.
+struct BuildMetadata: @unchecked Sendable {
     let values: [String: Any]
 
     static let empty = BuildMetadata(values: [:])
