@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(name: "ProvenanceTests",
                     dependencies: ["TestSupport", "Provenance", "BuildJournal", "ContentStore", "OCIImage"],
                     swiftSettings: strict),
-        .testTarget(name: "BisectTests", dependencies: ["TestSupport", "Bisect", "Differ", "LayerArchive", "DifferenceModel"],
+        .testTarget(name: "BisectTests", dependencies: ["TestSupport", "Bisect", "Differ", "LayerArchive", "DifferenceModel", "BuildJournal", "ContentStore"],
                     swiftSettings: strict),
         .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport", "RepriseCLI"], swiftSettings: strict),
     ]

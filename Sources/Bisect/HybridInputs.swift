@@ -1,6 +1,7 @@
 import BuildJournal
 import ContentStore
 import DifferenceModel
+import Differ
 import Foundation
 import LayerArchive
 
@@ -21,6 +22,9 @@ struct HybridInputs {
     var target: String?
     var sourceDateEpoch: Int64?
     var network: String
+    /// What each step's requests are answered with (step index → exchanges in order): good's
+    /// record, with the responses of chosen network-fetch changes taken from bad's.
+    var recordedFetches: [Int: [FetchRecord]]
 
     /// Applies `changes` (a subset of what ``InputComparer`` listed from `good` to `bad`).
     init(good: RecordedBuild, bad: RecordedBuild, applying changes: [InputChange], store: BlobStore) throws {
@@ -65,6 +69,27 @@ struct HybridInputs {
         target = changed(.target).isEmpty ? good.record.target : bad.record.target
         sourceDateEpoch = changed(.sourceDateEpoch).isEmpty ? good.record.sourceDateEpoch : bad.record.sourceDateEpoch
         network = changed(.network).isEmpty ? good.record.network : bad.record.network
+
+        recordedFetches = Self.hybridFetches(good: good.steps, bad: bad.steps, applying: changed(.networkFetch))
+    }
+
+    /// Good's recorded exchanges per step, with the exchanges named by `changes` (network-fetch
+    /// changes) taken from bad's record instead (or dropped where bad made no such request).
+    static func hybridFetches(good: [StepRecord], bad: [StepRecord], applying changes: [InputChange]) -> [Int: [FetchRecord]] {
+        func fetches(of steps: [StepRecord]) -> [Int: [FetchRecord]] {
+            var result: [Int: [FetchRecord]] = [:]
+            for step in steps { if let fetches = step.fetches, !fetches.isEmpty { result[step.index] = fetches } }
+            return result
+        }
+        var result = fetches(of: good)
+        let badFetches = fetches(of: bad)
+        for change in changes where change.kind == .networkFetch {
+            guard let step = change.step else { continue }
+            var exchanges = (result[step] ?? []).filter { InputComparer.fetchName($0) != change.name }
+            exchanges += (badFetches[step] ?? []).filter { InputComparer.fetchName($0) == change.name }
+            result[step] = exchanges
+        }
+        return result
     }
 
     /// Dockerfile hunks (non-overlapping, in A's line numbers) applied bottom up, so that

@@ -52,6 +52,7 @@ struct ProbeBuilder {
                                   imageContexts: inputs.imageContexts, cacheStates: inputs.cacheStates,
                                   recordedStart: good.record.startedAt)
         replay.uncachedSteps = uncachedSteps
+        replay.recordedFetches = inputs.recordedFetches
         request.replay = replay
         return try await BuildOutcome.run(engine, request)
     }

@@ -121,6 +121,7 @@ enum BuildAttribution {
         case .cacheMount: .cacheMount
         case .sourceDateEpoch: .timestamp
         case .network: .network
+        case .networkFetch: .networkDrift
         default: .input
         }
         node.addCause(Cause(kind, .certain, evidence: change.description))

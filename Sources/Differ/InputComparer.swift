@@ -41,6 +41,7 @@ public struct InputComparer: Sendable {
         scalar(.sourceDateEpoch, "SOURCE_DATE_EPOCH", a.sourceDateEpoch.map(String.init), b.sourceDateEpoch.map(String.init))
         scalar(.network, "network", a.network, b.network)
         changes += Self.cacheMountChanges(stepsA, stepsB)
+        changes += Self.networkFetchChanges(stepsA, stepsB)
         return changes
     }
 
@@ -205,4 +206,45 @@ public struct InputComparer: Sendable {
         }
         return changes
     }
+
+    /// What each step fetched through the network recorder, paired by step index and request
+    /// (``fetchName(_:)``: method, URL, range): a body fetched in one build only, or with other
+    /// bytes. Tunnels, DNS answers and refusals carry no body and are not inputs.
+    static func networkFetchChanges(_ a: [StepRecord], _ b: [StepRecord]) -> [InputChange] {
+        func bodies(_ step: StepRecord?) -> [String: Digest?] {
+            var result: [String: Digest?] = [:]
+            // The last response wins, as a replay serves a repeated request the same bytes.
+            for fetch in step?.fetches ?? [] where fetch.isRequest { result[fetchName(fetch)] = fetch.body }
+            return result
+        }
+        let stepsA = Dictionary(a.map { ($0.index, $0) }) { first, _ in first }
+        let stepsB = Dictionary(b.map { ($0.index, $0) }) { first, _ in first }
+        var changes: [InputChange] = []
+        for index in Set(stepsA.keys).union(stepsB.keys).sorted() {
+            let fetchesA = bodies(stepsA[index])
+            let fetchesB = bodies(stepsB[index])
+            for name in Set(fetchesA.keys).union(fetchesB.keys).sorted() {
+                let bodyA = fetchesA[name]
+                let bodyB = fetchesB[name]
+                guard bodyA != bodyB else { continue }
+                changes.append(InputChange(
+                    kind: .networkFetch, scope: "step \(index)", name: name,
+                    status: bodyA == nil ? .added : bodyB == nil ? .removed : .changed,
+                    a: bodyA.map { $0?.description ?? "no body" }, b: bodyB.map { $0?.description ?? "no body" },
+                    step: index))
+            }
+        }
+        return changes
+    }
+
+    /// How a fetch is named in a network-fetch change (and found again by bisect's hybrids):
+    /// `GET http://host/path`, with ` range=…` when the request asked for a byte range.
+    public static func fetchName(_ fetch: FetchRecord) -> String {
+        fetch.method + " " + fetch.url + (fetch.requestHeaders["range"].map { " range=" + $0 } ?? "")
+    }
+}
+
+private extension FetchRecord {
+    /// An HTTP exchange (plain or intercepted), as opposed to a tunnel, a DNS answer or a refusal.
+    var isRequest: Bool { kind == .http || kind == .https }
 }

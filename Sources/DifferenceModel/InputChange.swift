@@ -17,6 +17,9 @@ public struct InputChange: Codable, Sendable, Hashable, CustomStringConvertible 
         case target
         case sourceDateEpoch = "source-date-epoch"
         case network
+        /// What a step fetched through the network recorder for one request (method, URL,
+        /// range): the body digest in each build, by step.
+        case networkFetch = "network-fetch"
         /// A cache mount's state before a RUN step.
         case cacheMount = "cache-mount"
 
@@ -45,7 +48,7 @@ public struct InputChange: Codable, Sendable, Hashable, CustomStringConvertible 
     }
 
     public var kind: Kind
-    /// The context a file belongs to, or for a cache mount the step (`step 3`).
+    /// The context a file belongs to, or for a cache mount or a network fetch the step (`step 3`).
     public var scope: String?
     /// The path, argument name, image reference, secret or cache id; for a Dockerfile hunk its
     /// line range in A.
@@ -56,7 +59,7 @@ public struct InputChange: Codable, Sendable, Hashable, CustomStringConvertible 
     /// Text content diff (context files, Dockerfile hunks).
     public var detail: Detail?
     public var hunk: Hunk?
-    /// The step index of a cache-mount change.
+    /// The step index of a cache-mount or network-fetch change.
     public var step: Int?
     /// Whether a hybrid build can take this change from B: secret values and ssh agents are
     /// never in the journal, so those changes can be shown but not applied.

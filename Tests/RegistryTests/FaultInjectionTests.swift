@@ -24,7 +24,9 @@ struct FaultInjectionTests {
         let viaProxy = try ImageReference(parsing: "\(proxy.host)/faults/app:1")
         let destination = try BlobStore(root: scratch.sub("destination"))
         // One blob at a time, so the faults meet the blobs in a known order.
-        let configuration = RegistryConfiguration(attempts: 6, initialBackoff: 0.05, readTimeoutSeconds: 1,
+        // A read timeout of a few seconds: short enough to meet the stall (10 s), long enough that
+        // a loaded machine's slow but healthy responses are not taken for stalls.
+        let configuration = RegistryConfiguration(attempts: 8, initialBackoff: 0.05, readTimeoutSeconds: 3,
                                                   parallelTransfers: 1)
         try await RegistryClient.using(configuration) { client in
             let pulled = try await client.pull(viaProxy, into: destination)

@@ -194,7 +194,7 @@ import Testing
             let result = try workspace.build(["--progress", "quiet", "--metadata-file", metadata] + secret + arguments,
                                              environment: environment)
             try #require(result.status == 0, "\(result.stderr)")
-            let values = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: metadata)))
+            let values = try BuildMetadata(path: metadata)
             return try #require(values["reprise.build.id"])
         }
         let good = try build(["--build-arg", "SOURCE_DATE_EPOCH=0", "--build-arg", "V=1", "--build-arg", "N=1", try workspace.context(dockerfile)])

@@ -35,11 +35,19 @@ import Testing
         var runSpans: [String: ClosedRange<Double>] {
             var spans: [String: ClosedRange<Double>] = [:]
             for step in steps where step["instruction"] as? String == "RUN" {
-                guard let stage = step["stage"] as? String, let start = step["startedAt"] as? Double,
+                guard let stage = step["stage"] as? String, let start = Self.seconds(step["startedAt"]),
                       let duration = step["durationSeconds"] as? Double else { continue }
                 spans[stage] = start...(start + duration)
             }
             return spans
+        }
+
+        /// A time in `journal show --json`: RFC 3339 with fractional seconds.
+        static func seconds(_ value: Any?) -> Double? {
+            guard let text = value as? String else { return value as? Double }
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.date(from: text)?.timeIntervalSince1970
         }
 
         /// What must not depend on how the stages were scheduled: index, stage, instruction,

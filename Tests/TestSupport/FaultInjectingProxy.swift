@@ -176,7 +176,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault == "stall":
             self.wfile.write(data[:half])
             self.wfile.flush()
-            time.sleep(3)
+            time.sleep(10)  # well past the client's read timeout, even on a loaded machine
             data = data[half:]
             try:
                 self.wfile.write(data)
