@@ -186,6 +186,11 @@ public final class RegistryClient: Sendable {
         try DockerConfigFile(directory: configuration.resolvedDockerConfigDirectory).credentials(for: host)
     }
 
+    /// A `credsStore` config.json names (whose helper is never run), for messages.
+    private var credentialStore: String? {
+        (try? DockerConfigFile(directory: configuration.resolvedDockerConfigDirectory))?.unreadableStore
+    }
+
     /// Answers a 401's challenge: Basic with config.json's credentials, or a Bearer token from
     /// the realm (anonymous, or with the credentials when there are some).
     private func authenticate(head: HTTPTransport.Head, host: String, repository: String, actions: String,
@@ -197,7 +202,8 @@ public final class RegistryClient: Sendable {
         switch challenge.scheme {
         case "basic":
             guard let credentials else {
-                throw RegistryError.unauthorized(host: host, detail: "the registry asks for a user name and password")
+                throw RegistryError.unauthorized(host: host, detail: "the registry asks for a user name and password"
+                    + (credentialStore.map { "; config.json's credsStore \($0) is not run" } ?? ""))
             }
             state.withLock { $0.authorizations["\(host) *"] = credentials.basicHeader }
         case "bearer":

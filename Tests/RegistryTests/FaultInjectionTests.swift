@@ -23,8 +23,9 @@ struct FaultInjectionTests {
                                             faults: [.error500, .truncate, .corrupt, .tooMany, .stall])
         let viaProxy = try ImageReference(parsing: "\(proxy.host)/faults/app:1")
         let destination = try BlobStore(root: scratch.sub("destination"))
-        // One blob at a time, so the faults meet the blobs in a known order.
-        let configuration = RegistryConfiguration(attempts: 6, initialBackoff: 0.05, readTimeoutSeconds: 1,
+        // One blob at a time, so the faults meet the blobs in a known order. The read timeout
+        // (3 s) is well under the stall (6 s) and well over a loaded machine's ordinary pauses.
+        let configuration = RegistryConfiguration(attempts: 8, initialBackoff: 0.05, readTimeoutSeconds: 3,
                                                   parallelTransfers: 1)
         try await RegistryClient.using(configuration) { client in
             let pulled = try await client.pull(viaProxy, into: destination)

@@ -15,7 +15,7 @@ public final class FaultInjectingProxy: @unchecked Sendable {
         case corrupt
         /// Blob GET: 500 without asking the registry.
         case error500
-        /// Blob GET: half the body, a 3 s pause, the rest.
+        /// Blob GET: half the body, a 6 s pause, the rest.
         case stall
         /// Blob upload (PUT or PATCH): 500 without asking the registry.
         case upload500
@@ -176,7 +176,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault == "stall":
             self.wfile.write(data[:half])
             self.wfile.flush()
-            time.sleep(3)
+            time.sleep(6)
             data = data[half:]
             try:
                 self.wfile.write(data)
