@@ -208,4 +208,27 @@ struct RegistryClientTests {
             #expect(!tags.contains(RegistryClient.referrersTag(for: image.root.digest)))
         }
     }
+
+    @Test func layerVerificationRefusesALayerThatIsNotWhatTheConfigSays() async throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("seed \(seed)")
+        let registry = try LoopbackRegistry.start()
+        let scratch = try TemporaryDirectory("registry-verify")
+        let source = try BlobStore(root: scratch.sub("source"))
+        // Random bytes labelled gzip: the digests match, the layer is no tar at all.
+        let image = try SyntheticImage.make(in: source, layerSizes: [4_000], seed: seed)
+        let target = try Self.reference("\(registry.host)/lying/app:1")
+        try await RegistryClient.using(RegistryConfiguration()) { client in
+            try await client.push(image.root, from: source, to: target)
+            do {
+                _ = try await client.pull(target, into: try BlobStore(root: scratch.sub("checked")), verifyLayers: true)
+                Issue.record("a layer that is not a tar passed verification")
+            } catch let error as ImageError {
+                #expect("\(error)".contains("layer 1 of 1"), "\(error)")
+            }
+            // Without the check (a plain transfer) the same pull succeeds: only digests are checked.
+            let unchecked = try await client.pull(target, into: try BlobStore(root: scratch.sub("unchecked")))
+            #expect(unchecked.root.digest == image.root.digest)
+        }
+    }
 }

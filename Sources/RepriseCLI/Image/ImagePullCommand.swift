@@ -29,7 +29,8 @@ struct ImagePullCommand: AsyncParsableCommand {
             }
             let journal = try journalOptions.open()
             let pulled = try await RegistryClient.using(registryOptions.configuration) { client in
-                try await client.pull(reference, platform: wanted, into: journal.store)
+                // Layers checked against the config's diff ids, as `image import` does.
+                try await client.pull(reference, platform: wanted, into: journal.store, verifyLayers: true)
             }
             try journal.registerImage(manifest: pulled.root.digest, config: pulled.image.configDescriptor.digest,
                                       source: "pull:\(pulled.reference)")
