@@ -152,6 +152,15 @@ struct RegistryClientTests {
             let pulled = try await client.pull(target, into: destination)
             #expect(pulled.root.digest == image.root.digest)
         }
+        // Blob downloads redirected to another origin are followed without the token.
+        let redirecting = try FaultInjectingProxy(upstreamPort: registry.port, faults: [.redirect], repeatLast: true,
+                                                  bearer: true)
+        let elsewhere = try BlobStore(root: scratch.sub("redirected"))
+        try await RegistryClient.using(RegistryConfiguration(dockerConfigDirectory: scratch.path)) { client in
+            let pulled = try await client.pull(try Self.reference("\(redirecting.host)/tokens/app:1"), into: elsewhere)
+            #expect(pulled.root.digest == image.root.digest)
+        }
+        for layer in image.layers { #expect(try elsewhere.verify(layer.digest) == .intact) }
     }
 
     @Test func referrersAreFoundThroughTheTagSchemaFallback() async throws {
