@@ -108,7 +108,8 @@ extension BuildSession {
             return image
         }
         let begun = Date()
-        let pulled = try await registry().pull(reference, platform: request.platform, into: journal.store)
+        let pulled = try await registry().pull(reference, platform: request.platform, into: journal.store,
+                                               verifyLayers: true)
         emit(.pulled(reference: pulled.reference.description, seconds: Date().timeIntervalSince(begun)))
         try journal.registerImage(manifest: pulled.root.digest, config: pulled.image.configDescriptor.digest,
                                   source: "pull:\(pulled.reference)")
@@ -126,7 +127,8 @@ extension BuildSession {
         reference.tag = nil
         reference.digest = digest
         let begun = Date()
-        let pulled = try await registry().pull(reference, platform: request.platform, into: journal.store)
+        let pulled = try await registry().pull(reference, platform: request.platform, into: journal.store,
+                                               verifyLayers: true)
         emit(.pulled(reference: reference.description, seconds: Date().timeIntervalSince(begun)))
         try journal.registerImage(manifest: pulled.root.digest, config: pulled.image.configDescriptor.digest,
                                   source: "pull:\(reference)")

@@ -59,7 +59,8 @@ final class HTTPTransport: Sendable {
             throw RegistryError.invalidResponse(url: path, reason: "certificate authority file cannot be read")
         }
         var settings = HTTPClient.Configuration(tlsConfiguration: tls,
-                                                redirectConfiguration: .follow(max: 5, allowCycles: false),
+                                                // RegistryClient follows redirects itself (see `send`).
+                                                redirectConfiguration: .disallow,
                                                 timeout: .init(connect: .seconds(10),
                                                                read: .seconds(configuration.readTimeoutSeconds)),
                                                 decompression: .disabled)

@@ -15,8 +15,11 @@ extension RegistryClient {
         public var image: ResolvedImage
     }
 
+    /// With `verifyLayers`, every layer is also decompressed and read to its end, and must be
+    /// the tar the config's `diff_ids` name (as `image import` checks), several layers at once:
+    /// what a build would otherwise find out at its first RUN, and a registry may lie about.
     public func pull(_ reference: ImageReference, platform: Platform = .linuxAMD64,
-                     into store: BlobStore) async throws -> PulledImage {
+                     into store: BlobStore, verifyLayers: Bool = false) async throws -> PulledImage {
         let fetched = try await fetchManifest(reference)
         try store.ingest(fetched.data, expected: fetched.descriptor.digest, durability: .batched)
         var descriptor = fetched.descriptor
@@ -45,6 +48,19 @@ extension RegistryClient {
         var pinned = reference
         pinned.digest = fetched.descriptor.digest
         let image = try store.resolveImage(fetched.descriptor, platform: platform)
+        if verifyLayers {
+            let layers = image.manifest.layers
+            let diffIDs = image.configuration.rootfs.diffIDs
+            guard layers.count == diffIDs.count else {
+                throw ImageError.malformed(path: pinned.description, reason:
+                    "the manifest lists \(layers.count) layer(s) but the config's rootfs.diff_ids lists \(diffIDs.count)")
+            }
+            let importer = ImageImporter(store: store, platform: platform)
+            let source = pinned.description
+            try await forEach(Array(zip(layers.indices, diffIDs)), limit: min(configuration.parallelTransfers, 4)) { pair in
+                try importer.verifyLayer(image, at: pair.0, from: source)
+            }
+        }
         return PulledImage(reference: pinned, root: fetched.descriptor, image: image)
     }
 

@@ -110,23 +110,37 @@ public final class RegistryClient: Sendable {
         let host = repository.domain
         let url: String
         if let absoluteURL { url = absoluteURL } else { url = try await baseURL(for: host) + path }
+        // Redirects (blob storage elsewhere) are followed here, not by the HTTP client, so that
+        // credentials never travel to another origin.
+        var target = url
+        var redirects = 0
         var attempt = 0
         var triedFreshAuthorization = false
         while true {
             attempt += 1
+            let sameOrigin = Self.origin(of: target) == Self.origin(of: url)
             var requestHeaders = headers
-            if let authorization = authorization(host: host, repository: repository.path) {
+            if sameOrigin, let authorization = authorization(host: host, repository: repository.path) {
                 requestHeaders.append(("Authorization", authorization))
             }
             let head: HTTPTransport.Head
             let responseBody: HTTPTransport.ResponseBody
             do {
-                (head, responseBody) = try await transport.send(method, url, headers: requestHeaders, body: body)
+                (head, responseBody) = try await transport.send(method, target, headers: requestHeaders, body: body)
             } catch let error as RegistryError where error.isRetryable && attempt < configuration.attempts {
                 try await backoff(attempt: attempt, retryAfter: nil)
                 continue
             }
-            if head.status == 401, !triedFreshAuthorization {
+            if method == "GET" || method == "HEAD", [301, 302, 303, 307, 308].contains(head.status),
+               let location = head.header("Location"), redirects < 5,
+               let next = URL(string: location, relativeTo: URL(string: target))?.absoluteString {
+                await responseBody.discard()
+                target = next
+                redirects += 1
+                attempt -= 1
+                continue
+            }
+            if head.status == 401, sameOrigin, !triedFreshAuthorization {
                 triedFreshAuthorization = true
                 await responseBody.discard()
                 try await authenticate(head: head, host: host, repository: repository.path, actions: actions, url: url)
@@ -135,7 +149,7 @@ public final class RegistryClient: Sendable {
             }
             if head.status == 401 || head.status == 403 {
                 let detail = await Self.errorDetail(responseBody)
-                throw RegistryError.unauthorized(host: host, detail: "\(head.status) to \(method) \(url)"
+                throw RegistryError.unauthorized(host: host, detail: "\(head.status) to \(method) \(target)"
                                                  + (detail.isEmpty ? "" : ": " + detail))
             }
             if (head.status == 429 || head.status == 408 || (500...599).contains(head.status)),
@@ -144,8 +158,16 @@ public final class RegistryClient: Sendable {
                 try await backoff(attempt: attempt, retryAfter: head.header("Retry-After").flatMap(Double.init))
                 continue
             }
-            return (head, responseBody, url)
+            return (head, responseBody, target)
         }
+    }
+
+    /// `scheme://host:port` of a URL, to tell whether a redirect leaves the registry.
+    static func origin(of url: String) -> String {
+        guard let components = URLComponents(string: url) else { return url }
+        let scheme = components.scheme ?? ""
+        let port = components.port ?? (scheme == "https" ? 443 : 80)
+        return "\(scheme)://\(components.host ?? ""):\(port)"
     }
 
     /// Sleeps before a retry: 0.2 s, 0.4 s, 0.8 s… with jitter, or what `Retry-After` asks (≤ 10 s).
@@ -186,6 +208,11 @@ public final class RegistryClient: Sendable {
         try DockerConfigFile(directory: configuration.resolvedDockerConfigDirectory).credentials(for: host)
     }
 
+    /// A `credsStore` config.json names (whose helper is never run), for messages.
+    private var credentialStore: String? {
+        (try? DockerConfigFile(directory: configuration.resolvedDockerConfigDirectory))?.unreadableStore
+    }
+
     /// Answers a 401's challenge: Basic with config.json's credentials, or a Bearer token from
     /// the realm (anonymous, or with the credentials when there are some).
     private func authenticate(head: HTTPTransport.Head, host: String, repository: String, actions: String,
@@ -197,7 +224,8 @@ public final class RegistryClient: Sendable {
         switch challenge.scheme {
         case "basic":
             guard let credentials else {
-                throw RegistryError.unauthorized(host: host, detail: "the registry asks for a user name and password")
+                throw RegistryError.unauthorized(host: host, detail: "the registry asks for a user name and password"
+                    + (credentialStore.map { "; config.json's credsStore \($0) is not run" } ?? ""))
             }
             state.withLock { $0.authorizations["\(host) *"] = credentials.basicHeader }
         case "bearer":

@@ -23,9 +23,8 @@ struct FaultInjectionTests {
                                             faults: [.error500, .truncate, .corrupt, .tooMany, .stall])
         let viaProxy = try ImageReference(parsing: "\(proxy.host)/faults/app:1")
         let destination = try BlobStore(root: scratch.sub("destination"))
-        // One blob at a time, so the faults meet the blobs in a known order.
-        // A read timeout of a few seconds: short enough to meet the stall (10 s), long enough that
-        // a loaded machine's slow but healthy responses are not taken for stalls.
+        // One blob at a time, so the faults meet the blobs in a known order. The read timeout
+        // (3 s) is well under the stall (6 s) and well over a loaded machine's ordinary pauses.
         let configuration = RegistryConfiguration(attempts: 8, initialBackoff: 0.05, readTimeoutSeconds: 3,
                                                   parallelTransfers: 1)
         try await RegistryClient.using(configuration) { client in

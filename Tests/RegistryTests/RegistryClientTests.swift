@@ -152,6 +152,15 @@ struct RegistryClientTests {
             let pulled = try await client.pull(target, into: destination)
             #expect(pulled.root.digest == image.root.digest)
         }
+        // Blob downloads redirected to another origin are followed without the token.
+        let redirecting = try FaultInjectingProxy(upstreamPort: registry.port, faults: [.redirect], repeatLast: true,
+                                                  bearer: true)
+        let elsewhere = try BlobStore(root: scratch.sub("redirected"))
+        try await RegistryClient.using(RegistryConfiguration(dockerConfigDirectory: scratch.path)) { client in
+            let pulled = try await client.pull(try Self.reference("\(redirecting.host)/tokens/app:1"), into: elsewhere)
+            #expect(pulled.root.digest == image.root.digest)
+        }
+        for layer in image.layers { #expect(try elsewhere.verify(layer.digest) == .intact) }
     }
 
     @Test func referrersAreFoundThroughTheTagSchemaFallback() async throws {
@@ -206,6 +215,29 @@ struct RegistryClientTests {
             // The registry listed it itself: no fallback tag was written.
             let tags = try await client.tags(of: target)
             #expect(!tags.contains(RegistryClient.referrersTag(for: image.root.digest)))
+        }
+    }
+
+    @Test func layerVerificationRefusesALayerThatIsNotWhatTheConfigSays() async throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("seed \(seed)")
+        let registry = try LoopbackRegistry.start()
+        let scratch = try TemporaryDirectory("registry-verify")
+        let source = try BlobStore(root: scratch.sub("source"))
+        // Random bytes labelled gzip: the digests match, the layer is no tar at all.
+        let image = try SyntheticImage.make(in: source, layerSizes: [4_000], seed: seed)
+        let target = try Self.reference("\(registry.host)/lying/app:1")
+        try await RegistryClient.using(RegistryConfiguration()) { client in
+            try await client.push(image.root, from: source, to: target)
+            do {
+                _ = try await client.pull(target, into: try BlobStore(root: scratch.sub("checked")), verifyLayers: true)
+                Issue.record("a layer that is not a tar passed verification")
+            } catch let error as ImageError {
+                #expect("\(error)".contains("layer 1 of 1"), "\(error)")
+            }
+            // Without the check (a plain transfer) the same pull succeeds: only digests are checked.
+            let unchecked = try await client.pull(target, into: try BlobStore(root: scratch.sub("unchecked")))
+            #expect(unchecked.root.digest == image.root.digest)
         }
     }
 }

@@ -15,10 +15,13 @@ public final class FaultInjectingProxy: @unchecked Sendable {
         case corrupt
         /// Blob GET: 500 without asking the registry.
         case error500
-        /// Blob GET: half the body, a 3 s pause, the rest.
+        /// Blob GET: half the body, a 6 s pause, the rest.
         case stall
         /// Blob upload (PUT or PATCH): 500 without asking the registry.
         case upload500
+        /// Blob GET: 307 to the same blob through `localhost` (another origin than `127.0.0.1`),
+        /// where a request that still carries an Authorization header is refused.
+        case redirect
         /// Blob GET: 429 with Retry-After: 0.
         case tooMany = "429"
     }
@@ -110,6 +113,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if bearer and self.path.startswith("/token"):
             return self.reply(200, json.dumps({"token": TOKEN}).encode(), [("Content-Type", "application/json")])
+        if self.path.startswith("/elsewhere/"):
+            if self.headers.get("Authorization"):
+                return self.reply(400, b'{"errors":[{"code":"DENIED","message":"credentials sent to another origin"}]}')
+            self.path = self.path[len("/elsewhere"):]
+            conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=60)
+            conn.request("GET", self.path)
+            resp = conn.getresponse()
+            return self.reply(resp.status, resp.read(), [(k, v) for k, v in resp.getheaders()
+                              if k.lower() not in ("content-length", "transfer-encoding", "connection", "date")])
         if bearer and self.path.startswith("/v2/") and self.headers.get("Authorization") != "Bearer " + TOKEN:
             m = re.match(r"/v2/(.+?)/(manifests|blobs|tags|referrers)/", self.path)
             scope = ' ,scope="repository:%s:pull,push"' % m.group(1) if m else ""
@@ -129,12 +141,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         is_upload = self.command in ("PUT", "PATCH") and "/blobs/uploads/" in self.path
         fault = None
         if is_blob_get:
-            fault = take(("truncate", "corrupt", "error500", "stall", "429"))
+            fault = take(("truncate", "corrupt", "error500", "stall", "429", "redirect"))
         elif is_upload:
             fault = take(("upload500",))
         if fault in ("error500", "upload500"):
             return self.reply(500, b'{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}',
                               [("Content-Type", "application/json")])
+        if fault == "redirect":
+            return self.reply(307, b"", [("Location", "http://localhost:%d/elsewhere%s" % (port, self.path))])
         if fault == "429":
             return self.reply(429, b'{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}',
                               [("Retry-After", "0")])
@@ -176,7 +190,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault == "stall":
             self.wfile.write(data[:half])
             self.wfile.flush()
-            time.sleep(10)  # well past the client's read timeout, even on a loaded machine
+            time.sleep(6)
             data = data[half:]
             try:
                 self.wfile.write(data)

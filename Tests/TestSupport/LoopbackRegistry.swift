@@ -113,7 +113,8 @@ public final class LoopbackRegistry: @unchecked Sendable {
             let registry = LoopbackRegistry(port: port, process: process, directory: directory,
                                             certificateAuthority: caFile, certificateDirectory: certificateDirectory,
                                             username: tls ? username : nil, password: tls ? password : nil)
-            for _ in 0..<100 {
+            // Up to 15 s: on a loaded machine (the whole suite in parallel) it can be slow to listen.
+            for _ in 0..<300 {
                 if !process.isRunning { break }
                 if canConnect(port) { return registry }
                 usleep(50_000)

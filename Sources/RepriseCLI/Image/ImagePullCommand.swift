@@ -16,6 +16,9 @@ struct ImagePullCommand: AsyncParsableCommand {
     @Argument(help: "HOST[:PORT]/REPOSITORY[:TAG|@DIGEST].") var reference: String
     @Option(help: "The platform to pick from an index (default: linux/amd64).") var platform: String?
     @Option(help: "Name to give the image (default: the reference).") var name: String?
+    @Flag(name: .customLong("no-verify-layers"),
+          help: "Check blob digests only (as skopeo copy does), not that each layer is the tar its diff id names.")
+    var noVerifyLayers = false
 
     func run() async throws {
         try await CommandFailure.reporting {
@@ -28,8 +31,10 @@ struct ImagePullCommand: AsyncParsableCommand {
                 wanted = parsed
             }
             let journal = try journalOptions.open()
+            let verify = !noVerifyLayers
             let pulled = try await RegistryClient.using(registryOptions.configuration) { client in
-                try await client.pull(reference, platform: wanted, into: journal.store)
+                // Layers checked against the config's diff ids, as `image import` does.
+                try await client.pull(reference, platform: wanted, into: journal.store, verifyLayers: verify)
             }
             try journal.registerImage(manifest: pulled.root.digest, config: pulled.image.configDescriptor.digest,
                                       source: "pull:\(pulled.reference)")
