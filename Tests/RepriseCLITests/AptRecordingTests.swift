@@ -144,4 +144,33 @@ struct AptRecordingTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
         #expect(report["reproducible"] as? Bool == true, "\(replay.stdout)")
     }
+
+    /// Optional: a real `apt-get install` from the Debian archive this machine uses, recorded once
+    /// and replayed offline to the same digest. Opt-in (`REPRISE_APT_TEST=1`); skipped when the
+    /// archive does not answer.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["REPRISE_APT_TEST"] == "1"))
+    func aptInstallFromTheDebianArchiveReplaysOffline() throws {
+        let layout = try #require(CorpusDebianImage.layout, "no Debian image (debootstrap needs the Debian archive once)")
+        let reachable = try Tool.run(["python3", "-c",
+                                      "import urllib.request; urllib.request.urlopen('http://deb.debian.org/debian/dists/bookworm/Release', timeout=10)"])
+        try #require(reachable.succeeded, "deb.debian.org is not reachable: skipped")
+        let imported = try RepriseProcess.run(["image", "import", layout, "--name", "debian", "--journal", journal])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        let context = scratch.sub("context-archive")
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try """
+            FROM debian
+            RUN apt-get update && apt-get install -y --no-install-recommends hello \\
+             && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/* /var/cache/ldconfig/aux-cache \\
+             && hello
+            """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let recorded = try build(context)
+        try #require(recorded.status == 0, "\(recorded.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--journal", journal, recorded.id])
+        #expect(fetches.stdout.contains("deb.debian.org") && fetches.stdout.contains("hello_"), "\(fetches.stdout)")
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", recorded.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        #expect(report["reproducible"] as? Bool == true, "\(replay.stdout)")
+    }
 }
