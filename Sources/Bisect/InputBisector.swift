@@ -48,6 +48,10 @@ public struct InputBisector: Sendable {
             id: "bisect-" + String(UUID().uuidString.lowercased().prefix(8)), mode: "inputs",
             good: good.record.id, bad: bad.record.id, predicate: options.predicate)
         report.changes = all
+        // A resumed log's conclusions are drawn again below.
+        report.notes = []
+        report.explanation = []
+        report.firstChangedStep = nil
         for change in all where !change.applicable {
             report.notes.append("not bisected (its value is not in the journal): \(change)")
         }
@@ -103,7 +107,12 @@ public struct InputBisector: Sendable {
 
         // The good end: good's inputs rebuilt (all cached when good is reproducible), which is
         // also the reference the predicate compares with.
-        let goodProbe = try await probe([], reference: options.predicate.comparesWithGood)
+        let goodProbe: BisectReport.Probe
+        do {
+            goodProbe = try await probe([], reference: options.predicate.comparesWithGood)
+        } catch is DeltaDebugger.ProbeLimitReached {
+            throw BisectError.notBisectable("--max-probes \(limit ?? 0) is reached before both ends are checked")
+        }
         let goodResult = goodProbe
         try record(goodResult)
         if options.predicate.comparesWithGood, goodProbe.outcome.manifest != good.record.manifest?.description {
@@ -114,7 +123,12 @@ public struct InputBisector: Sendable {
             try log.save(report)
             throw BisectError.endpointsAgree("the good build's inputs are not good: \(options.predicate) (probe \(goodProbe.outcome.buildID ?? "-"))")
         }
-        let badProbe = try await probe(Array(changes.indices))
+        let badProbe: BisectReport.Probe
+        do {
+            badProbe = try await probe(Array(changes.indices))
+        } catch is DeltaDebugger.ProbeLimitReached {
+            throw BisectError.notBisectable("--max-probes \(limit ?? 0) is reached before both ends are checked")
+        }
         try record(badProbe)
         guard badProbe.verdict == .bad else {
             report.seconds = Date().timeIntervalSince(started)

@@ -239,6 +239,11 @@ import Testing
         let goodID = try BisectCommandTests.build(workspace, good + [try workspace.context(dockerfile)])
         let badID = try BisectCommandTests.build(workspace, bad + [try workspace.context(dockerfile)])
 
+        // A limit that does not even cover both ends is refused as such.
+        let tooFew = try RepriseProcess.run(["bisect", "--journal", workspace.journal, "--good", goodID, "--bad", badID,
+                                             "--max-probes", "1"])
+        #expect(tooFew.status == 2 && tooFew.stderr.contains("before both ends are checked"), "\(tooFew.stderr)")
+
         let stopped = try RepriseProcess.run(["bisect", "--journal", workspace.journal, "--json", "--good", goodID, "--bad", badID,
                                               "--max-probes", "3"])
         #expect(stopped.status == 0, "\(stopped.stderr)")
