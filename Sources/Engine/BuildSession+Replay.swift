@@ -38,22 +38,6 @@ extension BuildSession {
         return (step, layer)
     }
 
-    /// In a replay, a cache mount never sees the host's persistent cache: it gets a fresh
-    /// directory holding the state recorded before this step (empty when none was recorded).
-    func replayCacheDirectory(step index: Int, id: String, mode: UInt32, uid: UInt32, gid: UInt32) throws -> String? {
-        guard let replay = request.replay else { return nil }
-        let directory = scratch + "/replay-cache/\(index)-" + Digest(ofUTF8: id).short
-        if FileIO.isDirectory(directory) { return directory }
-        try FileIO.makeDirectories(directory)
-        if let tree = replay.cacheStates[index]?[id] {
-            try TreeSnapshot.load(tree, from: journal.store).materialize(into: directory, store: journal.store)
-        } else {
-            chmod(directory, mode_t(mode))
-            chown(directory, uid, gid)
-        }
-        return directory
-    }
-
     /// The path steps see for a materialised source directory (shuffled for fileordering).
     func presented(_ directory: String) throws -> String {
         guard let presenter = request.directoryPresenter else { return directory }
