@@ -64,6 +64,8 @@ struct BuildFlags: ParsableArguments {
     var cacheFrom: [String] = []
     @Option(name: .customLong("cache-to"), help: "Export the build's step cache: type=local,dest=DIR.")
     var cacheTo: [String] = []
+    @Flag(help: "Accepted as buildx's --load: the image is always kept in the journal (see `reprise image ls`).")
+    var load = false
 
     var dockerfilePath: String {
         file ?? (context as NSString).appendingPathComponent("Dockerfile")
@@ -139,9 +141,9 @@ struct BuildFlags: ParsableArguments {
             network: network == "default" ? "none" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
         request.entitlements = Set(entitlements)
         request.resourceLimits = try resourceLimits()
-        try applyBuildxOptions(to: &request, inputs: inputs)
         let attestations = try AttestationRequest(provenance: provenance, attest: attest, sbom: sbom)
         if !attestations.isEmpty { request.attestor = ProvenanceAttestor(request: attestations) }
+        try applyBuildxOptions(to: &request, inputs: inputs)
         return request
     }
 
