@@ -30,8 +30,14 @@ import Testing
         #expect(try OutputSpec(parsing: "TYPE=oci,Dest=x").destination == "x")
     }
 
+    /// buildx infers a type from a lone destination: a directory, or a tar on standard output.
+    @Test func aDestinationWithoutATypeIsInferred() throws {
+        #expect(try OutputSpec(parsing: "dest=out").type == .local)
+        #expect(try OutputSpec(parsing: "dest=-").type == .tar)
+    }
+
     @Test(arguments: [
-        "type=oci", "type=oci,tar=maybe", "dest=x", "type=zip,dest=x", "type=local,dest=-",
+        "type=oci", "type=oci,tar=maybe", "tar=false", "type=zip,dest=x", "type=local,dest=-",
         "type=oci,dest=-,tar=false", "type=oci,dest", #"type=oci,"dest=x"#, "",
     ])
     func rejects(_ text: String) {

@@ -10,10 +10,12 @@ import Testing
     static let hello = CorpusCase.all.first { $0.name == "hello" }!
 
     func buildHello(_ workspace: BuildWorkspace, layout: String, extra: [String] = []) throws -> String {
-        let result = try workspace.build(["-q", "-t", "hello:1", "--output", "type=oci,dest=\(layout),tar=false"]
+        let metadata = layout + ".metadata.json"
+        let result = try workspace.build(["-q", "-t", "hello:1", "--output", "type=oci,dest=\(layout),tar=false",
+                                          "--metadata-file", metadata]
             + extra + Self.hello.flags(context: Self.hello.directory))
         try #require(result.status == 0, "\(result.stderr)")
-        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try builtManifestDigest(metadata: metadata)
     }
 
     func json(_ path: String) throws -> [String: Any] {

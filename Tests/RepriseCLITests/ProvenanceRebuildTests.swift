@@ -19,10 +19,12 @@ import Testing
     func attestAndMove(_ corpusCase: CorpusCase) throws -> Attested {
         let workspace = try BuildWorkspace("provenance-rebuild")
         let layout = workspace.sub("image")
-        let built = try RepriseProcess.run(corpusCase.buildArguments(journal: workspace.journal, output: layout) + ["-q"],
+        let metadata = workspace.sub("metadata.json")
+        let built = try RepriseProcess.run(corpusCase.buildArguments(journal: workspace.journal, output: layout)
+                                               + ["-q", "--metadata-file", metadata],
                                            environment: corpusCase.buildEnvironment)
         try #require(built.status == 0, "\(built.stderr)")
-        let digest = built.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let digest = try builtManifestDigest(metadata: metadata)
         let build = try workspace.latestBuild()
         let key = workspace.sub("key")
         try #require(try RepriseProcess.run(["key", "generate", "-o", key]).status == 0)

@@ -27,10 +27,11 @@ import Testing
         let workspace = try BuildWorkspace("provenance-sbom")
         let context = try workspace.context(Self.dockerfile, files: Self.files)
         func build(_ layout: String, _ extra: [String]) throws -> String {
-            let result = try workspace.build(["-q", "--build-arg", "SOURCE_DATE_EPOCH=1700000000",
+            let metadata = layout + ".metadata.json"
+            let result = try workspace.build(["-q", "--build-arg", "SOURCE_DATE_EPOCH=1700000000", "--metadata-file", metadata,
                                               "--output", "type=oci,dest=\(layout),tar=false"] + extra + [context])
             try #require(result.status == 0, "\(result.stderr)")
-            return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            return try builtManifestDigest(metadata: metadata)
         }
         let plain = try build(workspace.sub("plain"), [])
         let layout = workspace.sub("sbom")
