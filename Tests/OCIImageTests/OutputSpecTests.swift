@@ -28,13 +28,16 @@ import Testing
         #expect(registry.push)
         #expect(try OutputSpec(parsing: "type=image,push=false").push == false)
         #expect(try OutputSpec(parsing: "TYPE=oci,Dest=x").destination == "x")
-        // A destination without a type is inferred as buildx does: a directory, or a tar on stdout.
-        #expect(try OutputSpec(parsing: "dest=x").type == .local)
+    }
+
+    /// buildx infers a type from a lone destination: a directory, or a tar on standard output.
+    @Test func aDestinationWithoutATypeIsInferred() throws {
+        #expect(try OutputSpec(parsing: "dest=out").type == .local)
         #expect(try OutputSpec(parsing: "dest=-").type == .tar)
     }
 
     @Test(arguments: [
-        "type=oci", "type=oci,tar=maybe", "type=zip,dest=x", "type=local,dest=-",
+        "type=oci", "type=oci,tar=maybe", "tar=false", "type=zip,dest=x", "type=local,dest=-",
         "type=oci,dest=-,tar=false", "type=oci,dest", #"type=oci,"dest=x"#, "",
     ])
     func rejects(_ text: String) {

@@ -65,3 +65,14 @@ final class BuildWorkspace {
         return bundle + "/rootfs"
     }
 }
+
+/// The image manifest digest a build made, from its `--metadata-file` (`-q` prints the image id,
+/// the config digest, as buildx does; with attestations `containerimage.digest` is the index).
+func builtManifestDigest(metadata path: String) throws -> String {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    let document = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    guard let digest = document?["reprise.image.manifest"] as? String else {
+        throw CocoaError(.fileReadCorruptFile)
+    }
+    return digest
+}

@@ -227,6 +227,18 @@ import Testing
         #expect(outline.stdout.range(of: #"VERSION\s+1\.0\s+the version to build"#, options: .regularExpression) != nil, "\(outline.stdout)")
         #expect(outline.stdout.range(of: #"MODE\s+debug\s+how to build"#, options: .regularExpression) != nil)
         #expect(outline.stdout.range(of: #"token\s+true"#, options: .regularExpression) != nil)
+        // format=json: BuildKit's outline and targets shapes.
+        let outlineJSON = try RepriseProcess.run(["build", "--call", "outline,format=json", "--target", "build", scratch.path])
+        let outlineDocument = try Self.json(outlineJSON.stdout)
+        #expect(outlineDocument["name"] as? String == "build")
+        let args = outlineDocument["args"] as? [[String: Any]] ?? []
+        #expect(args.contains { $0["name"] as? String == "VERSION" && $0["value"] as? String == "1.0"
+                                && $0["description"] as? String == "the version to build" }, "\(outlineJSON.stdout)")
+        #expect((outlineDocument["secrets"] as? [[String: Any]])?.first?["required"] as? Bool == true)
+        let targetsJSON = try Self.json(try RepriseProcess.run(["build", "--call", "targets,format=json", scratch.path]).stdout)
+        let listed = targetsJSON["targets"] as? [[String: Any]] ?? []
+        #expect(listed.map { $0["name"] as? String ?? "" } == ["build", "release"])
+        #expect(listed.last?["default"] as? Bool == true)
         // --call check and its alias --check: a problem exits non-zero.
         try "FROM busybox\nRUN true\nCOPY\n".write(toFile: scratch.sub("Dockerfile"), atomically: true, encoding: .utf8)
         for flags in [["--call", "check"], ["--check"]] {

@@ -10,12 +10,12 @@ import Testing
     static let hello = CorpusCase.all.first { $0.name == "hello" }!
 
     func buildHello(_ workspace: BuildWorkspace, layout: String, extra: [String] = []) throws -> String {
-        // The image manifest's digest (-q prints the config digest, as buildx does).
         let metadata = layout + ".metadata.json"
         let result = try workspace.build(["-q", "-t", "hello:1", "--output", "type=oci,dest=\(layout),tar=false",
-                                          "--metadata-file", metadata] + extra + Self.hello.flags(context: Self.hello.directory))
+                                          "--metadata-file", metadata]
+            + extra + Self.hello.flags(context: Self.hello.directory))
         try #require(result.status == 0, "\(result.stderr)")
-        return try #require(try BuildMetadata(path: metadata)["reprise.image.manifest"])
+        return try builtManifestDigest(metadata: metadata)
     }
 
     func json(_ path: String) throws -> [String: Any] {

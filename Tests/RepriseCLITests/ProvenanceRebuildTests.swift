@@ -24,7 +24,7 @@ import Testing
                                                + ["-q", "--metadata-file", metadata],
                                            environment: corpusCase.buildEnvironment)
         try #require(built.status == 0, "\(built.stderr)")
-        let digest = try #require(try BuildMetadata(path: metadata)["reprise.image.manifest"])
+        let digest = try builtManifestDigest(metadata: metadata)
         let build = try workspace.latestBuild()
         let key = workspace.sub("key")
         try #require(try RepriseProcess.run(["key", "generate", "-o", key]).status == 0)

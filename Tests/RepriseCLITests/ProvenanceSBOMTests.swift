@@ -31,7 +31,7 @@ import Testing
             let result = try workspace.build(["-q", "--build-arg", "SOURCE_DATE_EPOCH=1700000000", "--metadata-file", metadata,
                                               "--output", "type=oci,dest=\(layout),tar=false"] + extra + [context])
             try #require(result.status == 0, "\(result.stderr)")
-            return try #require(try BuildMetadata(path: metadata)["reprise.image.manifest"])
+            return try builtManifestDigest(metadata: metadata)
         }
         let plain = try build(workspace.sub("plain"), [])
         let layout = workspace.sub("sbom")

@@ -34,17 +34,40 @@ struct BuildCommand: AsyncParsableCommand {
 
     @Flag(help: "Only check the Dockerfile (syntax, flags, stages, expansions) and print every problem (--call check).")
     var check = false
-    @Option(help: ArgumentHelp("What to do with the Dockerfile, as buildx: build (default), check, outline or targets.",
-                               valueName: "method"))
-    var call: CallMethod = .build
+    @Option(help: ArgumentHelp("What to do with the Dockerfile, as buildx: build (default), check, outline or targets; "
+                               + "outline and targets take ,format=json.", valueName: "method"),
+            completion: .list(CallMethod.allCases.map(\.rawValue)))
+    var call: String = "build"
+
+    func validate() throws {
+        _ = try callRequest()
+    }
+
+    /// `--call METHOD[,format=text|json]`.
+    func callRequest() throws -> (method: CallMethod, json: Bool) {
+        let fields = call.split(separator: ",").map(String.init)
+        guard let first = fields.first, let method = CallMethod(rawValue: first) else {
+            throw ValidationError("--call \(call): expected build, check, outline or targets")
+        }
+        var json = false
+        for field in fields.dropFirst() {
+            switch field {
+            case "format=json": json = true
+            case "format=text": json = false
+            default: throw ValidationError("--call \(call): unknown option \(field) (format=json or format=text)")
+            }
+        }
+        return (method, json)
+    }
 
     func run() async throws {
-        let method = check ? .check : call
+        let (called, json) = try callRequest()
+        let method = check ? .check : called
         let staged = try await CommandFailure.reporting { try StagedInputs.stage(context: flags.contextPath, file: flags.file) }
         defer { staged?.remove() }
         switch method {
         case .check: return try await runCheck(staged)
-        case .outline, .targets: return try await runOutline(staged, method: method)
+        case .outline, .targets: return try await runOutline(staged, method: method, json: json)
         case .build: break
         }
         let (request, shuffler) = try await CommandFailure.reporting {
@@ -94,10 +117,16 @@ struct BuildCommand: AsyncParsableCommand {
     }
 
     /// `--call outline|targets`: what buildx prints, from the Dockerfile alone.
-    private func runOutline(_ staged: StagedInputs?, method: CallMethod) async throws {
+    private func runOutline(_ staged: StagedInputs?, method: CallMethod, json: Bool) async throws {
         let (_, _, source) = try await CommandFailure.reporting { try self.source(staged) }
         let outline = DockerfileOutline(source: Array(source), fileName: flags.file ?? "Dockerfile",
                                         buildArgs: try flags.buildArgumentValues())
+        if json {
+            return try await CommandFailure.reporting {
+                method == .targets ? try Terminal.printJSON(outline.targetsJSON())
+                                   : try Terminal.printJSON(outline.outlineJSON(target: flags.target))
+            }
+        }
         let text = method == .targets ? outline.targetsText() : try await CommandFailure.reporting {
             try outline.outlineText(target: flags.target)
         }

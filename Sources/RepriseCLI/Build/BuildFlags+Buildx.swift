@@ -35,7 +35,13 @@ extension BuildFlags {
             return host
         }
         request.noCacheStages = Set(noCacheFilter.flatMap { $0.split(separator: ",").map { $0.lowercased() } })
-        if let origin = inputs?.origin { request.contextOrigin = origin }
+        if let origin = inputs?.origin {
+            request.contextOrigin = origin
+        } else if !request.contextPath.hasPrefix("/") {
+            // Recorded as an absolute path: `.` names nothing once the build leaves this shell, and
+            // a bundle (a cache export) refuses such an origin.
+            request.contextOrigin = URL(fileURLWithPath: request.contextPath).standardizedFileURL.path
+        }
     }
 
     /// `--annotation`s, then every output's `annotation.*` options (one image for every output,

@@ -74,6 +74,8 @@ struct BuildFlags: ParsableArguments {
     var cacheFrom: [String] = []
     @Option(name: .customLong("cache-to"), help: "Export the build's step cache: type=local,dest=DIR.")
     var cacheTo: [String] = []
+    @Flag(help: "Accepted as buildx's --load: the image is always kept in the journal (see `reprise image ls`).")
+    var load = false
 
     @Flag(help: "Push the image to the registry under each -t name (--output type=registry).") var push = false
     @Flag(help: "Resolve registry tags of base images again, even when the journal already holds them.")
@@ -174,9 +176,9 @@ struct BuildFlags: ParsableArguments {
         request.entitlements = Set(entitlements)
         request.resourceLimits = try resourceLimits()
         request.maxParallelStages = try Self.maxParallelStages(ProcessInfo.processInfo.environment)
-        try applyBuildxOptions(to: &request, inputs: inputs)
         let attestations = try AttestationRequest(provenance: provenance, attest: attest, sbom: sbom)
         if !attestations.isEmpty { request.attestor = ProvenanceAttestor(request: attestations) }
+        try applyBuildxOptions(to: &request, inputs: inputs)
         return request
     }
 

@@ -66,12 +66,32 @@ struct DockerfileOutline {
     /// buildx's `--call outline`: the target, its build arguments (global ones included),
     /// secrets and ssh ids that its stage uses.
     func outlineText(target: String?) throws -> String {
+        let outline = try outlineJSON(target: target)
+        var text = ""
+        if let name = outline.name { text += "TARGET:      \(name)\n" }
+        if let description = outline.description { text += "DESCRIPTION: \(description)\n" }
+        if let args = outline.args {
+            if !text.isEmpty { text += "\n" }
+            text += Formatting.table([["BUILD ARG", "VALUE", "DESCRIPTION"]]
+                + args.map { [$0.name, $0.value ?? "", $0.description ?? ""] }) + "\n"
+        }
+        if let secrets = outline.secrets {
+            text += "\n" + Formatting.table([["SECRET", "REQUIRED"]] + secrets.map { [$0.name, $0.required == true ? "true" : ""] }) + "\n"
+        }
+        if let ssh = outline.ssh {
+            text += "\n" + Formatting.table([["SSH"]] + ssh.map { [$0.name] }) + "\n"
+        }
+        return text
+    }
+
+    /// The outline as data: what `outlineText` prints and `format=json` encodes.
+    func outlineJSON(target: String?) throws -> OutlineJSON {
         var stageIndex = -1
         var chosen: Int?
-        var arguments: [Argument] = []
-        var perStage: [[Argument]] = []
-        var secrets: [[(String, Bool)]] = []
-        var ssh: [[String]] = []
+        var arguments: [ArgumentJSON] = []
+        var perStage: [[ArgumentJSON]] = []
+        var secrets: [[SecretJSON]] = []
+        var ssh: [[SSHJSON]] = []
         var names: [String?] = []
         var descriptions: [String] = []
         for located in document.instructions {
@@ -86,16 +106,18 @@ struct DockerfileOutline {
                 if let target, from.stageName == target.lowercased() { chosen = stageIndex }
             case .arg(let arg):
                 for declaration in arg.declarations {
-                    let argument = Argument(
-                        name: declaration.name, value: buildArgs[declaration.name] ?? declaration.defaultValue,
-                        description: description(above: located.location.startLine, name: declaration.name))
+                    let text = description(above: located.location.startLine, name: declaration.name)
+                    let argument = ArgumentJSON(name: declaration.name, description: text.isEmpty ? nil : text,
+                                                value: buildArgs[declaration.name] ?? declaration.defaultValue)
                     if stageIndex < 0 { arguments.append(argument) } else { perStage[stageIndex].append(argument) }
                 }
             case .run(let run):
                 guard stageIndex >= 0 else { continue }
                 for mount in run.mounts {
-                    if case .secret(let secret) = mount { secrets[stageIndex].append((secret.id, secret.required)) }
-                    if case .ssh(let socket) = mount { ssh[stageIndex].append(socket.id) }
+                    if case .secret(let secret) = mount {
+                        secrets[stageIndex].append(SecretJSON(name: secret.id, required: secret.required ? true : nil))
+                    }
+                    if case .ssh(let socket) = mount { ssh[stageIndex].append(SSHJSON(name: socket.id)) }
                 }
             default:
                 continue
@@ -104,25 +126,67 @@ struct DockerfileOutline {
         guard stageIndex >= 0 else { throw OutlineError("the Dockerfile has no FROM") }
         if let target, chosen == nil { throw OutlineError("target stage \"\(target)\" could not be found") }
         let index = chosen ?? stageIndex
-        var text = ""
-        if let name = names[index] { text += "TARGET:      \(name)\n" }
-        if !descriptions[index].isEmpty { text += "DESCRIPTION: \(descriptions[index])\n" }
-        // Global ARGs count only when the stage declares them again (or uses them in FROM);
-        // as buildx, list the global ones and the stage's own.
-        let listed = arguments + perStage[index]
-        if !listed.isEmpty {
-            if !text.isEmpty { text += "\n" }
-            text += Formatting.table([["BUILD ARG", "VALUE", "DESCRIPTION"]]
-                + listed.map { [$0.name, $0.value ?? "", $0.description] }) + "\n"
+        // A stage's ARG that repeats a global one names the same argument: listed once, with
+        // the description it has where it is declared first.
+        var listed: [ArgumentJSON] = []
+        for argument in arguments + perStage[index] {
+            if let at = listed.firstIndex(where: { $0.name == argument.name }) {
+                if listed[at].description == nil { listed[at].description = argument.description }
+                if listed[at].value == nil { listed[at].value = argument.value }
+            } else {
+                listed.append(argument)
+            }
         }
-        if !secrets[index].isEmpty {
-            text += "\n" + Formatting.table([["SECRET", "REQUIRED"]]
-                + secrets[index].map { [$0.0, $0.1 ? "true" : ""] }) + "\n"
-        }
-        if !ssh[index].isEmpty {
-            text += "\n" + Formatting.table([["SSH"]] + ssh[index].map { [$0] }) + "\n"
-        }
-        return text
+        return OutlineJSON(name: names[index], description: descriptions[index].isEmpty ? nil : descriptions[index],
+                           args: listed.isEmpty ? nil : listed, secrets: secrets[index].isEmpty ? nil : secrets[index],
+                           ssh: ssh[index].isEmpty ? nil : ssh[index])
+    }
+}
+
+/// `--call …,format=json`, in the shapes BuildKit's outline and targets subrequests return
+/// (`outline.Outline`, `targets.List`): lower-case keys, empty fields left out.
+extension DockerfileOutline {
+    struct TargetJSON: Encodable {
+        var name: String
+        var description: String?
+        var `default`: Bool?
+    }
+
+    struct TargetsJSON: Encodable {
+        var targets: [TargetJSON]
+    }
+
+    struct ArgumentJSON: Encodable {
+        var name: String
+        var description: String?
+        var value: String?
+    }
+
+    struct SecretJSON: Encodable {
+        var name: String
+        var required: Bool?
+    }
+
+    struct SSHJSON: Encodable {
+        var name: String
+    }
+
+    struct OutlineJSON: Encodable {
+        var name: String?
+        var description: String?
+        var args: [ArgumentJSON]?
+        var secrets: [SecretJSON]?
+        var ssh: [SSHJSON]?
+    }
+
+    func targetsJSON() -> TargetsJSON {
+        let all = stages
+        return TargetsJSON(targets: all.enumerated().compactMap { index, stage in
+            let isDefault = index == all.count - 1
+            guard let name = stage.name ?? (isDefault ? "" : nil) else { return nil }
+            return TargetJSON(name: name, description: stage.description.isEmpty ? nil : stage.description,
+                              default: isDefault ? true : nil)
+        })
     }
 }
 
