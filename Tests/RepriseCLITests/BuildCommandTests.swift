@@ -155,7 +155,9 @@ import Testing
     }
 
     @Test func interruptingABuildLeavesNothingRunningOrMountedAndRecordsIt() throws {
-        let directory = try context("FROM busybox\nRUN echo started && sleep 300\n")
+        // A duration of its own, so that pgrep below cannot see another suite's sleeper.
+        let sleeper = "sleep \(Int.random(in: 3000...9999))"
+        let directory = try context("FROM busybox\nRUN echo started && \(sleeper)\n")
         // LayerArchive's tests (overlays), buildah (its storage) and replay's file-ordering
         // variation (disorderfs) mount on the host meanwhile; those are not this build's.
         func hostMounts() throws -> [Substring] {
@@ -182,7 +184,7 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         #expect(try hostMounts() == mountsBefore)
-        let sleepers = try Tool.run(["pgrep", "-f", "sleep 300"])
+        let sleepers = try Tool.run(["pgrep", "-f", sleeper])
         #expect(sleepers.stdout.isEmpty, "left running: \(sleepers.stdout)")
         let listing = try RepriseProcess.run(["journal", "ls", "--journal", journal]).stdout
         #expect(listing.contains("failed"))
