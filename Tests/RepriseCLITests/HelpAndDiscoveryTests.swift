@@ -38,6 +38,10 @@ import Testing
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(verified.stderr.contains("replay 1 of 2") && verified.stderr.contains("replay 2 of 2"), "\(verified.stderr)")
         #expect(verified.stderr.contains("2 of 2 replays reproduced every step"))
+        // image ls keeps where the base came from (imported), though builds used it since.
+        let images = try RepriseProcess.run(["image", "ls", "--journal", workspace.journal]).stdout
+        let base = try #require(images.split(separator: "\n").first { $0.hasPrefix("busybox:latest") })
+        #expect(base.contains("import:"), "\(images)")
         // journal ls fits 100 columns and shows no replay's temporary path.
         let listing = try RepriseProcess.run(["journal", "ls", "--journal", workspace.journal]).stdout
         #expect(listing.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(listing)")
