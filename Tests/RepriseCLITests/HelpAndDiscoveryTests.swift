@@ -51,6 +51,13 @@ import Testing
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
         let started = try #require(rows.first?["startedAt"] as? String)
         #expect(started.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"#, options: .regularExpression) != nil, "\(started)")
+        // journal show and diff take the image digest a build made (whole, or a 12-digit prefix).
+        let manifest = try #require(rows.first { $0["replayOf"] == nil }?["manifestDigest"] as? String)
+        let shown = try RepriseProcess.run(["journal", "show", "--journal", workspace.journal, manifest])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let prefix = String(manifest.dropFirst(7).prefix(12))
+        let same = try RepriseProcess.run(["diff", "--journal", workspace.journal, manifest, prefix])
+        #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
         // A plain directory given as an image says what to give instead.
         let plain = try RepriseProcess.run(["image", "import", context, "--journal", workspace.journal])
         #expect(plain.status != 0)
