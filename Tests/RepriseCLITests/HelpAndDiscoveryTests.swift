@@ -31,13 +31,18 @@ import Testing
 
     @Test func listingsImportsAndVerifyProgressSpeakPlainly() throws {
         let workspace = try BuildWorkspace("discovery")
-        let context = try workspace.context("FROM busybox\nRUN echo hi > /hi\n")
+        let context = try workspace.context("FROM busybox\nRUN sleep 1; echo shown\n")
         // verify: replay k of N on stderr, then a verdict with counts.
         let verified = try RepriseProcess.run(["verify", "--journal", workspace.journal, "--progress", "plain", "--runs", "2",
                                                "--build-arg", "SOURCE_DATE_EPOCH=0", context])
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(verified.stderr.contains("replay 1 of 2") && verified.stderr.contains("replay 2 of 2"), "\(verified.stderr)")
         #expect(verified.stderr.contains("2 of 2 replays reproduced every step"))
+        // Output offsets restart with each build: the build and both replays print "shown" about
+        // 1 s into their own run (continuing offsets would put the last one past 3 s).
+        let offsets = verified.stderr.split(separator: "\n").filter { $0.hasSuffix(" shown") }
+            .compactMap { Double($0.split(separator: " ")[1]) }
+        #expect(offsets.count == 3 && offsets.allSatisfy { $0 < 2.5 }, "\(offsets)")
         // image ls keeps where the base came from (imported), though builds used it since.
         let images = try RepriseProcess.run(["image", "ls", "--journal", workspace.journal]).stdout
         let base = try #require(images.split(separator: "\n").first { $0.hasPrefix("busybox:latest") })
