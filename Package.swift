@@ -16,6 +16,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        // The network recorder: an HTTP/1.1 proxy with CONNECT interception (per-journal CA).
+        // The OCI distribution client's HTTP (with NIOSSL, so tests can trust their own CA).
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // System libraries from Debian (libarchive-dev, zlib1g-dev, libseccomp-dev).
@@ -28,6 +35,8 @@ let package = Package(
         .target(name: "CSandbox", dependencies: ["CSeccomp"], linkerSettings: [.linkedLibrary("seccomp")]),
         // syncfs(2), which Swift's Glibc module does not export.
         .target(name: "CFileSystem"),
+        // setns(2) for the network recorder, which makes its sockets inside a step's namespace.
+        .target(name: "CNetworkNamespace"),
 
         // Dockerfile text → typed, located instructions. Depends on nothing of ours.
         .target(name: "Frontend", swiftSettings: strict),
@@ -48,17 +57,40 @@ let package = Package(
         // OCI image layouts: read, write, import, export.
         .target(name: "OCIImage", dependencies: ["ContentStore", "LayerArchive"],
                 swiftSettings: strict),
+        // The OCI distribution client: pull and push blobs and manifests, referrers, auth. Its
+        // HTTP package stays behind the client: nothing above sees NIO types.
+        .target(name: "Registry",
+                dependencies: ["ContentStore", "OCIImage",
+                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio"),
+                               .product(name: "NIOSSL", package: "swift-nio-ssl")],
+                swiftSettings: strict),
         // Linux namespaces, overlay rootfs, mounts; knows nothing of the journal.
         .target(name: "Sandbox", dependencies: ["CSandbox"], swiftSettings: strict),
+        // What RUN steps fetch: a recording (or replaying) HTTP proxy, DNS responder and
+        // transparent listener in the step's network namespace; bodies go to the store.
+        .target(name: "NetworkRecorder",
+                dependencies: ["ContentStore", "BuildJournal", "CNetworkNamespace",
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio"),
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                               .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                               .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                               .product(name: "X509", package: "swift-certificates"),
+                               .product(name: "SwiftASN1", package: "swift-asn1"),
+                               .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: strict),
         // Plans and runs builds, records them.
         .target(name: "Engine",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox",
+                               "OCIImage", "Registry", "Sandbox", "NetworkRecorder",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // Re-executes recorded builds from the journal alone, under variations; verify; bundles.
         .target(name: "Replay",
-                dependencies: ["Engine", "BuildJournal", "ContentStore", "LayerArchive", "OCIImage", "Sandbox"],
+                dependencies: ["Engine", "BuildJournal", "ContentStore", "LayerArchive", "OCIImage", "Registry", "Sandbox"],
                 swiftSettings: strict),
         // SLSA provenance, DSSE signatures and verification summaries from the journal's records
         // (journal record → in-toto statement → DSSE → OCI attestation manifest or referrer).
@@ -76,11 +108,17 @@ let package = Package(
                 dependencies: ["DifferenceModel", "ContentStore", "BuildJournal", "LayerArchive", "OCIImage"],
                 swiftSettings: strict),
         .target(name: "DiffPresenters", dependencies: ["DifferenceModel", "DisplayText"], swiftSettings: strict),
+        // Bisect: input-change sets → hybrid builds through the engine → a predicate; commits of a
+        // git repository the same way. Above Replay and Differ, below the CLI.
+        .target(name: "Bisect",
+                dependencies: ["Engine", "Replay", "Differ", "DifferenceModel", "BuildJournal", "ContentStore",
+                               "LayerArchive", "OCIImage", "Sandbox"],
+                swiftSettings: strict),
         // ArgumentParser commands: flags in, library calls, errors to exit codes.
         .target(name: "RepriseCLI",
                 dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
-                               "OCIImage", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters", "DisplayText",
-                               "Provenance",
+                               "OCIImage", "Registry", "Sandbox", "Engine", "Replay", "Differ", "DiffPresenters", "DisplayText",
+                               "Provenance", "Bisect",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -111,10 +149,17 @@ let package = Package(
         .testTarget(name: "EngineTests",
                     dependencies: ["TestSupport", "SandboxTestSupport", "Engine", "BuildJournal", "Sandbox"],
                     swiftSettings: strict),
+        .testTarget(name: "NetworkRecorderTests", dependencies: ["TestSupport", "NetworkRecorder", "ContentStore", "BuildJournal"],
+                    swiftSettings: strict),
         .testTarget(name: "ReplayTests", dependencies: ["TestSupport", "Replay", "Engine", "BuildJournal", "Sandbox"],
+                    swiftSettings: strict),
+        .testTarget(name: "RegistryTests",
+                    dependencies: ["TestSupport", "Registry", "OCIImage", "ContentStore"],
                     swiftSettings: strict),
         .testTarget(name: "ProvenanceTests",
                     dependencies: ["TestSupport", "Provenance", "BuildJournal", "ContentStore", "OCIImage"],
+                    swiftSettings: strict),
+        .testTarget(name: "BisectTests", dependencies: ["TestSupport", "Bisect", "Differ", "LayerArchive", "DifferenceModel", "BuildJournal", "ContentStore"],
                     swiftSettings: strict),
         .testTarget(name: "RepriseCLITests", dependencies: ["TestSupport", "RepriseCLI"], swiftSettings: strict),
     ]

@@ -20,9 +20,17 @@ extension Journal {
     /// Records a finished step: its blob, its place in the build record, its index rows.
     @discardableResult
     public func append(_ step: StepRecord, to build: inout BuildRecord) throws -> Digest {
+        try insert(step, at: build.steps.count, in: &build)
+    }
+
+    /// Records a finished step at `position` in the build record's list of steps: stages that
+    /// run at the same time finish out of order, and the list stays in step-index order.
+    @discardableResult
+    public func insert(_ step: StepRecord, at position: Int, in build: inout BuildRecord) throws -> Digest {
         precondition(step.buildID == build.id, "step of another build")
+        precondition(build.steps.indices.contains(position) || position == build.steps.count, "no such position")
         let digest = try putRecord(step)
-        build.steps.append(digest)
+        build.steps.insert(digest, at: position)
         try save(build)
         try database.write { db in try Journal.index(step, digest: digest, in: db) }
         return digest

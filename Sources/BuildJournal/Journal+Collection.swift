@@ -85,6 +85,11 @@ extension Journal {
             report.kept = keep.intersection(present).count
             report.sweep = try store.sweep(keeping: keep, afterEachDeletion: Journal.collectionFault)
             report.removedLayerDirectories = try sweepLayerDirectories(keeping: keep)
+            // The index keeps the pages of deleted rows (and its WAL their history) until compacted:
+            // without this, gc after deleting builds never returns the journal to the size of what
+            // remains (scripts/journal-growth). Best effort: a busy reader only delays it.
+            try? database.vacuum()
+            try? database.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             // Nobody else has the journal open: scratch without an owner is abandoned too.
             report.removedScratchDirectories = BuildScratch(directory: root + "/tmp")
                 .reclaimAbandoned(includingUnowned: true)

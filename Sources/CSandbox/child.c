@@ -331,6 +331,10 @@ void csb_child_main(const csb_config *config, int error_fd, int status_fd) {
     if (config->cgroup_fd_count > 0 && unshare(CLONE_NEWCGROUP) < 0)
         fail(error_fd, CSB_STEP_CGROUP_NAMESPACE, -1);
 
+    // Before the descriptors are closed: the namespace's descriptor is one of them.
+    if (config->join_netns && setns(config->netns_fd, CLONE_NEWNET) < 0)
+        fail(error_fd, CSB_STEP_NETNS, -1);
+
     int keep[4] = {error_fd, status_fd, config->stdout_fd, config->stderr_fd};
     if (keep_only(keep, 4) < 0) fail(error_fd, CSB_STEP_FDS, -1);
     error_fd = keep[0];
@@ -353,7 +357,7 @@ void csb_child_main(const csb_config *config, int error_fd, int status_fd) {
     step = csb_apply_mounts(config, &failed_index);
     if (step != 0) fail(error_fd, step, failed_index);
 
-    if (config->isolate_network && bring_up_loopback() < 0)
+    if (config->isolate_network && !config->join_netns && bring_up_loopback() < 0)
         fail(error_fd, CSB_STEP_LOOPBACK, -1);
     if (config->hostname != NULL && sethostname(config->hostname, strlen(config->hostname)) < 0)
         fail(error_fd, CSB_STEP_HOSTNAME, -1);

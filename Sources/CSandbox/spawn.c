@@ -57,7 +57,7 @@ int csb_spawn(const csb_config *config, csb_process *process) {
     struct csb_clone_args args;
     memset(&args, 0, sizeof args);
     args.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_PIDFD |
-                 (config->isolate_network ? CLONE_NEWNET : 0);
+                 (config->isolate_network && !config->join_netns ? CLONE_NEWNET : 0);
     args.pidfd = (uint64_t)(uintptr_t)&pidfd;
     // No exit signal: a SIGCHLD handler or SIG_IGN elsewhere in the process must neither see nor
     // auto-reap the sandbox; it is waited for through its pidfd with __WALL.
@@ -118,6 +118,7 @@ const char *csb_step_name(int step) {
     case CSB_STEP_UID: return "set uid";
     case CSB_STEP_CHDIR_WORKDIR: return "change to working directory";
     case CSB_STEP_EXEC: return "execute command";
+    case CSB_STEP_NETNS: return "join the step's network namespace";
     case CSB_STEP_SECCOMP: return "load seccomp filter";
     case CSB_STEP_CGROUP: return "join the step's cgroup";
     case CSB_STEP_CGROUP_NAMESPACE: return "enter a cgroup namespace";

@@ -58,48 +58,74 @@ enum BuildAttribution {
         if !inputs.isEmpty {
             causes.append(Cause(.input, .likely, evidence: "the step's inputs changed: " + inputs.joined(separator: "; ")))
         }
+        let drift = networkDrift(a, b)
+        causes += drift
         let networks = [a.network, b.network].compactMap { $0 }.filter { $0 != "none" }
-        if let network = networks.first, a.instruction.uppercased() == "RUN" {
+        if drift.isEmpty, let network = networks.first, a.instruction.uppercased() == "RUN" {
             causes.append(Cause(.network, .possible, evidence: "the step ran with network '\(network)'"))
         }
         return causes
     }
 
-    /// Build-level inputs that changed: contexts, build arguments, the Dockerfile, base images.
-    static func inputsNode(_ a: BuildFacts?, _ b: BuildFacts?) -> DifferenceNode? {
-        guard let a = a?.record, let b = b?.record else { return nil }
-        var fields: [DifferenceNode] = []
-        func add(_ name: String, _ valueA: String?, _ valueB: String?, _ kind: CauseKind, _ evidence: String) {
-            var node = DifferenceNode(kind: .field, name: name, status: valueA == nil ? .added : valueB == nil ? .removed : .changed,
-                                      a: valueA, b: valueB)
-            node.addCause(Cause(kind, .certain, evidence: evidence))
-            fields.append(node)
+    /// Network drift: the same URL fetched with other bytes in the two records (the recorder's
+    /// fetches), named with both digests; a URL fetched in one build only is drift too.
+    static func networkDrift(_ a: StepRecord, _ b: StepRecord) -> [Cause] {
+        guard let fetchesA = a.fetches, let fetchesB = b.fetches else { return [] }
+        func bodies(_ fetches: [FetchRecord]) -> [String: [Digest]] {
+            fetches.filter { $0.kind == .http || $0.kind == .https }
+                .reduce(into: [:]) { result, fetch in result[fetch.url, default: []].append(fetch.body ?? Digest(ofUTF8: "")) }
         }
-        if a.dockerfile != b.dockerfile {
-            add("Dockerfile", a.dockerfile?.description, b.dockerfile?.description, .input, "the Dockerfile's bytes differ")
+        let bodiesA = bodies(fetchesA)
+        let bodiesB = bodies(fetchesB)
+        // One cause (a node keeps one per kind) naming every URL that drifted.
+        var drifted: [String] = []
+        for url in Set(bodiesA.keys).union(bodiesB.keys).sorted() where bodiesA[url] != bodiesB[url] {
+            let digestA = bodiesA[url]?.map(\.description).joined(separator: ", ") ?? "not fetched"
+            let digestB = bodiesB[url]?.map(\.description).joined(separator: ", ") ?? "not fetched"
+            drifted.append("\(url) was \(digestA) in A and \(digestB) in B")
         }
-        for name in Set(a.contexts.map(\.name)).union(b.contexts.map(\.name)).sorted() {
-            let contextA = a.contexts.first { $0.name == name }
-            let contextB = b.contexts.first { $0.name == name }
-            if contextA?.tree != contextB?.tree || contextA?.image != contextB?.image {
-                add("context \(name)", (contextA?.tree ?? contextA?.image)?.description,
-                    (contextB?.tree ?? contextB?.image)?.description, .input, "the context '\(name)' holds other files")
-            }
+        guard !drifted.isEmpty else { return [] }
+        let lead = drifted.count == 1 ? "" : "\(drifted.count) URLs fetched other bytes: "
+        return [Cause(.networkDrift, .certain, evidence: lead + drifted.joined(separator: "; "))]
+    }
+
+    /// Build-level inputs that changed, one node per ``InputChange``: context files by path
+    /// (with a line diff for text), Dockerfile hunks, build arguments, base images, secrets,
+    /// cache-mount states before each step.
+    static func inputsNode(_ a: BuildFacts?, _ b: BuildFacts?, maxDetailLines: Int) -> DifferenceNode? {
+        guard let a, let b else { return nil }
+        let changes: [InputChange]
+        if let store = a.store,
+           let listed = try? InputComparer(store: store, maxDetailLines: maxDetailLines)
+            .compare(a.record, a.steps, b.record, b.steps) {
+            changes = listed
+        } else {
+            return nil
         }
-        for key in Set(a.buildArguments.keys).union(b.buildArguments.keys).sorted()
-            where a.buildArguments[key] != b.buildArguments[key] {
-            add("build-arg \(key)", a.buildArguments[key], b.buildArguments[key], .input, "build argument \(key) changed")
-        }
-        for name in Set(a.baseImages.keys).union(b.baseImages.keys).sorted() where a.baseImages[name] != b.baseImages[name] {
-            add("base \(name)", a.baseImages[name]?.description, b.baseImages[name]?.description, .baseImage,
-                "\(name) resolved to another manifest")
-        }
-        if a.sourceDateEpoch != b.sourceDateEpoch {
-            add("SOURCE_DATE_EPOCH", a.sourceDateEpoch.map(String.init), b.sourceDateEpoch.map(String.init), .timestamp,
-                "SOURCE_DATE_EPOCH differs between the builds")
-        }
+        let fields = changes.map(inputNode)
         guard !fields.isEmpty else { return nil }
-        return DifferenceNode(kind: .config, name: "build inputs", a: a.id, b: b.id, children: fields)
+        return DifferenceNode(kind: .config, name: "build inputs", a: a.record.id, b: b.record.id, children: fields)
+    }
+
+    /// One input change as a field node, with the cause its kind implies.
+    static func inputNode(_ change: InputChange) -> DifferenceNode {
+        let status: DifferenceNode.Status = switch change.status {
+        case .added: .added
+        case .removed: .removed
+        case .changed: .changed
+        }
+        let name = change.kind.rawValue + " " + (change.scope.map { $0 + ":" } ?? "") + change.name
+        var node = DifferenceNode(kind: .field, name: name, status: status, a: change.a, b: change.b, detail: change.detail)
+        let kind: CauseKind = switch change.kind {
+        case .baseImage: .baseImage
+        case .cacheMount: .cacheMount
+        case .sourceDateEpoch: .timestamp
+        case .network: .network
+        case .networkFetch: .networkDrift
+        default: .input
+        }
+        node.addCause(Cause(kind, .certain, evidence: change.description))
+        return node
     }
 
     /// Layers below the build's own steps belong to the base image: when the base changed (the

@@ -13,11 +13,12 @@ extension ImageDiffer {
            let config = configNode(a, b, context: context) {
             root.children.append(config)
         }
-        if let inputs = BuildAttribution.inputsNode(a.build, b.build) { root.children.append(inputs) }
+        if let inputs = BuildAttribution.inputsNode(a.build, b.build, maxDetailLines: options.maxDetailLines) { root.children.append(inputs) }
         for pair in LayerPairing.pairs(a, b) {
             root.children.append(try layerNode(pair, a, b, context: context))
         }
         BuildAttribution.applyBaseImageDrift(to: &root, a, b)
+        VariationAttribution.apply(to: &root, a.build, b.build)
         return root
     }
 

@@ -22,6 +22,8 @@ struct ImageSide: Sendable {
 struct BuildFacts: Sendable {
     var record: BuildRecord
     var steps: [StepRecord]
+    /// The journal's store, where the record's Dockerfile and context trees are.
+    var store: BlobStore? = nil
 
     /// The step that produced a layer, by compressed digest or diff id.
     func step(forLayer digest: Digest, diffID: Digest?) -> StepRecord? {
@@ -56,7 +58,7 @@ enum ResolvedSide: Sendable {
             let resolved = try store.resolveImage(store.imageDescriptor(for: manifest), platform: platform)
             var image = try fromStore(store, resolved, side: DiffReport.Side(
                 kind: .build, label: reference, digest: resolved.manifestDescriptor.digest.description, buildID: id))
-            image.build = BuildFacts(record: record, steps: try journal.steps(of: record))
+            image.build = BuildFacts(record: record, steps: try journal.steps(of: record), store: store)
             return .image(image)
         case .ociLayout(let reference):
             var isDirectory: ObjCBool = false

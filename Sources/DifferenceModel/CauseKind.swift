@@ -29,8 +29,13 @@ public enum CauseKind: String, Codable, Sendable, Hashable, CaseIterable, Compar
     case input
     /// The step ran with network access, so what it fetched may differ.
     case network
+    /// The step fetched other bytes for the same URL than in the other build (the network
+    /// recorder's record says which URL and both digests).
+    case networkDrift = "network-drift"
     /// The same content compressed differently (layer blobs, nested gzip headers).
     case compression
+    /// A deliberate variation of a replay or verify run (hostname, umask, time…) changed it.
+    case variation
 
     public static func < (lhs: CauseKind, rhs: CauseKind) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
@@ -46,6 +51,7 @@ public enum CauseKind: String, Codable, Sendable, Hashable, CaseIterable, Compar
         case .permissions: return "permissions/umask"
         case .locale: return "locale/timezone"
         case .input: return "input drift"
+        case .networkDrift: return "network drift"
         default: return rawValue
         }
     }
@@ -68,7 +74,9 @@ public enum CauseKind: String, Codable, Sendable, Hashable, CaseIterable, Compar
         case "base", "base-image-drift", "base-drift": self = .baseImage
         case "input-drift", "inputs", "args": self = .input
         case "net": self = .network
+        case "network drift", "networkdrift", "fetches", "fetch": self = .networkDrift
         case "gzip": self = .compression
+        case "variations", "vary": self = .variation
         default: return nil
         }
     }

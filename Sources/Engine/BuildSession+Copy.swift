@@ -41,10 +41,17 @@ extension BuildSession {
             matches += found
         }
         var fetched: [RemoteSource.Fetched] = []
+        var recordedFetches: [FetchRecord] = []
         for url in copy.urlSources {
             do {
-                fetched.append(try await RemoteSource(store: journal.store).fetch(
-                    url, checksum: copy.checksum, networkAllowed: request.network == "host", mtime: now))
+                if request.network == Self.recordingNetwork {
+                    let (file, record) = try await fetchRecorded(url, checksum: copy.checksum, mtime: now, step: context.stepIndex)
+                    fetched.append(file)
+                    recordedFetches.append(record)
+                } else {
+                    fetched.append(try await RemoteSource(store: journal.store).fetch(
+                        url, checksum: copy.checksum, networkAllowed: request.network == "host", mtime: now))
+                }
             } catch let failure as RemoteSource.Failure {
                 throw EngineError.invalidInstruction(message: failure.description, location: location)
             }
@@ -52,7 +59,7 @@ extension BuildSession {
         var repositories: [GitSource.Fetched] = []
         for (ordinal, reference) in copy.gitSources.enumerated() {
             do {
-                repositories.append(try GitSource(store: journal.store, workDirectory: scratch + "/git-\(nextStepIndex)-\(ordinal)")
+                repositories.append(try GitSource(store: journal.store, workDirectory: scratch + "/git-\(context.stepIndex)-\(ordinal)")
                     .fetch(reference, keepGitDirectory: copy.keepGitDirectory, checksum: copy.checksum,
                            networkAllowed: request.network == "host"))
             } catch let failure as GitSource.Failure {
@@ -133,6 +140,7 @@ extension BuildSession {
             history: "\(copy.keyword) " + located.original.split(separator: " ", maxSplits: 1).dropFirst().joined())
         prepared.details = StepDetails(sources: sources, sourceImage: copy.from ?? zip(copy.gitSources, repositories)
             .map { "git:\($0.remote)@\($1.commit)" }.first)
+        if !recordedFetches.isEmpty { prepared.details.fetches = recordedFetches }
         let store = journal.store
         let entries = output.entries
         prepared.execute = { _ in

@@ -17,12 +17,14 @@ extension BuildSession {
             .assemble(state, created: createdTimestamp, annotations: manifestAnnotations)
         let manifest = assembled.manifest.digest
         try journal.registerImage(manifest: manifest, config: assembled.config.digest, source: "build:\(record.id)")
-        record.manifest = manifest
-        record.config = assembled.config.digest
+        recorder.update { record in
+            record.manifest = manifest
+            record.config = assembled.config.digest
+        }
         for tag in request.tags {
             try journal.tag(try ImageReference(parsing: tag).description, manifest: manifest)
         }
-        try journal.save(record)
+        try recorder.save()
         // The image manifest stays what it is; attestations only add an index around it, which
         // is what the layout then names.
         var exported = manifest
@@ -41,16 +43,29 @@ extension BuildSession {
         exportedImage?.annotations = layoutAnnotations.isEmpty ? nil : layoutAnnotations
 
         for (offset, output) in request.outputs.enumerated() {
-            let vertex = nextStepIndex + 1 + offset
+            let vertex = numbering.total + 1 + offset
             let begun = Date()
             let what = "exporting to \(output.type.rawValue) \(output.destination ?? "-")"
+            if output.type == .image {
+                // An image output is the journal's own image, named; with push=true (or
+                // type=registry) it is also pushed, byte for byte, to each name.
+                let names = output.names.isEmpty ? request.tags : output.names
+                for name in names { try journal.tag(try ImageReference(parsing: name).description, manifest: manifest) }
+                guard output.push else { continue }
+                emit(.exporting(vertex: vertex, what: "pushing \(names.joined(separator: ", "))"))
+                let pushed = try await push(exported, to: names)
+                emit(.exported(vertex: vertex, what: "pushed \(pushed.joined(separator: ", "))",
+                               seconds: Date().timeIntervalSince(begun)))
+                continue
+            }
             emit(.exporting(vertex: vertex, what: what))
             try export(state, manifest: exported, to: output, annotations: layoutAnnotations)
             emit(.exported(vertex: vertex, what: what, seconds: Date().timeIntervalSince(begun)))
         }
-        record.status = .succeeded
-        record.finishedAt = Date().timeIntervalSince1970
-        try journal.save(record)
+        try recorder.save { record in
+            record.status = .succeeded
+            record.finishedAt = Date().timeIntervalSince1970
+        }
         if let path = request.metadataFile { try writeMetadata(to: path, config: assembled.config.digest) }
         emit(.buildFinished(buildID: record.id, manifest: manifest.description,
                             seconds: Date().timeIntervalSince(started)))

@@ -19,7 +19,7 @@ extension BuildSession {
             // Named, so that `journal gc` keeps what the build was given.
             try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
                                       source: "context:\(named.name)")
-            record.contexts.append(.init(name: named.name, origin: named.originText, image: image.root.digest))
+            recorder.update { $0.contexts.append(.init(name: named.name, origin: named.originText, image: image.root.digest)) }
         }
     }
 
@@ -62,7 +62,7 @@ extension BuildSession {
             root: request.contextPath, ignore: ignore, reach: reach, contextName: Self.mainContext,
             excluded: privatePaths(inside: request.contextPath)))
         contexts[Self.mainContext] = main
-        record.contexts.append(.init(name: Self.mainContext, origin: request.contextOrigin ?? request.contextPath, tree: main.digest))
+        recorder.update { $0.contexts.append(.init(name: Self.mainContext, origin: self.request.contextOrigin ?? self.request.contextPath, tree: main.digest)) }
         emit(.contextLoaded(name: Self.mainContext, files: main.snapshot.entries.count,
                             bytes: main.snapshot.totalFileBytes, seconds: main.seconds))
         for named in directories {
@@ -70,7 +70,7 @@ extension BuildSession {
             let loaded = try loader.load(directory: path, filter: ContextFilter(
                 root: path, ignore: nil, reach: reach, contextName: named.name, excluded: privatePaths(inside: path)))
             contexts[named.name] = loaded
-            record.contexts.append(.init(name: named.name, origin: named.originText, tree: loaded.digest))
+            recorder.update { $0.contexts.append(.init(name: named.name, origin: named.originText, tree: loaded.digest)) }
             emit(.contextLoaded(name: named.name, files: loaded.snapshot.entries.count,
                                 bytes: loaded.snapshot.totalFileBytes, seconds: loaded.seconds))
         }
@@ -113,8 +113,9 @@ extension BuildSession {
         for secret in request.secrets {
             let value = try secret.read()
             secretValues[secret.id] = value
-            record.secrets.append(.init(id: secret.id, digest: try journal.keyedDigest(ofSecret: value),
-                                        key: try journal.secretKeyFingerprint()))
+            let recorded = BuildRecord.SecretUse(id: secret.id, digest: try journal.keyedDigest(ofSecret: value),
+                                              key: try journal.secretKeyFingerprint())
+            recorder.update { $0.secrets.append(recorded) }
         }
         for ssh in request.ssh { _ = try ssh.upstream() }
         for index in plan.requiredStages {

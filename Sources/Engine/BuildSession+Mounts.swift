@@ -14,7 +14,7 @@ import Sandbox
 extension BuildSession {
     func prepareMounts(_ mounts: [RunMount], context: StageContext,
                        location: Frontend.SourceLocation) async throws -> PreparedMounts {
-        let prepared = PreparedMounts(cacheStore: cacheMountStore)
+        let prepared = PreparedMounts()
         do {
             var sshCount = 0
             for (ordinal, mount) in mounts.enumerated() {
@@ -61,7 +61,7 @@ extension BuildSession {
             prepared.sandboxMounts.append(.bindDiscardingWrites(shown.host, to: target))
         } else {
             // A file cannot carry an overlay: the step writes to a copy made for it alone.
-            let copy = scratch + "/mount-\(nextStepIndex)-\(ordinal)"
+            let copy = scratch + "/mount-\(context.stepIndex)-\(ordinal)"
             try? FileManager.default.removeItem(atPath: copy)
             try FileManager.default.copyItem(atPath: shown.host, toPath: copy)
             prepared.temporaryPaths.append(copy)
@@ -97,36 +97,19 @@ extension BuildSession {
         let keyInput = "cache \(target) id=\(cache.id) sharing=\(cache.sharing.rawValue) "
             + "mode=\(String(cache.mode, radix: 8)) uid=\(cache.uid) gid=\(cache.gid) ro=\(cache.readOnly) "
             + "seed=\(seed?.digest.description ?? "")"
-        if let restored = try replayCacheDirectory(id: cache.id, mode: cache.mode, uid: cache.uid, gid: cache.gid) {
-            // A replay never sees the journal's live cache, only the state recorded before this step.
-            let before = try? TreeSnapshotter(store: journal.store).snapshot(directory: restored).snapshot
-                .store(in: journal.store)
-            prepared.sandboxMounts.append(.bind(restored, to: target, readOnly: cache.readOnly))
-            prepared.replayCacheDirectories.append((prepared.records.count, restored))
-            prepared.records.append(MountRecord(
-                kind: .cache, target: target, from: cache.from, source: cache.source, readOnly: cache.readOnly,
-                treeBefore: before, treeAfter: before, id: cache.id, sharing: cache.sharing.rawValue,
-                options: ["mode": String(cache.mode, radix: 8), "uid": "\(cache.uid)", "gid": "\(cache.gid)"]))
-            prepared.keyInputs[key] = keyInput
-            return
-        }
-        let store = journal.store
-        let creation = CacheMountStore.Creation(mode: cache.mode, uid: cache.uid, gid: cache.gid, seed: seed.map { seed in
-            { directory in try TreeSnapshot.load(seed.digest, from: store).materialize(into: directory, store: store) }
-        })
-        let lease = try prepared.cacheStore.acquire(
-            name: CacheMountStore.cacheName(id: cache.id, seed: seed?.digest), id: cache.id, sharing: cache.sharing,
-            creation: creation)
-        prepared.cacheLeases.append((prepared.records.count, lease))
-        let before = PreparedMounts.snapshotRetrying(lease, store: prepared.cacheStore)
-        prepared.sandboxMounts.append(.bind(lease.directory, to: target, readOnly: cache.readOnly))
-        var options = ["mode": String(cache.mode, radix: 8), "uid": "\(cache.uid)", "gid": "\(cache.gid)",
-                       "instance": lease.instance, "created": "\(lease.created)"]
-        if let seed { options["seed"] = seed.digest.description }
+        // A build holds the journal's cache; a replay gets the state recorded before this step
+        // (the session's ``cacheMounts`` decides; this code does not know which).
+        let use = try cacheMounts.acquire(CacheMountRequest(
+            id: cache.id, sharing: cache.sharing, mode: cache.mode, uid: cache.uid, gid: cache.gid, seed: seed,
+            step: context.stepIndex))
+        prepared.cacheUses.append((prepared.records.count, use))
+        prepared.sandboxMounts.append(.bind(use.directory, to: target, readOnly: cache.readOnly))
+        let options = ["mode": String(cache.mode, radix: 8), "uid": "\(cache.uid)", "gid": "\(cache.gid)"]
+            .merging(use.options) { _, source in source }
         // Until the step runs (or when it is cached and does not run) the cache is unchanged.
         prepared.records.append(MountRecord(
             kind: .cache, target: target, from: cache.from, source: cache.source, readOnly: cache.readOnly,
-            treeBefore: before, treeAfter: before, id: cache.id, sharing: cache.sharing.rawValue, options: options))
+            treeBefore: use.before, treeAfter: use.before, id: cache.id, sharing: cache.sharing.rawValue, options: options))
         prepared.keyInputs[key] = keyInput
     }
 

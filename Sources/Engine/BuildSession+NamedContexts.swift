@@ -61,10 +61,12 @@ extension BuildSession {
         let (state, key, source) = try baseState(named: name, location: stage.from.location)
         var context = StageContext(stage: stage, label: label, state: state, key: key)
         context.position = stage.instructions.count + 1
+        context.stepIndex = try firstStepIndex(of: stage)
         let step = stepLabel(context, text: stage.from.original, location: stage.from.location)
         emit(.stepStarted(step))
-        try recordStep(context, instruction: stage.from, outcome: .succeeded, started: begun, sourceImage: source)
+        try recordStep(&context, instruction: stage.from, outcome: .succeeded, started: begun, sourceImage: source)
         emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
+        try checkNumbering(of: stage, endedAt: context.stepIndex)
         return StageResult(state: state, key: key, name: label)
     }
 }

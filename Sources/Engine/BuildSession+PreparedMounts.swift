@@ -20,46 +20,26 @@ extension BuildSession {
         /// Variables the mounts add (secrets with `env=`, SSH_AUTH_SOCK). Given to the sandbox
         /// only: never part of the recorded image environment.
         var environment: [String] = []
-        /// Cache instances held for the step, by the index of their record.
-        var cacheLeases: [(record: Int, lease: CacheMountStore.Lease)] = []
-        /// A replay's cache directories, restored from the record, by the index of their record.
-        var replayCacheDirectories: [(record: Int, path: String)] = []
+        /// Cache directories held for the step, by the index of their record.
+        var cacheUses: [(record: Int, use: CacheMountUse)] = []
         var forwarders: [SSHAgentForwarder] = []
         /// Host paths made for this step alone (copies behind `rw` file binds).
         var temporaryPaths: [String] = []
-        let cacheStore: CacheMountStore
-
-        init(cacheStore: CacheMountStore) { self.cacheStore = cacheStore }
-
         /// Records each cache mount's state after the step ran.
         func recordAfter(into records: inout [MountRecord]) {
-            for (index, lease) in cacheLeases where index < records.count {
-                records[index].treeAfter = Self.snapshotRetrying(lease, store: cacheStore)
-            }
-            for (index, path) in replayCacheDirectories where index < records.count {
-                records[index].treeAfter = try? TreeSnapshotter(store: cacheStore.store).snapshot(directory: path)
-                    .snapshot.store(in: cacheStore.store)
+            for (index, use) in cacheUses where index < records.count {
+                records[index].treeAfter = use.snapshotAfter()
             }
         }
 
         /// Releases the cache locks, stops the agent relays and removes per-step copies.
         func cleanup() {
-            for (_, lease) in cacheLeases { lease.release() }
-            cacheLeases.removeAll()
+            for (_, use) in cacheUses { use.release() }
+            cacheUses.removeAll()
             for forwarder in forwarders { forwarder.stop() }
             forwarders.removeAll()
             for path in temporaryPaths { try? FileManager.default.removeItem(atPath: path) }
             temporaryPaths.removeAll()
-        }
-
-        /// A `shared` cache may be written by another build while it is read; such a snapshot is
-        /// retried, and after a few tries the state is left unrecorded rather than guessed.
-        static func snapshotRetrying(_ lease: CacheMountStore.Lease, store: CacheMountStore) -> Digest? {
-            for _ in 0..<3 {
-                if let digest = try? store.snapshot(lease) { return digest }
-                usleep(50_000)
-            }
-            return nil
         }
     }
 
@@ -67,5 +47,11 @@ extension BuildSession {
     var cacheMountStore: CacheMountStore {
         CacheMountStore(root: journal.root + "/cache-mounts", statCacheDirectory: journal.root + "/statcache",
                         store: journal.store)
+    }
+
+    /// Where this run's cache mounts come from: configured by the request, not asked per mount.
+    var cacheMounts: any CacheMountSource {
+        guard let replay = request.replay else { return LiveCacheMounts(store: cacheMountStore) }
+        return RestoredCacheMounts(states: replay.cacheStates, scratch: scratch, store: journal.store)
     }
 }

@@ -10,6 +10,8 @@ extension BuildSession {
     struct StepDetails {
         var argv: [String]?
         var network: String?
+        var fetches: [FetchRecord]?
+        var networkReplayable: Bool?
         var hostname: String?
         var mounts: [MountRecord] = []
         var sources: Digest?
@@ -21,20 +23,22 @@ extension BuildSession {
         var layer: LayerRecord?
     }
 
-    func recordStep(_ context: StageContext, instruction: LocatedInstruction, outcome: StepRecord.Outcome,
+    func recordStep(_ context: inout StageContext, instruction: LocatedInstruction, outcome: StepRecord.Outcome,
                     started: Date, sourceImage: String? = nil) throws {
         var details = StepDetails()
         details.sourceImage = sourceImage
-        try recordStep(context, instruction: instruction, outcome: outcome, started: started, details: details)
+        try recordStep(&context, instruction: instruction, outcome: outcome, started: started, details: details)
     }
 
-    func recordStep(_ context: StageContext, instruction: LocatedInstruction, outcome: StepRecord.Outcome,
+    /// Records the stage's current step (``StageContext/stepIndex``) and moves the stage on to
+    /// its next index.
+    func recordStep(_ context: inout StageContext, instruction: LocatedInstruction, outcome: StepRecord.Outcome,
                     started: Date, details: StepDetails, parent: ImageState? = nil) throws {
         let assembler = ImageAssembler(store: journal.store)
         let parentState = parent ?? context.state
         let location = instruction.location
         let step = StepRecord(
-            buildID: record.id, index: nextStepIndex, stage: context.label,
+            buildID: recorder.id, index: context.stepIndex, stage: context.label,
             instruction: instruction.instruction.keyword, text: instruction.original,
             location: BuildJournal.SourceLocation(file: location.file, startLine: location.startLine,
                                                   endLine: location.endLine),
@@ -53,13 +57,17 @@ extension BuildSession {
             stdout: details.stdout, stderr: details.stderr,
             startedAt: started.timeIntervalSince1970, durationSeconds: Date().timeIntervalSince(started),
             layer: details.layer, variations: request.variations.recorded)
-        nextStepIndex += 1
-        try journal.append(step, to: &record)
+        var complete = step
+        complete.fetches = details.fetches
+        complete.networkReplayable = details.networkReplayable
+        context.stepIndex += 1
+        try recorder.append(complete)
     }
 
     /// A step whose cache key an earlier step already has (with its layer still in the store).
-    func cachedLayer(for key: CacheKey) throws -> (StepRecord, LayerRecord)? {
-        if let reused = reusedRecordedStep(matching: key) { return reused }
+    func cachedLayer(for key: CacheKey, step index: Int) throws -> (StepRecord, LayerRecord)? {
+        if let reused = reusedRecordedStep(index, matching: key) { return reused }
+        if request.replay?.uncachedSteps.contains(index) == true { return nil }
         guard !request.noCache, let step = try journal.cachedStep(forKey: key.digest), let layer = step.layer,
               journal.store.contains(layer.digest) else { return nil }
         return (step, layer)

@@ -13,10 +13,12 @@ extension BuildSession {
     /// a replay pins by digest rather than importing them again from their layouts.
     func beginReplayRecord() {
         guard let replay = request.replay else { return }
-        record.kind = .replay
-        record.replayOf = replay.replayOf
-        for (name, digest) in replay.imageContexts.sorted(by: { $0.key < $1.key }) {
-            record.contexts.append(.init(name: name, origin: "pinned:\(digest)", image: digest))
+        recorder.update { record in
+            record.kind = .replay
+            record.replayOf = replay.replayOf
+            for (name, digest) in replay.imageContexts.sorted(by: { $0.key < $1.key }) {
+                record.contexts.append(.init(name: name, origin: "pinned:\(digest)", image: digest))
+            }
         }
     }
 
@@ -30,26 +32,10 @@ extension BuildSession {
     /// only when its inputs are provably those of the record, i.e. its key is the recorded key.
     /// Otherwise (an input the replay could not restore, a variation that changes what the step
     /// sees) the step runs again.
-    func reusedRecordedStep(matching key: CacheKey) -> (StepRecord, LayerRecord)? {
-        guard let step = request.replay?.reusedSteps[nextStepIndex], step.cacheKey == key.digest,
+    func reusedRecordedStep(_ index: Int, matching key: CacheKey) -> (StepRecord, LayerRecord)? {
+        guard let step = request.replay?.reusedSteps[index], step.cacheKey == key.digest,
               let layer = step.layer, journal.store.contains(layer.digest) else { return nil }
         return (step, layer)
-    }
-
-    /// In a replay, a cache mount never sees the host's persistent cache: it gets a fresh
-    /// directory holding the state recorded before this step (empty when none was recorded).
-    func replayCacheDirectory(id: String, mode: UInt32, uid: UInt32, gid: UInt32) throws -> String? {
-        guard let replay = request.replay else { return nil }
-        let directory = scratch + "/replay-cache/\(nextStepIndex)-" + Digest(ofUTF8: id).short
-        if FileIO.isDirectory(directory) { return directory }
-        try FileIO.makeDirectories(directory)
-        if let tree = replay.cacheStates[nextStepIndex]?[id] {
-            try TreeSnapshot.load(tree, from: journal.store).materialize(into: directory, store: journal.store)
-        } else {
-            chmod(directory, mode_t(mode))
-            chown(directory, uid, gid)
-        }
-        return directory
     }
 
     /// The path steps see for a materialised source directory (shuffled for fileordering).

@@ -17,7 +17,7 @@ extension BuildSession {
         let located = instruction.source
         try checkPrivileges(run, location: located.location)
         let argv = arguments(of: run, shell: context.state.shell)
-        let network = run.network.map { $0 == .host ? "host" : "none" } ?? request.network
+        let network = runNetwork(run)
         let environment = runEnvironment(context)
         let proxies = proxyEnvironment(context)
         let chosenHostname = request.buildArguments[PredefinedArgs.sandboxHostnameArg].flatMap { $0.isEmpty ? nil : $0 }
@@ -45,11 +45,12 @@ extension BuildSession {
 
         let state = context.state
         let vertex = stepLabel(context, text: located.original, location: located.location).vertex
+        let stepIndex = context.stepIndex
         var prepared = PreparedStep(kind: "RUN", keyText: located.original, keyInputs: inputs, history: history(argv))
         prepared.details = StepDetails(argv: argv, network: network, hostname: hostname, mounts: mounts.records)
         prepared.cleanup = { mounts.cleanup() }
         prepared.execute = { details in
-            let directory = self.scratch + "/run-\(self.nextStepIndex)"
+            let directory = self.scratch + "/run-\(stepIndex)"
             let upper = directory + "/upper"
             let work = directory + "/work"
             try FileIO.makeDirectories(upper)
@@ -72,6 +73,8 @@ extension BuildSession {
                 spec.mounts.insert(.hostResolvConf, at: 0)
             }
             if run.security == .insecure { spec.capabilities = .all }
+            let recorder = network == Self.recordingNetwork ? try self.attachRecordingNetwork(to: &spec, step: stepIndex) : nil
+            defer { recorder?.finish() }
             if let script {
                 // BuildKit's place for a script heredoc: a read-only /dev/pipes, outside the layer.
                 let pipes = directory + "/pipes"
@@ -84,12 +87,15 @@ extension BuildSession {
             details.stdout = try self.journal.store.ingest(Data(result.stdout)).digest
             details.stderr = try self.journal.store.ingest(Data(result.stderr)).digest
             mounts.recordAfter(into: &details.mounts)
+            let unserved = recorder.flatMap { self.detachRecordingNetwork($0, into: &details) }
             switch result.status {
             case .exited(let code): details.exitCode = code
             case .signaled(let signal): details.signal = signal
             }
-            guard result.succeeded else {
-                throw StepExecutionFailure(details: details, status: result.failureDescription,
+            guard result.succeeded, unserved == nil else {
+                throw StepExecutionFailure(details: details,
+                                           status: [unserved, result.succeeded ? nil : result.failureDescription]
+                                               .compactMap { $0 }.joined(separator: "; "),
                                            outputTail: Self.tail(of: result.stdout + result.stderr))
             }
             let layer = try OverlayUpperConverter(writer: LayerWriter(sourceDateEpoch: self.request.sourceDateEpoch))
@@ -127,6 +133,17 @@ extension BuildSession {
         return SandboxOutcome(stdout: secretMasker.mask(result.stdout), stderr: secretMasker.mask(result.stderr),
                               status: result.status, succeeded: result.status.succeeded,
                               failureDescription: result.failureDescription)
+    }
+
+    /// The network a RUN gets: its own `--network`, where `default` is the build's default
+    /// (recorded or none, never the host's), else the build's `--network`.
+    func runNetwork(_ run: RunInstruction) -> String {
+        switch run.network {
+        case .some(.host): return "host"
+        case .some(.none): return "none"
+        case .some(.default): return request.network == Self.recordingNetwork ? Self.recordingNetwork : "none"
+        case nil: return request.network
+        }
     }
 
     /// The argv a RUN executes, as BuildKit builds it: exec form as written; shell form through

@@ -34,7 +34,7 @@ extension BuildSession {
             if let stage = plan.stages.first(where: { $0.name == lowered }) ?? Int(name).flatMap({ index in
                 plan.stages.indices.contains(index) ? plan.stages[index] : nil
             }) {
-                guard let result = stageResults[stage.index] else {
+                guard let result = stageResult(stage.index) else {
                     throw EngineError.unsupported(message: "stage '\(name)' is used before it was built",
                                                   location: location)
                 }
@@ -45,17 +45,32 @@ extension BuildSession {
     }
 
     private func materialize(_ snapshot: TreeSnapshot, into directory: String) throws {
-        let temporary = directory + ".partial"
-        try? FileManager.default.removeItem(atPath: temporary)
+        let temporary = Self.partial(directory)
         try FileIO.makeDirectories(temporary)
         try snapshot.materialize(into: temporary, store: journal.store)
-        guard rename(temporary, directory) == 0 else { throw SystemCallError("rename", path: directory) }
+        try Self.publish(temporary, as: directory)
+    }
+
+    /// A private place to build `directory` in: stages running at the same time may both need it.
+    private static func partial(_ directory: String) -> String {
+        directory + ".partial-\(UInt64.random(in: 0...UInt64.max))"
+    }
+
+    /// Renames a finished tree into place; when a concurrent stage got there first, its tree
+    /// (the same files) is kept and ours goes.
+    private static func publish(_ temporary: String, as directory: String) throws {
+        guard rename(temporary, directory) != 0 else { return }
+        let failure = errno
+        try? FileManager.default.removeItem(atPath: temporary)
+        guard failure == EEXIST || failure == ENOTEMPTY else {
+            errno = failure
+            throw SystemCallError("rename", path: directory)
+        }
     }
 
     /// Applies every layer of `state`, bottom to top, into one plain directory.
     private func flatten(_ state: ImageState, into directory: String) throws {
-        let temporary = directory + ".partial"
-        try? FileManager.default.removeItem(atPath: temporary)
+        let temporary = Self.partial(directory)
         try FileIO.makeDirectories(temporary)
         for layer in state.layers {
             _ = try LayerApplier(mode: .merge, allowDevices: true, symlinks: .clampToRoot)
@@ -66,6 +81,6 @@ extension BuildSession {
         chmod(temporary, 0o755)
         var epoch = [timespec(tv_sec: 0, tv_nsec: 0), timespec(tv_sec: 0, tv_nsec: 0)]
         guard utimensat(AT_FDCWD, temporary, &epoch, 0) == 0 else { throw SystemCallError("utimensat", path: temporary) }
-        guard rename(temporary, directory) == 0 else { throw SystemCallError("rename", path: directory) }
+        try Self.publish(temporary, as: directory)
     }
 }

@@ -13,6 +13,8 @@ extension BuildSession {
         let label: String
         var state: ImageState
         var key: CacheKey
+        /// The index in the record of the step being driven (see ``StepNumbering``).
+        var stepIndex = 0
         var flags = StageFlags()
         /// ARGs declared in this stage with their values (nil: declared without a value).
         var arguments: [String: String?] = [:]
@@ -36,6 +38,7 @@ extension BuildSession {
             context.position += 1
             try await execute(instruction, in: &context)
         }
+        try checkNumbering(of: stage, endedAt: context.stepIndex)
         return StageResult(state: context.state, key: context.key, name: label, arguments: context.arguments)
     }
 
@@ -52,7 +55,7 @@ extension BuildSession {
             state = .scratch(platform: request.platform)
             key = .base("scratch", platform: request.platform.description)
         case .stage(let index):
-            guard let result = stageResults[index] else {
+            guard let result = stageResult(index) else {
                 throw EngineError.unsupported(message: "stage \(index) was needed before it was built",
                                               location: stage.from.location)
             }
@@ -64,10 +67,11 @@ extension BuildSession {
             (state, key, sourceImage) = try baseState(named: name, location: stage.from.location)
         }
         var context = StageContext(stage: stage, label: label, state: state, key: key)
+        context.stepIndex = try firstStepIndex(of: stage)
         context.arguments = inherited
         let step = stepLabel(context, text: stage.from.original, location: stage.from.location)
         emit(.stepStarted(step))
-        try recordStep(context, instruction: stage.from, outcome: .succeeded, started: begun,
+        try recordStep(&context, instruction: stage.from, outcome: .succeeded, started: begun,
                        sourceImage: sourceImage)
         emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
         context.state.configuration.history = context.state.configuration.history ?? []
@@ -107,7 +111,7 @@ extension BuildSession {
         guard case .image(let image, let source) = try resolver.resolve(name) else {
             throw EngineError.baseImageNotFound(name: name, location: location)
         }
-        record.baseImages[name] = image.root.digest
+        recorder.update { $0.baseImages[name] = image.root.digest }
         try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
                                   source: "base:\(name)")
         let diffIDs = image.configuration.rootfs.diffIDs
@@ -170,7 +174,7 @@ extension BuildSession {
     }
 
     func stepLabel(_ context: StageContext, text: String, location: Frontend.SourceLocation) -> StepLabel {
-        StepLabel(vertex: nextStepIndex + 1, stage: context.label, position: context.position,
+        StepLabel(vertex: context.stepIndex + 1, stage: context.label, position: context.position,
                   count: context.stage.instructions.count + 1, text: text,
                   location: "\(location.file):\(location.startLine)")
     }

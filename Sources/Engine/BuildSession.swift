@@ -7,10 +7,17 @@ import Foundation
 import Frontend
 import LayerArchive
 import OCIImage
+import Synchronization
 
 /// One build in progress: the plan, the states of the stages built so far, and the record being
-/// written. Lives for one `BuildEngine.build` call, on one task.
-final class BuildSession {
+/// written. Lives for one `BuildEngine.build` call.
+///
+/// Stages with no dependency between them run at the same time (``executeStages(_:)``), each on
+/// its own task. That is safe because what changes while they run is behind locks — the record
+/// in ``recorder``, finished stages in ``results`` — and everything else (the plan, contexts,
+/// image contexts, secrets, the step numbering) is settled before the first stage starts and
+/// only read afterwards; hence `@unchecked Sendable`.
+final class BuildSession: @unchecked Sendable {
     let engine: BuildEngine
     let request: BuildRequest
     var journal: Journal { engine.journal }
@@ -19,9 +26,15 @@ final class BuildSession {
     let scratch: String
     let started = Date()
 
-    var record: BuildRecord
+    /// Owns the build record: every change to it goes through here.
+    let recorder: StepRecorder
+    /// The record as it is now.
+    var record: BuildRecord { recorder.record }
     var plan: DockerfilePlan?
-    var stageResults: [Int: StageResult] = [:]
+    /// Where each stage's steps fall in the record, fixed before the first stage runs.
+    var numbering = StepNumbering(order: []) { _ in 0 }
+    /// The stages built so far, by index.
+    private let results = Mutex<[Int: StageResult]>([:])
     /// The main context, and named directory contexts, as snapshotted.
     var contexts: [String: ContextLoader.Loaded] = [:]
     /// Named contexts that are images.
@@ -31,15 +44,14 @@ final class BuildSession {
     }
     /// Masks secret values in everything a step prints, before it is recorded or shown.
     private(set) var secretMasker = SecretMasker(values: [])
-    var nextStepIndex = 0
     /// The image the outputs name (the manifest, or the index around it), once assembled.
     var exportedImage: Descriptor?
     /// Whether the record has been written once (from then on a failure leaves it in the journal).
-    private(set) var recordSaved = false
+    var recordSaved: Bool { recorder.hasSaved }
 
     static let mainContext = "context"
 
-    struct StageResult {
+    struct StageResult: Sendable {
         var state: ImageState
         var key: CacheKey
         var name: String
@@ -54,7 +66,7 @@ final class BuildSession {
         layers = try LayerCache(directory: journal.root + "/layers", store: journal.store)
         let id = journal.makeBuildID()
         scratch = journal.root + "/tmp/build-" + id
-        record = BuildRecord(
+        var record = BuildRecord(
             id: id, dockerfilePath: request.resolvedDockerfilePath,
             // Proxy settings may carry credentials and never change a step's key: not recorded.
             buildArguments: request.buildArguments.filter { !PredefinedArgs.isProxy($0.key) },
@@ -69,10 +81,20 @@ final class BuildSession {
         if !request.labels.isEmpty { record.labels = request.labels }
         if !request.annotations.isEmpty { record.annotations = request.annotations.map(\.description) }
         if !request.extraHosts.isEmpty { record.extraHosts = request.extraHosts.map(\.description) }
+        recorder = StepRecorder(journal: journal, record: record)
         beginReplayRecord()
     }
 
     func emit(_ event: BuildEvent) { engine.events.receive(event) }
+
+    /// A stage built so far (nil: not built, or not yet).
+    func stageResult(_ index: Int) -> StageResult? {
+        results.withLock { $0[index] }
+    }
+
+    func keep(_ result: StageResult, of index: Int) {
+        results.withLock { $0[index] = result }
+    }
 
     /// `created` for configs and history: SOURCE_DATE_EPOCH when given, else now.
     var createdTimestamp: String {
@@ -85,10 +107,10 @@ final class BuildSession {
         self.plan = plan
         try FileIO.makeDirectories(scratch)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        try journal.save(record)
-        recordSaved = true
+        try recorder.save()
         emit(.buildStarted(buildID: record.id, dockerfile: request.resolvedDockerfilePath))
         do {
+            try await pullRegistryImages(plan)
             try importImageContexts()
             // Planned again knowing the base images, as BuildKit expands words with the base's
             // environment (`ENV PATH=/go/bin:$PATH`, `WORKDIR $GOPATH/src`) and checks its platform.
@@ -96,23 +118,23 @@ final class BuildSession {
             self.plan = plan
             try loadDirectoryContexts(plan)
             try readSecrets(plan)
-            for index in plan.requiredStages {
-                try Task.checkCancellation()
-                stageResults[index] = try await execute(plan.stages[index])
-            }
-            guard let final = stageResults[plan.target] else {
+            numbering = try stepNumbering(plan)
+            try await executeStages(plan)
+            guard let final = stageResult(plan.target) else {
                 throw EngineError.unsupported(message: "the target stage was not built", location: nil)
             }
             try await finish(final)
             try journal.synchronize()
         } catch {
-            record.status = .failed
-            record.error = error is CancellationError ? "interrupted" : "\(error)"
-            record.finishedAt = Date().timeIntervalSince1970
-            _ = try? journal.save(record)
+            try? recorder.save { record in
+                record.status = .failed
+                record.error = error is CancellationError ? "interrupted" : "\(error)"
+                record.finishedAt = Date().timeIntervalSince1970
+            }
             _ = try? journal.synchronize()
             throw error
         }
+        let record = self.record
         return BuildEngine.Result(buildID: record.id, manifest: record.manifest, config: record.config,
                                   record: record)
     }
@@ -122,7 +144,8 @@ final class BuildSession {
     private func planDockerfile(warn: Bool, bases: BaseImageFacts = BaseImageFacts()) throws -> DockerfilePlan {
         let path = request.resolvedDockerfilePath
         guard let data = FileManager.default.contents(atPath: path) else { throw RequestError.missingDockerfile(path) }
-        record.dockerfile = try journal.store.ingest(data).digest
+        let dockerfile = try journal.store.ingest(data).digest
+        recorder.update { $0.dockerfile = dockerfile }
         let fileName = request.dockerfilePath.map { ($0 as NSString).lastPathComponent } ?? "Dockerfile"
         var options = BuildOptions(buildArgs: request.buildArguments, target: request.target,
                                    imageEnvironment: bases.environment, imagePlatforms: bases.platforms)

@@ -6,6 +6,8 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
     /// The Dockerfile did not parse or plan; the diagnostics say where.
     case dockerfile(path: String, diagnostics: [Diagnostic], rendered: String)
     case baseImageNotFound(name: String, location: SourceLocation)
+    /// A registry image (`FROM host/repo:tag`, `docker-image://`) that could not be pulled.
+    case pullFailed(name: String, location: SourceLocation?, reason: String)
     case stepFailed(step: String, location: SourceLocation, status: String, outputTail: [String])
     case copySourceNotFound(path: String, location: SourceLocation)
     case invalidInstruction(message: String, location: SourceLocation)
@@ -22,6 +24,10 @@ public enum EngineError: Error, CustomStringConvertible, Sendable {
                 --build-context \(name)=oci-layout:///PATH[:TAG], or import it first with \
                 'reprise image import PATH --name \(name)'
                 """
+        case .pullFailed(let name, let location, let reason):
+            return (location.map { "\($0): " } ?? "") + "cannot pull '\(name)': \(reason). Use --insecure-registry, "
+                + "--registry-ca or --registry-config to reach the registry, or provide the image with "
+                + "--build-context \(name)=oci-layout:///PATH[:TAG]"
         case .stepFailed(let step, let location, let status, let tail):
             var text = "\(location): step '\(step)' failed: \(status)"
             if !tail.isEmpty {

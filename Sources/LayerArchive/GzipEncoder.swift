@@ -1,8 +1,20 @@
 import CZlib
+import Dispatch
 import Foundation
+import Synchronization
 
-/// Streams bytes into a gzip member whose every header byte is fixed, so that equal input gives
-/// equal output on any machine running the same deflate.
+/// Streams bytes into a gzip member whose every byte is fixed by the input, compressing on every
+/// core: equal input gives equal output on any machine running the same deflate, whatever its
+/// number of cores.
+///
+/// As pigz does, the input is cut into fixed blocks of ``blockSize`` bytes; each is deflated on
+/// its own (so blocks compress in parallel), primed with the 32 KiB of input before it as its
+/// dictionary (so matches reach back across the cut, and the ratio stays within a fraction of a
+/// percent of one stream), and ended with a sync flush (the last with `Z_FINISH`), which leaves
+/// the pieces byte-aligned so that their concatenation is one valid deflate stream. The split
+/// depends only on the input, never on the cores, so the output does not either. An input of at
+/// most one block is one plain deflate stream, byte for byte what a single zlib stream makes
+/// (so small layers keep the digests they always had).
 ///
 /// zlib's own gzip wrapper (windowBits 31) writes the operating system byte from its build
 /// (3 on Linux, 19 on recent macOS zlib), so the header is written here and zlib only produces
@@ -15,33 +27,31 @@ final class GzipEncoder {
     /// bytes. Changing it changes every compressed digest (never a diff id).
     static let compressionLevel: Int32 = 6
     static let header: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]
+    /// The fixed cut. Changing it changes the digest of every layer larger than it.
+    static let blockSize = 1 << 20
+    /// deflate's window: what a block may refer back to.
+    static let dictionarySize = 32 << 10
 
-    // zlib keeps a pointer back to its z_stream and checks it, so the stream must not move.
-    private let stream: UnsafeMutablePointer<z_stream>
-    private let output: UnsafeMutablePointer<UInt8>
-    private let outputSize = 1 << 18
+    private let level: Int32
+    /// Blocks compressed at the same time (and held in memory at once, twice over).
+    private let workers: Int
+    /// Input not yet compressed: whole blocks, and the start of the next one.
+    private var pending: [UInt8] = []
+    /// The last `dictionarySize` bytes of input already compressed.
+    private var tail: [UInt8] = []
     private var crc: uLong = crc32(0, nil, 0)
     private var inputSize: UInt32 = 0
     private var wroteHeader = false
     private var finished = false
 
-    init(level: Int32 = GzipEncoder.compressionLevel) throws {
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        output = .allocate(capacity: outputSize)
-        let status = reprise_deflateInit2(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
-        guard status == Z_OK else {
-            stream.deallocate()
-            output.deallocate()
-            throw LayerArchiveError.zlib(operation: "deflateInit2", code: status)
-        }
+    /// `workers` nil: one per core. The output is the same for any number.
+    init(level: Int32 = GzipEncoder.compressionLevel, workers: Int? = nil) throws {
+        self.level = level
+        self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    deinit {
-        deflateEnd(stream)
-        stream.deallocate()
-        output.deallocate()
-    }
+    /// How many blocks are gathered before a parallel round: enough to keep every worker busy.
+    private var batchBlocks: Int { workers * 2 }
 
     /// Compresses `bytes`, handing finished output to `emit` as it fills.
     func compress(_ bytes: UnsafeRawBufferPointer,
@@ -49,27 +59,28 @@ final class GzipEncoder {
         precondition(!finished, "compress after finish")
         try emitHeaderOnce(emit)
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        // zlib's counters are 32-bit; feed at most 1 GiB at a time.
+        // zlib's counters are 32-bit; hash at most 1 GiB at a time.
         var offset = 0
         while offset < bytes.count {
             let chunk = min(bytes.count - offset, 1 << 30)
-            let start = base.advanced(by: offset).assumingMemoryBound(to: UInt8.self)
-            crc = crc32(crc, start, uInt(chunk))
-            inputSize &+= UInt32(truncatingIfNeeded: chunk)
-            stream.pointee.next_in = UnsafeMutablePointer(mutating: start)
-            stream.pointee.avail_in = uInt(chunk)
-            try run(flush: Z_NO_FLUSH, emit: emit)
+            crc = crc32(crc, base.advanced(by: offset).assumingMemoryBound(to: UInt8.self), uInt(chunk))
             offset += chunk
+        }
+        inputSize &+= UInt32(truncatingIfNeeded: bytes.count)
+        pending.append(contentsOf: bytes)
+        // Only blocks known not to be the last go now: the last one ends the stream.
+        let batch = batchBlocks * Self.blockSize
+        while pending.count > batch {
+            try compressBlocks(count: batchBlocks, endingStream: false, emit: emit)
         }
     }
 
-    /// Flushes the deflate stream and writes the trailer.
+    /// Compresses what is left, ends the deflate stream and writes the trailer.
     func finish(emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         precondition(!finished, "finish twice")
         try emitHeaderOnce(emit)
-        stream.pointee.next_in = nil
-        stream.pointee.avail_in = 0
-        try run(flush: Z_FINISH, emit: emit)
+        let blocks = max(1, (pending.count + Self.blockSize - 1) / Self.blockSize)
+        try compressBlocks(count: blocks, endingStream: true, emit: emit)
         finished = true
         var trailer = [UInt8]()
         for value in [UInt32(truncatingIfNeeded: crc), inputSize] {
@@ -84,21 +95,90 @@ final class GzipEncoder {
         try GzipEncoder.header.withUnsafeBytes { try emit($0) }
     }
 
-    private func run(flush: Int32, emit: (UnsafeRawBufferPointer) throws -> Void) throws {
-        while true {
-            stream.pointee.next_out = output
-            stream.pointee.avail_out = uInt(outputSize)
-            let status = deflate(stream, flush)
-            guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                throw LayerArchiveError.zlib(operation: "deflate", code: status)
-            }
-            let produced = outputSize - Int(stream.pointee.avail_out)
-            if produced > 0 { try emit(UnsafeRawBufferPointer(start: output, count: produced)) }
-            if flush == Z_FINISH {
-                if status == Z_STREAM_END { return }
-            } else if stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0 {
-                return
+    /// Deflates the first `count` blocks of `pending` in parallel and emits them in order; with
+    /// `endingStream` they are all of it and the last one finishes the stream.
+    private func compressBlocks(count: Int, endingStream: Bool,
+                                emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let size = Self.blockSize
+        let total = endingStream ? pending.count : count * size
+        let level = self.level
+        // Each block with its dictionary (the 32 KiB before it, from this round or the last),
+        // copied out so the workers share nothing mutable.
+        let blocks: [[UInt8]] = (0..<count).map { index in
+            let start = index * size
+            return Array(pending[start..<min(total, start + size)])
+        }
+        let dictionaries: [[UInt8]] = (0..<count).map { index in
+            let start = index * size
+            if start >= Self.dictionarySize { return Array(pending[(start - Self.dictionarySize)..<start]) }
+            return Array(tail.suffix(Self.dictionarySize - start)) + Array(pending[0..<start])
+        }
+        let compressOne = { @Sendable (index: Int) -> Result<[UInt8], any Error> in
+            let last = endingStream && index == count - 1
+            return Result {
+                try blocks[index].withUnsafeBytes {
+                    try Self.deflate($0, dictionary: dictionaries[index], level: level, last: last)
+                }
             }
         }
+        let outputs = Mutex<[Int: Result<[UInt8], any Error>]>([:])
+        if count == 1 || workers == 1 {
+            for index in 0..<count {
+                let result = compressOne(index)
+                outputs.withLock { $0[index] = result }
+            }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: count) { index in
+                let result = compressOne(index)
+                outputs.withLock { $0[index] = result }
+            }
+        }
+        let results = outputs.withLock { $0 }
+        for index in 0..<count {
+            let bytes = try results[index]!.get()
+            try bytes.withUnsafeBytes { try emit($0) }
+        }
+        let consumed = min(total, pending.count)
+        tail = Array((tail + pending[max(0, consumed - Self.dictionarySize)..<consumed]).suffix(Self.dictionarySize))
+        pending.removeFirst(consumed)
+    }
+
+    /// One block as raw deflate: primed with `dictionary`, ended by a sync flush (byte-aligned,
+    /// not final) or, for the last block, by `Z_FINISH`.
+    static func deflate(_ block: UnsafeRawBufferPointer, dictionary: [UInt8], level: Int32,
+                        last: Bool) throws -> [UInt8] {
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer { stream.deallocate() }
+        let status = reprise_deflateInit2(stream, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
+        guard status == Z_OK else { throw LayerArchiveError.zlib(operation: "deflateInit2", code: status) }
+        defer { deflateEnd(stream) }
+        if !dictionary.isEmpty {
+            let set = dictionary.withUnsafeBufferPointer { deflateSetDictionary(stream, $0.baseAddress, uInt($0.count)) }
+            guard set == Z_OK else { throw LayerArchiveError.zlib(operation: "deflateSetDictionary", code: set) }
+        }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(stream, uLong(block.count))) + 64)
+        var produced = 0
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: block.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        stream.pointee.avail_in = uInt(block.count)
+        let flush = last ? Z_FINISH : Z_SYNC_FLUSH
+        while true {
+            if produced == output.count { output += [UInt8](repeating: 0, count: output.count) }
+            let code = output.withUnsafeMutableBufferPointer { buffer -> Int32 in
+                stream.pointee.next_out = buffer.baseAddress! + produced
+                stream.pointee.avail_out = uInt(buffer.count - produced)
+                let code = CZlib.deflate(stream, flush)
+                produced = buffer.count - Int(stream.pointee.avail_out)
+                return code
+            }
+            guard code == Z_OK || code == Z_STREAM_END || code == Z_BUF_ERROR else {
+                throw LayerArchiveError.zlib(operation: "deflate", code: code)
+            }
+            if last ? code == Z_STREAM_END : (stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0) {
+                break
+            }
+        }
+        output.removeSubrange(produced...)
+        return output
     }
 }

@@ -1,15 +1,20 @@
 import ContentStore
 
-/// How a layer's tar stream is stored.
+/// How a layer's tar stream is stored: the one type for it, whether a layer is written here or
+/// its media type read from someone else's manifest (`MediaType.layerCompression`).
 public enum LayerCompression: String, Codable, Sendable, Hashable {
     case none
     case gzip
+    /// Read from other tools' images by media type; Reprise neither writes nor extracts zstd
+    /// layers yet (``LayerArchiveError/unsupported(_:)``).
+    case zstd
 
     /// The OCI media type of a layer stored this way.
     public var mediaType: String {
         switch self {
         case .none: return "application/vnd.oci.image.layer.v1.tar"
         case .gzip: return "application/vnd.oci.image.layer.v1.tar+gzip"
+        case .zstd: return "application/vnd.oci.image.layer.v1.tar+zstd"
         }
     }
 }

@@ -11,7 +11,11 @@ final class LayerSink {
 
     init(compression: LayerCompression,
          destination: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
-        self.encoder = compression == .gzip ? try GzipEncoder() : nil
+        switch compression {
+        case .none: encoder = nil
+        case .gzip: encoder = try GzipEncoder()
+        case .zstd: throw LayerArchiveError.unsupported("writing zstd-compressed layers")
+        }
         self.destination = destination
     }
 

@@ -1,5 +1,6 @@
 import ContentStore
 import Foundation
+import Synchronization
 
 /// Remembers the content digest of files by their stat identity, so that re-snapshotting an
 /// unchanged tree reads no file contents.
@@ -13,7 +14,7 @@ import Foundation
 /// integers and the 32 raw digest bytes): loading 100k entries is one read and no parsing.
 /// Use one cache file per tree (the engine keeps them in the journal directory); `save` writes
 /// only entries used or added since loading, so stale inodes do not accumulate.
-public final class StatCache: @unchecked Sendable {
+public final class StatCache: Sendable {
     public struct Key: Hashable, Sendable {
         public let device: UInt64
         public let inode: UInt64
@@ -27,17 +28,25 @@ public final class StatCache: @unchecked Sendable {
     /// Longer than any kernel timestamp tick (at most 10 ms with HZ=100).
     public static let racyWindowNanoseconds: Int64 = 50_000_000
 
-    private let lock = NSLock()
-    private var digests: [Key: Digest] = [:]
-    private var used: Set<Key> = []
+    private struct State {
+        var digests: [Key: Digest] = [:]
+        var used: Set<Key> = []
+    }
+
+    private let state: Mutex<State>
 
     /// An empty cache.
-    public init() {}
+    public init() { state = Mutex(State()) }
 
     /// Loads the cache at `path`; a missing or unreadable file gives an empty cache (it is only
     /// ever an optimisation, never a source of truth).
     public init(contentsOf path: String) {
-        guard let data = try? FileIO.readFile(path), data.starts(with: StatCache.magic) else { return }
+        state = Mutex(State(digests: Self.load(path)))
+    }
+
+    private static func load(_ path: String) -> [Key: Digest] {
+        var digests: [Key: Digest] = [:]
+        guard let data = try? FileIO.readFile(path), data.starts(with: StatCache.magic) else { return digests }
         let body = data.dropFirst(StatCache.magic.count)
         let count = body.count / StatCache.recordSize
         digests.reserveCapacity(count)
@@ -55,34 +64,35 @@ public final class StatCache: @unchecked Sendable {
                 }
             }
         }
+        return digests
     }
 
     /// The number of remembered files.
-    public var count: Int { lock.withLock { digests.count } }
+    public var count: Int { state.withLock { $0.digests.count } }
 
     func digest(for key: Key) -> Digest? {
-        lock.withLock {
-            guard let digest = digests[key] else { return nil }
-            used.insert(key)
+        state.withLock { state in
+            guard let digest = state.digests[key] else { return nil }
+            state.used.insert(key)
             return digest
         }
     }
 
     func remember(_ digest: Digest, for key: Key, readStartedAt start: Int64) {
         guard max(key.mtime, key.ctime) < start - StatCache.racyWindowNanoseconds else { return }
-        lock.withLock {
-            digests[key] = digest
-            used.insert(key)
+        state.withLock { state in
+            state.digests[key] = digest
+            state.used.insert(key)
         }
     }
 
     /// Writes the entries used or added since loading, atomically.
     public func save(to path: String) throws {
-        let data = lock.withLock { () -> Data in
+        let data = state.withLock { state -> Data in
             var data = StatCache.magic
-            data.reserveCapacity(data.count + used.count * StatCache.recordSize)
-            for key in used {
-                guard let digest = digests[key] else { continue }
+            data.reserveCapacity(data.count + state.used.count * StatCache.recordSize)
+            for key in state.used {
+                guard let digest = state.digests[key] else { continue }
                 for value in [key.device, key.inode, UInt64(bitPattern: key.size),
                               UInt64(bitPattern: key.mtime), UInt64(bitPattern: key.ctime)] {
                     withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }

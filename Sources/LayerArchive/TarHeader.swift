@@ -1,25 +1,26 @@
 import Foundation
 
-/// Decoding of one 512-byte tar header block and of pax extended-header records.
-struct TarHeader {
-    static let blockSize = 512
+/// Decoding of one 512-byte tar header block and of pax extended-header records: the one tar
+/// header reader, used by layer reading here and by OCIImage's index of layout archives.
+public struct TarHeader: Sendable {
+    public static let blockSize = 512
 
-    let name: [UInt8]
-    let mode: UInt32
-    let uid: UInt32
-    let gid: UInt32
-    let size: Int64
-    let mtime: Int64
-    let typeflag: UInt8
-    let linkName: [UInt8]
-    let userName: [UInt8]
-    let groupName: [UInt8]
-    let deviceMajor: UInt32
-    let deviceMinor: UInt32
-    let format: String
+    public let name: [UInt8]
+    public let mode: UInt32
+    public let uid: UInt32
+    public let gid: UInt32
+    public let size: Int64
+    public let mtime: Int64
+    public let typeflag: UInt8
+    public let linkName: [UInt8]
+    public let userName: [UInt8]
+    public let groupName: [UInt8]
+    public let deviceMajor: UInt32
+    public let deviceMinor: UInt32
+    public let format: String
 
     /// Parses a header block; `offset` only feeds error messages.
-    init(block: UnsafeRawBufferPointer, offset: Int64) throws {
+    public init(block: UnsafeRawBufferPointer, offset: Int64) throws {
         func field(_ range: Range<Int>) -> [UInt8] {
             Array(block[range].prefix { $0 != 0 })
         }
@@ -89,7 +90,7 @@ struct TarHeader {
     }
 
     /// Parses pax records (`"%d %s=%s\n"`), values as raw bytes.
-    static func paxRecords(_ data: [UInt8], offset: Int64) throws -> [(key: String, value: [UInt8])] {
+    public static func paxRecords(_ data: [UInt8], offset: Int64) throws -> [(key: String, value: [UInt8])] {
         var records: [(String, [UInt8])] = []
         var index = 0
         while index < data.count {

@@ -22,7 +22,7 @@ extension ImageImporter {
             throw ImageError.unsupported(path: path,
                 reason: "is a gzip-compressed tar; a rootfs import needs a plain tar (gunzip it first)")
         }
-        guard count == 512, TarIndex.checksumIsValid(head) else {
+        guard count == 512, TarIndex.isHeader(head) else {
             throw ImageError.malformed(path: path, reason: "is not a tar archive")
         }
         let commit = try store.ingest(fileAt: path, durability: .batched)

@@ -17,21 +17,27 @@ extension ImageImporter {
             throw ImageError.malformed(path: source, reason:
                 "the manifest lists \(layers.count) layer(s) but the config's rootfs.diff_ids lists \(diffIDs.count)")
         }
-        for (index, (layer, expected)) in zip(layers, diffIDs).enumerated() {
-            let name = "\(source): layer \(index + 1) of \(layers.count) (\(layer.digest))"
-            let actual: Digest?
-            do {
-                let reader = try LayerReader(blob: layer.digest, in: store)
-                while try reader.next() != nil {}
-                actual = reader.diffID
-            } catch {
-                throw ImageError.malformed(path: name, reason: "it cannot be read as a layer: \(error)")
-            }
-            guard let actual, actual == expected else {
-                throw ImageError.corruptBlob(path: name + ", uncompressed", expected: expected,
-                                             actual: actual?.description ?? "no digest")
-            }
-        }
+        for index in layers.indices { try verifyLayer(image, at: index, from: source) }
         return image
+    }
+
+    /// Checks one layer of `image` (see `verifyLayers`); several may be checked at once.
+    public func verifyLayer(_ image: ResolvedImage, at index: Int, from source: String) throws {
+        let layers = image.manifest.layers
+        let layer = layers[index]
+        let expected = image.configuration.rootfs.diffIDs[index]
+        let name = "\(source): layer \(index + 1) of \(layers.count) (\(layer.digest))"
+        let actual: Digest?
+        do {
+            let reader = try LayerReader(blob: layer.digest, in: store)
+            while try reader.next() != nil {}
+            actual = reader.diffID
+        } catch {
+            throw ImageError.malformed(path: name, reason: "it cannot be read as a layer: \(error)")
+        }
+        guard let actual, actual == expected else {
+            throw ImageError.corruptBlob(path: name + ", uncompressed", expected: expected,
+                                         actual: actual?.description ?? "no digest")
+        }
     }
 }

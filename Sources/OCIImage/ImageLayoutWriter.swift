@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ContentStore
 import Foundation
+import LayerArchive
 
 /// Writes images held in a BlobStore as an OCI image layout: a directory, or a deterministic
 /// tar of one (the same images give the same bytes on every run and machine).
@@ -90,7 +91,7 @@ public struct ImageLayoutWriter: Sendable {
         var small: [String: Data] = extraFiles
         small["oci-layout"] = Self.layoutHeader
         small["index.json"] = try ImageIndex(manifests: entries.map(\.indexDescriptor)).canonicalData()
-        let tar = TarWriter(fileDescriptor: fd, path: named, mtime: mtime)
+        let tar = try TarStreamWriter(fileDescriptor: fd, path: named, mtime: mtime)
         // "blobs/…" sorts before every other root member we write ("index.json", "manifest.json",
         // "oci-layout"), so writing the blobs first keeps the whole archive in path order.
         try tar.addDirectory("blobs")

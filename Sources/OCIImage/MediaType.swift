@@ -1,3 +1,5 @@
+import LayerArchive
+
 /// Media types of OCI image-spec v1.1 and their Docker image manifest v2 schema 2 equivalents.
 ///
 /// Plain strings rather than an enum: a descriptor may carry any media type (artifacts, foreign
@@ -31,7 +33,8 @@ public enum MediaType {
         mediaType == imageIndex || mediaType == dockerManifestList
     }
 
-    /// The compression a layer media type declares, or nil when it is not a layer we know.
+    /// The compression a layer media type declares (LayerArchive's type: there is one), or nil
+    /// when it is not a layer we know.
     public static func layerCompression(_ mediaType: String) -> LayerCompression? {
         switch mediaType {
         case layer, layerNondistributable, dockerLayer:
@@ -44,13 +47,6 @@ public enum MediaType {
             return nil
         }
     }
-}
-
-/// How a layer blob is compressed, as its media type says.
-public enum LayerCompression: String, Sendable, Hashable {
-    case none
-    case gzip
-    case zstd
 }
 
 /// Annotation keys the layout and exporters use.

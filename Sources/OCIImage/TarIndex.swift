@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ContentStore
 import Foundation
+import LayerArchive
 
 /// One member of a tar archive, located by offset so its content can be streamed on demand.
 public struct TarEntry: Hashable, Sendable {
@@ -41,25 +42,31 @@ public struct TarIndex: Sendable {
         var pax: [String: String] = [:]
         var longName: String?
         var longLink: String?
-        var header = [UInt8](repeating: 0, count: 512)
+        var block = [UInt8](repeating: 0, count: TarHeader.blockSize)
         while true {
-            let n = try Self.pread(fd, &header, at: offset, path: archivePath)
-            if offset == 0, n >= 2, header[0] == 0x1f, header[1] == 0x8b {
+            let n = try Self.pread(fd, &block, at: offset, path: archivePath)
+            if offset == 0, n >= 2, block[0] == 0x1f, block[1] == 0x8b {
                 throw ImageError.unsupported(path: archivePath,
                     reason: "is a gzip-compressed archive; decompress it first (gzip -dk)")
             }
-            if n == 0 || header.allSatisfy({ $0 == 0 }) { break }
-            guard n == 512, Self.checksumIsValid(header) else {
+            if n == 0 || block.allSatisfy({ $0 == 0 }) { break }
+            // LayerArchive's header reader: one tar reader for layers and layouts alike.
+            let header: TarHeader
+            do {
+                guard n == TarHeader.blockSize else { throw ImageError.malformed(path: archivePath, reason: "") }
+                header = try block.withUnsafeBytes { try TarHeader(block: $0, offset: offset) }
+            } catch {
                 throw ImageError.malformed(path: archivePath,
                     reason: offset == 0 ? "is not a tar archive" : "corrupt tar header at byte \(offset)")
             }
-            let type = header[156]
-            let size = try Self.number(header[124..<136], at: offset, in: archivePath)
-            let dataOffset = offset + 512
+            let size = header.size
+            let dataOffset = offset + Int64(TarHeader.blockSize)
             offset = dataOffset + (size + 511) / 512 * 512
-            switch type {
+            switch header.typeflag {
             case UInt8(ascii: "x"):
-                pax = Self.parsePAX(try Self.readRange(fd, at: dataOffset, count: size, path: archivePath))
+                let data = try Self.readRange(fd, at: dataOffset, count: size, path: archivePath)
+                let records = (try? TarHeader.paxRecords(data, offset: dataOffset)) ?? []
+                for record in records { pax[record.key] = String(decoding: record.value, as: UTF8.self) }
                 continue
             case UInt8(ascii: "g"):
                 continue
@@ -72,18 +79,14 @@ public struct TarIndex: Sendable {
             default:
                 break
             }
-            var name = Self.cString(header[0..<100])
-            let isUstar = header[257..<262].elementsEqual("ustar".utf8)
-            let prefix = isUstar ? Self.cString(header[345..<500]) : ""
-            if !prefix.isEmpty { name = prefix + "/" + name }
-            name = pax["path"] ?? longName ?? name
-            let link = pax["linkpath"] ?? longLink ?? Self.cString(header[157..<257])
+            let name = pax["path"] ?? longName ?? String(decoding: header.name, as: UTF8.self)
+            let link = pax["linkpath"] ?? longLink ?? String(decoding: header.linkName, as: UTF8.self)
             let realSize = pax["size"].flatMap { Int64($0) } ?? size
             if realSize != size {
                 offset = dataOffset + (realSize + 511) / 512 * 512
             }
             let kind: TarEntry.Kind
-            switch type {
+            switch header.typeflag {
             case 0, UInt8(ascii: "0"), UInt8(ascii: "7"): kind = .file
             case UInt8(ascii: "1"): kind = .hardlink
             case UInt8(ascii: "2"): kind = .symlink
@@ -192,46 +195,14 @@ public struct TarIndex: Sendable {
         return bytes
     }
 
-    static func checksumIsValid(_ header: [UInt8]) -> Bool {
-        var sum = 0
-        for (i, byte) in header.enumerated() { sum += (148..<156).contains(i) ? 0x20 : Int(byte) }
-        let stored = cString(header[148..<156]).trimmingCharacters(in: .whitespaces)
-        return Int(stored, radix: 8) == sum
-    }
-
-    /// Octal, or GNU base-256 when the high bit of the first byte is set.
-    private static func number(_ field: ArraySlice<UInt8>, at offset: Int64, in path: String) throws -> Int64 {
-        if let first = field.first, first & 0x80 != 0 {
-            return field.dropFirst().reduce(Int64(first & 0x7f)) { $0 << 8 | Int64($1) }
-        }
-        let text = cString(field).trimmingCharacters(in: .whitespaces)
-        if text.isEmpty { return 0 }
-        guard let value = Int64(text, radix: 8) else {
-            throw ImageError.malformed(path: path, reason: "bad number in tar header at byte \(offset)")
-        }
-        return value
-    }
-
     private static func cString(_ bytes: ArraySlice<UInt8>) -> String {
         let end = bytes.firstIndex(of: 0) ?? bytes.endIndex
         return String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self)
     }
 
-    /// PAX records: `<length> <key>=<value>\n`, the length counting the whole record.
-    private static func parsePAX(_ bytes: [UInt8]) -> [String: String] {
-        var result: [String: String] = [:]
-        var index = 0
-        while index < bytes.count {
-            guard let space = bytes[index...].firstIndex(of: 0x20),
-                  let length = Int(String(decoding: bytes[index..<space], as: UTF8.self)),
-                  length > 0, index + length <= bytes.count else { break }
-            let record = bytes[(space + 1)..<(index + length - 1)]
-            if let equals = record.firstIndex(of: UInt8(ascii: "=")) {
-                result[String(decoding: record[record.startIndex..<equals], as: UTF8.self)] =
-                    String(decoding: record[(equals + 1)...], as: UTF8.self)
-            }
-            index += length
-        }
-        return result
+    /// Whether a 512-byte block is a tar header (its checksum holds).
+    static func isHeader(_ block: [UInt8]) -> Bool {
+        block.count == TarHeader.blockSize
+            && (try? block.withUnsafeBytes { try TarHeader(block: $0, offset: 0) }) != nil
     }
 }

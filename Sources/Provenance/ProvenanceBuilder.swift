@@ -133,6 +133,17 @@ public struct ProvenanceBuilder: Sendable {
                                                      downloadLocation: entry.path))
                 }
             }
+            // What RUN steps (and ADD on the recording network) fetched through the recorder:
+            // each response body is a resolved dependency, named by its URL.
+            for fetch in step.fetches ?? [] where fetch.kind == .http || fetch.kind == .https {
+                guard let body = fetch.body, fetched.insert(fetch.url + body.hex).inserted else { continue }
+                var annotations = ["reprise.dev/fetch-step": String(step.index), "reprise.dev/fetch-method": fetch.method]
+                if let status = fetch.status { annotations["reprise.dev/fetch-status"] = String(status) }
+                var descriptor = ResourceDescriptor(name: "fetch:\(fetch.url)", sha256: body, uri: fetch.url,
+                                                    annotations: annotations)
+                descriptor.downloadLocation = fetch.url
+                result.append(descriptor)
+            }
             guard mode == .max else { continue }
             for mount in step.mounts where mount.kind == .cache {
                 guard let before = mount.treeBefore else { continue }

@@ -15,6 +15,26 @@ public enum BuildBundle {
     /// Writes the bundle of `buildID` to `path`; returns how many blobs it holds.
     @discardableResult
     public static func export(_ buildID: String, from journal: Journal, to path: String) throws -> Int {
+        let artifact = try artifactManifest(buildID, from: journal)
+        let entry = LayoutEntry(descriptor: artifact.descriptor, refName: artifact.buildID)
+        try ImageLayoutWriter(store: journal.store).writeTar(at: path, entries: [entry])
+        return artifact.blobs.count + 1
+    }
+
+    /// A build as an OCI artifact manifest: what a bundle file holds, and what `journal push`
+    /// sends to a registry.
+    public struct Artifact: Sendable {
+        public var buildID: String
+        /// The manifest, in the store (so a layout writer or a push can read it).
+        public var descriptor: Descriptor
+        /// Its config (the build record) and layers (every blob the build reaches).
+        public var blobs: [Descriptor]
+    }
+
+    /// The artifact manifest of `buildID`; with a `subject` (the image the build made) it is a
+    /// referrer of that image in a registry.
+    public static func artifactManifest(_ buildID: String, from journal: Journal,
+                                        subject: Descriptor? = nil) throws -> Artifact {
         let record = try journal.build(id: buildID)
         // Canonical JSON: re-encoding the record gives the very blob its ref names.
         let recordDigest = try journal.putRecord(record)
@@ -25,15 +45,15 @@ public enum BuildBundle {
         }
         let config = Descriptor(mediaType: RecordMediaType.build, digest: recordDigest,
                                 size: try journal.store.size(of: recordDigest))
-        let manifest = ImageManifest(config: config, layers: layers, artifactType: artifactType,
+        var manifest = ImageManifest(config: config, layers: layers, artifactType: artifactType,
                                      annotations: [buildAnnotation: record.id])
+        manifest.subject = subject.map { Descriptor(mediaType: $0.mediaType, digest: $0.digest, size: $0.size) }
         let data = try manifest.canonicalData()
         // In the store only so the layout writer can read it; `gc` removes it later.
         try journal.store.ingest(data)
-        let entry = LayoutEntry(descriptor: Descriptor(mediaType: MediaType.imageManifest, of: data),
-                                refName: record.id)
-        try ImageLayoutWriter(store: journal.store).writeTar(at: path, entries: [entry])
-        return layers.count + 2
+        var descriptor = Descriptor(mediaType: MediaType.imageManifest, of: data)
+        descriptor.artifactType = artifactType
+        return Artifact(buildID: record.id, descriptor: descriptor, blobs: [config] + layers)
     }
 
     /// Every blob reachable from a record through the digests its JSON documents name (the

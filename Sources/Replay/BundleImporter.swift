@@ -18,7 +18,6 @@ public struct BundleImporter {
     /// Imports every build the bundle holds; returns their ids.
     public func importBundle(at path: String) throws -> [String] {
         let layout = try ImageLayout(at: path)
-        let validator = BundleValidator(store: journal.store, bundlePath: path)
         var records: [BuildRecord] = []
         for entry in layout.index.manifests {
             let data = try layout.readBlob(entry, referencedBy: "index.json")
@@ -39,15 +38,7 @@ public struct BundleImporter {
                     throw ReplayError.badBundle(path: path, reason: "blob \(descriptor.digest) holds \(stored)")
                 }
             }
-            let record: BuildRecord
-            let steps: [StepRecord]
-            do {
-                record = try journal.getRecord(BuildRecord.self, manifest.config.digest)
-                steps = try record.steps.map { try journal.getRecord(StepRecord.self, $0) }
-            } catch {
-                throw ReplayError.badBundle(path: path, reason: "\(error)")
-            }
-            try validator.validate(record, steps: steps)
+            let record = try checkedRecord(manifest, source: path)
             guard !records.contains(where: { $0.id == record.id }) else {
                 throw ReplayError.badBundle(path: path, reason: "it holds build \(record.id) twice")
             }
@@ -58,5 +49,41 @@ public struct BundleImporter {
         try journal.adoptImportedBuilds(records)
         try journal.synchronize()
         return records.map(\.id)
+    }
+
+    /// Adopts a bundle artifact whose manifest and blobs a registry pull already put in the
+    /// store (each verified on the way in); returns the build's id. `source` names it in errors.
+    public func adoptPulledBundle(manifest data: Data, source: String) throws -> String {
+        let manifest: ImageManifest
+        do {
+            manifest = try JSONDecoder().decode(ImageManifest.self, from: data)
+        } catch {
+            throw ReplayError.badBundle(path: source, reason: "not a manifest: \(error)")
+        }
+        guard manifest.artifactType == BuildBundle.artifactType, manifest.config.mediaType == RecordMediaType.build else {
+            throw ReplayError.badBundle(path: source, reason: "not a build record artifact")
+        }
+        for descriptor in manifest.layers + [manifest.config] where !journal.store.contains(descriptor.digest) {
+            throw ReplayError.badBundle(path: source, reason: "blob \(descriptor.digest) was not pulled")
+        }
+        let record = try checkedRecord(manifest, source: source)
+        try journal.synchronize()
+        try journal.adoptImportedBuilds([record])
+        try journal.synchronize()
+        return record.id
+    }
+
+    /// The build record a bundle manifest carries, with its steps, validated.
+    private func checkedRecord(_ manifest: ImageManifest, source: String) throws -> BuildRecord {
+        let record: BuildRecord
+        let steps: [StepRecord]
+        do {
+            record = try journal.getRecord(BuildRecord.self, manifest.config.digest)
+            steps = try record.steps.map { try journal.getRecord(StepRecord.self, $0) }
+        } catch {
+            throw ReplayError.badBundle(path: source, reason: "\(error)")
+        }
+        try BundleValidator(store: journal.store, bundlePath: source).validate(record, steps: steps)
+        return record
     }
 }

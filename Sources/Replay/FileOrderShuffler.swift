@@ -4,6 +4,7 @@ import Glibc
 import ContentStore
 import Engine
 import Foundation
+import Synchronization
 
 /// The fileordering variation: each directory a step reads through a bind mount (and each
 /// materialised context) is shown through disorderfs, which returns directory entries in a
@@ -11,9 +12,9 @@ import Foundation
 ///
 /// disorderfs (Debian package `disorderfs`, over FUSE) is mounted at a sibling path and unmounted
 /// by `unmountAll()`; the directory underneath is never changed.
-public final class FileOrderShuffler: SourceDirectoryPresenter, @unchecked Sendable {
-    private let lock = NSLock()
-    private var mounts: [String: String] = [:]
+public final class FileOrderShuffler: SourceDirectoryPresenter, Sendable {
+    /// Directory shown → where its shuffled view is mounted.
+    private let mounts = Mutex<[String: String]>([:])
     private let executable: String
     /// Where the shuffled views are mounted: never inside the directories they show (the
     /// engine removes its scratch while they are still mounted).
@@ -34,8 +35,10 @@ public final class FileOrderShuffler: SourceDirectoryPresenter, @unchecked Senda
     }
 
     public func present(_ directory: String) throws -> String {
-        lock.lock()
-        defer { lock.unlock() }
+        try mounts.withLock { mounts in try present(directory, mounts: &mounts) }
+    }
+
+    private func present(_ directory: String, mounts: inout [String: String]) throws -> String {
         if let mounted = mounts[directory] { return mounted }
         let mountPoint = mountDirectory + "/\(mounts.count)"
         try FileIO.makeDirectories(mountPoint)
@@ -55,12 +58,12 @@ public final class FileOrderShuffler: SourceDirectoryPresenter, @unchecked Senda
 
     /// Unmounts everything mounted so far (lazily, so a straggling reader cannot block it).
     public func unmountAll() {
-        lock.lock()
-        defer { lock.unlock() }
-        for mountPoint in mounts.values.sorted().reversed() {
-            if umount2(mountPoint, Int32(MNT_DETACH)) == 0 { rmdir(mountPoint) }
+        mounts.withLock { mounts in
+            for mountPoint in mounts.values.sorted().reversed() {
+                if umount2(mountPoint, Int32(MNT_DETACH)) == 0 { rmdir(mountPoint) }
+            }
+            mounts.removeAll()
         }
-        mounts.removeAll()
         rmdir(mountDirectory)
     }
 

@@ -3,6 +3,7 @@ import ContentStore
 import Engine
 import Foundation
 import OCIImage
+import Registry
 import Sandbox
 
 /// Re-executes a recorded build from the journal alone and compares every step with the record.
@@ -31,6 +32,13 @@ public struct Replayer: Sendable {
             throw ReplayError.notReplayable(id: original.id, reason: "it is still running")
         }
         let recordedSteps = try journal.steps(of: original)
+        // A step whose TLS tunnels went through unintercepted has nothing a replay could serve.
+        if let step = recordedSteps.first(where: { $0.networkReplayable == false }), options.onlyStep == nil {
+            let hosts = (step.fetches ?? []).filter { $0.kind == .tunnel }.map(\.url)
+            throw ReplayError.notReplayable(
+                id: original.id, reason: "step \(step.index) (\(step.text)) opened TLS tunnels that were not intercepted "
+                    + "(--network-record=no-tls): \(hosts.joined(separator: ", ")); it cannot be replayed offline")
+        }
         let reused = try reusedSteps(recordedSteps, options: options)
         try SecretCheck(journal: journal).check(options.secrets, against: original, steps: recordedSteps)
 
@@ -67,6 +75,12 @@ public struct Replayer: Sendable {
             }),
             cacheStates: Self.cacheStates(recordedSteps), reusedSteps: reused,
             recordedStart: original.startedAt)
+        request.replay?.recordedFetches = Self.recordedFetches(recordedSteps)
+        request.replay?.registryOrigins = Dictionary(uniqueKeysWithValues: original.contexts.compactMap { context in
+            context.origin.hasPrefix("docker-image://")
+                ? (context.name, String(context.origin.dropFirst("docker-image://".count))) : nil
+        })
+        request.registry = options.registry
         request.directoryPresenter = shuffler
 
         var failure: String?
@@ -105,6 +119,13 @@ public struct Replayer: Sendable {
         return reused
     }
 
+    /// What each step fetched through the recorder, which the replay serves with no network.
+    static func recordedFetches(_ steps: [StepRecord]) -> [Int: [FetchRecord]] {
+        var fetches: [Int: [FetchRecord]] = [:]
+        for step in steps { if let recorded = step.fetches { fetches[step.index] = recorded } }
+        return fetches
+    }
+
     /// Each RUN's cache mounts as they were before it ran: step index → cache id → tree.
     static func cacheStates(_ steps: [StepRecord]) -> [Int: [String: Digest]] {
         var states: [Int: [String: Digest]] = [:]
@@ -133,6 +154,8 @@ public struct ReplayOptions: Sendable {
     public var onlyStep: Int?
     public var fromStep: Int?
     public var outputs: [OutputSpec]
+    /// How to reach registries, for images the journal lacks (pulled by recorded digest).
+    public var registry = RegistryConfiguration()
 
     public init(build: String, secrets: [SecretSource] = [], variations: VariationSet = VariationSet(),
                 onlyStep: Int? = nil, fromStep: Int? = nil, outputs: [OutputSpec] = []) {

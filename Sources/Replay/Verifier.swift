@@ -1,6 +1,7 @@
 import BuildJournal
 import Engine
 import Foundation
+import Registry
 
 /// `reprise verify`: builds, then replays the build several times under variations, each replay
 /// from the recorded inputs with cache mounts restored (so no run sees another's cache state).
@@ -24,6 +25,21 @@ public struct Verifier: Sendable {
                 ReplayOptions(build: built.buildID, secrets: secrets, variations: variations)))
         }
         return VerifyReport(build: built.buildID, manifest: built.manifest?.description,
+                            variations: variations.names, replays: replays)
+    }
+
+    /// Replays a build already in the journal (pulled from a registry, say) `runs` times.
+    public func verifyRecorded(_ buildID: String, runs: Int, variations: VariationSet, secrets: [SecretSource],
+                               registry: RegistryConfiguration = RegistryConfiguration()) async throws -> VerifyReport {
+        let record = try engine.journal.build(id: buildID)
+        var replays: [ReplayReport] = []
+        for _ in 0..<max(runs, 1) {
+            try Task.checkCancellation()
+            var options = ReplayOptions(build: buildID, secrets: secrets, variations: variations)
+            options.registry = registry
+            replays.append(try await Replayer(engine: engine).replay(options))
+        }
+        return VerifyReport(build: buildID, manifest: record.manifest?.description,
                             variations: variations.names, replays: replays)
     }
 }

@@ -8,7 +8,7 @@ public struct RepriseCommand: AsyncParsableCommand {
         abstract: "Record container image builds, replay them in isolation, explain nondeterminism.", discussion: CommandHelp.discussion("reprise"),
         version: RepriseVersion.current,
         subcommands: [BuildCommand.self, ReplayCommand.self, VerifyCommand.self, DiffCommand.self, ImageCommand.self,
-                      JournalCommand.self, AttestCommand.self, KeyCommand.self]
+                      JournalCommand.self, AttestCommand.self, KeyCommand.self, BisectCommand.self, RunCommand.self]
     )
 
     public init() {}

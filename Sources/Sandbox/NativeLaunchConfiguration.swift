@@ -25,6 +25,8 @@ final class NativeLaunchConfiguration {
         var seccompProgram: [UInt8]? = nil
         /// Write-only descriptors of the step's `cgroup.procs` files (owned by the caller).
         var controlGroupDescriptors: [Int32] = []
+        /// An open descriptor of the network namespace to join (owned by the caller); nil = none.
+        var networkNamespaceDescriptor: Int32? = nil
     }
 
     init(_ inputs: Inputs) {
@@ -71,6 +73,10 @@ final class NativeLaunchConfiguration {
         config.umask = spec.umask
 
         config.isolate_network = spec.network == .none ? 1 : 0
+        if let descriptor = inputs.networkNamespaceDescriptor {
+            config.join_netns = 1
+            config.netns_fd = descriptor
+        }
         config.disable_aslr = spec.disableASLR ? 1 : 0
         if let cpus = spec.cpuAffinity {
             let mask = Self.cpuMask(cpus)

@@ -150,6 +150,17 @@ final class SandboxRun: Sendable {
         }
         inputs.stdoutDescriptor = stdoutPipe[1]
         inputs.stderrDescriptor = stderrPipe[1]
+        var namespaceDescriptor: Int32 = -1
+        if let path = inputs.spec.networkNamespacePath, inputs.spec.network == .none {
+            namespaceDescriptor = open(path, O_RDONLY | O_CLOEXEC)
+            guard namespaceDescriptor >= 0 else {
+                let error = errno
+                close(stdoutPipe[0]); close(stdoutPipe[1]); close(stderrPipe[0]); close(stderrPipe[1])
+                throw SandboxError.spawnFailed(errno: error)
+            }
+            inputs.networkNamespaceDescriptor = namespaceDescriptor
+        }
+        defer { if namespaceDescriptor >= 0 { close(namespaceDescriptor) } }
         var process = csb_process()
         let spawnResult = withExtendedLifetime(NativeLaunchConfiguration(inputs)) { native in
             var config = native.config

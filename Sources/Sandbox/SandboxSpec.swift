@@ -29,6 +29,10 @@ public struct SandboxSpec: Sendable, Hashable {
     /// NIS domain name (`domainname`); nil leaves the new UTS namespace's default "(none)".
     public var domainName: String?
     public var network: SandboxNetwork
+    /// A network namespace made beforehand (`/run/netns/NAME`) that the step joins instead of
+    /// getting an empty one of its own: the recording network's, whose loopback holds the
+    /// recorder. Only with `network == .none`.
+    public var networkNamespacePath: String?
     /// File mode creation mask of the command.
     public var umask: UInt32
     /// CPUs the command may run on (and what `nproc` reports); nil inherits the caller's.

@@ -1,5 +1,6 @@
 import ContentStore
 import Foundation
+import LayerArchive
 import TestSupport
 import Testing
 @testable import OCIImage
@@ -10,7 +11,7 @@ import Testing
         let scratch = try TemporaryDirectory("tar")
         let long = String(repeating: "d/", count: 70) + "file-with-a-long-name"
         let fd = try FileIO.open(scratch.sub("x.tar"), O_WRONLY | O_CREAT | O_TRUNC)
-        let writer = TarWriter(fileDescriptor: fd, path: scratch.sub("x.tar"), mtime: 1_700_000_000)
+        let writer = try TarStreamWriter(fileDescriptor: fd, path: scratch.sub("x.tar"), mtime: 1_700_000_000)
         try writer.addDirectory("a")
         try writer.addFile("a/short", data: Data("short".utf8))
         try writer.addFile(long, data: Data("long".utf8))

@@ -54,7 +54,7 @@ import Testing
         let directory = try context("FROM busybox\nRUN echo built > /built\n")
         for output in ["type=oci,dest=\(workspace.sub("o.tar")),rewrite-timestamp=true",
                        "type=oci,dest=\(workspace.sub("o2.tar")),compression=brotli",
-                       "type=image,name=registry.example/app:1,push=true", "type=registry,name=registry.example/app:1"] {
+                       "type=oci,dest=\(workspace.sub("o3.tar")),push=true"] {
             let result = try build(["--output", output, directory])
             #expect(result.status != 0, "\(output) was accepted")
             #expect(result.stderr.contains("--output"), "\(result.stderr)")
@@ -67,7 +67,7 @@ import Testing
         let directory = try context("FROM example.com/nowhere:1\nRUN true\n")
         let result = try build([directory])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("Dockerfile:1:1: base image 'example.com/nowhere:1' not found"))
+        #expect(result.stderr.contains("Dockerfile:1:1: cannot pull 'example.com/nowhere:1'"), "\(result.stderr)")
         #expect(result.stderr.contains("--build-context"))
     }
 
@@ -155,7 +155,9 @@ import Testing
     }
 
     @Test func interruptingABuildLeavesNothingRunningOrMountedAndRecordsIt() throws {
-        let directory = try context("FROM busybox\nRUN echo started && sleep 300\n")
+        // A duration of its own, so that pgrep below cannot see another suite's sleeper.
+        let sleeper = "sleep \(Int.random(in: 3000...9999))"
+        let directory = try context("FROM busybox\nRUN echo started && \(sleeper)\n")
         // LayerArchive's tests (overlays), buildah (its storage) and replay's file-ordering
         // variation (disorderfs) mount on the host meanwhile; those are not this build's.
         func hostMounts() throws -> [Substring] {
@@ -182,7 +184,7 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         #expect(try hostMounts() == mountsBefore)
-        let sleepers = try Tool.run(["pgrep", "-f", "sleep 300"])
+        let sleepers = try Tool.run(["pgrep", "-f", sleeper])
         #expect(sleepers.stdout.isEmpty, "left running: \(sleepers.stdout)")
         let listing = try RepriseProcess.run(["journal", "ls", "--journal", journal]).stdout
         #expect(listing.contains("failed"))

@@ -32,6 +32,8 @@ struct BuildFlagParsingTests {
         #expect(try NamedContextSource(parsing: "src=./dir").origin == .directory("./dir"))
         #expect(try NamedContextSource(parsing: "docker.io/library/alpine:3.19=oci-layout:///l:3.19").origin
             == .ociLayout("/l:3.19"))
-        #expect(throws: RequestError.self) { try NamedContextSource(parsing: "x=docker-image://alpine") }
+        #expect(try NamedContextSource(parsing: "x=docker-image://127.0.0.1:5000/base:1").origin
+            == .registryImage("127.0.0.1:5000/base:1"))
+        #expect(throws: RequestError.self) { try NamedContextSource(parsing: "x=target:other") }
     }
 }

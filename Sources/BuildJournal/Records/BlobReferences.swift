@@ -21,6 +21,8 @@ extension StepRecord: BlobReferencing {
     public var blobReferences: Set<Digest> {
         var result = Set([parentConfig, resultConfig, sources, stdout, stderr, layer?.digest].compactMap { $0 })
         result.formUnion(mounts.flatMap { [$0.treeBefore, $0.treeAfter].compactMap { $0 } })
+        // Fetched bodies are kept with the build: a replay serves them from the store.
+        result.formUnion((fetches ?? []).flatMap { [$0.body, $0.requestBody].compactMap { $0 } })
         return result
     }
 }

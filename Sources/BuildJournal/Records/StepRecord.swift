@@ -37,6 +37,11 @@ public struct StepRecord: Codable, Sendable, Hashable {
     /// RUN: the argv as executed.
     public var argv: [String]?
     public var network: String?
+    /// RUN with the recording network (and `ADD <url>`): what the step fetched, in order.
+    public var fetches: [FetchRecord]?
+    /// False when the step opened TLS tunnels that were not intercepted: a replay cannot serve
+    /// them offline. Nil when nothing says otherwise.
+    public var networkReplayable: Bool?
     public var hostname: String?
     public var mounts: [MountRecord]
     /// COPY/ADD: the tree of source files as selected (after globs and excludes).
@@ -81,6 +86,8 @@ public struct StepRecord: Codable, Sendable, Hashable {
         self.shell = shell
         self.argv = argv
         self.network = network
+        self.fetches = nil
+        self.networkReplayable = nil
         self.hostname = hostname
         self.mounts = mounts
         self.sources = sources

@@ -91,6 +91,10 @@ typedef struct csb_config {
 
     /// 1 = new network namespace with only `lo` (brought up); 0 = share the host's network.
     int isolate_network;
+    /// 1 = join the network namespace open at `netns_fd` (a recorded step's, made by the
+    /// parent) instead of making one; `isolate_network` is then ignored.
+    int join_netns;
+    int netns_fd;
     /// 1 = personality(ADDR_NO_RANDOMIZE) for the payload.
     int disable_aslr;
     /// Optional CPU affinity mask in cpu_set_t byte layout; NULL = inherit.
@@ -158,6 +162,7 @@ enum csb_step {
     CSB_STEP_CGROUP_NAMESPACE,
     CSB_STEP_RLIMIT,          // value carries the index of the limit
     CSB_STEP_STAGE_LAYERS,
+    CSB_STEP_NETNS,
 };
 
 /// What the child writes to the error pipe when setup fails: the step, errno, and for

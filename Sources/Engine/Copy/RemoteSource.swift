@@ -70,6 +70,21 @@ struct RemoteSource {
                        datedByServer: dated)
     }
 
+    /// The file entry for a body the network recorder fetched (or served from the record).
+    func fetched(url: String, body: Digest, size: Int64, lastModified: String?, mtime: Int64) -> Fetched {
+        var modified = mtime
+        var dated = false
+        if let lastModified, let date = Self.httpDate(lastModified) {
+            modified = Int64(date.timeIntervalSince1970) * 1_000_000_000
+            dated = true
+        }
+        let address = URL(string: url)
+        let last = address?.lastPathComponent ?? ""
+        let name = last.isEmpty || last == "/" ? "index.html" : last
+        return Fetched(entry: TreeEntry(path: name, kind: .file, mode: 0o600, size: size, mtime: modified, digest: body),
+                       url: url, datedByServer: dated)
+    }
+
     private func download(_ url: URL) async throws -> (URL, URLResponse) {
         try await withCheckedThrowingContinuation { continuation in
             let task = URLSession.shared.downloadTask(with: url) { location, response, error in

@@ -13,6 +13,8 @@ public enum BuildEvent: Sendable, Hashable {
     case exported(vertex: Int, what: String, seconds: Double)
     case buildFinished(buildID: String, manifest: String?, seconds: Double)
     case warning(String)
+    /// An image was pulled from a registry (`reference` carries the digest it resolved to).
+    case pulled(reference: String, seconds: Double)
 
     public enum OutputStream: String, Sendable, Hashable, Codable {
         case stdout, stderr

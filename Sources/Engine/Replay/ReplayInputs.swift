@@ -13,13 +13,22 @@ public struct ReplayInputs: Sendable {
     public var pinnedImages: [String: Digest]
     /// Named contexts that were images, by name → manifest digest.
     public var imageContexts: [String: Digest]
+    /// Named contexts that came from a registry: name → the reference given (`host/repo:tag`).
+    /// The replay pulls `host/repo@DIGEST` when the journal lacks the image, never the tag.
+    public var registryOrigins: [String: String] = [:]
     /// Cache-mount states as they were before each RUN step: step index → cache id → tree.
     public var cacheStates: [Int: [String: Digest]]
     /// Steps not to run again: their recorded result (layer and output) is used as is.
     public var reusedSteps: [Int: StepRecord]
+    /// What each step fetched through the recorder, served again with no network: step index →
+    /// fetches in order.
+    public var recordedFetches: [Int: [FetchRecord]] = [:]
     /// The original build's start, which stands for "now" in `created` when no
     /// SOURCE_DATE_EPOCH was given, so configs can match.
     public var recordedStart: Double
+    /// Steps that must run even when the step cache has their key: a bisect probe's RUN steps
+    /// with cache mounts, whose result depends on the cache state, which keys leave out.
+    public var uncachedSteps: Set<Int> = []
 
     public init(replayOf: String, pinnedImages: [String: Digest] = [:], imageContexts: [String: Digest] = [:],
                 cacheStates: [Int: [String: Digest]] = [:], reusedSteps: [Int: StepRecord] = [:],

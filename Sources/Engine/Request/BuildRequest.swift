@@ -1,6 +1,7 @@
 import BuildJournal
 import Foundation
 import OCIImage
+import Registry
 import Sandbox
 
 /// Everything a build is asked to do, as `docker buildx build` flags say it. The CLI fills it;
@@ -19,8 +20,11 @@ public struct BuildRequest: Sendable {
     public var namedContexts: [NamedContextSource]
     public var secrets: [SecretSource]
     public var ssh: [SSHSource]
-    /// `none` (default) or `host`: the network RUN steps get unless they say otherwise.
+    /// `none` (default), `record` (through Reprise's recorder; the CLI's `default`) or `host`:
+    /// the network RUN steps get unless they say otherwise.
     public var network: String
+    /// How the recording network behaves (TLS interception, allowed host addresses).
+    public var networkRecording = NetworkRecordingOptions()
     public var platform: Platform
     /// Clamp for file mtimes and the `created` times (`SOURCE_DATE_EPOCH`, build arg or env).
     public var sourceDateEpoch: Int64?
@@ -40,6 +44,10 @@ public struct BuildRequest: Sendable {
     /// Attestations to attach to `type=oci`/`docker` outputs, buildx-style (an index with an
     /// attestation manifest beside the image); nil attaches none.
     public var attestor: (any BuildAttestor)? = nil
+    /// How many stages with no dependency between them may run at the same time; nil: as many
+    /// as the machine has cores, 1: one stage after another. The record and the image are the
+    /// same either way.
+    public var maxParallelStages: Int? = nil
 
     // buildx's image metadata and step options (`--label`, `--annotation`, `--add-host`,
     // `--no-cache-filter`); recorded with the build so a replay applies them too.
@@ -54,6 +62,10 @@ public struct BuildRequest: Sendable {
     /// Where the main context came from when it was not a directory given as is (`-` for a
     /// tar on standard input, a git URL): recorded as its origin instead of the temporary path.
     public var contextOrigin: String? = nil
+    /// How registries are reached: for `FROM host/repo:tag`, `docker-image://` contexts and pushes.
+    public var registry = RegistryConfiguration()
+    /// `--pull`: resolve registry tags again even when the journal already holds an image by that name.
+    public var pull = false
 
     public init(contextPath: String, dockerfilePath: String? = nil, buildArguments: [String: String] = [:],
                 target: String? = nil, tags: [String] = [], outputs: [OutputSpec] = [], noCache: Bool = false,

@@ -25,14 +25,17 @@ extension BuildSession {
                                inputs: prepared.keyInputs)
         var details = prepared.details
         if prepared.cacheable, !request.noCacheStages.contains(context.label),
-           let (cached, layer) = try cachedLayer(for: context.key) {
+           let (cached, layer) = try cachedLayer(for: context.key, step: context.stepIndex) {
             context.state.append(layer.imageLayer, createdBy: prepared.history ?? located.original, created: createdTimestamp)
             details.layer = layer
             details.stdout = cached.stdout
             details.stderr = cached.stderr
             details.exitCode = cached.exitCode
+            // What the step fetched when it ran: a replay serves it, provenance lists it.
+            details.fetches = cached.fetches
+            details.networkReplayable = cached.networkReplayable
             emit(.stepCached(label))
-            try recordStep(context, instruction: located, outcome: .cached, started: begun, details: details,
+            try recordStep(&context, instruction: located, outcome: .cached, started: begun, details: details,
                            parent: parentState)
             return
         }
@@ -40,7 +43,7 @@ extension BuildSession {
         do {
             layer = try await prepared.execute?(&details) ?? nil
         } catch let failure as StepExecutionFailure {
-            try recordStep(context, instruction: located, outcome: .failed, started: begun, details: failure.details,
+            try recordStep(&context, instruction: located, outcome: .failed, started: begun, details: failure.details,
                            parent: parentState)
             emit(.stepFailed(label, status: failure.status, outputTail: failure.outputTail))
             throw EngineError.stepFailed(step: located.original, location: located.location,
@@ -52,7 +55,7 @@ extension BuildSession {
         } else if let history = prepared.history {
             context.state.appendHistory(createdBy: history, created: createdTimestamp, emptyLayer: true)
         }
-        try recordStep(context, instruction: located, outcome: .succeeded, started: begun, details: details,
+        try recordStep(&context, instruction: located, outcome: .succeeded, started: begun, details: details,
                        parent: parentState)
         emit(.stepFinished(label, seconds: Date().timeIntervalSince(begun)))
     }

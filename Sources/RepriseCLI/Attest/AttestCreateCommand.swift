@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuildJournal
 import ContentStore
+import Engine
 import Foundation
 import OCIImage
 import Provenance
@@ -28,7 +29,7 @@ struct AttestCreateCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandFailure.reporting(status: 2) {
             let journal = try journalOptions.open(create: false)
-            let record = try journal.build(id: BuildName.resolve(build, in: journal))
+            let record = try journal.build(id: journal.resolveBuild(named: build))
             let statement = try ProvenanceBuilder(journal: journal, mode: mode).statement(for: record)
             let payload = try statement.canonicalData()
             var document = payload

@@ -63,7 +63,7 @@ struct BuildCommand: AsyncParsableCommand {
     func run() async throws {
         let (called, json) = try callRequest()
         let method = check ? .check : called
-        let staged = try await CommandFailure.reporting { try StagedInputs.stage(context: flags.context, file: flags.file) }
+        let staged = try await CommandFailure.reporting { try StagedInputs.stage(context: flags.contextPath, file: flags.file) }
         defer { staged?.remove() }
         switch method {
         case .check: return try await runCheck(staged)
@@ -93,7 +93,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     /// The Dockerfile and context as the check and outline read them.
     private func source(_ staged: StagedInputs?) throws -> (path: String, context: String, data: Data) {
-        let context = staged?.contextPath ?? flags.context
+        let context = staged?.contextPath ?? flags.contextPath
         let path = staged?.dockerfilePath ?? flags.file ?? (context as NSString).appendingPathComponent("Dockerfile")
         guard let data = FileManager.default.contents(atPath: path) else { throw RequestError.missingDockerfile(path) }
         return (path, context, data)

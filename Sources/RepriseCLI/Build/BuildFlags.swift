@@ -9,7 +9,7 @@ import Sandbox
 struct BuildFlags: ParsableArguments {
     @Argument(help: ArgumentHelp("The build context: a directory, - (a tar, or a Dockerfile, on standard input) "
                                  + "or a git URL (URL#REF:SUBDIR).", valueName: "PATH | URL | -"))
-    var context: String
+    var context: String?
 
     @Option(name: [.short, .long], help: "Name of the Dockerfile (default: CONTEXT/Dockerfile).")
     var file: String?
@@ -30,7 +30,17 @@ struct BuildFlags: ParsableArguments {
     @Option(name: .customLong("metadata-file"), help: "Write build result metadata (JSON) to a file.")
     var metadataFile: String?
     @Option(help: "Write the image digest to a file.") var iidfile: String?
-    @Option(help: "Network for RUN steps: none (default) or host.") var network: String = "none"
+    @Option(help: "Network for RUN steps: none (the default here), default or record (through Reprise's recorder: every fetch recorded, replayed offline), or host (unrecorded).")
+    var network: String = "none"
+    @Option(name: .customLong("network-record"),
+            help: "How the recording network treats HTTPS: tls (intercept with the journal's CA; default) or no-tls (tunnels pass through, logged by host; the step cannot be replayed offline).")
+    var networkRecord: String = "tls"
+    @Option(name: .customLong("network-allow"),
+            help: "A host, address or HOST:PORT on this machine (loopback, link-local, its own addresses) that recorded steps may reach anyway (repeatable).")
+    var networkAllow: [String] = []
+    @Option(name: .customLong("network-trust"),
+            help: "A PEM file of CA certificates the recorder trusts for HTTPS origins, besides the system's (repeatable).")
+    var networkTrust: [String] = []
     @Option(help: "Target platform (only the host's is supported).") var platform: String?
     @Option(help: "Grant an entitlement, as buildx: security.insecure or network.host (repeatable).")
     var allow: [String] = []
@@ -67,8 +77,16 @@ struct BuildFlags: ParsableArguments {
     @Flag(help: "Accepted as buildx's --load: the image is always kept in the journal (see `reprise image ls`).")
     var load = false
 
+    @Flag(help: "Push the image to the registry under each -t name (--output type=registry).") var push = false
+    @Flag(help: "Resolve registry tags of base images again, even when the journal already holds them.")
+    var pull = false
+    @OptionGroup var registryOptions: RegistryOptions
+
+    /// The context directory (`.` when none was given, for `--check`).
+    var contextPath: String { context ?? "." }
+
     var dockerfilePath: String {
-        file ?? (context as NSString).appendingPathComponent("Dockerfile")
+        file ?? (contextPath as NSString).appendingPathComponent("Dockerfile")
     }
 
     var progressMode: ProgressMode {
@@ -92,15 +110,20 @@ struct BuildFlags: ParsableArguments {
     }
 
     func validate() throws {
-        guard ["none", "host", "default"].contains(network) else {
-            throw ValidationError("--network must be none or host, not '\(network)'")
+        guard ["none", "host", "default", "record"].contains(network) else {
+            throw ValidationError("--network must be none, default (record) or host, not '\(network)'")
+        }
+        guard ["tls", "no-tls"].contains(networkRecord) else {
+            throw ValidationError("--network-record must be tls or no-tls, not '\(networkRecord)'")
         }
     }
 
     /// The request; `inputs` stands for the context and Dockerfile when they came from
     /// standard input or git (``StagedInputs``).
     func request(inputs: StagedInputs? = nil) throws -> BuildRequest {
-        let context = inputs?.contextPath ?? self.context
+        guard let context = inputs?.contextPath ?? self.context else {
+            throw ValidationError("missing the build context (CONTEXT)")
+        }
         let file = inputs?.dockerfilePath ?? self.file
         if inputs == nil, StagedInputs.needsStaging(context: context, file: file) {
             throw ValidationError("a context or Dockerfile from standard input or git is only for `reprise build`")
@@ -138,17 +161,39 @@ struct BuildFlags: ParsableArguments {
             namedContexts: try buildContext.map { try NamedContextSource(parsing: $0) },
             secrets: try secret.map { try SecretSource(parsing: $0) },
             ssh: try ssh.map { try SSHSource(parsing: $0) },
-            network: network == "default" ? "none" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
+            network: network == "default" ? "record" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
+        request.networkRecording = NetworkRecordingOptions(interceptTLS: networkRecord == "tls", allowed: networkAllow,
+                                                           trustedCertificates: networkTrust)
+        request.registry = registryOptions.configuration
+        request.pull = pull
+        if push {
+            guard !tag.isEmpty else { throw ValidationError("--push needs at least one -t NAME to push to") }
+            request.outputs.append(OutputSpec(type: .image, names: tag, push: true))
+        }
+        for spec in request.outputs where spec.type == .image && spec.push && spec.names.isEmpty && tag.isEmpty {
+            throw ValidationError("--output type=\(spec.type.rawValue),push=true needs name=REF (or -t NAME)")
+        }
         request.entitlements = Set(entitlements)
         request.resourceLimits = try resourceLimits()
+        request.maxParallelStages = try Self.maxParallelStages(ProcessInfo.processInfo.environment)
         let attestations = try AttestationRequest(provenance: provenance, attest: attest, sbom: sbom)
         if !attestations.isEmpty { request.attestor = ProvenanceAttestor(request: attestations) }
         try applyBuildxOptions(to: &request, inputs: inputs)
         return request
     }
 
+    /// `REPRISE_MAX_PARALLEL_STAGES=N`: at most N independent stages at once (1: sequential),
+    /// like buildkitd's `max-parallelism`; unset, as many as there are cores.
+    static func maxParallelStages(_ environment: [String: String]) throws -> Int? {
+        guard let text = environment["REPRISE_MAX_PARALLEL_STAGES"], !text.isEmpty else { return nil }
+        guard let value = Int(text), value >= 1 else {
+            throw ValidationError("REPRISE_MAX_PARALLEL_STAGES=\(text): expected a whole number of stages, 1 or more")
+        }
+        return value
+    }
+
     /// One `--output`, refused before any step runs when it asks for what no exporter here does:
-    /// an option Reprise would otherwise silently ignore, or a registry push.
+    /// an option Reprise would otherwise silently ignore.
     static func supportedOutput(_ text: String) throws -> OutputSpec {
         let spec = try OutputSpec(parsing: text)
         if let key = spec.attributes.keys.sorted().first(where: { !OutputOptions.isHonoured($0, for: spec.type) }) {
@@ -164,9 +209,8 @@ struct BuildFlags: ParsableArguments {
             }
         }
         do { _ = try ExportOptions(spec) } catch { throw ValidationError("\(error)") }
-        if spec.type == .image || spec.push {
-            throw ValidationError("--output \(text): pushing to a registry is not supported yet; "
-                + "use type=oci or type=docker and push the result with skopeo")
+        if spec.push && spec.type != .image {
+            throw ValidationError("--output \(text): push=true needs type=image (or type=registry)")
         }
         return spec
     }

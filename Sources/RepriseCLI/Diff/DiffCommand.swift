@@ -3,6 +3,7 @@ import BuildJournal
 import DiffPresenters
 import Differ
 import DifferenceModel
+import Engine
 import Foundation
 
 /// `reprise diff A B`: what differs between two builds, images, layers or trees, where it came
@@ -24,6 +25,8 @@ struct DiffCommand: AsyncParsableCommand {
     @Argument(help: "The first side.") var a: String
     @Argument(help: "The second side.") var b: String
     @Flag(help: "Print the report as JSON (schema: Docs/diff-schema.json).") var json = false
+    @Flag(help: "Compare only the two builds' recorded inputs: context files, Dockerfile lines, build args, base images, secrets, cache-mount states.")
+    var inputs = false
     @Flag(help: "Print the report as Markdown.") var markdown = false
     @Option(help: "Also write a self-contained HTML report to this file.") var html: String?
     @Option(help: "Ignore a class of differences (repeatable): \(CauseKind.allCases.map(\.rawValue).joined(separator: ", ")).",
@@ -44,7 +47,7 @@ struct DiffCommand: AsyncParsableCommand {
             return .build(journal: journal, reference: id)
         }
         if let journal, !FileManager.default.fileExists(atPath: text), !text.contains("://"),
-           let id = try? BuildName.resolve(text.hasPrefix("build:") ? String(text.dropFirst(6)) : text, in: journal) {
+           let id = try? journal.resolveBuild(named: text.hasPrefix("build:") ? String(text.dropFirst(6)) : text) {
             return .build(journal: journal, reference: id)
         }
         return try DiffInput.parse(text, journal: journal)
@@ -57,6 +60,7 @@ struct DiffCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if inputs { return try await runInputs() }
         let report = try await CommandFailure.reporting(status: 2) { () throws -> DiffReport in
             let journal = try? journalOptions.open(create: false)
             var options = DiffOptions(ignoredClasses: Set(ignore.compactMap { CauseKind(userInput: $0) }),
@@ -82,5 +86,27 @@ struct DiffCommand: AsyncParsableCommand {
             print(TextPresenter(options: presentation).render(report), terminator: "")
         }
         if report.verdict.exitStatus != 0 { throw ExitCode(report.verdict.exitStatus) }
+    }
+
+    /// `--inputs`: the input changes from B's record to A's, one per line (or JSON).
+    private func runInputs() async throws {
+        let changes = try await CommandFailure.reporting(status: 2) { () throws -> [InputChange] in
+            let journal = try journalOptions.open(create: false)
+            func record(_ text: String) throws -> (BuildRecord, [StepRecord]) {
+                let id = try journal.resolveBuild(named: text.hasPrefix("build:") ? String(text.dropFirst(6)) : text)
+                let build = try journal.build(id: id)
+                return (build, try journal.steps(of: build))
+            }
+            let (buildA, stepsA) = try record(a)
+            let (buildB, stepsB) = try record(b)
+            return try InputComparer(store: journal.store, maxDetailLines: maxLines).compare(buildA, stepsA, buildB, stepsB)
+        }
+        if json {
+            let data = try await CommandFailure.reporting(status: 2) { try InputChangePresenter.json(changes) }
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(InputChangePresenter.text(changes), terminator: "")
+        }
+        if !changes.isEmpty { throw ExitCode(1) }
     }
 }

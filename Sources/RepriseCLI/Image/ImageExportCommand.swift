@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildJournal
+import Engine
 import OCIImage
 
 /// `reprise image export NAME --output type=oci,dest=PATH[,tar=false]`: the same `--output` as build.
@@ -14,13 +15,13 @@ struct ImageExportCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open(create: false)
-            let digest = try ImageName.resolve(image, in: journal)
+            let digest = try journal.resolveImage(named: image)
             // A bare path is an OCI layout here (an image, not a filesystem): a tar when it ends
             // in .tar, else a layout directory.
             let bare = !output.contains("=") && output != "-"
             var spec = bare ? OutputSpec(type: .oci, destination: output, tar: output.hasSuffix(".tar"))
                             : try OutputSpec(parsing: output)
-            if spec.names.isEmpty, let name = try? ImageName.normalized(image), (try? journal.resolveImage(name)) != nil {
+            if spec.names.isEmpty, let name = try? Journal.normalizedImageName(image), (try? journal.resolveImage(name)) != nil {
                 spec.names = [name]
             }
             let result = try ImageExporter(store: journal.store).export(digest, to: spec)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuildJournal
 import ContentStore
+import Engine
 import Foundation
 import OCIImage
 
@@ -40,8 +41,8 @@ struct ImageImportCommand: AsyncParsableCommand {
             let chosen = name ?? image.root.annotations?["io.containerd.image.name"]
                 ?? image.root.annotations?["org.opencontainers.image.ref.name"].flatMap { Self.name(fromRefName: $0, layout: source) }
             if let chosen {
-                try journal.tag(ImageName.normalized(chosen), manifest: image.root.digest)
-                print("\(image.root.digest)  \(ImageName.familiar(try ImageName.normalized(chosen)))")
+                try journal.tag(Journal.normalizedImageName(chosen), manifest: image.root.digest)
+                print("\(image.root.digest)  \(Journal.familiarImageName(try Journal.normalizedImageName(chosen)))")
             } else {
                 print(image.root.digest)
             }
@@ -55,13 +56,13 @@ struct ImageImportCommand: AsyncParsableCommand {
     static func name(fromRefName refName: String, layout: String) -> String? {
         if refName.contains(":") || refName.contains("/") { return refName }
         let isTag = refName == "latest" || refName.first.map { $0.isNumber || $0 == "v" } == true
-        if !isTag, (try? ImageName.normalized(refName)) != nil { return refName }
+        if !isTag, (try? Journal.normalizedImageName(refName)) != nil { return refName }
         var path = layout.hasPrefix("oci-layout://") ? String(layout.dropFirst(13)) : layout
         if let colon = path.lastIndex(of: ":") { path = String(path[..<colon]) }
         let base = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent.lowercased()
         let repository = base.filter { $0.isLetter || $0.isNumber || "._-".contains($0) }
         guard !repository.isEmpty else { return nil }
         let candidate = repository + ":" + refName
-        return (try? ImageName.normalized(candidate)) != nil ? candidate : nil
+        return (try? Journal.normalizedImageName(candidate)) != nil ? candidate : nil
     }
 }

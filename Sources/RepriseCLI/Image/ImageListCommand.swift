@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuildJournal
 import ContentStore
+import Engine
 import Foundation
 
 /// `reprise image ls`: names and the images they point at, as `docker images` shows them.
@@ -23,7 +24,7 @@ struct ImageListCommand: AsyncParsableCommand {
             let journal = try journalOptions.open(create: false)
             let images = try journal.images()
             var rows: [Row] = try journal.tags().map { tag in
-                Row(name: ImageName.familiar(tag.name), digest: tag.manifestDigest,
+                Row(name: Journal.familiarImageName(tag.name), digest: tag.manifestDigest,
                     size: try imageSize(tag.manifestDigest, journal),
                     source: images.first { $0.manifestDigest == tag.manifestDigest }?.source)
             }

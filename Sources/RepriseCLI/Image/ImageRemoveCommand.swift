@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildJournal
+import Engine
 
 /// `reprise image rm NAME…`: remove names; the blobs go at the next `journal gc`.
 struct ImageRemoveCommand: AsyncParsableCommand {
@@ -13,13 +14,8 @@ struct ImageRemoveCommand: AsyncParsableCommand {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open(create: false)
             for name in names {
-                let normalized = (try? ImageName.normalized(name)) ?? name
-                do {
-                    try journal.untag(normalized)
-                } catch JournalError.noSuchImage {
-                    try journal.untag(name)
-                }
-                print("Untagged: \(ImageName.familiar(normalized))")
+                let removed = try journal.untag(named: name)
+                print("Untagged: \(Journal.familiarImageName(removed))")
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildJournal
+import Engine
 
 /// `reprise image tag SOURCE TARGET`: give an image another name.
 struct ImageTagCommand: AsyncParsableCommand {
@@ -12,8 +13,8 @@ struct ImageTagCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open(create: false)
-            let digest = try ImageName.resolve(source, in: journal)
-            try journal.tag(ImageName.normalized(target), manifest: digest)
+            let digest = try journal.resolveImage(named: source)
+            try journal.tag(Journal.normalizedImageName(target), manifest: digest)
         }
     }
 }

@@ -54,7 +54,7 @@ struct BuildRecordPresenter {
         if let argv = step.argv { lines.append("    argv: \(argv)") }
         if step.instruction == "RUN" {
             lines.append("    workdir \(step.workingDirectory), user \(step.user.isEmpty ? "root" : step.user)"
-                         + (step.network.map { ", network \($0)" } ?? ""))
+                         + (step.network.map { ", network \($0)" + ($0 == "host" ? " (unrecorded: the host's network)" : "") } ?? ""))
         }
         for mount in step.mounts {
             var text = "    mount \(mount.kind.rawValue) \(mount.target)"
@@ -65,6 +65,11 @@ struct BuildRecordPresenter {
             lines.append(text)
         }
         if let sources = step.sources { lines.append("    sources tree \(sources.short)") }
+        if let fetches = step.fetches {
+            let shown = fetches.filter { $0.kind != .dns }
+            lines.append("    fetches: \(shown.count)" + (step.networkReplayable == false ? " (not replayable offline: TLS tunnels were not intercepted)" : ""))
+            for fetch in shown { lines.append("      " + FetchTable.line(fetch)) }
+        }
         if let layer = step.layer {
             lines.append("    layer \(layer.digest.short) (\(Formatting.bytes(layer.size))), diff id \(layer.diffID.short)")
         }

@@ -7,6 +7,7 @@ struct JournalCommand: AsyncParsableCommand {
         abstract: "List, show, check and clean the build journal.", discussion: CommandHelp.discussion("journal"),
         subcommands: [JournalListCommand.self, JournalShowCommand.self, JournalFsckCommand.self,
                       JournalGCCommand.self, JournalReindexCommand.self, JournalIngestCommand.self,
-                      JournalExportCommand.self, JournalImportCommand.self]
+                      JournalExportCommand.self, JournalImportCommand.self, JournalFetchesCommand.self,
+                      JournalPushCommand.self, JournalPullCommand.self, JournalRemoveCommand.self]
     )
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Replay
 
@@ -15,7 +16,7 @@ struct JournalExportCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open(create: false)
-            let id = try BuildName.resolve(build, in: journal)
+            let id = try journal.resolveBuild(named: build)
             let blobs = try BuildBundle.export(id, from: journal, to: output)
             Terminal.progress("exported build \(id) (\(blobs) blobs) to \(output)")
         }

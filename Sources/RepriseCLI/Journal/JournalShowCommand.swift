@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuildJournal
 import ContentStore
+import Engine
 import Foundation
 
 /// `reprise journal show BUILD`: everything recorded about one build.
@@ -22,7 +23,7 @@ struct JournalShowCommand: AsyncParsableCommand {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open(create: false)
             let record = try journal.build(id: ImageDigestBuild.resolve(build, in: journal)
-                ?? BuildName.resolve(build, in: journal))
+                ?? journal.resolveBuild(named: build))
             let steps = try journal.steps(of: record)
             if json { return try Terminal.printJSON(Document(build: record, steps: steps)) }
             print(try BuildRecordPresenter(journal: journal, includeLogs: logs).render(record, steps: steps))

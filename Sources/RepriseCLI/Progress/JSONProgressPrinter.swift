@@ -106,6 +106,10 @@ final class JSONProgressPrinter: BuildEventSink, Sendable {
             case .buildFinished(let id, let manifest, _):
                 state.internalVertexes += 1
                 status = finish(-1 - state.internalVertexes, "[reprise] build \(id) finished" + (manifest.map { ": \($0)" } ?? ""))
+            case .pulled(let reference, _):
+                status = SolveStatus(vertexes: [Vertex(
+                    digest: Digest(ofUTF8: "reprise-pull\n\(state.build)\n\(reference)").description, inputs: nil,
+                    name: "[internal] pull \(reference)", started: now, completed: now, cached: nil, error: nil)])
             case .warning(let message):
                 let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 status = SolveStatus(warnings: [Warning(

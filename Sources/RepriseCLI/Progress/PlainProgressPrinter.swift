@@ -57,6 +57,8 @@ final class PlainProgressPrinter: BuildEventSink, Sendable {
             line("#\(vertex) " + green("DONE \(String(format: "%.1fs", seconds))"))
         case .buildFinished(let id, let manifest, let seconds):
             line("#0 build \(safe(id)) finished in \(Formatting.duration(seconds))" + (manifest.map { ": \($0)" } ?? ""))
+        case .pulled(let reference, let seconds):
+            line("#0 pulled \(safe(reference)) " + green("DONE \(String(format: "%.1fs", seconds))"))
         case .warning(let message):
             line(yellow("WARNING: \(DisplayText.escaped(message, keepingLineBreaks: true))"))
         }

@@ -94,6 +94,10 @@ final class TTYProgressPrinter: BuildEventSink, Sendable {
                 state.steps.append(Step(vertex: vertex, title: what, started: Date()))
             case .exported(let vertex, _, _):
                 if let at = index(vertex) { state.steps[at].finished = Date() }
+            case .pulled(let reference, let seconds):
+                let now = Date()
+                state.steps.append(Step(vertex: 0, title: "[internal] pull \(reference)",
+                                        started: now.addingTimeInterval(-seconds), finished: now))
             case .buildFinished:
                 state.finished = true
             case .warning(let message):

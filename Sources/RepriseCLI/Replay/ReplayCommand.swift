@@ -24,6 +24,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @OptionGroup var variationOptions: VariationOptions
     @Option(help: "Progress output: auto, plain, tty, rawjson or quiet.") var progress: ProgressMode = .auto
     @Flag(help: "Print the report as JSON.") var json = false
+    @OptionGroup var registryOptions: RegistryOptions
 
     func validate() throws {
         if step != nil, fromStep != nil { throw ValidationError("--step and --from-step cannot be combined") }
@@ -38,13 +39,16 @@ struct ReplayCommand: AsyncParsableCommand {
                           variations: try variationOptions.variations, onlyStep: step, fromStep: fromStep,
                           outputs: try output.map { try OutputSpec(parsing: $0) })
         }
+        // Images the journal lacks are pulled by their recorded digest through these settings.
+        let registry = registryOptions.configuration
         let report = try await runner.run { engine in
             var resolved = options
+            resolved.registry = registry
             resolved.build = try ReplayRunner.originalBuild(build, in: engine.journal)
             return try await Replayer(engine: engine).replay(resolved)
         }
         if json {
-            try Terminal.printJSON(report)
+            try ReplayExplanation.printJSON(report, journal: try? journalOptions.open(create: false))
         } else {
             print(ReplayReportPresenter.render(report), terminator: "")
             if !report.reproducible, report.complete, let journal = try? journalOptions.open(create: false),

@@ -36,7 +36,7 @@ struct ReplayRunner {
     /// The build a user named, followed back to the original when it names a replay (a tag
     /// resolves to the newest build of its image, which may be a replay of it).
     static func originalBuild(_ name: String, in journal: Journal) throws -> String {
-        var id = try BuildName.resolve(name, in: journal)
+        var id = try journal.resolveBuild(named: name)
         var record = try journal.build(id: id)
         while record.kind == .replay, let original = record.replayOf, original != id {
             id = original

@@ -1,0 +1,76 @@
+import BuildJournal
+import Foundation
+import NetworkRecorder
+import Sandbox
+
+/// The recording network of a RUN step: a namespace whose only way out is Reprise's recorder,
+/// which records what the step fetches, or, in a replay, serves what was recorded with no
+/// route to the outside at all.
+extension BuildSession {
+    static let recordingNetwork = "record"
+
+    /// Starts the recorder for the step about to run and points `spec` at it.
+    func attachRecordingNetwork(to spec: inout SandboxSpec, step stepIndex: Int) throws -> RecordingNetwork {
+        let mode: RecorderMode
+        if let replay = request.replay {
+            mode = .replay(replay.recordedFetches[stepIndex] ?? [])
+        } else {
+            mode = .record(DestinationPolicy(allowed: request.networkRecording.allowed))
+        }
+        // A replay always intercepts: what it serves over HTTPS was recorded intercepted.
+        let intercept = request.networkRecording.interceptTLS || request.replay != nil
+        let authority = intercept ? try InterceptionAuthority.loadOrCreate(in: journal.root + "/network-ca") : nil
+        let network = try RecordingNetwork(mode: mode, store: journal.store, authority: authority,
+                                           extraTrustRoots: request.networkRecording.trustedCertificates)
+        spec.network = .none
+        spec.networkNamespacePath = network.namespacePath
+        // The recorder's variables win over any a build argument set: there is no other way out.
+        spec.environment.removeAll { entry in
+            RecordingNetwork.variableNames.contains(String(entry.split(separator: "=", maxSplits: 1).first ?? ""))
+        }
+        spec.environment += network.environment
+        for file in network.files.reversed() {
+            spec.mounts.insert(.secret(Array(file.contents.utf8), at: file.path, mode: 0o644), at: 0)
+        }
+        return network
+    }
+
+    /// Ends the recorder and puts what it saw into the step's record; a request a replay could not
+    /// serve fails the step, naming it, even when the step itself did not notice.
+    func detachRecordingNetwork(_ network: RecordingNetwork, into details: inout StepDetails) -> String? {
+        let transcript = network.finish()
+        details.fetches = transcript.fetches
+        details.networkReplayable = transcript.replayable
+        for refusal in transcript.refusals where !transcript.misses.contains("\(refusal.method) \(refusal.url)") {
+            emit(.warning("the network recorder refused \(refusal.method) \(refusal.url): \(refusal.note ?? "")"))
+        }
+        guard !transcript.misses.isEmpty else { return nil }
+        return "network request\(transcript.misses.count == 1 ? "" : "s") not in the record: "
+            + transcript.misses.joined(separator: ", ")
+    }
+}
+
+extension BuildSession {
+    /// `ADD <url>` on the recording network: fetched by the recorder and recorded with the
+    /// step, or, in a replay, served from the step's record without the network.
+    func fetchRecorded(_ url: String, checksum: String?, mtime: Int64, step stepIndex: Int) async throws -> (RemoteSource.Fetched, FetchRecord) {
+        let mode: RecorderMode
+        if let replay = request.replay {
+            mode = .replay(replay.recordedFetches[stepIndex] ?? [])
+        } else {
+            mode = .record(DestinationPolicy(allowed: request.networkRecording.allowed))
+        }
+        let fetcher = URLFetcher(mode: mode, store: journal.store, extraTrustRoots: request.networkRecording.trustedCertificates)
+        let record = try await fetcher.get(url)
+        guard record.kind != .refused, let body = record.body, let status = record.status else {
+            throw RemoteSource.Failure.transport(url, record.note ?? "not fetched")
+        }
+        guard (200..<300).contains(status) else { throw RemoteSource.Failure.http(url, status) }
+        if let checksum, checksum != body.description {
+            throw RemoteSource.Failure.checksum(url, expected: checksum, actual: body.description)
+        }
+        let lastModified = record.responseHeaders.first { $0.name.lowercased() == "last-modified" }?.value
+        return (RemoteSource(store: journal.store).fetched(url: url, body: body, size: record.size ?? 0,
+                                                          lastModified: lastModified, mtime: mtime), record)
+    }
+}

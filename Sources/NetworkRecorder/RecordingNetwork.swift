@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BuildJournal
+import ContentStore
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// The network of one RUN step under Reprise's recorder: a namespace of its own
+/// (``StepNamespace``) whose loopback holds the recorder's proxy, transparent listener and DNS
+/// responder, all served from the host's namespace by ``ProxyCore``.
+///
+/// ```swift
+/// let network = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store)
+/// // run the step in network.namespacePath with network.environment and network.resolvConf
+/// let transcript = network.finish()
+/// ```
+public final class RecordingNetwork: @unchecked Sendable {
+    public let namespace: StepNamespace
+    let core: ProxyCore
+    let authority: InterceptionAuthority?
+    private var channels: [any Channel] = []
+    private var finished = false
+
+    /// The namespace the sandbox joins.
+    public var namespacePath: String { namespace.path }
+
+    /// Where the step finds the authority's certificate (a file mount outside the layer).
+    public static let certificatePath = "/run/reprise/network-ca.pem"
+
+    /// The file mounts the step needs: its resolv.conf, and the authority's certificate.
+    public var files: [(path: String, contents: String)] {
+        [("/etc/resolv.conf", Self.resolvConf)] + (authority.map { [(Self.certificatePath, $0.certificatePEM)] } ?? [])
+    }
+
+    /// The proxy variables the step sees, in both cases, as curl, apt, pip, wget and git read
+    /// them; and with interception, the variables that point TLS clients at the authority.
+    public var environment: [String] {
+        proxyEnvironment + (authority == nil ? [] : ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS",
+                                                      "GIT_SSL_CAINFO", "CURL_CA_BUNDLE"].map { "\($0)=\(Self.certificatePath)" })
+    }
+
+    private var proxyEnvironment: [String] {
+        let proxy = "http://127.0.0.1:\(StepNamespace.proxyPort)"
+        let exempt = "localhost,127.0.0.1,::1"
+        return ["http_proxy=\(proxy)", "HTTP_PROXY=\(proxy)", "https_proxy=\(proxy)", "HTTPS_PROXY=\(proxy)",
+                "no_proxy=\(exempt)", "NO_PROXY=\(exempt)"]
+    }
+
+    /// The step's `/etc/resolv.conf`: the recorder's DNS responder only.
+    public static let resolvConf = "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n"
+
+    /// Names of the variables `environment` sets, which a step's own proxy settings must not override.
+    public static let variableNames: Set<String> = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
+                                                    "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY", "SSL_CERT_FILE",
+                                                    "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS", "GIT_SSL_CAINFO",
+                                                    "CURL_CA_BUNDLE"]
+
+    /// `authority` intercepts HTTPS (nil: tunnels pass through when recording, and are refused
+    /// in a replay); `extraTrustRoots` are PEM files the recorder trusts for origins.
+    public init(mode: RecorderMode, store: BlobStore, authority: InterceptionAuthority? = nil,
+                extraTrustRoots: [String] = []) throws {
+        self.authority = authority
+        namespace = try StepNamespace()
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if !extraTrustRoots.isEmpty {
+            tls.trustRoots = .default
+            tls.additionalTrustRoots = extraTrustRoots.map { .file($0) }
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        core = ProxyCore(mode: mode, store: store, upstream: UpstreamClient(group: group, tlsConfiguration: tls),
+                         threadPool: NIOThreadPool.singleton)
+        do {
+            try start(group: group, takeover: TunnelTakeover(core: core, authority: authority))
+        } catch {
+            _ = finish()
+            throw error
+        }
+    }
+
+    private func start(group: any EventLoopGroup, takeover: TunnelTakeover) throws {
+        let core = self.core
+        let proxySocket = try namespace.listeningSocket(port: StepNamespace.proxyPort)
+        channels.append(try ServerBootstrap(group: group)
+            // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
+            // waits for the answer.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try TunnelTakeover.addHTTPHandlers(
+                        to: channel.pipeline.syncOperations,
+                        proxy: ProxyHandler(core: core, origin: .proxy) { context, host, port in
+                            takeover.take(context, host: host, port: port)
+                        })
+                }
+            }
+            .withBoundSocket(proxySocket).wait())
+
+        let transparentSocket = try namespace.listeningSocket(port: StepNamespace.transparentPort)
+        channels.append(try ServerBootstrap(group: group)
+            // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
+            // waits for the answer.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                Self.originalDestination(of: channel).flatMapThrowing { destination in
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
+                    try channel.pipeline.syncOperations.addHandler(
+                        ProxyHandler(core: core, origin: .transparent(address: destination.0, port: destination.1)))
+                }
+            }
+            .withBoundSocket(transparentSocket).wait())
+
+        let dnsSocket = try namespace.datagramSocket(port: StepNamespace.dnsPort)
+        channels.append(try DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(DNSResponder(core: core))
+                }
+            }
+            .withBoundSocket(dnsSocket).wait())
+    }
+
+    /// Where a redirected connection was going (SO_ORIGINAL_DST, from netfilter's NAT).
+    static func originalDestination(of channel: any Channel) -> EventLoopFuture<(String, Int)> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
+        }
+        let future: EventLoopFuture<sockaddr_in> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(IPPROTO_IP), name: SocketOptionName(80))
+        return future.map { address in
+            var copy = address
+            var buffer = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            inet_ntop(AF_INET, &copy.sin_addr, &buffer, socklen_t(buffer.count))
+            let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return (text, Int(UInt16(bigEndian: address.sin_port)))
+        }
+    }
+
+    /// Stops listening, deletes the namespace and returns what the step fetched.
+    @discardableResult
+    public func finish() -> NetworkTranscript {
+        if !finished {
+            finished = true
+            for channel in channels { try? channel.close().wait() }
+            channels = []
+            namespace.remove()
+        }
+        return core.transcript.transcript
+    }
+
+    deinit { _ = finish() }
+}

@@ -1,0 +1,156 @@
+import BuildJournal
+import ContentStore
+import NIOCore
+import NIOHTTP1
+
+/// Recording without a pause: the origin's response goes to the step as it arrives, while the
+/// same bytes are hashed and written into the store. The fetch is recorded once the blob is
+/// committed. Both connections live on one event loop, so nothing here is shared.
+final class StreamingRelay: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// The step's side: where the response goes.
+    struct Downstream {
+        var handler: ProxyHandler
+        var context: ChannelHandlerContext
+        var request: HTTPRequestHead
+    }
+
+    private let core: ProxyCore
+    private let upstreamHead: HTTPRequestHead
+    private let upstreamBody: ByteBuffer?
+    private let downstream: NIOLoopBound<Downstream>
+    private let record: FetchRecord
+    private let position: Int
+    private var writer: BlobWriter?
+    private var responseHead: HTTPResponseHead?
+    private var done = false
+
+    init(core: ProxyCore, head: HTTPRequestHead, body: ByteBuffer?, downstream: NIOLoopBound<Downstream>,
+         record: FetchRecord, position: Int) {
+        self.core = core
+        upstreamHead = head
+        upstreamBody = body
+        self.downstream = downstream
+        self.record = record
+        self.position = position
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.head(upstreamHead)), promise: nil)
+        if let upstreamBody, upstreamBody.readableBytes > 0 {
+            context.write(wrapOutboundOut(.body(.byteBuffer(upstreamBody))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let target = downstream.value
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if head.status.code >= 100 && head.status.code < 200 { return }
+            responseHead = head
+            do {
+                writer = try core.store.makeWriter()
+            } catch {
+                fail(context: context, reason: "the journal's store: \(error)")
+                return
+            }
+            var headers = HTTPHeaders()
+            for (name, value) in head.headers where !ProxyCore.hopByHop.contains(name.lowercased()) {
+                headers.add(name: name, value: value)
+            }
+            target.handler.beginResponse(ProxiedResponse(status: head.status, headers: headers, body: ByteBuffer()),
+                                         to: target.request, context: target.context)
+        case .body(let chunk):
+            chunk.withUnsafeReadableBytes { bytes in
+                do { try writer?.write(bytes) } catch { writer = nil }
+            }
+            target.handler.sendBody(chunk, context: target.context)
+        case .end:
+            finish(context: context)
+        }
+    }
+
+    private func finish(context: ChannelHandlerContext) {
+        guard !done else { return }
+        done = true
+        context.close(promise: nil)
+        let target = downstream.value
+        guard let responseHead else {
+            target.handler.respond(.message(.badGateway, "\(record.method) \(record.url): no response from the server"),
+                                   to: target.request, context: target.context)
+            core.transcript.add(noting("the server closed the connection without a response"), at: position)
+            return
+        }
+        target.handler.endResponse(to: target.request, context: target.context)
+        guard let writer else {
+            core.transcript.add(noting("the response could not be stored"), at: position)
+            return
+        }
+        let box = UncheckedBox(writer)
+        let core = self.core
+        var answered = record
+        answered.status = Int(responseHead.status.code)
+        answered.responseHeaders = responseHead.headers.filter { !ProxyCore.hopByHop.contains($0.name.lowercased()) }
+            .map { FetchRecord.Header(name: $0.name, value: $0.value) }
+        let base = answered
+        let position = self.position
+        _ = core.threadPool.runIfActive(eventLoop: context.eventLoop) {
+            let committed = try box.value.commit()
+            var fetch = base
+            fetch.body = committed.digest
+            fetch.size = committed.size
+            core.transcript.add(fetch, at: position)
+        }.recover { error in
+            var fetch = base
+            fetch.note = "the response could not be stored: \(error)"
+            core.transcript.add(fetch, at: position)
+        }
+    }
+
+    private func noting(_ note: String) -> FetchRecord {
+        var fetch = record
+        fetch.note = note
+        return fetch
+    }
+
+    private func fail(context: ChannelHandlerContext, reason: String) {
+        guard !done else { return }
+        done = true
+        writer?.abort()
+        context.close(promise: nil)
+        let target = downstream.value
+        core.transcript.add(noting("upstream error: \(reason)"), at: position)
+        if responseHead == nil {
+            target.handler.respond(.message(.badGateway, "\(record.method) \(record.url): \(reason)"),
+                                   to: target.request, context: target.context)
+        } else {
+            // Half a response went out: the step must see the connection break, not a short body.
+            target.context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !done {
+            if responseHead == nil {
+                fail(context: context, reason: "the server closed the connection without a response")
+            } else {
+                finish(context: context)
+            }
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context: context, reason: "\(error)")
+    }
+}
+
+/// Hands a value that is used by one thread at a time to a closure that must be Sendable.
+final class UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

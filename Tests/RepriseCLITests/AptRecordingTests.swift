@@ -1,0 +1,176 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The real thing: `apt-get update && apt-get install` in a Debian image against an apt
+/// repository the test builds from .deb files (dpkg-deb, apt-ftparchive) and serves from a host
+/// of its own. Recorded, replayed with no network to the identical image, and after the
+/// package changes, a rebuild differs by network drift naming the URL. About 30 s once the
+/// Debian image is cached (its first debootstrap takes a minute or two and needs Debian's
+/// archive); skipped when no Debian image can be made, or with `REPRISE_APT_TEST=0`; the HTTPS
+/// variant only with `REPRISE_APT_TEST=1`. `scripts/test-netrec-apt` runs both.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["REPRISE_APT_TEST"] != "0"
+                                 && CorpusDebianImage.layout != nil))
+struct AptRecordingTests {
+    let scratch: TemporaryDirectory
+    var journal: String { scratch.sub("journal") }
+    var repository: String { scratch.sub("repository") }
+
+    init() throws { scratch = try TemporaryDirectory("netrec-apt") }
+
+    /// Builds `reprise-hello_VERSION_all.deb` holding /usr/share/reprise-hello/hello.txt and
+    /// (re)writes the repository's indexes.
+    func publish(version: String, text: String) throws {
+        let package = scratch.sub("pkg-\(version)")
+        try FileManager.default.createDirectory(atPath: package + "/DEBIAN", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: package + "/usr/share/reprise-hello", withIntermediateDirectories: true)
+        try """
+            Package: reprise-hello
+            Version: \(version)
+            Architecture: all
+            Maintainer: Reprise tests <tests@reprise.invalid>
+            Description: a package made by Reprise's tests
+
+            """.write(toFile: package + "/DEBIAN/control", atomically: true, encoding: .utf8)
+        try text.write(toFile: package + "/usr/share/reprise-hello/hello.txt", atomically: true, encoding: .utf8)
+        let pool = repository + "/pool"
+        try? FileManager.default.removeItem(atPath: pool)
+        try FileManager.default.createDirectory(atPath: pool, withIntermediateDirectories: true)
+        try Tool.check(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", package,
+                        pool + "/reprise-hello_\(version)_all.deb"], environment: ["SOURCE_DATE_EPOCH": "0"])
+        let packages = try Tool.check(["apt-ftparchive", "packages", "pool"], in: repository).stdout
+        try packages.write(toFile: repository + "/Packages", atomically: true, encoding: .utf8)
+        try? FileManager.default.removeItem(atPath: repository + "/Release")
+        let release = try Tool.check(["apt-ftparchive", "release", "."], in: repository).stdout
+        try release.write(toFile: repository + "/Release", atomically: true, encoding: .utf8)
+    }
+
+    func build(_ context: String, _ extra: [String] = []) throws -> (id: String, status: Int32, stderr: String) {
+        let metadata = scratch.sub("metadata-\(UInt32.random(in: 0...UInt32.max)).json")
+        let result = try RepriseProcess.run(["build", "--journal", journal, "--progress", "plain", "--no-cache",
+                                             "--network", "default", "--build-arg", "SOURCE_DATE_EPOCH=0",
+                                             "--metadata-file", metadata] + extra + [context])
+        let values = (try? BuildMetadata(path: metadata)) ?? .empty
+        return (values["reprise.build.id"] ?? "", result.status, result.stderr)
+    }
+
+    @Test func aptInstallIsRecordedReplayedOfflineAndDriftIsNamed() throws {
+        let layout = try #require(CorpusDebianImage.layout, "no Debian image (debootstrap needs the Debian archive once)")
+        let imported = try RepriseProcess.run(["image", "import", layout, "--name", "debian", "--journal", journal])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        try publish(version: "1.0", text: "hello from version 1\n")
+        let server = try NamespacedHTTPServer(serving: repository)
+        defer { server.stop() }
+
+        let context = scratch.sub("context")
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try """
+            FROM debian
+            RUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* \\
+             && echo "deb [trusted=yes] \(server.baseURL)/ ./" > /etc/apt/sources.list.d/test.list \\
+             && apt-get update && apt-get install -y --no-install-recommends reprise-hello \\
+             && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/* /var/cache/ldconfig/aux-cache \\
+             && cat /usr/share/reprise-hello/hello.txt
+            """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+
+        let recorded = try build(context)
+        try #require(recorded.status == 0, "\(recorded.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--journal", journal, recorded.id])
+        #expect(fetches.stdout.contains("\(server.baseURL)/./Packages") || fetches.stdout.contains("\(server.baseURL)/Packages"),
+                "\(fetches.stdout)")
+        let debURL = "\(server.baseURL)/pool/reprise-hello_1.0_all.deb"
+        #expect(fetches.stdout.contains(debURL), "\(fetches.stdout)")
+
+        // Offline: the server is gone; the replay is served from the record.
+        server.stop()
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", recorded.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        #expect(report["reproducible"] as? Bool == true, "\(replay.stdout)")
+        #expect(report["recordedManifest"] as? String == report["replayedManifest"] as? String)
+
+        // The package changes (same version, other bytes): a rebuild differs by network drift.
+        try publish(version: "1.0", text: "hello from a rebuilt version 1\n")
+        let again = try NamespacedHTTPServer(serving: repository, address: server.address)
+        defer { again.stop() }
+        let rebuilt = try build(context)
+        try #require(rebuilt.status == 0, "\(rebuilt.stderr)")
+        let diff = try RepriseProcess.run(["diff", "--journal", journal, recorded.id, rebuilt.id])
+        #expect(diff.status == 1)
+        #expect(diff.stdout.contains("network drift"), "\(diff.stdout.prefix(4000))")
+        #expect(diff.stdout.contains(debURL), "\(diff.stdout.prefix(4000))")
+    }
+
+    /// The same over HTTPS: apt's https method goes through CONNECT, which the recorder
+    /// intercepts with the journal's CA (apt is pointed at it through $SSL_CERT_FILE, which the
+    /// recorder sets); the origin's own test CA is trusted by the recorder alone (--network-trust).
+    /// Opt-in (`REPRISE_APT_TEST=1`, as `scripts/test-netrec-apt` sets) to keep the suite's budget.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["REPRISE_APT_TEST"] == "1"))
+    func aptOverHTTPSIsInterceptedRecordedAndReplayedOffline() throws {
+        let layout = try #require(CorpusDebianImage.layout, "no Debian image (debootstrap needs the Debian archive once)")
+        let imported = try RepriseProcess.run(["image", "import", layout, "--name", "debian", "--journal", journal])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        try publish(version: "2.0", text: "hello over TLS\n")
+        let probe = try NamespacedHTTPServer(serving: repository)
+        let address = probe.address
+        probe.stop()
+        let certificates = scratch.sub("certificates")
+        try FileManager.default.createDirectory(atPath: certificates, withIntermediateDirectories: true)
+        let files = try TestCertificates.make(for: address, in: certificates)
+        let server = try NamespacedHTTPServer(serving: repository, certificate: files.certificate, key: files.key,
+                                              address: address)
+        defer { server.stop() }
+
+        let context = scratch.sub("context-tls")
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try """
+            FROM debian
+            RUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* \\
+             && echo "deb [trusted=yes] \(server.baseURL)/ ./" > /etc/apt/sources.list.d/test.list \\
+             && apt-get -o Acquire::https::CaInfo="$SSL_CERT_FILE" update \\
+             && apt-get -o Acquire::https::CaInfo="$SSL_CERT_FILE" install -y --no-install-recommends reprise-hello \\
+             && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/* /var/cache/ldconfig/aux-cache \\
+             && cat /usr/share/reprise-hello/hello.txt
+            """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let recorded = try build(context, ["--network-trust", files.ca])
+        try #require(recorded.status == 0, "\(recorded.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--journal", journal, recorded.id])
+        let deb = fetches.stdout.split(separator: "\n").first { $0.hasSuffix("\(server.baseURL)/pool/reprise-hello_2.0_all.deb") }
+        #expect(deb?.contains("https") == true && deb?.contains("200") == true, "\(fetches.stdout)")
+
+        server.stop()
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", recorded.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        #expect(report["reproducible"] as? Bool == true, "\(replay.stdout)")
+    }
+
+    /// Optional: a real `apt-get install` from the Debian archive this machine uses, recorded once
+    /// and replayed offline to the same digest. Opt-in (`REPRISE_APT_TEST=1`); skipped when the
+    /// archive does not answer.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["REPRISE_APT_TEST"] == "1"))
+    func aptInstallFromTheDebianArchiveReplaysOffline() throws {
+        let layout = try #require(CorpusDebianImage.layout, "no Debian image (debootstrap needs the Debian archive once)")
+        let reachable = try Tool.run(["python3", "-c",
+                                      "import urllib.request; urllib.request.urlopen('http://deb.debian.org/debian/dists/bookworm/Release', timeout=10)"])
+        try #require(reachable.succeeded, "deb.debian.org is not reachable: skipped")
+        let imported = try RepriseProcess.run(["image", "import", layout, "--name", "debian", "--journal", journal])
+        try #require(imported.status == 0, "\(imported.stderr)")
+        let context = scratch.sub("context-archive")
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+        try """
+            FROM debian
+            RUN apt-get update && apt-get install -y --no-install-recommends hello \\
+             && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/* /var/cache/ldconfig/aux-cache \\
+             && hello
+            """.write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let recorded = try build(context)
+        try #require(recorded.status == 0, "\(recorded.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--journal", journal, recorded.id])
+        #expect(fetches.stdout.contains("deb.debian.org") && fetches.stdout.contains("hello_"), "\(fetches.stdout)")
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", recorded.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        #expect(report["reproducible"] as? Bool == true, "\(replay.stdout)")
+    }
+}

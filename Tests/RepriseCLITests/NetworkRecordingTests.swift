@@ -1,0 +1,150 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `--network=default`: RUN steps reach the outside only through Reprise's recorder; a replay
+/// serves what was recorded with no network; a rebuild that fetched other bytes is network
+/// drift. The origin is a server on a host of its own (a network namespace), never the host.
+@Suite(.serialized) struct NetworkRecordingTests {
+    let workspace: BuildWorkspace
+    var journal: String { workspace.journal }
+
+    init() throws { workspace = try BuildWorkspace("netrec-cli") }
+
+    var served: String { workspace.sub("served") }
+
+    func serve(_ files: [String: String]) throws -> NamespacedHTTPServer {
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        for (name, content) in files { try content.write(toFile: served + "/" + name, atomically: true, encoding: .utf8) }
+        return try NamespacedHTTPServer(serving: served)
+    }
+
+    func buildID(_ arguments: [String]) throws -> (id: String, result: RepriseProcess.Result) {
+        let metadata = workspace.sub("metadata-\(UInt32.random(in: 0...UInt32.max)).json")
+        let result = try workspace.build(["--progress", "quiet", "--metadata-file", metadata] + arguments)
+        let values = (try? BuildMetadata(path: metadata)) ?? .empty
+        let id = try values["reprise.build.id"] ?? workspace.latestBuild()
+        return (id, result)
+    }
+
+    @Test func recordsFetchesReplaysThemOfflineAndNamesNetworkDrift() throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("recordsFetchesReplaysThemOffline: seed \(seed) (REPRISE_SEED=\(seed) repeats it)")
+        var random = SeededRandom(seed: seed)
+        let first = String((0..<2000).map { _ in Character(UnicodeScalar(UInt8.random(in: 97...122, using: &random))) })
+        let server = try serve(["package.txt": first])
+        defer { server.stop() }
+        let url = server.baseURL + "/package.txt"
+        let context = try workspace.context("""
+            FROM busybox
+            RUN wget -q -O /package.txt \(url) && wc -c /package.txt
+            """)
+
+        // Record.
+        let recorded = try buildID(["--network", "default", "--build-arg", "SOURCE_DATE_EPOCH=0", "--output", "type=oci,dest=\(workspace.sub("a"))", context])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--json", "--journal", journal, recorded.id])
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(fetches.stdout.utf8)) as? [[String: Any]])
+        let fetch = try #require(entries.first?["fetch"] as? [String: Any], "\(fetches.stdout)")
+        #expect(fetch["url"] as? String == url)
+        #expect(fetch["method"] as? String == "GET")
+        #expect(fetch["status"] as? Int == 200)
+        let firstDigest = try #require(fetch["body"] as? String)
+        #expect(firstDigest == "sha256:" + sha256(first))
+        let table = try RepriseProcess.run(["journal", "fetches", "--journal", journal, recorded.id])
+        #expect(table.stdout.contains(url) && table.stdout.contains("GET"), "\(table.stdout)")
+        let show = try RepriseProcess.run(["journal", "show", "--journal", journal, recorded.id])
+        #expect(show.stdout.contains("fetches: 1") && show.stdout.contains(url), "\(show.stdout)")
+
+        // The package changes on the server. A replay is served from the record, with no
+        // route out, so it still makes the same image.
+        try first.uppercased().write(toFile: served + "/package.txt", atomically: true, encoding: .utf8)
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", recorded.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        #expect(report["reproducible"] as? Bool == true)
+        #expect(report["recordedManifest"] as? String != nil)
+        #expect(report["recordedManifest"] as? String == report["replayedManifest"] as? String)
+
+        // A rebuild fetches the new package: the images differ, and the differ says why.
+        let rebuilt = try buildID(["--network", "default", "--build-arg", "SOURCE_DATE_EPOCH=0", "--no-cache", context])
+        try #require(rebuilt.result.status == 0, "\(rebuilt.result.stderr)")
+        let diff = try RepriseProcess.run(["diff", "--json", "--journal", journal, recorded.id, rebuilt.id])
+        #expect(diff.status == 1, "\(diff.stderr)")
+        #expect(diff.stdout.contains("network-drift"), "\(diff.stdout.prefix(3000))")
+        #expect(diff.stdout.contains(url))
+        #expect(diff.stdout.contains(firstDigest))
+        #expect(diff.stdout.contains("sha256:" + sha256(first.uppercased())))
+        let text = try RepriseProcess.run(["diff", "--journal", journal, recorded.id, rebuilt.id])
+        #expect(text.stdout.contains("network drift"), "\(text.stdout.prefix(3000))")
+    }
+
+    @Test func aReplayFailsARequestThatIsNotInTheRecordNamingIt() throws {
+        let server = try serve(["index.txt": "hello"])
+        defer { server.stop() }
+        let context = try workspace.context("""
+            FROM busybox
+            RUN wget -q -O /index.txt "\(server.baseURL)/index.txt?nonce=$(cat /proc/sys/kernel/random/uuid)"
+            """)
+        let recorded = try buildID(["--network", "default", context])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "plain", recorded.id])
+        #expect(replay.status != 0)
+        let output = replay.stdout + replay.stderr
+        #expect(output.contains("not in the record: GET \(server.baseURL)/index.txt?nonce="), "\(output)")
+    }
+
+    /// busybox nc ignores the proxy variables: HTTP it sends is still recorded (the namespace's
+    /// packet filter hands it to the recorder), and anything else is refused and logged.
+    @Test func toolsThatIgnoreTheProxyAreRecordedOrRefusedNeverUnrecorded() throws {
+        let server = try serve(["raw.txt": "raw bytes\n"])
+        defer { server.stop() }
+        let context = try workspace.context("""
+            FROM busybox
+            RUN printf 'GET /raw.txt HTTP/1.0\\r\\nHost: \(server.address):\(server.port)\\r\\n\\r\\n' \\
+                  | nc \(server.address) \(server.port) > /raw.out \\
+             && grep -q 'raw bytes' /raw.out \\
+             && (echo hello | nc \(server.address) 7000 > /nc.out; test ! -s /nc.out)
+            """)
+        let recorded = try buildID(["--network", "default", "--progress", "plain", context])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        #expect(recorded.result.stderr.contains("refused TCP \(server.address):7000"), "\(recorded.result.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--json", "--journal", journal, recorded.id])
+        #expect(fetches.stdout.contains("\"url\" : \"\(server.baseURL)/raw.txt\""), "\(fetches.stdout)")
+        #expect(fetches.stdout.contains("\"kind\" : \"refused\""))
+    }
+
+    /// ADD <url> on the recording network goes through the same record: a replay serves it from
+    /// the journal (the server's newer bytes are never fetched), and provenance lists every
+    /// recorded fetch, ADD's and RUN's, as a resolved dependency.
+    @Test func addURLIsRecordedReplayedFromTheRecordAndInProvenance() throws {
+        let server = try serve(["added.txt": "added v1\n", "run.txt": "run v1\n"])
+        defer { server.stop() }
+        let context = try workspace.context("""
+            FROM busybox
+            ADD \(server.baseURL)/added.txt /added.txt
+            RUN wget -q -O /run.txt \(server.baseURL)/run.txt
+            """)
+        let recorded = try buildID(["--network", "default", "--build-arg", "SOURCE_DATE_EPOCH=0", context])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--journal", journal, recorded.id])
+        #expect(fetches.stdout.contains("\(server.baseURL)/added.txt") && fetches.stdout.contains("\(server.baseURL)/run.txt"),
+                "\(fetches.stdout)")
+
+        try "added v2\n".write(toFile: served + "/added.txt", atomically: true, encoding: .utf8)
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", recorded.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        #expect(report["reproducible"] as? Bool == true)
+
+        let statement = try RepriseProcess.run(["attest", recorded.id, "--journal", journal])
+        try #require(statement.status == 0, "\(statement.stderr)")
+        #expect(statement.stdout.contains("fetch:\(server.baseURL)/run.txt"), "\(statement.stdout.prefix(3000))")
+        #expect(statement.stdout.contains("sha256\" : \"" + sha256("run v1\n")) || statement.stdout.contains(sha256("run v1\n")))
+        #expect(statement.stdout.contains("\(server.baseURL)/added.txt"))
+    }
+
+    func sha256(_ text: String) -> String {
+        (try? Tool.check(["sha256sum"], input: Data(text.utf8)).stdout.split(separator: " ").first.map(String.init)) ?? ""
+    }
+}
