@@ -4,9 +4,12 @@ import GRDB
 
 /// Images held in the journal and the names that point at them.
 extension Journal {
-    /// Notes that the store holds an image (its manifest and everything it references).
+    /// Notes that the store holds an image (its manifest and everything it references). An image
+    /// already known keeps the source it first came from: a build that uses an imported base, or
+    /// rebuilds the same image, does not rewrite where it came from.
     public func registerImage(manifest: Digest, config: Digest, source: String) throws {
         try database.write { db in
+            if try ImageRow.exists(db, key: manifest.description) { return }
             try ImageRow(manifestDigest: manifest.description, configDigest: config.description,
                          source: source, addedAt: Date().timeIntervalSince1970).save(db)
         }

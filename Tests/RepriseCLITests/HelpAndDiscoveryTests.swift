@@ -31,13 +31,22 @@ import Testing
 
     @Test func listingsImportsAndVerifyProgressSpeakPlainly() throws {
         let workspace = try BuildWorkspace("discovery")
-        let context = try workspace.context("FROM busybox\nRUN echo hi > /hi\n")
+        let context = try workspace.context("FROM busybox\nRUN sleep 1; echo shown\n")
         // verify: replay k of N on stderr, then a verdict with counts.
         let verified = try RepriseProcess.run(["verify", "--journal", workspace.journal, "--progress", "plain", "--runs", "2",
                                                "--build-arg", "SOURCE_DATE_EPOCH=0", context])
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(verified.stderr.contains("replay 1 of 2") && verified.stderr.contains("replay 2 of 2"), "\(verified.stderr)")
         #expect(verified.stderr.contains("2 of 2 replays reproduced every step"))
+        // Output offsets restart with each build: the build and both replays print "shown" about
+        // 1 s into their own run (continuing offsets would put the last one past 3 s).
+        let offsets = verified.stderr.split(separator: "\n").filter { $0.hasSuffix(" shown") }
+            .compactMap { Double($0.split(separator: " ")[1]) }
+        #expect(offsets.count == 3 && offsets.allSatisfy { $0 < 2.5 }, "\(offsets)")
+        // image ls keeps where the base came from (imported), though builds used it since.
+        let images = try RepriseProcess.run(["image", "ls", "--journal", workspace.journal]).stdout
+        let base = try #require(images.split(separator: "\n").first { $0.hasPrefix("busybox:latest") })
+        #expect(base.contains("import:"), "\(images)")
         // journal ls fits 100 columns and shows no replay's temporary path.
         let listing = try RepriseProcess.run(["journal", "ls", "--journal", workspace.journal]).stdout
         #expect(listing.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(listing)")
@@ -47,6 +56,13 @@ import Testing
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
         let started = try #require(rows.first?["startedAt"] as? String)
         #expect(started.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"#, options: .regularExpression) != nil, "\(started)")
+        // journal show and diff take the image digest a build made (whole, or a 12-digit prefix).
+        let manifest = try #require(rows.first { $0["replayOf"] == nil }?["manifestDigest"] as? String)
+        let shown = try RepriseProcess.run(["journal", "show", "--journal", workspace.journal, manifest])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let prefix = String(manifest.dropFirst(7).prefix(12))
+        let same = try RepriseProcess.run(["diff", "--journal", workspace.journal, manifest, prefix])
+        #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
         // A plain directory given as an image says what to give instead.
         let plain = try RepriseProcess.run(["image", "import", context, "--journal", workspace.journal])
         #expect(plain.status != 0)

@@ -43,6 +43,9 @@ struct DiffCommand: AsyncParsableCommand {
 
     /// A side as typed; names of builds resolve as everywhere else (ids, prefixes, `-t` names).
     private func input(_ text: String, journal: Journal?) throws -> DiffInput {
+        if let journal, !FileManager.default.fileExists(atPath: text), let id = ImageDigestBuild.resolve(text, in: journal) {
+            return .build(journal: journal, reference: id)
+        }
         if let journal, !FileManager.default.fileExists(atPath: text), !text.contains("://"),
            let id = try? journal.resolveBuild(named: text.hasPrefix("build:") ? String(text.dropFirst(6)) : text) {
             return .build(journal: journal, reference: id)

@@ -22,7 +22,8 @@ struct JournalShowCommand: AsyncParsableCommand {
     func run() async throws {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open(create: false)
-            let record = try journal.build(id: journal.resolveBuild(named: build))
+            let record = try journal.build(id: ImageDigestBuild.resolve(build, in: journal)
+                ?? journal.resolveBuild(named: build))
             let steps = try journal.steps(of: record)
             if json { return try Terminal.printJSON(Document(build: record, steps: steps)) }
             print(try BuildRecordPresenter(journal: journal, includeLogs: logs).render(record, steps: steps))

@@ -43,7 +43,7 @@ final class JSONProgressPrinter: BuildEventSink, Sendable {
     private struct State {
         var build = "reprise"
         var started: [Int: (name: String, time: String)] = [:]
-        var previous: String?
+        var internalVertexes = 0
     }
 
     /// Events come from the build and the sandbox's output thread; lines must not interleave.
@@ -81,11 +81,13 @@ final class JSONProgressPrinter: BuildEventSink, Sendable {
             }
             let status: SolveStatus
             switch event {
+            // The build's own vertexes get numbers below zero, one each, so no two share a digest.
             case .buildStarted(let id, let dockerfile):
                 state.build = id
-                status = finish(0, "[reprise] build \(id) of \(dockerfile)")
+                status = finish(-1, "[reprise] build \(id) of \(dockerfile)")
             case .contextLoaded(let name, let files, let bytes, _):
-                status = finish(0, "[internal] load build context \(name): \(files) files, \(bytes) bytes")
+                state.internalVertexes += 1
+                status = finish(-1 - state.internalVertexes, "[internal] load build context \(name): \(files) files, \(bytes) bytes")
             case .stepStarted(let label):
                 status = start(label.vertex, label.title)
             case .stepCached(let label):
@@ -102,7 +104,8 @@ final class JSONProgressPrinter: BuildEventSink, Sendable {
             case .exported(let number, let what, _):
                 status = finish(number, what)
             case .buildFinished(let id, let manifest, _):
-                status = finish(0, "[reprise] build \(id) finished" + (manifest.map { ": \($0)" } ?? ""))
+                state.internalVertexes += 1
+                status = finish(-1 - state.internalVertexes, "[reprise] build \(id) finished" + (manifest.map { ": \($0)" } ?? ""))
             case .pulled(let reference, _):
                 status = SolveStatus(vertexes: [Vertex(
                     digest: Digest(ofUTF8: "reprise-pull\n\(state.build)\n\(reference)").description, inputs: nil,

@@ -8,8 +8,9 @@ import Synchronization
 /// (only the log tail of a failing step), which keeps a terminal readable.
 final class PlainProgressPrinter: BuildEventSink, Sendable {
     /// Events come from the build and the sandbox's output thread; lines must not interleave.
-    private let writing = Mutex(())
-    private let start = Date()
+    /// Also holds when the current build started: offsets restart with each build (each replay
+    /// of a `verify`), as each buildx build's do.
+    private let writing = Mutex(Date())
     private let colour: Bool
     private let showOutput: Bool
     private let write: @Sendable (String) -> Void
@@ -22,10 +23,13 @@ final class PlainProgressPrinter: BuildEventSink, Sendable {
     }
 
     func receive(_ event: BuildEvent) {
-        writing.withLock { _ in emit(event) }
+        writing.withLock { start in
+            if case .buildStarted = event { start = Date() }
+            emit(event, start: start)
+        }
     }
 
-    private func emit(_ event: BuildEvent) {
+    private func emit(_ event: BuildEvent, start: Date) {
         switch event {
         case .buildStarted(let id, let dockerfile):
             line("#0 building \(safe(dockerfile)) (build \(safe(id)))")

@@ -104,7 +104,9 @@ final class TTYProgressPrinter: BuildEventSink, Sendable {
                 state.warnings.append(message)
             }
         }
-        if case .buildFinished = event { finish() } else if case .stepFailed = event { redraw() }
+        // A failure ends the build: the last frame is drawn and the timer stops, so nothing
+        // redraws over the error message printed after it.
+        if case .buildFinished = event { finish() } else if case .stepFailed = event { finish() }
     }
 
     /// The last frame, with the step list as it ended; the timer stops.
