@@ -69,9 +69,21 @@ final class StreamingRelay: ChannelInboundHandler {
                 do { try writer?.write(bytes) } catch { writer = nil }
             }
             target.handler.sendBody(chunk, context: target.context)
+            pendingFlush = true
         case .end:
             finish(context: context)
         }
+    }
+
+    /// One flush per read burst from the origin, not per chunk.
+    private var pendingFlush = false
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if pendingFlush {
+            pendingFlush = false
+            downstream.value.context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     private func finish(context: ChannelHandlerContext) {
