@@ -1,4 +1,5 @@
 import BuildJournal
+import Foundation
 import NIOConcurrencyHelpers
 
 /// What the recorder saw during one step: the exchanges in the order the step started them,
@@ -42,6 +43,15 @@ final class TranscriptCollector: Sendable {
 
     func miss(_ text: String) {
         state.withLockedValue { $0.misses.append(text) }
+    }
+
+    /// Waits until every request that took a place has its record (a body still being
+    /// committed to the store), at most `timeout` seconds.
+    func waitUntilComplete(timeout: Double) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while state.withLockedValue({ $0.entries.count < $0.next }), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
     }
 
     var transcript: NetworkTranscript {

@@ -160,7 +160,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// …then the body as it arrives…
     func sendBody(_ chunk: ByteBuffer, context: ChannelHandlerContext) {
         guard chunk.readableBytes > 0 else { return }
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
     }
 
     /// …and its end.

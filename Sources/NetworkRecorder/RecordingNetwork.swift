@@ -147,6 +147,8 @@ public final class RecordingNetwork: @unchecked Sendable {
             for channel in channels { try? channel.close().wait() }
             channels = []
             namespace.remove()
+            // The step has its last byte before the body is committed: wait for the record.
+            core.transcript.waitUntilComplete(timeout: 60)
         }
         return core.transcript.transcript
     }

@@ -1,5 +1,6 @@
 import BuildJournal
 import ContentStore
+import Dispatch
 import NIOCore
 import NIOHTTP1
 
@@ -24,6 +25,11 @@ final class StreamingRelay: ChannelInboundHandler {
     private let record: FetchRecord
     private let position: Int
     private var writer: BlobWriter?
+    /// Where the body is hashed and written, in arrival order.
+    private let storeQueue = DispatchQueue(label: "reprise.network-recorder.store")
+    private let storeFailed = UncheckedBox(Flag())
+
+    final class Flag { var flag = false }
     private var responseHead: HTTPResponseHead?
     private var done = false
 
@@ -65,13 +71,36 @@ final class StreamingRelay: ChannelInboundHandler {
             target.handler.beginResponse(ProxiedResponse(status: head.status, headers: headers, body: ByteBuffer()),
                                          to: target.request, context: target.context)
         case .body(let chunk):
-            chunk.withUnsafeReadableBytes { bytes in
-                do { try writer?.write(bytes) } catch { writer = nil }
+            // Hashing and writing happen on the relay's own queue, in order, so the event loop
+            // only forwards bytes.
+            if let writer {
+                let box = UncheckedBox(writer)
+                let failed = storeFailed
+                storeQueue.async {
+                    guard !failed.value.flag else { return }
+                    do {
+                        try chunk.withUnsafeReadableBytes { try box.value.write($0) }
+                    } catch {
+                        failed.value.flag = true
+                    }
+                }
             }
             target.handler.sendBody(chunk, context: target.context)
+            pendingFlush = true
         case .end:
             finish(context: context)
         }
+    }
+
+    /// One flush per read burst from the origin, not per chunk.
+    private var pendingFlush = false
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if pendingFlush {
+            pendingFlush = false
+            downstream.value.context.flush()
+        }
+        context.fireChannelReadComplete()
     }
 
     private func finish(context: ChannelHandlerContext) {
@@ -91,6 +120,7 @@ final class StreamingRelay: ChannelInboundHandler {
             return
         }
         let box = UncheckedBox(writer)
+        let failed = storeFailed
         let core = self.core
         var answered = record
         answered.status = Int(responseHead.status.code)
@@ -98,15 +128,17 @@ final class StreamingRelay: ChannelInboundHandler {
             .map { FetchRecord.Header(name: $0.name, value: $0.value) }
         let base = answered
         let position = self.position
-        _ = core.threadPool.runIfActive(eventLoop: context.eventLoop) {
-            let committed = try box.value.commit()
+        storeQueue.async {
             var fetch = base
-            fetch.body = committed.digest
-            fetch.size = committed.size
-            core.transcript.add(fetch, at: position)
-        }.recover { error in
-            var fetch = base
-            fetch.note = "the response could not be stored: \(error)"
+            do {
+                guard !failed.value.flag else { throw StoreFailure() }
+                let committed = try box.value.commit()
+                fetch.body = committed.digest
+                fetch.size = committed.size
+            } catch {
+                box.value.abort()
+                fetch.note = "the response could not be stored: \(error)"
+            }
             core.transcript.add(fetch, at: position)
         }
     }
@@ -147,6 +179,10 @@ final class StreamingRelay: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         fail(context: context, reason: "\(error)")
     }
+}
+
+struct StoreFailure: Error, CustomStringConvertible {
+    var description: String { "writing the body into the journal's store failed" }
 }
 
 /// Hands a value that is used by one thread at a time to a closure that must be Sendable.

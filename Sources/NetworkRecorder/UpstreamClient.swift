@@ -82,6 +82,9 @@ extension UpstreamClient {
         }
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(30))
+            // Downloads are what this connection is for: read in large bursts.
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 16384, initial: 262_144,
+                                                                                  maximum: 1_048_576))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext, let serverName {
