@@ -216,6 +216,10 @@ import Testing
         try "v2\n".write(toFile: repository + "/VERSION", atomically: false, encoding: .utf8)
         try Tool.check(git + ["commit", "-q", "-am", "two"])
         let commit = try Tool.check(git + ["rev-parse", "v1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // A committed symlink out of the repository, which ADD must refuse as a subdirectory.
+        try FileManager.default.createSymbolicLink(atPath: repository + "/escape", withDestinationPath: "/etc")
+        try Tool.check(git + ["add", "escape"])
+        try Tool.check(git + ["commit", "-q", "-m", "three"])
         let server = try LoopbackService.git(serving: repositories)
         defer { withExtendedLifetime(server) {} }
         let url = "git://127.0.0.1:\(server.port)/tool.git"
@@ -244,6 +248,11 @@ import Testing
         let refused = try workspace.build([wrong])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("not the --checksum"))
+        // A subdirectory that is a symlink out of the repository is refused, not read from the host.
+        let escaping = try workspace.context("FROM busybox\nADD \(url)#:escape /etc-of-the-host/\n")
+        let escaped = try workspace.build([escaping, "--network", "host"])
+        #expect(escaped.status != 0)
+        #expect(escaped.stderr.contains("'escape' leads outside the repository"), "\(escaped.stderr)")
     }
 
     @Test func aLocalExportKeepsTheDeviceNodesOfADebianStyleBase() throws {

@@ -295,6 +295,16 @@ import Testing
         let missing = try workspace.build(["file://\(repository)#v1:nowhere"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("has no directory 'nowhere'"), "\(missing.stderr)")
+        // A repository is hostile: a committed symlink named as SUBDIR must not make the host's
+        // /etc the context.
+        try FileManager.default.createSymbolicLink(atPath: repository + "/escape", withDestinationPath: "/etc")
+        try Tool.check(git + ["add", "escape"])
+        try Tool.check(git + ["commit", "-q", "-m", "escape"])
+        let builds = try RepriseProcess.run(["journal", "ls", "-q", "--journal", workspace.journal]).stdout
+        let escaping = try workspace.build(["file://\(repository)#main:escape"])
+        #expect(escaping.status != 0)
+        #expect(escaping.stderr.contains("'escape' leads outside the repository"), "\(escaping.stderr)")
+        #expect(try RepriseProcess.run(["journal", "ls", "-q", "--journal", workspace.journal]).stdout == builds)
     }
 
     @Test func aLocalCacheMakesStepsCachedInAnotherJournal() throws {

@@ -47,6 +47,7 @@ struct GitSource {
         case git(String, String)
         case checksum(String, expected: String, actual: String)
         case noSubdirectory(String, String)
+        case subdirectoryEscapes(String, String)
 
         var description: String {
             switch self {
@@ -57,6 +58,8 @@ struct GitSource {
             case .checksum(let url, let expected, let actual):
                 return "ADD \(url): the ref resolved to commit \(actual), not the --checksum \(expected)"
             case .noSubdirectory(let url, let path): return "ADD \(url): the commit has no directory '\(path)'"
+            case .subdirectoryEscapes(let url, let path):
+                return "ADD \(url): '\(path)' leads outside the repository (through a symlink or ..)"
             }
         }
     }
@@ -92,10 +95,12 @@ struct GitSource {
         if !keepGitDirectory { try FileManager.default.removeItem(atPath: checkout + "/.git") }
         var root = checkout
         if let subdirectory = reference.subdirectory, !subdirectory.isEmpty {
-            root = checkout + "/" + subdirectory
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+            do {
+                root = try CheckoutSubdirectory.resolve(subdirectory, in: checkout)
+            } catch .missing {
                 throw Failure.noSubdirectory(reference.remote, subdirectory)
+            } catch .escapes {
+                throw Failure.subdirectoryEscapes(reference.remote, subdirectory)
             }
         }
         let scanned = try TreeSnapshotter(store: store).snapshot(directory: root).snapshot

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 
 /// A build's context and Dockerfile when they are not plain paths, as buildx takes them:
@@ -146,10 +147,15 @@ struct GitContext {
         try git(["-C", scratch, "-c", "advice.detachedHead=false", "checkout", "-q", "FETCH_HEAD"])
         let commit = try git(["-C", scratch, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
         try FileManager.default.removeItem(atPath: scratch + "/.git")
-        let source = subdirectory.map { scratch + "/" + $0 } ?? scratch
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("\(remote): commit \(commit) has no directory '\(subdirectory ?? "")'")
+        var source = scratch
+        if let subdirectory {
+            do {
+                source = try CheckoutSubdirectory.resolve(subdirectory, in: scratch)
+            } catch .missing {
+                throw ValidationError("\(remote): commit \(commit) has no directory '\(subdirectory)'")
+            } catch .escapes {
+                throw ValidationError("\(remote): '\(subdirectory)' leads outside the repository (through a symlink or ..)")
+            }
         }
         try FileManager.default.moveItem(atPath: source, toPath: destination)
         var origin = remote
