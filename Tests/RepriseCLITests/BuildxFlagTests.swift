@@ -85,7 +85,7 @@ import Testing
         let context = try workspace.context("FROM busybox\nRUN echo ran > /ran\n")
         // Options buildx knows that no exporter here honours, per type, and made-up ones: each
         // refused with its name, and no build is recorded.
-        let unknown = ["rewrite-timestamp=true", "push-by-digest=true", "unpack=true", "store=false",
+        let unknown = ["push-by-digest=true", "unpack=true", "store=false",
                        "dangling-name-prefix=x", "name-canonical=true", "buildinfo=false", "platform-split=true",
                        "oci-artifact=true", "bogus=1", "annotation=missing-key"]
         // What only the image exporters honour is refused by the filesystem ones.
@@ -103,7 +103,7 @@ import Testing
         }
         // Values checked too: an unknown compression, a level out of range, zstd with Docker types.
         for option in ["compression=brotli", "compression=gzip,compression-level=12", "compression=zstd,oci-mediatypes=false",
-                       "force-compression=maybe"] {
+                       "force-compression=maybe", "rewrite-timestamp=maybe"] {
             let result = try workspace.build(["-o", "type=oci,dest=\(workspace.sub("v.tar")),\(option)", context])
             #expect(result.status != 0, "\(option) was accepted")
         }

@@ -22,7 +22,7 @@ extension BuildFlags {
                 + "use manifest: or manifest-descriptor:)")
         }
         if request.attestor != nil, try request.outputs.contains(where: { try ExportOptions($0) != nil }) {
-            throw ValidationError("--output compression=/oci-mediatypes= with attestations is not supported yet")
+            throw ValidationError("--output compression=/oci-mediatypes=/rewrite-timestamp= with attestations is not supported yet")
         }
         request.extraHosts = try addHost.map { text in
             if text.hasSuffix(":host-gateway") || text.hasSuffix("=host-gateway") {
