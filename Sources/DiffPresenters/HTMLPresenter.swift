@@ -65,7 +65,7 @@ public struct HTMLPresenter: DiffPresenter {
             html += "<tr class=\"\(rowClass)\"><td>\(info.index)</td><td>\(escape(status))</td>"
             html += "<td><code title=\"\(escape(info.digestA ?? ""))\">\(escape(ReportWording.shortDigest(info.digestA)))</code></td>"
             html += "<td><code title=\"\(escape(info.digestB ?? ""))\">\(escape(ReportWording.shortDigest(info.digestB)))</code></td>"
-            html += "<td>\(escape(ReportWording.size(info.sizeA))) / \(escape(ReportWording.size(info.sizeB)))</td>"
+            html += "<td class=\"size\">\(escape(ReportWording.size(info.sizeA))) / \(escape(ReportWording.size(info.sizeB)))</td>"
             html += "<td>\(info.differingEntries == 0 ? "" : "<a href=\"#layer-\(info.index)\">\(info.differingEntries)</a>")</td>"
             html += "<td>\(node?.step.map(stepHTML) ?? "")</td><td>\(badges(node?.effectiveCauses ?? []))</td></tr>\n"
         }
