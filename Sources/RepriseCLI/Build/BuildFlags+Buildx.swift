@@ -7,6 +7,19 @@ import OCIImage
 /// `--annotation` (and an output's `annotation.*`), `--add-host`, `--no-cache-filter`,
 /// `--cache-from`/`--cache-to`. Kept apart from ``BuildFlags``'s core so each reads alone.
 extension BuildFlags {
+    /// `--builder` and `--cgroup-parent`, checked in `validate()` so even `--call` refuses them.
+    func validateBuilderFlags() throws {
+        // buildx fails on a builder it does not know; the only one here is its `default`.
+        if let builder, builder != "default" {
+            throw ValidationError("--builder \(builder): no such builder; Reprise builds in its own sandbox, "
+                + "the one builder there is, named default")
+        }
+        if let cgroupParent {
+            throw ValidationError("--cgroup-parent \(cgroupParent) is not supported: RUN steps run in cgroups Reprise "
+                + "makes under its own (limit them with --memory, --pids-limit, --ulimit)")
+        }
+    }
+
     func applyBuildxOptions(to request: inout BuildRequest, inputs: StagedInputs?) throws {
         for text in label {
             let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)

@@ -76,6 +76,9 @@ struct BuildFlags: ParsableArguments {
     var cacheTo: [String] = []
     @Flag(help: "Accepted as buildx's --load: the image is always kept in the journal (see `reprise image ls`).")
     var load = false
+    @Option(help: "Accepted as buildx's --builder for the one builder there is here: default.") var builder: String?
+    @Option(name: .customLong("cgroup-parent"), help: "buildx's --cgroup-parent: refused with the reason (RUN steps run in Reprise's own cgroups).")
+    var cgroupParent: String?
 
     @Flag(help: "Push the image to the registry under each -t name (--output type=registry).") var push = false
     @Flag(help: "Resolve registry tags of base images again, even when the journal already holds them.")
@@ -110,6 +113,7 @@ struct BuildFlags: ParsableArguments {
     }
 
     func validate() throws {
+        try validateBuilderFlags()
         guard ["none", "host", "default", "record"].contains(network) else {
             throw ValidationError("--network must be none, default (record) or host, not '\(network)'")
         }
