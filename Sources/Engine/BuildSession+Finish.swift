@@ -55,7 +55,7 @@ extension BuildSession {
                 emit(.exporting(vertex: vertex, what: "pushing \(names.joined(separator: ", "))"))
                 var image = exported
                 if let options = try ExportOptions(output) {
-                    image = try converted(exported, with: options, baseLayers: final.baseLayers).digest
+                    image = try converted(manifest, with: options, baseLayers: final.baseLayers).digest
                     exportedImage = try journal.store.imageDescriptor(for: image)
                 }
                 let pushed = try await push(image, to: names)
@@ -64,7 +64,7 @@ extension BuildSession {
                 continue
             }
             emit(.exporting(vertex: vertex, what: what))
-            try export(state, manifest: exported, to: output, annotations: layoutAnnotations,
+            try export(state, manifest: exported, image: manifest, to: output, annotations: layoutAnnotations,
                        baseLayers: final.baseLayers)
             emit(.exported(vertex: vertex, what: what, seconds: Date().timeIntervalSince(begun)))
         }
@@ -77,7 +77,9 @@ extension BuildSession {
                             seconds: Date().timeIntervalSince(started)))
     }
 
-    private func export(_ state: ImageState, manifest: Digest, to output: OutputSpec,
+    /// `manifest` is what the outputs name (the index when attested), `plainImage` the image
+    /// manifest itself, which an output's ``ExportOptions`` re-encode.
+    private func export(_ state: ImageState, manifest: Digest, image plainImage: Digest, to output: OutputSpec,
                         annotations: [String: String], baseLayers: Int) throws {
         switch output.type {
         case .oci, .docker:
@@ -86,7 +88,7 @@ extension BuildSession {
             if spec.names.isEmpty { spec.names = request.tags }
             var image = manifest
             if let options = try ExportOptions(output) {
-                image = try converted(manifest, with: options, baseLayers: baseLayers).digest
+                image = try converted(plainImage, with: options, baseLayers: baseLayers).digest
                 exportedImage = try journal.store.imageDescriptor(for: image)
                 exportedImage?.annotations = annotations.isEmpty ? nil : annotations
             }
@@ -121,13 +123,11 @@ extension BuildSession {
         }
     }
 
-    /// `manifest` re-encoded for an output's ``ExportOptions``. `rewrite-timestamp` needs
+    /// The image manifest `manifest` re-encoded for an output's ``ExportOptions``, in a new
+    /// attestation index when the build is attested (the statements' subject is then the
+    /// re-encoded manifest: the image that output holds). `rewrite-timestamp` needs
     /// SOURCE_DATE_EPOCH; without one it does nothing but warn, as BuildKit does.
     private func converted(_ manifest: Digest, with options: ExportOptions, baseLayers: Int) throws -> Descriptor {
-        guard request.attestor == nil else {
-            throw EngineError.unsupported(message: "--output compression=/oci-mediatypes=/rewrite-timestamp= with "
-                + "attestations is not supported yet", location: nil)
-        }
         var rewrite: (epoch: Int64, baseLayers: Int)?
         if options.rewriteTimestamp {
             if let epoch = request.sourceDateEpoch {
@@ -137,7 +137,15 @@ extension BuildSession {
                     + "(--build-arg SOURCE_DATE_EPOCH=SECONDS or the environment): timestamps left as they are"))
             }
         }
-        return try options.convert(manifest, in: journal.store, rewrite: rewrite)
+        let image = try options.convert(manifest, in: journal.store, rewrite: rewrite)
+        guard let attestor = request.attestor else { return image }
+        var subject = record
+        subject.manifest = image.digest
+        return try AttestationManifest(store: journal.store).attach(
+            attestor.statements(for: subject, journal: journal), to: image.digest, platform: request.platform,
+            annotations: ImageAnnotation.values(request.annotations, for: .index),
+            manifestAnnotations: ImageAnnotation.values(request.annotations, for: .manifestDescriptor,
+                                                        platform: request.platform))
     }
 
     /// The image's layers applied one over the other into `directory`. Device nodes are kept

@@ -93,6 +93,29 @@ import Testing
         let kept = try FileManager.default.attributesOfItem(atPath: rootfs + "/late-base")[.modificationDate] as? Date
         #expect(kept?.timeIntervalSince1970 == 1_900_000_000)
 
+        // With provenance: the index holds the rewritten image and an attestation whose subject
+        // is that image (the one this output holds), not the journal's unmarked one.
+        let attestedLayout = workspace.sub("attested")
+        let attested = try workspace.build(["--build-arg", "SOURCE_DATE_EPOCH=\(Self.epoch)", "--provenance", "mode=min",
+                                            "-o", "type=oci,dest=\(attestedLayout),tar=false,rewrite-timestamp=true",
+                                            try workspace.context("FROM busybox\nRUN echo x > /x\n")])
+        try #require(attested.status == 0, "\(attested.stderr)")
+        func blob(_ digest: String?) throws -> [String: Any] {
+            try BuildxFlagTests.json(file: attestedLayout + "/blobs/sha256/" + String((digest ?? "").dropFirst(7)))
+        }
+        let top = try BuildxFlagTests.json(file: attestedLayout + "/index.json")
+        let index = try blob((top["manifests"] as? [[String: Any]])?.first?["digest"] as? String)
+        let entries = index["manifests"] as? [[String: Any]] ?? []
+        try #require(entries.count == 2, "\(index)")
+        let imageDigest = entries[0]["digest"] as? String
+        let image = try blob(imageDigest)
+        #expect((image["layers"] as? [[String: Any]])?.last?["annotations"] as? [String: String]
+                == ["buildkit/rewritten-timestamp": "\(Self.epoch)"], "\(image)")
+        let attestation = try blob(entries[1]["digest"] as? String)
+        let statement = try blob((attestation["layers"] as? [[String: Any]])?.first?["digest"] as? String)
+        let subject = (statement["subject"] as? [[String: Any]])?.first?["digest"] as? [String: String]
+        #expect(subject?["sha256"].map { "sha256:" + $0 } == imageDigest, "\(statement["subject"] ?? "")")
+
         // Without an epoch there is nothing to clamp to: a warning, as BuildKit, and no marks.
         let plainLayout = workspace.sub("no-epoch")
         let plain = try workspace.build(["-o", "type=oci,dest=\(plainLayout),tar=false,rewrite-timestamp=true",

@@ -34,9 +34,6 @@ extension BuildFlags {
                 + "a single-platform image without attestations has none (add --provenance or --sbom, or "
                 + "use manifest: or manifest-descriptor:)")
         }
-        if request.attestor != nil, try request.outputs.contains(where: { try ExportOptions($0) != nil }) {
-            throw ValidationError("--output compression=/oci-mediatypes=/rewrite-timestamp= with attestations is not supported yet")
-        }
         request.extraHosts = try addHost.map { text in
             if text.hasSuffix(":host-gateway") || text.hasSuffix("=host-gateway") {
                 throw ValidationError("--add-host \(text): host-gateway has no meaning here (RUN steps have no "
