@@ -110,37 +110,15 @@ final class StreamingRelay: ChannelInboundHandler {
         case .body(let chunk):
             // Hashing and writing happen on the relay's own queue, in order, so the event loop
             // only forwards bytes.
-            if let writer {
-                let box = UncheckedBox(writer)
-                let failed = storeFailed
-                let queued = queuedBytes
-                let size = chunk.readableBytes
-                let relay = UncheckedBox(self)
-                let loop = context.eventLoop
-                if queued.value.add(size) > Self.storeHighWater, !pausedForStore {
-                    pausedForStore = true
-                    updateReading()
-                }
-                storeQueue.async {
-                    if !failed.value.flag {
-                        do {
-                            try chunk.withUnsafeReadableBytes { try box.value.write($0) }
-                        } catch {
-                            failed.value.flag = true
-                        }
-                    }
-                    let left = queued.value.add(-size)
-                    if left <= Self.storeLowWater, left + size > Self.storeLowWater {
-                        loop.execute {
-                            guard relay.value.pausedForStore else { return }
-                            relay.value.pausedForStore = false
-                            relay.value.updateReading()
-                        }
-                    }
-                }
+            if writer != nil {
+                unstored.append(chunk)
+                unstoredBytes += chunk.readableBytes
+                if unstoredBytes >= Self.storeBatch { sendToStore(context: context) }
             }
+            // Flushed at once: the step reads this chunk while the next one is read from the
+            // origin (a flush per read burst left the step idle for up to four reads).
             target.handler.sendBody(chunk, context: target.context)
-            pendingFlush = true
+            target.context.flush()
             if !target.context.channel.isWritable, !pausedForStep {
                 pausedForStep = true
                 updateReading()
@@ -155,19 +133,57 @@ final class StreamingRelay: ChannelInboundHandler {
         }
     }
 
-    /// One flush per read burst from the origin, not per chunk.
-    private var pendingFlush = false
+
+    /// Chunks not yet handed to the store's queue: handed over a few at a time (one wake-up of
+    /// the queue per megabyte or per read burst, not per chunk).
+    private var unstored: [ByteBuffer] = []
+    private var unstoredBytes = 0
+    static let storeBatch = 1 << 20
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if pendingFlush {
-            pendingFlush = false
-            downstream.value.context.flush()
-        }
+        sendToStore(context: context)
         context.fireChannelReadComplete()
+    }
+
+    /// Hashing and writing happen on the relay's own queue, in order, so the event loop only
+    /// forwards bytes.
+    private func sendToStore(context: ChannelHandlerContext) {
+        guard let writer, !unstored.isEmpty else { return }
+        let chunks = unstored
+        let size = unstoredBytes
+        unstored = []
+        unstoredBytes = 0
+        let box = UncheckedBox(writer)
+        let failed = storeFailed
+        let queued = queuedBytes
+        let relay = UncheckedBox(self)
+        let loop = context.eventLoop
+        if queued.value.add(size) > Self.storeHighWater, !pausedForStore {
+            pausedForStore = true
+            updateReading()
+        }
+        storeQueue.async {
+            if !failed.value.flag {
+                do {
+                    for chunk in chunks { try chunk.withUnsafeReadableBytes { try box.value.write($0) } }
+                } catch {
+                    failed.value.flag = true
+                }
+            }
+            let left = queued.value.add(-size)
+            if left <= Self.storeLowWater, left + size > Self.storeLowWater {
+                loop.execute {
+                    guard relay.value.pausedForStore else { return }
+                    relay.value.pausedForStore = false
+                    relay.value.updateReading()
+                }
+            }
+        }
     }
 
     private func finish(context: ChannelHandlerContext) {
         guard !done else { return }
+        sendToStore(context: context)
         done = true
         context.close(promise: nil)
         let target = downstream.value
