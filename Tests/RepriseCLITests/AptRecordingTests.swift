@@ -7,8 +7,9 @@ import Testing
 /// of its own. Recorded, replayed with no network to the identical image, and after the
 /// package changes, a rebuild differs by network drift naming the URL. About 30 s once the
 /// Debian image is cached (its first debootstrap takes a minute or two and needs Debian's
-/// archive); skipped when no Debian image can be made, or with `REPRISE_APT_TEST=0`; the HTTPS
-/// variant only with `REPRISE_APT_TEST=1`. `scripts/test-netrec-apt` runs both.
+/// archive); skipped when no Debian image can be made, or with `REPRISE_APT_TEST=0`. The HTTP and
+/// HTTPS tests run in the suite; the one against Debian's own archive only with `REPRISE_APT_TEST=1`
+/// (`scripts/test-netrec-apt` runs all three).
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["REPRISE_APT_TEST"] != "0"
                                  && CorpusDebianImage.layout != nil))
 struct AptRecordingTests {
@@ -106,10 +107,8 @@ struct AptRecordingTests {
     /// the image's own bundle (`/etc/ssl/certs/ca-certificates.crt`, here the host's, copied in as
     /// `ca-certificates` would install it), which the step sees with the journal's CA appended and
     /// whose layer never holds it. The origin's own test CA is trusted by the recorder alone
-    /// (--network-trust). Opt-in (`REPRISE_APT_TEST=1`, as `scripts/test-netrec-apt` sets) to keep
-    /// the suite's budget.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["REPRISE_APT_TEST"] == "1"))
-    func aptOverHTTPSIsInterceptedRecordedAndReplayedOffline() throws {
+    /// (--network-trust). About 20 s; in the suite like the HTTP one.
+    @Test func aptOverHTTPSIsInterceptedRecordedAndReplayedOffline() throws {
         let layout = try #require(CorpusDebianImage.layout, "no Debian image (debootstrap needs the Debian archive once)")
         let imported = try RepriseProcess.run(["image", "import", layout, "--name", "debian", "--journal", journal])
         try #require(imported.status == 0, "\(imported.stderr)")
