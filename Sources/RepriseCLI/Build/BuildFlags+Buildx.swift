@@ -36,8 +36,8 @@ extension BuildFlags {
         }
         request.extraHosts = try addHost.map { text in
             if text.hasSuffix(":host-gateway") || text.hasSuffix("=host-gateway") {
-                throw ValidationError("--add-host \(text): host-gateway has no meaning here (RUN steps have no "
-                    + "network unless --network host, and then they see the host's own names)")
+                throw ValidationError("--add-host \(text): host-gateway has no meaning here (RUN steps reach the "
+                    + "outside only through the recorder, or with --network host see the host's own names)")
             }
             guard let host = ExtraHost(parsing: text) else {
                 throw ValidationError("--add-host \(text): expected NAME:IP, e.g. db:10.0.0.5")

@@ -30,8 +30,8 @@ struct BuildFlags: ParsableArguments {
     @Option(name: .customLong("metadata-file"), help: "Write build result metadata (JSON) to a file.")
     var metadataFile: String?
     @Option(help: "Write the image digest to a file.") var iidfile: String?
-    @Option(help: "Network for RUN steps: none (the default here), default or record (through Reprise's recorder: every fetch recorded, replayed offline), or host (unrecorded).")
-    var network: String = "none"
+    @Option(help: "Network for RUN steps: default (as buildx, the default; here through Reprise's recorder: every fetch recorded, replayed offline; also `record`), none (no network), or host (unrecorded; needs --allow network.host).")
+    var network: String = "default"
     @Option(name: .customLong("network-record"),
             help: "How the recording network treats HTTPS: tls (intercept with the journal's CA; default) or no-tls (tunnels pass through, logged by host; the step cannot be replayed offline).")
     var networkRecord: String = "tls"
