@@ -9,10 +9,13 @@ import Testing
     @Test func aRunSeesTheSameCopiedTreeWhicheverWayItsLowerWasMade() throws {
         let workspace = try BuildWorkspace("layer-materialize")
         let run = #"RUN cd /ctx && find . | sort | while read -r f; do stat -c '%n %A %u %g %Y %s %h' "$f"; done > /listing && [ "$(stat -c %i a.txt)" != "$(stat -c %i same.txt)" ] && echo distinct >> /listing"#
-        let directory = try workspace.context("FROM busybox\nCOPY . /ctx/\n\(run)\n", files: [
+        // The Dockerfile lives outside the context: changing it must leave the COPY (which also
+        // copies the context directory's own metadata) cached.
+        let dockerfile = workspace.sub("Dockerfile")
+        try "FROM busybox\nCOPY . /ctx/\n\(run)\n".write(toFile: dockerfile, atomically: true, encoding: .utf8)
+        let directory = try workspace.context("unused\n", files: [
             "a.txt": "same bytes\n", "same.txt": "same bytes\n", "dir/run.sh": "#!/bin/sh\necho hi\n",
             "dir/secret": "s\n", "empty": "", "big.bin": String(repeating: "reprise ", count: 400_000),
-            // The Dockerfile changes between the builds; the COPY must not.
             ".dockerignore": "Dockerfile\n.dockerignore\n",
         ])
         chmod(directory + "/dir/run.sh", 0o755)
@@ -21,7 +24,7 @@ import Testing
 
         func listing(output name: String) throws -> String {
             let layout = workspace.sub(name)
-            let built = try workspace.build(["--output", "type=oci,dest=\(layout),tar=false", directory])
+            let built = try workspace.build(["-f", dockerfile, "--output", "type=oci,dest=\(layout),tar=false", directory])
             try #require(built.status == 0, "\(built.stderr)")
             return try String(contentsOfFile: try workspace.unpack(layout) + "/listing", encoding: .utf8)
         }
@@ -30,7 +33,6 @@ import Testing
         // The extracted layers are a cache: without them, and with a RUN that is not cached, the
         // COPY is cached and its lower comes from extracting its tar.
         try FileManager.default.removeItem(atPath: workspace.journal + "/layers")
-        let dockerfile = directory + "/Dockerfile"
         // Another text (the shell collapses the spaces), so the RUN is not cached.
         try (try String(contentsOfFile: dockerfile, encoding: .utf8)).replacingOccurrences(of: "echo distinct", with: "echo  distinct")
             .write(toFile: dockerfile, atomically: true, encoding: .utf8)
