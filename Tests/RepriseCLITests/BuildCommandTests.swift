@@ -158,12 +158,17 @@ import Testing
         // A duration of its own, so that pgrep below cannot see another suite's sleeper.
         let sleeper = "sleep \(Int.random(in: 3000...9999))"
         let directory = try context("FROM busybox\nRUN echo started && \(sleeper)\n")
-        // LayerArchive's tests (overlays), buildah (its storage) and replay's file-ordering
-        // variation (disorderfs) mount on the host meanwhile; those are not this build's.
+        // LayerArchive's tests (overlays), buildah (its storage), replay's file-ordering
+        // variation (disorderfs) and other builds' recording namespaces (/run/netns) mount on
+        // the host meanwhile; those are not this build's. Its own namespace is checked by name.
         func hostMounts() throws -> [Substring] {
             try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
-                .filter { !$0.contains("/reprise-archive-test-") && !$0.contains("/reprise-buildah-diff-")
-                    && !$0.contains(" - fuse.disorderfs ") }
+                .filter { line in
+                    let fields = line.split(separator: " ")
+                    return !line.contains("/reprise-archive-test-") && !line.contains("/reprise-buildah-diff-")
+                        && !line.contains(" - fuse.disorderfs ")
+                        && !(fields.count > 4 && fields[4].hasPrefix("/run/netns"))
+                }
         }
         let mountsBefore = try hostMounts()
         let process = Process()
@@ -180,10 +185,20 @@ import Testing
             if chunk.isEmpty { break }
             seen.append(chunk)
         }
+        // "started" is printed just before the sleeper execs: give it a moment to appear.
+        var found: String?
+        for _ in 0..<50 where found == nil {
+            found = recordingNamespace(ofProcessRunning: sleeper)
+            if found == nil { usleep(100_000) }
+        }
+        let namespace = try #require(found,
+                                     "the step runs on the default (recording) network")
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130)
         #expect(try hostMounts() == mountsBefore)
+        #expect(!FileManager.default.fileExists(atPath: namespace), "left behind: \(namespace)")
+        #expect(try !String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).contains(namespace + " "))
         let sleepers = try Tool.run(["pgrep", "-f", sleeper])
         #expect(sleepers.stdout.isEmpty, "left running: \(sleepers.stdout)")
         let listing = try RepriseProcess.run(["journal", "ls", "--journal", journal]).stdout
@@ -191,5 +206,26 @@ import Testing
         let id = try #require(try RepriseProcess.run(["journal", "ls", "-q", "--journal", journal]).stdout
             .split(separator: "\n").first.map(String.init))
         #expect((try showJSON(id)["build"] as? [String: Any])?["error"] as? String == "interrupted")
+    }
+
+    /// The `/run/netns/NAME` whose namespace the process whose command line contains `marker`
+    /// is in: the same inode as its /proc/PID/ns/net.
+    private func recordingNamespace(ofProcessRunning marker: String) -> String? {
+        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for pid in processes where Int(pid) != nil {
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                  String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self).contains(marker) else { continue }
+            var own = stat()
+            guard stat("/proc/\(pid)/ns/net", &own) == 0 else { continue }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: "/run/netns")) ?? []
+            for name in names {
+                var candidate = stat()
+                if stat("/run/netns/" + name, &candidate) == 0, candidate.st_ino == own.st_ino,
+                   candidate.st_dev == own.st_dev {
+                    return "/run/netns/" + name
+                }
+            }
+        }
+        return nil
     }
 }

@@ -112,7 +112,15 @@ struct HostSnapshot: Equatable {
     /// file-ordering variation. The sandbox makes none of these.
     static func isOtherSuitesMount(_ line: String) -> Bool {
         line.contains("/reprise-archive-test-") || line.contains("/reprise-buildah-diff-")
-            || line.contains(" - fuse.disorderfs ")
+            || line.contains(" - fuse.disorderfs ") || isRecordingNamespaceMount(line)
+    }
+
+    /// The recording network's per-step namespaces (`/run/netns/reprise-…`, and `/run/netns`
+    /// itself, which `ip netns` bind-mounts on first use): every build on the default network
+    /// makes one, and other suites build at the same time. A test that owns one checks it by name.
+    static func isRecordingNamespaceMount(_ line: String) -> Bool {
+        let fields = line.split(separator: " ")
+        return fields.count > 4 && fields[4].hasPrefix("/run/netns")
     }
 
     /// Direct children of this process that run this very executable: a sandbox's pid 1 never
