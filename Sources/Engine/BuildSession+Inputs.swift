@@ -28,9 +28,10 @@ extension BuildSession {
     /// their FROM line).
     func baseImageFacts(_ plan: DockerfilePlan) throws -> BaseImageFacts {
         var facts = BaseImageFacts()
-        let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts,
-                                         pinned: pinnedImages)
         for index in plan.requiredStages {
+            let platform = (try? stagePlatform(plan.stages[index])) ?? request.platform
+            let resolver = BaseImageResolver(journal: journal, platform: platform, imageContexts: imageContexts,
+                                             pinned: pinnedImages)
             guard case .external(let name) = plan.stages[index].base,
                   !request.namedContexts.contains(where: { Self.name(name, refersToContext: $0.name) && $0.isDirectory }),
                   case .image(let image, _)? = try? resolver.resolve(name) else { continue }
@@ -97,9 +98,10 @@ extension BuildSession {
     /// Whether a required stage starts from an image whose ONBUILD triggers will run: they may
     /// copy any file of the main context, which must then be there whole.
     private func baseImagesHaveOnBuildTriggers(_ plan: DockerfilePlan) throws -> Bool {
-        let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts,
-                                         pinned: pinnedImages)
         for index in plan.requiredStages {
+            let platform = (try? stagePlatform(plan.stages[index])) ?? request.platform
+            let resolver = BaseImageResolver(journal: journal, platform: platform, imageContexts: imageContexts,
+                                             pinned: pinnedImages)
             guard case .external(let name) = plan.stages[index].base,
                   case .image(let image, _)? = try? resolver.resolve(name) else { continue }
             if !(image.configuration.config?.onBuild ?? []).isEmpty { return true }

@@ -76,6 +76,11 @@ struct BuildCommand: AsyncParsableCommand {
         defer { shuffler?.unmountAll() }
         let cacheImports = try await CommandFailure.reporting { try flags.cacheImportDirectories }
         let cacheExport = try await CommandFailure.reporting { try flags.cacheExportDirectory }
+        let platforms = try await CommandFailure.reporting { try flags.platforms() }
+        if platforms.count > 1 {
+            return try await runPlatforms(request, platforms: platforms, cacheImports: cacheImports,
+                                          cacheExport: cacheExport)
+        }
         let result = try await BuildRunner(journalOptions: journalOptions, progress: flags.progressMode)
             .run(request, before: { journal in
                 try StepCacheTransfer.importCaches(from: cacheImports, into: journal)
@@ -88,6 +93,29 @@ struct BuildCommand: AsyncParsableCommand {
         if flags.quiet || flags.progressMode == .quiet, !stdoutTaken, let imageID { print(imageID) }
         if let iidfile = flags.iidfile, let imageID {
             try await CommandFailure.reporting { try Data(imageID.description.utf8).write(to: URL(fileURLWithPath: iidfile)) }
+        }
+    }
+
+    /// `--platform A,B`: one build per platform and an index over them (``MultiPlatformBuild``);
+    /// `-q` and `--iidfile` give the index digest, as buildx does for a multi-platform image.
+    private func runPlatforms(_ request: BuildRequest, platforms: [Platform], cacheImports: [String],
+                              cacheExport: String?) async throws {
+        try await CommandFailure.reporting {
+            try MultiPlatformBuild.validate(request, platforms: platforms)
+            if cacheExport != nil {
+                throw ValidationError("--cache-to with several platforms is not supported yet: build one platform at a time")
+            }
+        }
+        let result = try await BuildRunner(journalOptions: journalOptions, progress: flags.progressMode)
+            .run(request, platforms: platforms, before: { journal in
+                try StepCacheTransfer.importCaches(from: cacheImports, into: journal)
+            })
+        let stdoutTaken = request.outputs.contains(where: \.writesToStandardOutput)
+        if flags.quiet || flags.progressMode == .quiet, !stdoutTaken { print(result.index.digest) }
+        if let iidfile = flags.iidfile {
+            try await CommandFailure.reporting {
+                try Data(result.index.digest.description.utf8).write(to: URL(fileURLWithPath: iidfile))
+            }
         }
     }
 
