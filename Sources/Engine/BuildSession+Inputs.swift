@@ -13,8 +13,17 @@ extension BuildSession {
     func importImageContexts() throws {
         for named in request.namedContexts {
             guard case .ociLayout(let reference) = named.origin else { continue }
-            let image = try ImageImporter(store: journal.store, platform: request.platform)
-                .importImage(from: LayoutReference(parsing: reference))
+            let layout = try LayoutReference(parsing: reference)
+            let image: ResolvedImage
+            do {
+                image = try ImageImporter(store: journal.store, platform: request.platform).importImage(from: layout)
+            } catch ImageError.platformNotFound(_, _, let available) {
+                // A stage may want another of its platforms (`FROM --platform=$BUILDPLATFORM`):
+                // the whole index is imported, and a stage that wants the missing platform
+                // fails at its FROM line (``baseState(named:location:platform:)``).
+                guard let other = available.lazy.compactMap(Platform.init(parsing:)).first else { throw ImageError.platformNotFound(wanted: request.platform, in: reference, available: available) }
+                image = try ImageImporter(store: journal.store, platform: other).importImage(from: layout)
+            }
             imageContexts[named.name] = image
             // Named, so that `journal gc` keeps what the build was given.
             try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
