@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Foundation
-import Synchronization
 
 /// Running another architecture's programs in the sandbox through QEMU user emulation
 /// (Debian's `qemu-user-static`) and the kernel's binfmt_misc.
@@ -54,16 +53,13 @@ public enum UserEmulation {
         return FileManager.default.isExecutableFile(atPath: "/usr/bin/qemu-\(name)-static")
     }
 
-    /// Architectures made ready in this process: registering once is enough.
-    private static let ready = Mutex<Set<String>>([])
-
     /// Makes sure `architecture`'s programs can run in the sandbox: nothing when they run
     /// natively; otherwise the qemu interpreter is registered with binfmt_misc (mounting it
     /// first when it is not), unless a usable registration is already there, which is left as
-    /// it is. Throws ``EmulationError`` saying what to do when the host refuses.
+    /// it is. Throws ``EmulationError`` saying what to do when the host refuses. Looked at again
+    /// for every stage (one read of procfs): someone may have removed the entry meanwhile.
     public static func prepare(architecture: String) throws {
         if runsNatively(architecture) { return }
-        if ready.withLock({ $0.contains(architecture) }) { return }
         guard let name = qemuName(for: architecture) else { throw EmulationError.unknownArchitecture(architecture) }
         let emulator = "/usr/bin/qemu-\(name)-static"
         guard FileManager.default.isExecutableFile(atPath: emulator) else {
@@ -85,7 +81,6 @@ public enum UserEmulation {
            status.trimmingCharacters(in: .whitespacesAndNewlines) != "enabled" {
             throw EmulationError.binfmtDisabled
         }
-        _ = ready.withLock { $0.insert(architecture) }
     }
 
     /// An existing `qemu-NAME` entry is used only if it is enabled and fixed (`F`); otherwise

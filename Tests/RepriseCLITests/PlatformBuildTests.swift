@@ -146,6 +146,35 @@ struct PlatformBuildTests {
         #expect(replay.stderr.contains("RUN uname") && !replay.stderr.contains("CACHED"), "\(replay.stderr)")
     }
 
+    @Test(.enabled(if: LoopbackRegistry.isAvailable, "docker-registry is not installed (scripts/install-deps)"))
+    func theIndexIsPushedToARegistryAndBuildsPullTheirPlatformFromIt() throws {
+        let registry = try LoopbackRegistry.start()
+        defer { registry.stop() }
+        let context = try workspace.context("ARG TARGETARCH\nFROM busybox-$TARGETARCH\nRUN uname -m > /machine\n")
+        _ = try build(["--platform", "linux/amd64,linux/arm64",
+                       "--build-context", "busybox-amd64=oci-layout://\(try CorpusBaseImage.path()):latest",
+                       "--build-context", "busybox-arm64=oci-layout://\(try CorpusArm64Image.path()):latest",
+                       "-t", "\(registry.host)/multi:1", "--push", context])
+        let raw = try Tool.check(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/multi:1"]).stdout
+        let index = try #require(try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any])
+        let architectures = (index["manifests"] as? [[String: Any]] ?? []).compactMap {
+            ($0["platform"] as? [String: String])?["architecture"]
+        }
+        #expect(architectures == ["amd64", "arm64"], "\(raw)")
+        let inspected = try Tool.check(["skopeo", "inspect", "--tls-verify=false", "--override-arch", "arm64",
+                                        "docker://\(registry.host)/multi:1"]).stdout
+        #expect(inspected.contains("\"Architecture\": \"arm64\""), "\(inspected)")
+
+        // A fresh journal pulls the arm64 manifest of the pushed index for an arm64 build.
+        let journal = workspace.sub("journal-pull")
+        let pulled = try RepriseProcess.run(["build", "--journal", journal, "--progress", "plain", "--platform", "linux/arm64",
+                                             "-o", "type=local,dest=\(workspace.sub("pulled"))",
+                                             try workspace.context("FROM \(registry.host)/multi:1\nRUN cat /machine > /was && uname -m > /now\n")])
+        try #require(pulled.status == 0, "\(pulled.stderr)")
+        #expect(read(workspace.sub("pulled") + "/was") == "aarch64\n")
+        #expect(read(workspace.sub("pulled") + "/now") == "aarch64\n")
+    }
+
     @Test func aBaseWithoutThePlatformAndADockerOutputOfSeveralAreClearErrors() throws {
         let base = try multiPlatformBase()
         let context = try workspace.context("# a comment\nFROM layout\nRUN true\n")
