@@ -63,6 +63,11 @@ struct PlatformBuildTests {
         let imported = try RepriseProcess.run(["image", "import", "oci-layout://\(base):multi", "--name", "multi",
                                                "--journal", workspace.journal])
         try #require(imported.status == 0, "\(imported.stderr)")
+        // `reprise run --platform` picks the index's manifest and runs it under emulation.
+        for (platform, machine) in [("linux/arm64", "aarch64\n"), ("linux/amd64", "x86_64\n")] {
+            let ran = try RepriseProcess.run(["run", "--journal", workspace.journal, "--platform", platform, "multi", "uname", "-m"])
+            #expect(ran.status == 0 && ran.stdout == machine, "\(platform): \(ran.stdout)\(ran.stderr)")
+        }
         for from in ["layout", "multi"] {
             let context = try workspace.context("FROM \(from)\nRUN uname -m > /machine\n")
             let layout = workspace.sub("index-\(from)")

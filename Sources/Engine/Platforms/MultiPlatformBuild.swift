@@ -98,19 +98,29 @@ public struct MultiPlatformBuild: Sendable {
         guard let manifest = result.manifest else {
             throw EngineError.unsupported(message: "the \(platform) build made no image", location: nil)
         }
+        // The platform as the image's config declares it (so the index and the config agree,
+        // variant included); the requested one when the config says nothing or another
+        // architecture (a final stage `FROM --platform=$BUILDPLATFORM`): the entry is what
+        // the build was for, as in BuildKit.
+        var declared = platform
+        if let config = result.config,
+           let configuration = try? CanonicalJSON.decode(ImageConfiguration.self, from: store.read(config)),
+           !configuration.architecture.isEmpty, configuration.architecture == platform.architecture,
+           configuration.os == platform.os {
+            declared = Platform(architecture: configuration.architecture, os: configuration.os,
+                                variant: configuration.variant)
+        }
         if let image = result.image, MediaType.isIndex(image.mediaType) {
-            return try CanonicalJSON.decode(ImageIndex.self, from: store.read(image.digest)).manifests
+            return try CanonicalJSON.decode(ImageIndex.self, from: store.read(image.digest)).manifests.map { entry in
+                guard entry.digest == manifest else { return entry }
+                var stamped = entry
+                stamped.platform = declared
+                return stamped
+            }
         }
         var descriptor = try store.imageDescriptor(for: manifest)
         descriptor.annotations = result.image?.annotations
-        // The platform as the config declares it (BuildKit puts the build's target platform
-        // there); the requested one when the config says nothing.
-        let config = try result.config.map { try CanonicalJSON.decode(ImageConfiguration.self, from: store.read($0)) }
-        if let config, !config.architecture.isEmpty {
-            descriptor.platform = Platform(architecture: config.architecture, os: config.os, variant: config.variant)
-        } else {
-            descriptor.platform = platform
-        }
+        descriptor.platform = declared
         return [descriptor]
     }
 
