@@ -170,12 +170,21 @@ struct PlatformBuildTests {
                                         "docker://\(registry.host)/multi:1"]).stdout
         #expect(inspected.contains("\"Architecture\": \"arm64\""), "\(inspected)")
 
-        // A fresh journal pulls the arm64 manifest of the pushed index for an arm64 build.
+        // A fresh journal pulls the arm64 manifest of the pushed index for an arm64 build, and
+        // the amd64 one for the stage built on the build platform.
         let journal = workspace.sub("journal-pull")
         let pulled = try RepriseProcess.run(["build", "--journal", journal, "--progress", "plain", "--platform", "linux/arm64",
                                              "-o", "type=local,dest=\(workspace.sub("pulled"))",
-                                             try workspace.context("FROM \(registry.host)/multi:1\nRUN cat /machine > /was && uname -m > /now\n")])
+                                             try workspace.context("""
+                                                FROM --platform=$BUILDPLATFORM \(registry.host)/multi:1 AS tools
+                                                RUN uname -m > /tools
+                                                FROM \(registry.host)/multi:1
+                                                COPY --from=tools /tools /tools
+                                                RUN cat /machine > /was && uname -m > /now
+
+                                                """)])
         try #require(pulled.status == 0, "\(pulled.stderr)")
+        #expect(read(workspace.sub("pulled") + "/tools") == "x86_64\n")
         #expect(read(workspace.sub("pulled") + "/was") == "aarch64\n")
         #expect(read(workspace.sub("pulled") + "/now") == "aarch64\n")
     }
