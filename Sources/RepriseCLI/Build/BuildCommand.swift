@@ -23,6 +23,7 @@ struct BuildCommand: AsyncParsableCommand {
               reprise build 'https://example.org/app.git#v1.2:src'
               reprise build --call outline .
               reprise build --cache-to type=local,dest=cache/ . && reprise build --cache-from type=local,src=cache/ .
+              reprise build --platform linux/amd64,linux/arm64 -t app:1 -o type=oci,dest=app.tar .
 
             Exit status: 0 when the build (or check) succeeded; 1 when it failed (a step, the
             Dockerfile, a check with errors); 64 for a usage error; 130 when interrupted.
