@@ -62,6 +62,7 @@ public struct MultiPlatformBuild: Sendable {
         for platform in platforms {
             var one = request
             one.platform = platform
+            // Tags name the index, once every platform built: a failed platform leaves them as they were.
             one.tags = []
             one.metadataFile = nil
             one.outputs = request.outputs.compactMap { Self.perPlatform($0, platform: platform, staging: staging) }

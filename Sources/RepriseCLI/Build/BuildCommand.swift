@@ -134,9 +134,13 @@ struct BuildCommand: AsyncParsableCommand {
         let ignore = DockerIgnore.load(dockerfilePath: path, contextDirectory: context) { candidate in
             FileManager.default.contents(atPath: candidate).map { Array($0) }
         }
+        // Checked for the (first) target platform, whose TARGET* arguments the plan expands.
+        let target = try await CommandFailure.reporting { try flags.platforms().first }
         let report = DockerfileChecker.check(
             source: Array(source), fileName: flags.file ?? "Dockerfile",
-            buildArgs: try flags.buildArgumentValues(), target: flags.target, dockerIgnore: ignore)
+            buildArgs: try flags.buildArgumentValues(), target: flags.target,
+            platform: target.map { BuildPlatform(os: $0.os, architecture: $0.architecture, variant: $0.variant) } ?? .host,
+            dockerIgnore: ignore)
         FileHandle.standardError.write(Data(DisplayText.escaped(DiagnosticFormatter.format(report), keepingLineBreaks: true).utf8))
         // As buildx: errors fail the check, and so do warnings under `# check=error=true`.
         if report.verdict.fails {
