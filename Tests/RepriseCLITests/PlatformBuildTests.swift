@@ -189,6 +189,27 @@ struct PlatformBuildTests {
         #expect(read(workspace.sub("pulled") + "/now") == "aarch64\n")
     }
 
+    /// In a mount namespace of its own without binfmt_misc mounted, Reprise mounts it (there
+    /// only); without CAP_SYS_ADMIN it cannot, and the build stops at the FROM line saying
+    /// what to do. The host's mounts are untouched either way.
+    @Test func binfmtMiscIsMountedWhenMissingAndARefusalSaysWhatToDo() throws {
+        let reprise = RepriseProcess.executable
+        let mounted = try Tool.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                    "umount /proc/sys/fs/binfmt_misc && \"$0\" run --journal \"$1\" busybox-arm64 uname -m",
+                                    reprise, workspace.journal])
+        #expect(mounted.status == 0 && mounted.stdout == "aarch64\n", "\(mounted)")
+
+        let context = try workspace.context("# emulated\nFROM busybox-arm64\nRUN true\n")
+        let refused = try Tool.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                    "umount /proc/sys/fs/binfmt_misc && exec setpriv --bounding-set -sys_admin \"$0\" build "
+                                    + "--journal \"$1\" --progress plain --platform linux/arm64 \"$2\"",
+                                    reprise, workspace.journal, context])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("Dockerfile:2") && refused.stderr.contains("binfmt_misc is not mounted")
+                && refused.stderr.contains("mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"), "\(refused.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "/proc/sys/fs/binfmt_misc/register"), "the host lost binfmt_misc")
+    }
+
     @Test func aBaseWithoutThePlatformAndADockerOutputOfSeveralAreClearErrors() throws {
         let base = try multiPlatformBase()
         let context = try workspace.context("# a comment\nFROM layout\nRUN true\n")
