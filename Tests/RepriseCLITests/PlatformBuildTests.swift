@@ -72,12 +72,20 @@ struct PlatformBuildTests {
             let context = try workspace.context("FROM \(from)\nRUN uname -m > /machine\n")
             let layout = workspace.sub("index-\(from)")
             let local = workspace.sub("local-\(from)")
+            let rootfsTar = workspace.sub("rootfs-\(from).tar")
+            let ociTar = workspace.sub("oci-\(from).tar")
             let (_, metadata) = try build(["--platform", "linux/amd64,linux/arm64",
                                            "--build-context", "layout=oci-layout://\(base):multi",
                                            "-o", "type=oci,dest=\(layout),tar=false", "-o", "type=local,dest=\(local)",
+                                           "-o", "type=tar,dest=\(rootfsTar)", "-o", "type=oci,dest=\(ociTar)",
                                            "--build-arg", "SOURCE_DATE_EPOCH=0", context])
             #expect(read(local + "/linux_amd64/machine") == "x86_64\n")
             #expect(read(local + "/linux_arm64/machine") == "aarch64\n")
+            // type=tar: one tar, a directory per platform (BuildKit's layout for several platforms).
+            let listing = try Tool.check(["tar", "-tf", rootfsTar]).stdout.split(separator: "\n").map(String.init)
+            #expect(listing.contains("linux_amd64/machine") && listing.contains("linux_arm64/machine"), "\(listing.prefix(8))")
+            let archived = try Tool.check(["skopeo", "inspect", "--raw", "oci-archive:\(ociTar)"]).stdout
+            #expect(archived.contains("\"architecture\":\"arm64\"") && archived.contains("\"architecture\":\"amd64\""), "\(archived)")
 
             let raw = try Tool.check(["skopeo", "inspect", "--raw", "oci:\(layout):latest"]).stdout
             let index = try #require(try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any])
