@@ -100,7 +100,9 @@ extension BuildSession {
     /// A stage of another architecture whose instructions RUN programs needs QEMU user
     /// emulation, registered with binfmt_misc now rather than failing at its first RUN.
     private func prepareEmulation(for stage: PlannedStage, architecture: String) throws {
-        guard !UserEmulation.runsNatively(architecture) else { return }
+        // An architecture no emulator is known for is left to the kernel: a config that
+        // mislabels host programs still runs them, as before emulation existed.
+        guard !UserEmulation.runsNatively(architecture), UserEmulation.qemuName(for: architecture) != nil else { return }
         guard stage.instructions.contains(where: { if case .run = $0.expanded { return true } else { return false } }) else {
             return
         }

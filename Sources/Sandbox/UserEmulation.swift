@@ -36,6 +36,8 @@ public enum UserEmulation {
     /// kernel runs 386 programs itself (IA-32 emulation), an arm64 one 32-bit arm.
     public static func runsNatively(_ architecture: String) -> Bool {
         let host = hostArchitecture
+        // Configs written by older tools say `x86_64` or `aarch64`.
+        let architecture = goArchitecture(machine: architecture)
         if architecture == host { return true }
         return (host == "amd64" && architecture == "386") || (host == "arm64" && architecture == "arm")
     }
@@ -60,6 +62,7 @@ public enum UserEmulation {
     /// for every stage (one read of procfs): someone may have removed the entry meanwhile.
     public static func prepare(architecture: String) throws {
         if runsNatively(architecture) { return }
+        let architecture = goArchitecture(machine: architecture)
         guard let name = qemuName(for: architecture) else { throw EmulationError.unknownArchitecture(architecture) }
         let emulator = "/usr/bin/qemu-\(name)-static"
         guard FileManager.default.isExecutableFile(atPath: emulator) else {

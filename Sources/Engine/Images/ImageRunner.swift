@@ -24,7 +24,7 @@ public struct ImageRunner: Sendable {
                     output: (@Sendable (StepOutputChunk) -> Void)? = nil) async throws -> StepResult {
         let store = journal.store
         let resolved = try store.resolveImage(store.imageDescriptor(for: manifest), platform: platform)
-        if !resolved.configuration.architecture.isEmpty {
+        if UserEmulation.qemuName(for: resolved.configuration.architecture) != nil {
             do {
                 try UserEmulation.prepare(architecture: resolved.configuration.architecture)
             } catch let error as EmulationError {
