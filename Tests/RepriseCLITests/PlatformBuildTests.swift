@@ -78,7 +78,14 @@ struct PlatformBuildTests {
                                            "--build-context", "layout=oci-layout://\(base):multi",
                                            "-o", "type=oci,dest=\(layout),tar=false", "-o", "type=local,dest=\(local)",
                                            "-o", "type=tar,dest=\(rootfsTar)", "-o", "type=oci,dest=\(ociTar)",
+                                           "-o", "type=oci,dest=\(layout)-zstd,tar=false,compression=zstd",
                                            "--build-arg", "SOURCE_DATE_EPOCH=0", context])
+            // compression=zstd re-encodes every platform's layers, in an index of the same platforms.
+            let zstd = try Tool.check(["skopeo", "copy", "--override-arch", "arm64", "oci:\(layout)-zstd:latest",
+                                       "dir:\(workspace.sub("zstd-arm64-\(from)"))"])
+            #expect(zstd.succeeded)
+            let copied = read(workspace.sub("zstd-arm64-\(from)") + "/manifest.json") ?? ""
+            #expect(copied.contains("tar+zstd") && !copied.contains("tar+gzip"), "\(copied)")
             #expect(read(local + "/linux_amd64/machine") == "x86_64\n")
             #expect(read(local + "/linux_arm64/machine") == "aarch64\n")
             // type=tar: one tar, a directory per platform (BuildKit's layout for several platforms).

@@ -44,10 +44,9 @@ public struct MultiPlatformBuild: Sendable {
             if (output.type == .local || output.type == .tar) && output.destination == nil {
                 throw EngineError.unsupported(message: "type=\(output.type.rawValue) needs dest=", location: nil)
             }
-            if try ExportOptions(output) != nil {
+            if try ExportOptions(output) != nil, request.attestor != nil {
                 throw EngineError.unsupported(
-                    message: "--output compression=/oci-mediatypes= with several platforms is not supported yet",
-                    location: nil)
+                    message: "--output compression=/oci-mediatypes= with attestations is not supported yet", location: nil)
             }
         }
     }
@@ -157,8 +156,10 @@ public struct MultiPlatformBuild: Sendable {
         case .oci, .docker:
             var spec = output
             if spec.names.isEmpty { spec.names = request.tags }
+            var image = index
+            if let options = try ExportOptions(output) { image = try convert(index, with: options) }
             try ImageExporter(store: journal.store, archiveTimestamp: request.sourceDateEpoch ?? 0)
-                .export(index, to: spec, refName: spec.names.isEmpty ? "latest" : nil,
+                .export(image, to: spec, refName: spec.names.isEmpty ? "latest" : nil,
                         descriptorAnnotations: annotations)
         case .image:
             let names = output.names.isEmpty ? request.tags : output.names
@@ -171,6 +172,25 @@ public struct MultiPlatformBuild: Sendable {
                 }
             }
         }
+    }
+
+    /// `compression=`/`oci-mediatypes=`: each platform's manifest re-encoded (``ExportOptions``),
+    /// in a new index of the same platforms (a Docker manifest list under `oci-mediatypes=false`).
+    private func convert(_ index: Digest, with options: ExportOptions) throws -> Digest {
+        let store = engine.journal.store
+        let original = try CanonicalJSON.decode(ImageIndex.self, from: store.read(index))
+        var manifests: [Descriptor] = []
+        for entry in original.manifests {
+            var converted = try options.convert(entry.digest, in: store)
+            converted.platform = entry.platform
+            converted.annotations = entry.annotations
+            manifests.append(converted)
+        }
+        let docker = options.ociMediaTypes == false
+        var result = ImageIndex(mediaType: docker ? MediaType.dockerManifestList : MediaType.imageIndex,
+                                manifests: manifests, annotations: original.annotations)
+        if docker { result.annotations = nil }
+        return try store.ingest(try CanonicalJSON.encode(result)).digest
     }
 
     /// buildx's metadata for a multi-platform build: the index is `containerimage.digest`;
