@@ -204,7 +204,12 @@ extension BuildSession {
     }
 
     func stepLabel(_ context: StageContext, text: String, location: Frontend.SourceLocation) -> StepLabel {
-        StepLabel(vertex: context.stepIndex + 1, stage: context.label, position: context.position,
+        var stage = context.label
+        if let platform = try? stagePlatform(context.stage),
+           request.labelsPlatform || !UserEmulation.runsNatively(platform.architecture) {
+            stage = "\(platform) \(stage)"
+        }
+        return StepLabel(vertex: context.stepIndex + 1, stage: stage, position: context.position,
                   count: context.stage.instructions.count + 1, text: text,
                   location: "\(location.file):\(location.startLine)")
     }

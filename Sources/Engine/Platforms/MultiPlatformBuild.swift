@@ -61,6 +61,7 @@ public struct MultiPlatformBuild: Sendable {
         for platform in platforms {
             var one = request
             one.platform = platform
+            one.labelsPlatform = true
             // Tags name the index, once every platform built: a failed platform leaves them as they were.
             one.tags = []
             one.metadataFile = nil
