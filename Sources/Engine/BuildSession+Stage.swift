@@ -206,7 +206,7 @@ extension BuildSession {
     func stepLabel(_ context: StageContext, text: String, location: Frontend.SourceLocation) -> StepLabel {
         var stage = context.label
         if let platform = try? stagePlatform(context.stage),
-           request.labelsPlatform || !UserEmulation.runsNatively(platform.architecture) {
+           request.partOfMultiPlatform || !UserEmulation.runsNatively(platform.architecture) {
             stage = "\(platform) \(stage)"
         }
         return StepLabel(vertex: context.stepIndex + 1, stage: stage, position: context.position,

@@ -61,9 +61,9 @@ public struct MultiPlatformBuild: Sendable {
         for platform in platforms {
             var one = request
             one.platform = platform
-            one.labelsPlatform = true
-            // Tags name the index, once every platform built: a failed platform leaves them as they were.
-            one.tags = []
+            // Tags name the index, once every platform built (a failed platform leaves them as
+            // they were); each record keeps them, so attestations name the image.
+            one.partOfMultiPlatform = true
             one.metadataFile = nil
             one.outputs = request.outputs.compactMap { Self.perPlatform($0, platform: platform, staging: staging) }
             let result = try await engine.build(one)
