@@ -207,6 +207,38 @@ struct PlatformBuildTests {
         #expect(read(workspace.sub("pulled") + "/now") == "aarch64\n")
     }
 
+    @Test func attestationsOfSeveralPlatformsSitBesideEachImageInTheIndex() throws {
+        let context = try workspace.context("ARG TARGETARCH\nFROM busybox-$TARGETARCH\nRUN uname -m > /machine\n")
+        let layout = workspace.sub("attested")
+        _ = try build(["--platform", "linux/amd64,linux/arm64", "--provenance", "mode=min", "-t", "app:multi",
+                       "--build-context", "busybox-amd64=oci-layout://\(try CorpusBaseImage.path()):latest",
+                       "--build-context", "busybox-arm64=oci-layout://\(try CorpusArm64Image.path()):latest",
+                       "-o", "type=oci,dest=\(layout),tar=false", context])
+        func blob(_ digest: String) throws -> [String: Any] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: layout + "/blobs/sha256/" + digest.dropFirst(7)))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        let raw = try Tool.check(["skopeo", "inspect", "--raw", "oci:\(layout):multi"]).stdout
+        let index = try #require(try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any])
+        let manifests = index["manifests"] as? [[String: Any]] ?? []
+        let images = manifests.filter { ($0["annotations"] as? [String: String])?["vnd.docker.reference.type"] == nil }
+        let attestations = manifests.filter { ($0["annotations"] as? [String: String])?["vnd.docker.reference.type"] == "attestation-manifest" }
+        #expect(images.compactMap { ($0["platform"] as? [String: String])?["architecture"] } == ["amd64", "arm64"], "\(raw)")
+        #expect(attestations.count == 2)
+        var subjects: [String] = []
+        for attestation in attestations {
+            let annotations = attestation["annotations"] as? [String: String] ?? [:]
+            #expect(images.contains { $0["digest"] as? String == annotations["vnd.docker.reference.digest"] })
+            let manifest = try blob(try #require(attestation["digest"] as? String))
+            for layer in manifest["layers"] as? [[String: Any]] ?? [] {
+                let statement = try blob(try #require(layer["digest"] as? String))
+                subjects += (statement["subject"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            }
+        }
+        #expect(subjects.sorted() == ["pkg:docker/app:multi?platform=linux%2Famd64", "pkg:docker/app:multi?platform=linux%2Farm64"],
+                "\(subjects)")
+    }
+
     /// In a mount namespace of its own without binfmt_misc mounted, Reprise mounts it (there
     /// only); without CAP_SYS_ADMIN it cannot, and the build stops at the FROM line saying
     /// what to do. The host's mounts are untouched either way.
