@@ -156,6 +156,22 @@ struct PlatformBuildTests {
         #expect(outputs == ["x86_64\n", "aarch64\n", "aarch64\n"])
     }
 
+    @Test func aMultiPlatformCacheMakesEveryPlatformCachedInAnotherJournal() throws {
+        let context = try workspace.context("ARG TARGETARCH\nFROM busybox-$TARGETARCH\nRUN uname -m > /machine\n")
+        let cache = workspace.sub("cache")
+        let flags = ["--platform", "linux/amd64,linux/arm64",
+                     "--build-context", "busybox-amd64=oci-layout://\(try CorpusBaseImage.path()):latest",
+                     "--build-context", "busybox-arm64=oci-layout://\(try CorpusArm64Image.path()):latest", context]
+        _ = try build(["--cache-to", "type=local,dest=\(cache)"] + flags)
+        let bundles = try FileManager.default.contentsOfDirectory(atPath: cache).sorted()
+        #expect(bundles == ["reprise-cache-linux_arm64.tar", "reprise-cache.tar"], "\(bundles)")
+        let elsewhere = try RepriseProcess.run(["build", "--journal", workspace.sub("journal-elsewhere"), "--progress", "plain",
+                                                "--cache-from", "type=local,src=\(cache)"] + flags)
+        #expect(elsewhere.status == 0, "\(elsewhere.stderr)")
+        let cached = elsewhere.stderr.split(separator: "\n").filter { $0.hasSuffix(" CACHED") }
+        #expect(cached.count == 2, "both platforms' RUN steps should be CACHED:\n\(elsewhere.stderr)")
+    }
+
     @Test func replayOfAnArm64BuildReexecutesUnderEmulationAndReproduces() throws {
         let context = try workspace.context("FROM busybox-arm64\nRUN uname -m > /machine && date +%Y > /year\n")
         let (_, metadata) = try build(["--platform", "linux/arm64", "--build-arg", "SOURCE_DATE_EPOCH=0", context])

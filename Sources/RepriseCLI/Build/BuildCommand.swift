@@ -103,13 +103,17 @@ struct BuildCommand: AsyncParsableCommand {
                               cacheExport: String?) async throws {
         try await CommandFailure.reporting {
             try MultiPlatformBuild.validate(request, platforms: platforms)
-            if cacheExport != nil {
-                throw ValidationError("--cache-to with several platforms is not supported yet: build one platform at a time")
-            }
         }
         let result = try await BuildRunner(journalOptions: journalOptions, progress: flags.progressMode)
             .run(request, platforms: platforms, before: { journal in
                 try StepCacheTransfer.importCaches(from: cacheImports, into: journal)
+            }, after: { journal, result in
+                guard let cacheExport else { return }
+                // One bundle per platform's build: the first as a single-platform build writes it.
+                for (offset, build) in result.builds.enumerated() {
+                    try StepCacheTransfer.exportCache(of: build.buildID, from: journal, to: cacheExport,
+                        platform: offset == 0 ? nil : build.record.platform.replacingOccurrences(of: "/", with: "_"))
+                }
             })
         let stdoutTaken = request.outputs.contains(where: \.writesToStandardOutput)
         if flags.quiet || flags.progressMode == .quiet, !stdoutTaken { print(result.index.digest) }

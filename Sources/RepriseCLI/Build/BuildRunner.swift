@@ -31,8 +31,9 @@ struct BuildRunner {
     }
 
     /// Builds for several platforms into one index (``MultiPlatformBuild``).
-    func run(_ request: BuildRequest, platforms: [Platform],
-             before: (Journal) throws -> Void = { _ in }) async throws -> MultiPlatformBuild.Result {
+    func run(_ request: BuildRequest, platforms: [Platform], before: (Journal) throws -> Void = { _ in },
+             after: (Journal, MultiPlatformBuild.Result) throws -> Void = { _, _ in }) async throws
+        -> MultiPlatformBuild.Result {
         try await CommandFailure.reporting {
             guard NamespaceStepRunner.isSupported else {
                 throw ValidationError("reprise build must run as root: it creates namespaces and mounts for each step")
@@ -42,9 +43,11 @@ struct BuildRunner {
             runner.removeAbandonedScratch()
             try before(journal)
             let engine = BuildEngine(journal: journal, runner: runner, events: Self.sink(for: progress))
-            return try await SignalCancellation.run {
+            let result = try await SignalCancellation.run {
                 try await MultiPlatformBuild(engine: engine).build(request, platforms: platforms)
             }
+            try after(journal, result)
+            return result
         }
     }
 
