@@ -11,9 +11,19 @@ extension Journal {
     /// between any two leaves the previous version in force (the index catches up on `reindex`).
     @discardableResult
     public func save(_ build: BuildRecord) throws -> Digest {
+        try save(build, indexing: [])
+    }
+
+    /// Saves a new version of a build record, and indexes with it, in the same transaction,
+    /// steps whose records are already stored (`putRecord`) and listed in it.
+    @discardableResult
+    public func save(_ build: BuildRecord, indexing steps: [(record: StepRecord, digest: Digest)]) throws -> Digest {
         let digest = try putRecord(build)
         try refs.set(build.id, in: .builds, to: digest)
-        try database.write { db in try Journal.index(build, digest: digest, in: db) }
+        try database.write { db in
+            try Journal.index(build, digest: digest, in: db)
+            for step in steps { try Journal.index(step.record, digest: step.digest, in: db) }
+        }
         return digest
     }
 
@@ -31,34 +41,62 @@ extension Journal {
         precondition(build.steps.indices.contains(position) || position == build.steps.count, "no such position")
         let digest = try putRecord(step)
         build.steps.insert(digest, at: position)
-        try save(build)
-        try database.write { db in try Journal.index(step, digest: digest, in: db) }
+        // One transaction for the build's row and the step's: a kill leaves both or neither.
+        try save(build, indexing: [(step, digest)])
         return digest
     }
 
+    // The index rows are written with cached statements and UPSERT rather than GRDB's record
+    // `save` (an UPDATE, then an INSERT when nothing matched, through reflection-built
+    // statements): a build writes its row once per step, and a fully cached build is mostly
+    // this. Not INSERT OR REPLACE: replacing a build row deletes it first, and the foreign keys
+    // would cascade to its steps.
     static func index(_ build: BuildRecord, digest: Digest, in db: Database) throws {
-        try BuildRow(build, digest: digest.description).save(db)
-        try db.execute(sql: "DELETE FROM context WHERE buildID = ?", arguments: [build.id])
+        let row = BuildRow(build, digest: digest.description)
+        try db.cachedStatement(sql: """
+            INSERT INTO build (id, recordDigest, kind, replayOf, status, dockerfilePath, target, manifestDigest,
+                               configDigest, startedAt, finishedAt, pid, error)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET recordDigest = excluded.recordDigest, kind = excluded.kind,
+                replayOf = excluded.replayOf, status = excluded.status, dockerfilePath = excluded.dockerfilePath,
+                target = excluded.target, manifestDigest = excluded.manifestDigest,
+                configDigest = excluded.configDigest, startedAt = excluded.startedAt,
+                finishedAt = excluded.finishedAt, pid = excluded.pid, error = excluded.error
+            """).execute(arguments: [row.id, row.recordDigest, row.kind, row.replayOf, row.status, row.dockerfilePath,
+                                     row.target, row.manifestDigest, row.configDigest, row.startedAt,
+                                     row.finishedAt, row.pid, row.error])
+        try db.cachedStatement(sql: "DELETE FROM context WHERE buildID = ?").execute(arguments: [build.id])
         for context in build.contexts {
-            try db.execute(
-                sql: "INSERT INTO context (buildID, name, origin, treeDigest, imageDigest) VALUES (?, ?, ?, ?, ?)",
-                arguments: [build.id, context.name, context.origin, context.tree?.description,
-                            context.image?.description])
+            try db.cachedStatement(
+                sql: "INSERT INTO context (buildID, name, origin, treeDigest, imageDigest) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [build.id, context.name, context.origin, context.tree?.description,
+                                     context.image?.description])
         }
     }
 
     static func index(_ step: StepRecord, digest: Digest, in db: Database) throws {
-        try StepRow(step, digest: digest.description).save(db)
-        try db.execute(sql: "DELETE FROM mount WHERE buildID = ? AND stepIndex = ?",
-                       arguments: [step.buildID, step.index])
+        let row = StepRow(step, digest: digest.description)
+        try db.cachedStatement(sql: """
+            INSERT INTO step (buildID, stepIndex, recordDigest, stage, instruction, text, line, cacheKey, outcome,
+                              exitCode, durationSeconds, layerDiffID, layerDigest, layerSize)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (buildID, stepIndex) DO UPDATE SET recordDigest = excluded.recordDigest,
+                stage = excluded.stage, instruction = excluded.instruction, text = excluded.text,
+                line = excluded.line, cacheKey = excluded.cacheKey, outcome = excluded.outcome,
+                exitCode = excluded.exitCode, durationSeconds = excluded.durationSeconds,
+                layerDiffID = excluded.layerDiffID, layerDigest = excluded.layerDigest, layerSize = excluded.layerSize
+            """).execute(arguments: [row.buildID, row.stepIndex, row.recordDigest, row.stage, row.instruction,
+                                     row.text, row.line, row.cacheKey, row.outcome, row.exitCode,
+                                     row.durationSeconds, row.layerDiffID, row.layerDigest, row.layerSize])
+        try db.cachedStatement(sql: "DELETE FROM mount WHERE buildID = ? AND stepIndex = ?")
+            .execute(arguments: [step.buildID, step.index])
         for (ordinal, mount) in step.mounts.enumerated() {
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO mount (buildID, stepIndex, ordinal, kind, target, mountID, treeBefore, treeAfter)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [step.buildID, step.index, ordinal, mount.kind.rawValue, mount.target, mount.id,
-                            mount.treeBefore?.description, mount.treeAfter?.description])
+                    """)
+                .execute(arguments: [step.buildID, step.index, ordinal, mount.kind.rawValue, mount.target, mount.id,
+                                     mount.treeBefore?.description, mount.treeAfter?.description])
         }
     }
 

@@ -23,7 +23,7 @@ extension Journal {
     /// point leaves one that fsck calls clean: first the index forgets the images that go (an
     /// index row naming a deleted blob is damage; a blob no row names is merely garbage), then
     /// the blobs go, then the caches derived from them.
-    public func collectGarbage() throws -> CollectionReport? {
+    public func collectGarbage(progress: WorkProgressHandler? = nil) throws -> CollectionReport? {
         try lock.withExclusive {
             // A damaged ref names nothing, so what it held would look like garbage; it may still
             // be recovered (reindex), so nothing is collected until it is.
@@ -34,6 +34,7 @@ extension Journal {
             var keep = Set<Digest>()
             var queue = try refs.all(in: .tags).map(\.digest) + refs.all(in: .builds).map(\.digest)
             while let digest = queue.popLast() {
+                if keep.count % 512 == 0 { progress?(WorkProgress(phase: "marking reachable blobs", done: keep.count)) }
                 guard keep.insert(digest).inserted, store.contains(digest),
                       let data = try? store.read(digest, verify: false), data.first == UInt8(ascii: "{")
                 else { continue }
@@ -83,7 +84,15 @@ extension Journal {
             }
             let present = Set(try store.list())
             report.kept = keep.intersection(present).count
-            report.sweep = try store.sweep(keeping: keep, afterEachDeletion: Journal.collectionFault)
+            let unreachable = present.subtracting(keep).count
+            progress?(WorkProgress(phase: "deleting unreachable blobs", done: 0, total: unreachable))
+            report.sweep = try store.sweep(keeping: keep) { deleted in
+                Journal.collectionFault(deleted)
+                if deleted % 64 == 0 || deleted == unreachable {
+                    progress?(WorkProgress(phase: "deleting unreachable blobs", done: deleted, total: unreachable))
+                }
+            }
+            progress?(WorkProgress(phase: "removing unused extracted layers", done: 0))
             report.removedLayerDirectories = try sweepLayerDirectories(keeping: keep)
             // The index keeps the pages of deleted rows (and its WAL their history) until compacted:
             // without this, gc after deleting builds never returns the journal to the size of what

@@ -65,7 +65,7 @@ public struct HTMLPresenter: DiffPresenter {
             html += "<tr class=\"\(rowClass)\"><td>\(info.index)</td><td>\(escape(status))</td>"
             html += "<td><code title=\"\(escape(info.digestA ?? ""))\">\(escape(ReportWording.shortDigest(info.digestA)))</code></td>"
             html += "<td><code title=\"\(escape(info.digestB ?? ""))\">\(escape(ReportWording.shortDigest(info.digestB)))</code></td>"
-            html += "<td>\(escape(ReportWording.size(info.sizeA))) / \(escape(ReportWording.size(info.sizeB)))</td>"
+            html += "<td class=\"size\">\(escape(ReportWording.size(info.sizeA))) / \(escape(ReportWording.size(info.sizeB)))</td>"
             html += "<td>\(info.differingEntries == 0 ? "" : "<a href=\"#layer-\(info.index)\">\(info.differingEntries)</a>")</td>"
             html += "<td>\(node?.step.map(stepHTML) ?? "")</td><td>\(badges(node?.effectiveCauses ?? []))</td></tr>\n"
         }
@@ -100,7 +100,8 @@ public struct HTMLPresenter: DiffPresenter {
                 } else {
                     let causes = Set(members.flatMap { $0.effectiveCauses.map(\.kind.rawValue) }).sorted()
                     html += "<li class=\"folder\(causes.map { " c-" + $0 }.joined())\"><details><summary>"
-                    html += "<span class=\"name\">\(escape(directory))/</span> <span class=\"count\">\(members.count) entries</span> "
+                    let shown = Self.commonDirectory(members.map(\.name))
+                    html += "<span class=\"name\">\(escape(shown.isEmpty ? directory : shown))/</span> <span class=\"count\">\(members.count) entries</span> "
                     html += badges(Self.distinctCauses(members)) + "</summary><ul>\n"
                     for child in members { html += item(child, depth: 1) }
                     html += "</ul></details></li>\n"
@@ -119,6 +120,21 @@ public struct HTMLPresenter: DiffPresenter {
         let trimmed = path.hasPrefix("/") ? String(path.dropFirst()) : path
         guard let slash = trimmed.firstIndex(of: "/") else { return "" }
         return String(trimmed[..<slash])
+    }
+
+    /// The deepest directory holding all of `paths` (`srv/app/conf` for its three files; `srv`
+    /// when `srv` itself is one of them), so a folded group names where its entries are, not
+    /// only their top directory. Groups have two entries or more, so the longest common prefix
+    /// of whole paths is always a directory.
+    static func commonDirectory(_ paths: [String]) -> String {
+        let directories = paths.map { path -> [Substring] in
+            (path.hasPrefix("/") ? path.dropFirst() : Substring(path)).split(separator: "/")
+        }
+        guard var common = directories.first else { return "" }
+        for parts in directories.dropFirst() {
+            common = Array(zip(common, parts).prefix { $0 == $1 }.map(\.0))
+        }
+        return common.joined(separator: "/")
     }
 
     /// One cause of each kind among `nodes`, for a folded group's summary.

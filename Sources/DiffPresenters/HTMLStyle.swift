@@ -18,6 +18,7 @@ enum HTMLStyle {
     table.layers th, table.layers td { text-align: left; padding: 5px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
     table.layers th { background: var(--panel); font-weight: 600; }
     table.layers tr.same td { color: var(--muted); }
+    table.layers td.size { white-space: nowrap; }
     table.layers tr.differs td:nth-child(2) { color: var(--red); font-weight: 600; }
     .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600;
              background: #eaeef2; color: #24292f; margin: 1px 2px; white-space: nowrap; }

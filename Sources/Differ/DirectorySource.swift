@@ -89,13 +89,17 @@ struct DirectorySource: EntrySource {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var hasher = DigestHasher()
+        var uncounted = 0
         while true {
             let n = read(fd, buffer.baseAddress, buffer.count)
             if n == 0 { break }
             guard n > 0 else { throw DifferError.unreadable(path, reason: String(cString: strerror(errno))) }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            // Counted as it goes (every 16 MiB), so progress moves while a large file is read.
+            uncounted += n
+            if uncounted >= 1 << 24 { statistics.countBytes(uncounted); uncounted = 0 }
         }
-        statistics.countBytes(Int(hasher.count))
+        statistics.countBytes(uncounted)
         return hasher.finalize()
     }
 }

@@ -58,11 +58,27 @@ protocol EntrySource: Sendable {
 
 /// Counts what a comparison costs; shared by concurrent layer walks.
 final class StatisticsCounter: Sendable {
-    private struct Counts { var layerReads = 0, bytes: Int64 = 0, entries = 0 }
+    private struct Counts { var layerReads = 0, bytes: Int64 = 0, entries = 0, layerPair = 0, layerPairs = 0 }
     private let counts = Mutex(Counts())
+    /// Told of the layer pair being compared and the bytes read so far (large diffs on a tty).
+    private let progress: WorkProgressHandler?
+
+    init(progress: WorkProgressHandler? = nil) {
+        self.progress = progress
+    }
 
     func countLayerRead() { counts.withLock { $0.layerReads += 1 } }
-    func countBytes(_ n: Int) { counts.withLock { $0.bytes += Int64(n) } }
+    func countBytes(_ n: Int) {
+        let now = counts.withLock { $0.bytes += Int64(n); return $0 }
+        // Layers, tarballs and trees alike are read into the comparison; images count pairs too.
+        progress?(now.layerPairs == 0 ? WorkProgress(phase: "reading", done: 0, bytes: now.bytes)
+                  : WorkProgress(phase: "comparing layers", done: now.layerPair, total: now.layerPairs, bytes: now.bytes))
+    }
+    /// Pair `index` of `total` is being compared now.
+    func startLayerPair(_ index: Int, of total: Int) {
+        let now = counts.withLock { $0.layerPair = index; $0.layerPairs = total; return $0 }
+        progress?(WorkProgress(phase: "comparing layers", done: index, total: total, bytes: now.bytes))
+    }
     func countEntries(_ n: Int) { counts.withLock { $0.entries += n } }
 
     var snapshot: (layerReads: Int, bytes: Int64, entries: Int) {

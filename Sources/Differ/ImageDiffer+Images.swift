@@ -14,9 +14,12 @@ extension ImageDiffer {
             root.children.append(config)
         }
         if let inputs = BuildAttribution.inputsNode(a.build, b.build, maxDetailLines: options.maxDetailLines) { root.children.append(inputs) }
-        for pair in LayerPairing.pairs(a, b) {
+        let pairs = LayerPairing.pairs(a, b)
+        for (index, pair) in pairs.enumerated() {
+            context.statistics.startLayerPair(index, of: pairs.count)
             root.children.append(try layerNode(pair, a, b, context: context))
         }
+        context.statistics.startLayerPair(pairs.count, of: pairs.count)
         BuildAttribution.applyBaseImageDrift(to: &root, a, b)
         VariationAttribution.apply(to: &root, a.build, b.build)
         return root

@@ -14,6 +14,8 @@ import Foundation
 /// grows with the number of entries, not their size); only differing files are fetched again.
 public struct ImageDiffer: Sendable {
     public var options: DiffOptions
+    /// Told which layer pair is being compared and the bytes read so far.
+    public var progress: WorkProgressHandler?
 
     public init(options: DiffOptions = DiffOptions()) {
         self.options = options
@@ -25,7 +27,7 @@ public struct ImageDiffer: Sendable {
         let started = Date()
         let spool = try SpoolDirectory(parent: options.temporaryDirectory ?? NSTemporaryDirectory())
         defer { spool.remove() }
-        let statistics = StatisticsCounter()
+        let statistics = StatisticsCounter(progress: progress)
         let sideA = try ResolvedSide.resolve(a, options: options, spool: spool)
         let sideB = try ResolvedSide.resolve(b, options: options, spool: spool)
         let classifier = Self.classifier(sideA, sideB)

@@ -143,9 +143,14 @@ extension BuildSession {
         if !recordedFetches.isEmpty { prepared.details.fetches = recordedFetches }
         let store = journal.store
         let entries = output.entries
+        let recipes = layers.recipes
         prepared.execute = { _ in
             let snapshot = TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: entries)
-            return try writer.write(snapshot: snapshot, contentsFrom: store, into: store).imageLayer
+            let layer = try writer.write(snapshot: snapshot, contentsFrom: store, into: store)
+            // A later RUN needs this layer as a lower directory: it is made from the same
+            // entries and blobs, not by extracting what was just compressed.
+            recipes.remember(entries, writtenBy: writer, as: layer.diffID)
+            return layer.imageLayer
         }
         return prepared
     }

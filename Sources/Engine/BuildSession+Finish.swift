@@ -53,13 +53,19 @@ extension BuildSession {
                 for name in names { try journal.tag(try ImageReference(parsing: name).description, manifest: manifest) }
                 guard output.push else { continue }
                 emit(.exporting(vertex: vertex, what: "pushing \(names.joined(separator: ", "))"))
-                let pushed = try await push(exported, to: names)
+                var image = exported
+                if let options = try ExportOptions(output) {
+                    image = try converted(manifest, with: options, baseLayers: final.baseLayers).digest
+                    exportedImage = try journal.store.imageDescriptor(for: image)
+                }
+                let pushed = try await push(image, to: names)
                 emit(.exported(vertex: vertex, what: "pushed \(pushed.joined(separator: ", "))",
                                seconds: Date().timeIntervalSince(begun)))
                 continue
             }
             emit(.exporting(vertex: vertex, what: what))
-            try export(state, manifest: exported, to: output, annotations: layoutAnnotations)
+            try export(state, manifest: exported, image: manifest, to: output, annotations: layoutAnnotations,
+                       baseLayers: final.baseLayers)
             emit(.exported(vertex: vertex, what: what, seconds: Date().timeIntervalSince(begun)))
         }
         try recorder.save { record in
@@ -71,8 +77,10 @@ extension BuildSession {
                             seconds: Date().timeIntervalSince(started)))
     }
 
-    private func export(_ state: ImageState, manifest: Digest, to output: OutputSpec,
-                        annotations: [String: String]) throws {
+    /// `manifest` is what the outputs name (the index when attested), `plainImage` the image
+    /// manifest itself, which an output's ``ExportOptions`` re-encode.
+    private func export(_ state: ImageState, manifest: Digest, image plainImage: Digest, to output: OutputSpec,
+                        annotations: [String: String], baseLayers: Int) throws {
         switch output.type {
         case .oci, .docker:
             var spec = output
@@ -80,11 +88,7 @@ extension BuildSession {
             if spec.names.isEmpty { spec.names = request.tags }
             var image = manifest
             if let options = try ExportOptions(output) {
-                guard request.attestor == nil else {
-                    throw EngineError.unsupported(message: "--output compression=/oci-mediatypes= with attestations "
-                        + "is not supported yet", location: nil)
-                }
-                image = try options.convert(manifest, in: journal.store).digest
+                image = try converted(plainImage, with: options, baseLayers: baseLayers).digest
                 exportedImage = try journal.store.imageDescriptor(for: image)
                 exportedImage?.annotations = annotations.isEmpty ? nil : annotations
             }
@@ -117,6 +121,31 @@ extension BuildSession {
                 message: "--output type=\(output.type.rawValue) is not supported: use type=oci, type=docker or type=local",
                 location: nil)
         }
+    }
+
+    /// The image manifest `manifest` re-encoded for an output's ``ExportOptions``, in a new
+    /// attestation index when the build is attested (the statements' subject is then the
+    /// re-encoded manifest: the image that output holds). `rewrite-timestamp` needs
+    /// SOURCE_DATE_EPOCH; without one it does nothing but warn, as BuildKit does.
+    private func converted(_ manifest: Digest, with options: ExportOptions, baseLayers: Int) throws -> Descriptor {
+        var rewrite: (epoch: Int64, baseLayers: Int)?
+        if options.rewriteTimestamp {
+            if let epoch = request.sourceDateEpoch {
+                rewrite = (epoch, baseLayers)
+            } else {
+                emit(.warning("rewrite-timestamp is specified, but no SOURCE_DATE_EPOCH was given "
+                    + "(--build-arg SOURCE_DATE_EPOCH=SECONDS or the environment): timestamps left as they are"))
+            }
+        }
+        let image = try options.convert(manifest, in: journal.store, rewrite: rewrite)
+        guard let attestor = request.attestor else { return image }
+        var subject = record
+        subject.manifest = image.digest
+        return try AttestationManifest(store: journal.store).attach(
+            attestor.statements(for: subject, journal: journal), to: image.digest, platform: request.platform,
+            annotations: ImageAnnotation.values(request.annotations, for: .index),
+            manifestAnnotations: ImageAnnotation.values(request.annotations, for: .manifestDescriptor,
+                                                        platform: request.platform))
     }
 
     /// The image's layers applied one over the other into `directory`. Device nodes are kept

@@ -67,6 +67,7 @@ extension BuildSession {
         try recordStep(&context, instruction: stage.from, outcome: .succeeded, started: begun, sourceImage: source)
         emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
         try checkNumbering(of: stage, endedAt: context.stepIndex)
-        return StageResult(state: state, key: key, name: label)
+        return StageResult(state: state, key: key, name: label,
+                           baseLayers: isDirectoryContext(name) ? 0 : state.layers.count)
     }
 }

@@ -73,7 +73,8 @@ extension BuildSession {
                 spec.mounts.insert(.hostResolvConf, at: 0)
             }
             if run.security == .insecure { spec.capabilities = .all }
-            let recorder = network == Self.recordingNetwork ? try self.attachRecordingNetwork(to: &spec, step: stepIndex) : nil
+            let onRecordingNetwork = network == Self.recordingNetwork
+            let recorder = onRecordingNetwork ? try self.attachRecordingNetwork(to: &spec, step: stepIndex) : nil
             defer { recorder?.finish() }
             if let script {
                 // BuildKit's place for a script heredoc: a read-only /dev/pipes, outside the layer.
@@ -87,7 +88,7 @@ extension BuildSession {
             details.stdout = try self.journal.store.ingest(Data(result.stdout)).digest
             details.stderr = try self.journal.store.ingest(Data(result.stderr)).digest
             mounts.recordAfter(into: &details.mounts)
-            let unserved = recorder.flatMap { self.detachRecordingNetwork($0, into: &details) }
+            let unserved = onRecordingNetwork ? self.detachRecordingNetwork(recorder, into: &details) : nil
             switch result.status {
             case .exited(let code): details.exitCode = code
             case .signaled(let signal): details.signal = signal
@@ -135,13 +136,13 @@ extension BuildSession {
                               failureDescription: result.failureDescription)
     }
 
-    /// The network a RUN gets: its own `--network`, where `default` is the build's default
-    /// (recorded or none, never the host's), else the build's `--network`.
+    /// The network a RUN gets: its own `--network`, where `default` is the default network (the
+    /// recorder, never the host's; none when the whole build has none), else the build's `--network`.
     func runNetwork(_ run: RunInstruction) -> String {
         switch run.network {
         case .some(.host): return "host"
         case .some(.none): return "none"
-        case .some(.default): return request.network == Self.recordingNetwork ? Self.recordingNetwork : "none"
+        case .some(.default): return request.network == "none" ? "none" : Self.recordingNetwork
         case nil: return request.network
         }
     }

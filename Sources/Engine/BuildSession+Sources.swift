@@ -21,9 +21,14 @@ extension BuildSession {
             try materialize(loaded.snapshot, into: directory)
             return try presented(directory)
         }
+        // A stage or image is flattened once per chain of layers, whatever it is called:
+        // `COPY --from=builder` and `COPY --from=0` name one stage, and flattening a base image
+        // (gunzip and extract every layer) costs more than the rest of a cached build.
         let state = try sourceState(named: key, location: location)
-        try flatten(state, into: directory)
-        return try presented(directory)
+        let chain = Digest(ofUTF8: state.layers.map(\.descriptor.digest.description).joined(separator: "\n"))
+        let flattened = scratch + "/sources/layers-" + chain.short
+        if !FileIO.isDirectory(flattened) { try flatten(state, into: flattened) }
+        return try presented(flattened)
     }
 
     /// The image state a non-context source names: a stage (by name or index), an image context,

@@ -20,6 +20,8 @@ extension BuildSession {
         /// ARGs declared in this stage with their values (nil: declared without a value).
         var arguments: [String: String?] = [:]
         var position = 1
+        /// See ``StageResult/baseLayers``.
+        var baseLayers = 0
 
         /// Build arguments a RUN sees as environment variables (ENV wins over ARG).
         var argumentEnvironment: [String: String] {
@@ -40,7 +42,8 @@ extension BuildSession {
             try await execute(instruction, in: &context)
         }
         try checkNumbering(of: stage, endedAt: context.stepIndex)
-        return StageResult(state: context.state, key: context.key, name: label, arguments: context.arguments)
+        return StageResult(state: context.state, key: context.key, name: label, arguments: context.arguments,
+                           baseLayers: context.baseLayers)
     }
 
     /// `FROM`: the base's state, recorded as the stage's first step.
@@ -51,6 +54,7 @@ extension BuildSession {
         let key: CacheKey
         var sourceImage: String?
         var inherited: [String: String?] = [:]
+        var baseLayers = 0
         switch stage.base {
         case .scratch:
             state = .scratch(platform: platform)
@@ -64,13 +68,16 @@ extension BuildSession {
             key = result.key
             sourceImage = "stage:\(result.name)"
             inherited = result.arguments
+            baseLayers = result.baseLayers
         case .external(let name):
             (state, key, sourceImage) = try baseState(named: name, location: stage.from.location, platform: platform)
+            baseLayers = isDirectoryContext(name) ? 0 : state.layers.count
         }
         // The programs RUN executes are the base's: its config says their architecture.
         try prepareEmulation(for: stage, architecture: state.configuration.architecture.isEmpty
                                 ? platform.architecture : state.configuration.architecture)
         var context = StageContext(stage: stage, label: label, state: state, key: key)
+        context.baseLayers = baseLayers
         context.stepIndex = try firstStepIndex(of: stage)
         context.arguments = inherited
         let step = stepLabel(context, text: stage.from.original, location: stage.from.location)
@@ -114,12 +121,17 @@ extension BuildSession {
         }
     }
 
+    /// Whether `FROM name` names a directory context (made into a layer here, so not a base image).
+    func isDirectoryContext(_ name: String) -> Bool {
+        contexts[name] != nil && name != Self.mainContext
+    }
+
     /// The state a `FROM name` starts from: a named directory context becomes a one-layer image
     /// of its files (as BuildKit does); otherwise an image from a named context or the journal.
     func baseState(named name: String, location: Frontend.SourceLocation, platform: Platform? = nil) throws
         -> (ImageState, CacheKey, String) {
         let platform = platform ?? request.platform
-        if let directory = contexts[name], name != Self.mainContext {
+        if isDirectoryContext(name), let directory = contexts[name] {
             let layer = try LayerWriter(sourceDateEpoch: request.sourceDateEpoch)
                 .write(snapshot: directory.snapshot, contentsFrom: journal.store, into: journal.store)
             var state = ImageState.scratch(platform: platform)
@@ -204,14 +216,23 @@ extension BuildSession {
     }
 
     func stepLabel(_ context: StageContext, text: String, location: Frontend.SourceLocation) -> StepLabel {
-        var stage = context.label
+        var stage = displayedStageName(context.stage)
+        // As buildx: `[linux/arm64 builder 2/4]` in a multi-platform build or an emulated stage.
         if let platform = try? stagePlatform(context.stage),
            request.partOfMultiPlatform || !UserEmulation.runsNatively(platform.architecture) {
-            stage = "\(platform) \(stage)"
+            stage = stage.isEmpty ? platform.description : "\(platform) \(stage)"
         }
         return StepLabel(vertex: context.stepIndex + 1, stage: stage, position: context.position,
-                  count: context.stage.instructions.count + 1, text: text,
-                  location: "\(location.file):\(location.startLine)")
+                         count: context.stage.instructions.count + 1, text: text,
+                         location: "\(location.file):\(location.startLine)")
+    }
+
+    /// The stage as buildx's progress names it: its `AS` name, `stage-N` when it has none, and
+    /// nothing at all when the Dockerfile has a single stage (`[2/3] RUN …`), as BuildKit's
+    /// Dockerfile frontend does. Records keep the stage's own label; this is only what people see.
+    func displayedStageName(_ stage: PlannedStage) -> String {
+        if let plan, plan.stages.count == 1 { return "" }
+        return stage.name ?? "stage-\(stage.index)"
     }
 }
 

@@ -57,6 +57,10 @@ final class BuildSession: @unchecked Sendable {
         var name: String
         /// The stage's ARGs with their values: a stage built FROM it inherits them, as in BuildKit.
         var arguments: [String: String?] = [:]
+        /// How many of the bottom layers are the base image's, untouched: what BuildKit's
+        /// `rewrite-timestamp` leaves alone (0 for scratch, a directory context, a stage chain
+        /// from scratch).
+        var baseLayers = 0
     }
 
     init(engine: BuildEngine, request: BuildRequest) throws {

@@ -31,6 +31,10 @@ public final class StatCache: Sendable {
     private struct State {
         var digests: [Key: Digest] = [:]
         var used: Set<Key> = []
+        /// How many entries the file held when loaded.
+        var loaded = 0
+        /// Whether an entry was added since loading.
+        var added = false
     }
 
     private let state: Mutex<State>
@@ -41,7 +45,8 @@ public final class StatCache: Sendable {
     /// Loads the cache at `path`; a missing or unreadable file gives an empty cache (it is only
     /// ever an optimisation, never a source of truth).
     public init(contentsOf path: String) {
-        state = Mutex(State(digests: Self.load(path)))
+        let digests = Self.load(path)
+        state = Mutex(State(digests: digests, loaded: digests.count))
     }
 
     private static func load(_ path: String) -> [Key: Digest] {
@@ -81,13 +86,22 @@ public final class StatCache: Sendable {
     func remember(_ digest: Digest, for key: Key, readStartedAt start: Int64) {
         guard max(key.mtime, key.ctime) < start - StatCache.racyWindowNanoseconds else { return }
         state.withLock { state in
-            state.digests[key] = digest
+            if state.digests.updateValue(digest, forKey: key) != digest { state.added = true }
             state.used.insert(key)
         }
     }
 
-    /// Writes the entries used or added since loading, atomically.
+    /// Whether ``save(to:)`` would write something other than what was loaded: an entry was
+    /// added, or one loaded was not used (and would be dropped).
+    public var hasChanges: Bool {
+        state.withLock { $0.added || $0.used.count != $0.loaded }
+    }
+
+    /// Writes the entries used or added since loading, atomically. When that is exactly what
+    /// was loaded (a rebuild of an unchanged tree), nothing is written: the file already holds
+    /// it, and a fully cached build should not pay a write, an fsync and a rename for it.
     public func save(to path: String) throws {
+        guard hasChanges || !FileIO.exists(path) else { return }
         let data = state.withLock { state -> Data in
             var data = StatCache.magic
             data.reserveCapacity(data.count + state.used.count * StatCache.recordSize)

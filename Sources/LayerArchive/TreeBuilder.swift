@@ -29,8 +29,11 @@ final class TreeBuilder {
 
     /// Creates `entry` at `components`, replacing whatever is there unless both are directories
     /// (then the existing directory and its contents stay, and only its metadata changes).
+    ///
+    /// A file's bytes come from `content`, or from the file at `copyingFrom` (copied by the
+    /// kernel, or shared by a reflink where the filesystem can: see `FileCopier`).
     func create(_ entry: TreeEntry, at components: [String], shownAs shown: String,
-                content: ContentProducer?) throws {
+                content: ContentProducer?, copyingFrom sourcePath: String? = nil) throws {
         if entry.kind == .characterDevice || entry.kind == .blockDevice, !allowDevices {
             throw LayerArchiveError.deviceRefused(entry: shown)
         }
@@ -65,7 +68,17 @@ final class TreeBuilder {
                 let fd = try Posix.openAt(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
                                           mode: 0o600, path: shown)
                 defer { close(fd) }
-                try content?({ try FileIO.writeAll(fd, $0, path: shown) })
+                if let sourcePath {
+                    let source = try FileIO.open(sourcePath, O_RDONLY)
+                    defer { close(source) }
+                    do {
+                        try FileCopier.copy(from: source, to: fd, byteCount: entry.size, path: sourcePath)
+                    } catch let mismatch as StoreError {
+                        throw LayerArchiveError.malformed("\(shown): content \(sourcePath): \(mismatch)")
+                    }
+                } else {
+                    try content?({ try FileIO.writeAll(fd, $0, path: shown) })
+                }
                 try applyAttributes(entry, descriptor: fd, shownAs: shown)
                 try setTimes(entry.mtime, parent: fd, name: nil, shownAs: shown)
             case .symlink:

@@ -20,7 +20,21 @@ public final class InterceptionAuthority: Sendable {
     private let issued = NIOLockedValueBox<[String: NIOSSLContext]>([:])
 
     /// Loads the authority from `directory` (`ca.pem`, `ca-key.pem`), making it first if absent.
+    /// Kept for the process: its leaf certificates and TLS contexts, made per host on first use,
+    /// serve every later step of the build (and every build of a long-lived process).
     public static func loadOrCreate(in directory: String) throws -> InterceptionAuthority {
+        if let known = loaded.withLockedValue({ $0[directory] }) { return known }
+        let authority = try loadOrCreateUncached(in: directory)
+        return loaded.withLockedValue { known in
+            if let earlier = known[directory] { return earlier }
+            known[directory] = authority
+            return authority
+        }
+    }
+
+    private static let loaded = NIOLockedValueBox<[String: InterceptionAuthority]>([:])
+
+    private static func loadOrCreateUncached(in directory: String) throws -> InterceptionAuthority {
         let certificatePath = directory + "/ca.pem"
         let keyPath = directory + "/ca-key.pem"
         if let certificate = try? String(contentsOfFile: certificatePath, encoding: .utf8),
@@ -37,7 +51,7 @@ public final class InterceptionAuthority: Sendable {
         // The key first: a certificate is only ever found beside its key.
         rename(temporaryKey, keyPath)
         rename(certificatePath + ".tmp-\(getpid())", certificatePath)
-        return try loadOrCreate(in: directory)
+        return try loadOrCreateUncached(in: directory)
     }
 
     /// A new authority, valid for ten years.

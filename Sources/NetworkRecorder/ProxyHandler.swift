@@ -173,6 +173,22 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private var streamingKeepAlive = true
 
+    /// Runs `resume` once the step's connection can take more (a relay paused its origin).
+    func whenWritable(_ resume: @escaping () -> Void) {
+        writableWaiters.append(resume)
+    }
+
+    private var writableWaiters: [() -> Void] = []
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, !writableWaiters.isEmpty {
+            let waiting = writableWaiters
+            writableWaiters = []
+            for resume in waiting { resume() }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func respond(_ response: ProxiedResponse, to request: HTTPRequestHead, context: ChannelHandlerContext) {
         let keepAlive = request.isKeepAlive
         var headers = response.headers

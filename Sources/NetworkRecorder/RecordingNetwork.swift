@@ -32,18 +32,37 @@ public final class RecordingNetwork: @unchecked Sendable {
     public static let certificatePath = "/run/reprise/network-ca.pem"
 
     /// The file mounts the step needs: its resolv.conf, and the authority's certificate.
-    public var files: [(path: String, contents: String)] {
-        [("/etc/resolv.conf", Self.resolvConf)] + (authority.map { [(Self.certificatePath, $0.certificatePEM)] } ?? [])
-    }
+    public var files: [(path: String, contents: String)] { Self.files(authority: authority) }
 
     /// The proxy variables the step sees, in both cases, as curl, apt, pip, wget and git read
     /// them; and with interception, the variables that point TLS clients at the authority.
-    public var environment: [String] {
-        proxyEnvironment + (authority == nil ? [] : ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS",
-                                                      "GIT_SSL_CAINFO", "CURL_CA_BUNDLE"].map { "\($0)=\(Self.certificatePath)" })
+    public var environment: [String] { Self.environment(intercepting: authority != nil) }
+
+    /// What a step on the recording network sees of it (its files and variables), the same
+    /// whether the recorder runs or, for a replayed step that fetched nothing, does not.
+    public static func files(authority: InterceptionAuthority?) -> [(path: String, contents: String)] {
+        [("/etc/resolv.conf", resolvConf)] + (authority.map { [(certificatePath, $0.certificatePEM)] } ?? [])
     }
 
-    private var proxyEnvironment: [String] {
+    public static func environment(intercepting: Bool) -> [String] {
+        proxyEnvironment + (intercepting ? ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS",
+                                            "GIT_SSL_CAINFO", "CURL_CA_BUNDLE"].map { "\($0)=\(certificatePath)" } : [])
+    }
+
+    /// The system trust bundles of the usual distributions (Debian/Ubuntu/Alpine, Fedora/RHEL,
+    /// openSUSE, older RHEL, OpenELEC, Alpine's and BSD-style `cert.pem`): those an image has get
+    /// the authority's certificate appended for the step (never in its layer), so that clients
+    /// which read only the system store (apt, curl without options) trust it too.
+    public static let trustBundlePaths = [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/ca-bundle.pem",
+        "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+        "/etc/pki/tls/cacert.pem",
+        "/etc/ssl/cert.pem",
+    ]
+
+    private static var proxyEnvironment: [String] {
         let proxy = "http://127.0.0.1:\(StepNamespace.proxyPort)"
         let exempt = "localhost,127.0.0.1,::1"
         return ["http_proxy=\(proxy)", "HTTP_PROXY=\(proxy)", "https_proxy=\(proxy)", "HTTPS_PROXY=\(proxy)",
@@ -65,13 +84,8 @@ public final class RecordingNetwork: @unchecked Sendable {
                 extraTrustRoots: [String] = []) throws {
         self.authority = authority
         namespace = try StepNamespace()
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if !extraTrustRoots.isEmpty {
-            tls.trustRoots = .default
-            tls.additionalTrustRoots = extraTrustRoots.map { .file($0) }
-        }
         let group = MultiThreadedEventLoopGroup.singleton
-        core = ProxyCore(mode: mode, store: store, upstream: UpstreamClient(group: group, tlsConfiguration: tls),
+        core = ProxyCore(mode: mode, store: store, upstream: UpstreamClient(group: group, extraTrustRoots: extraTrustRoots),
                          threadPool: NIOThreadPool.singleton)
         do {
             try start(group: group, takeover: TunnelTakeover(core: core, authority: authority))
@@ -88,6 +102,7 @@ public final class RecordingNetwork: @unchecked Sendable {
             // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
             // waits for the answer.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: Self.stepWaterMark)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try TunnelTakeover.addHTTPHandlers(
@@ -104,6 +119,7 @@ public final class RecordingNetwork: @unchecked Sendable {
             // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
             // waits for the answer.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelOption(.writeBufferWaterMark, value: Self.stepWaterMark)
             .childChannelInitializer { channel in
                 Self.originalDestination(of: channel).flatMapThrowing { destination in
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
@@ -122,6 +138,10 @@ public final class RecordingNetwork: @unchecked Sendable {
             }
             .withBoundSocket(dnsSocket).wait())
     }
+
+    /// How much a connection to the step may hold unsent before the relay stops reading from
+    /// the origin (NIO's default of 64 KiB would pause after every large read).
+    static let stepWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 1 << 20, high: 4 << 20)
 
     /// Where a redirected connection was going (SO_ORIGINAL_DST, from netfilter's NAT).
     static func originalDestination(of channel: any Channel) -> EventLoopFuture<(String, Int)> {

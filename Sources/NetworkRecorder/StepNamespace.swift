@@ -40,28 +40,42 @@ public final class StepNamespace: @unchecked Sendable {
         path = "/run/netns/" + name
         try Self.run(["ip", "netns", "add", name])
         do {
-            try Self.run(["ip", "netns", "exec", name, "sh", "-c", Self.setupScript])
+            // Two processes, not one per command: every step on the default network pays for
+            // this, so `ip -batch` and `iptables-restore` run inside the namespace directly.
+            try inside {
+                try Self.run(["ip", "-batch", "-"], input: Self.linkScript)
+                try Self.run(["iptables-restore", "-w", "5"], input: Self.filterRules)
+                // No IPv6 at all: nothing inside may go around the filter over it.
+                try? "1\n".write(toFile: "/proc/sys/net/ipv6/conf/all/disable_ipv6", atomically: false, encoding: .utf8)
+            }
         } catch {
             remove()
             throw error
         }
     }
 
-    /// Loopback up; a veth pair (both ends inside) carrying the default route; TCP to anything
-    /// but loopback goes to the transparent listener; UDP to anything but loopback is rejected,
-    /// so a tool with its own resolver fails at once instead of waiting.
-    private static let setupScript = """
-        set -e
-        ip link set lo up
-        ip link add rp0 type veth peer name rp1
-        ip addr add 198.18.255.254/15 dev rp0
-        ip link set rp0 up
-        ip link set rp1 up
-        ip route add default dev rp0
-        iptables -w -t nat -A OUTPUT -p tcp -d 127.0.0.0/8 -j RETURN
-        iptables -w -t nat -A OUTPUT -p tcp -j REDIRECT --to-ports \(transparentPort)
-        iptables -w -A OUTPUT -p udp ! -d 127.0.0.0/8 -j REJECT
-        ip6tables -w -A OUTPUT ! -o lo -j REJECT 2>/dev/null || true
+    /// Loopback up; a veth pair (both ends inside) carrying the default route.
+    private static let linkScript = """
+        link set lo up
+        link add rp0 type veth peer name rp1
+        address add 198.18.255.254/15 dev rp0
+        link set rp0 up
+        link set rp1 up
+        route add default dev rp0
+
+        """
+
+    /// TCP to anything but loopback goes to the transparent listener; UDP to anything but
+    /// loopback is rejected, so a tool with its own resolver fails at once instead of waiting.
+    private static let filterRules = """
+        *nat
+        -A OUTPUT -p tcp -d 127.0.0.0/8 -j RETURN
+        -A OUTPUT -p tcp -j REDIRECT --to-ports \(transparentPort)
+        COMMIT
+        *filter
+        -A OUTPUT -p udp ! -d 127.0.0.0/8 -j REJECT
+        COMMIT
+
         """
 
     /// Runs `body` on a thread of its own that has joined the namespace, so that the sockets it
@@ -130,13 +144,18 @@ public final class StepNamespace: @unchecked Sendable {
     public func remove() {
         guard !removed else { return }
         removed = true
-        _ = try? Self.run(["ip", "netns", "delete", name])
+        // What `ip netns delete` does, without a process: detach the bind that keeps the
+        // namespace alive, then remove its file.
+        if umount2(path, Int32(MNT_DETACH)) != 0 || unlink(path) != 0 {
+            _ = try? Self.run(["ip", "netns", "delete", name])
+        }
     }
 
     deinit { remove() }
 
+    /// Runs a tool (from the calling thread, so in its namespace) with `input` on its stdin.
     @discardableResult
-    static func run(_ arguments: [String]) throws -> String {
+    static func run(_ arguments: [String], input: String? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -146,8 +165,13 @@ public final class StepNamespace: @unchecked Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
+        let stdin = input.map { _ in Pipe() }
+        process.standardInput = stdin ?? FileHandle.nullDevice
         try process.run()
+        if let stdin, let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {

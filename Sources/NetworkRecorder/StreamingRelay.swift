@@ -1,6 +1,7 @@
 import BuildJournal
 import ContentStore
 import Dispatch
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
@@ -32,6 +33,42 @@ final class StreamingRelay: ChannelInboundHandler {
     final class Flag { var flag = false }
     private var responseHead: HTTPResponseHead?
     private var done = false
+
+    /// Backpressure: the origin is read only while the step keeps up (its connection is
+    /// writable) and the store's queue holds less than ``storeHighWater`` bytes, so a slow step
+    /// or a slow disk never makes the recorder buffer a whole download in memory.
+    private var pausedForStep = false
+    private var pausedForStore = false
+    private var readingPaused = false
+    private var upstreamContext: ChannelHandlerContext?
+    private let queuedBytes = UncheckedBox(QueuedBytes())
+    static let storeHighWater = 32 << 20
+    static let storeLowWater = 8 << 20
+
+    /// Bytes handed to the store's queue and not yet written; touched under its lock.
+    final class QueuedBytes {
+        private let lock = NIOLock()
+        private var count = 0
+        func add(_ bytes: Int) -> Int { lock.withLock { count += bytes; return count } }
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        upstreamContext = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        upstreamContext = nil
+    }
+
+    /// Stops or restarts reading from the origin as the two reasons to wait come and go.
+    private func updateReading() {
+        guard let context = upstreamContext else { return }
+        let paused = pausedForStep || pausedForStore
+        guard paused != readingPaused else { return }
+        readingPaused = paused
+        context.channel.setOption(ChannelOptions.autoRead, value: !paused).whenComplete { _ in }
+        if !paused { context.read() }
+    }
 
     init(core: ProxyCore, head: HTTPRequestHead, body: ByteBuffer?, downstream: NIOLoopBound<Downstream>,
          record: FetchRecord, position: Int) {
@@ -73,38 +110,80 @@ final class StreamingRelay: ChannelInboundHandler {
         case .body(let chunk):
             // Hashing and writing happen on the relay's own queue, in order, so the event loop
             // only forwards bytes.
-            if let writer {
-                let box = UncheckedBox(writer)
-                let failed = storeFailed
-                storeQueue.async {
-                    guard !failed.value.flag else { return }
-                    do {
-                        try chunk.withUnsafeReadableBytes { try box.value.write($0) }
-                    } catch {
-                        failed.value.flag = true
-                    }
+            if writer != nil {
+                unstored.append(chunk)
+                unstoredBytes += chunk.readableBytes
+                if unstoredBytes >= Self.storeBatch { sendToStore(context: context) }
+            }
+            // Flushed at once: the step reads this chunk while the next one is read from the
+            // origin (a flush per read burst left the step idle for up to four reads).
+            target.handler.sendBody(chunk, context: target.context)
+            target.context.flush()
+            if !target.context.channel.isWritable, !pausedForStep {
+                pausedForStep = true
+                updateReading()
+                let relay = UncheckedBox(self)
+                target.handler.whenWritable {
+                    relay.value.pausedForStep = false
+                    relay.value.updateReading()
                 }
             }
-            target.handler.sendBody(chunk, context: target.context)
-            pendingFlush = true
         case .end:
             finish(context: context)
         }
     }
 
-    /// One flush per read burst from the origin, not per chunk.
-    private var pendingFlush = false
+
+    /// Chunks not yet handed to the store's queue: handed over a few at a time (one wake-up of
+    /// the queue per megabyte or per read burst, not per chunk).
+    private var unstored: [ByteBuffer] = []
+    private var unstoredBytes = 0
+    static let storeBatch = 1 << 20
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if pendingFlush {
-            pendingFlush = false
-            downstream.value.context.flush()
-        }
+        sendToStore(context: context)
         context.fireChannelReadComplete()
+    }
+
+    /// Hashing and writing happen on the relay's own queue, in order, so the event loop only
+    /// forwards bytes.
+    private func sendToStore(context: ChannelHandlerContext) {
+        guard let writer, !unstored.isEmpty else { return }
+        let chunks = unstored
+        let size = unstoredBytes
+        unstored = []
+        unstoredBytes = 0
+        let box = UncheckedBox(writer)
+        let failed = storeFailed
+        let queued = queuedBytes
+        let relay = UncheckedBox(self)
+        let loop = context.eventLoop
+        if queued.value.add(size) > Self.storeHighWater, !pausedForStore {
+            pausedForStore = true
+            updateReading()
+        }
+        storeQueue.async {
+            if !failed.value.flag {
+                do {
+                    for chunk in chunks { try chunk.withUnsafeReadableBytes { try box.value.write($0) } }
+                } catch {
+                    failed.value.flag = true
+                }
+            }
+            let left = queued.value.add(-size)
+            if left <= Self.storeLowWater, left + size > Self.storeLowWater {
+                loop.execute {
+                    guard relay.value.pausedForStore else { return }
+                    relay.value.pausedForStore = false
+                    relay.value.updateReading()
+                }
+            }
+        }
     }
 
     private func finish(context: ChannelHandlerContext) {
         guard !done else { return }
+        sendToStore(context: context)
         done = true
         context.close(promise: nil)
         let target = downstream.value

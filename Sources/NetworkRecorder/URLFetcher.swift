@@ -14,10 +14,8 @@ public final class URLFetcher: Sendable {
     let core: ProxyCore
 
     public init(mode: RecorderMode, store: BlobStore, extraTrustRoots: [String] = []) {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if !extraTrustRoots.isEmpty { tls.additionalTrustRoots = extraTrustRoots.map { .file($0) } }
         core = ProxyCore(mode: mode, store: store,
-                         upstream: UpstreamClient(group: MultiThreadedEventLoopGroup.singleton, tlsConfiguration: tls),
+                         upstream: UpstreamClient(group: MultiThreadedEventLoopGroup.singleton, extraTrustRoots: extraTrustRoots),
                          threadPool: NIOThreadPool.singleton)
     }
 

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -7,8 +8,24 @@ import NIOSSL
 /// response), with the whole response collected: what the recorder stores and serves.
 struct UpstreamClient: Sendable {
     let group: any EventLoopGroup
-    /// Trust for HTTPS origins: the system's roots, plus any the caller adds (tests' own CAs).
-    let tlsConfiguration: TLSConfiguration
+    /// PEM files trusted for HTTPS origins besides the system's roots (tests' own CAs).
+    let extraTrustRoots: [String]
+
+    /// The client TLS context for a set of extra roots, made once per process: loading the
+    /// system's roots costs milliseconds, too much for every connection of every step.
+    func clientContext() throws -> NIOSSLContext {
+        if let known = Self.contexts.withLockedValue({ $0[extraTrustRoots] }) { return known }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if !extraTrustRoots.isEmpty {
+            tls.trustRoots = .default
+            tls.additionalTrustRoots = extraTrustRoots.map { .file($0) }
+        }
+        let context = try NIOSSLContext(configuration: tls)
+        Self.contexts.withLockedValue { $0[extraTrustRoots] = context }
+        return context
+    }
+
+    private static let contexts = NIOLockedValueBox<[[String]: NIOSSLContext]>([:])
 
     struct Response: Sendable {
         var head: HTTPResponseHead
@@ -30,7 +47,7 @@ struct UpstreamClient: Sendable {
         }
         let sslContext: NIOSSLContext?
         do {
-            sslContext = serverName == nil ? nil : try NIOSSLContext(configuration: tlsConfiguration)
+            sslContext = serverName == nil ? nil : try clientContext()
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
@@ -76,7 +93,7 @@ extension UpstreamClient {
         let sslContext: NIOSSLContext?
         do {
             socketAddress = try SocketAddress(ipAddress: address, port: port)
-            sslContext = serverName == nil ? nil : try NIOSSLContext(configuration: tlsConfiguration)
+            sslContext = serverName == nil ? nil : try clientContext()
         } catch {
             return eventLoop.makeFailedFuture(error)
         }

@@ -17,7 +17,11 @@ extension ImageImporter {
             throw ImageError.malformed(path: source, reason:
                 "the manifest lists \(layers.count) layer(s) but the config's rootfs.diff_ids lists \(diffIDs.count)")
         }
-        for index in layers.indices { try verifyLayer(image, at: index, from: source) }
+        for index in layers.indices {
+            progress?(WorkProgress(phase: "verifying layers", done: index, total: layers.count))
+            try verifyLayer(image, at: index, from: source)
+        }
+        progress?(WorkProgress(phase: "verifying layers", done: layers.count, total: layers.count))
         return image
     }
 

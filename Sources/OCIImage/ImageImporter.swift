@@ -18,6 +18,8 @@ public struct ImageImporter: Sendable {
     public let store: BlobStore
     /// The platform picked when an image is an index of several.
     public var platform: Platform
+    /// Told of each blob copied (with the bytes so far) and each layer verified.
+    public var progress: WorkProgressHandler?
 
     public init(store: BlobStore, platform: Platform = .linuxAMD64) {
         self.store = store
@@ -69,11 +71,16 @@ public struct ImageImporter: Sendable {
     public func importLayout(_ layout: ImageLayout, selector: ImageSelector? = nil) throws -> ResolvedImage {
         let resolved = try layout.resolve(selector, platform: platform)
         let required = Set(resolved.chain)
-        for descriptor in try layout.closure(of: resolved.root, required: required) where !store.contains(descriptor.digest) {
+        let missing = try layout.closure(of: resolved.root, required: required).filter { !store.contains($0.digest) }
+        var bytes: Int64 = 0
+        for (index, descriptor) in missing.enumerated() {
+            progress?(WorkProgress(phase: "copying blobs", done: index, total: missing.count, bytes: bytes))
             try copyBlob(descriptor, describe: layout.describeBlob(descriptor.digest)) { sink in
                 try layout.streamBlob(descriptor.digest, sink)
             }
+            bytes += descriptor.size
         }
+        progress?(WorkProgress(phase: "copying blobs", done: missing.count, total: missing.count, bytes: bytes))
         try store.synchronize()
         return resolved
     }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 
 /// Keeps the sandbox's own mount points out of the step's layer.
 ///
@@ -33,6 +34,8 @@ struct MountPointScaffold {
     /// Host directory of the scaffold layer.
     let directory: String
     private(set) var prepared: [PreparedMount] = []
+    /// Files extended by a ``FileAppendix``, for ``AppendixStripper`` after the run.
+    private(set) var extended: [AppendixStripper.Extended] = []
     private var mirroredDirectories: [(scaffoldPath: String, original: stat)] = []
 
     /// Names under the sandbox's `/dev` that are symlinks or other mounts.
@@ -101,6 +104,61 @@ struct MountPointScaffold {
             try createMissing(existing: existing, missing: missing, finalIsFile: isFile)
             append(mount, full, createTarget: 0)
         }
+    }
+
+    /// Puts an extended copy of every candidate the image has as a regular file into the
+    /// scaffold, with the original's mode, owner and times, under mirrored directories.
+    mutating func prepare(_ appendix: FileAppendix) throws {
+        for candidate in appendix.candidates {
+            guard case .found(let entry) = try? view.resolve(candidate, followFinalLink: true),
+                  entry.kind == .regularFile else { continue }
+            let relative = entry.components.joined(separator: "/")
+            guard !extended.contains(where: { $0.relativePath == relative }) else { continue }
+            guard let original = FileManager.default.contents(atPath: entry.hostPath) else {
+                throw SandboxError.scratch(path: entry.hostPath, errno: errno)
+            }
+            var info = stat()
+            guard lstat(entry.hostPath, &info) == 0 else { throw SandboxError.scratch(path: entry.hostPath, errno: errno) }
+            let path = try mirrorDirectories(entry.components.dropLast()) + "/" + entry.components.last!
+            let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw SandboxError.scratch(path: path, errno: errno) }
+            defer { close(fd) }
+            let contents = [UInt8](original) + appendix.bytes
+            var offset = 0
+            while offset < contents.count {
+                let n = contents.withUnsafeBytes { write(fd, $0.baseAddress! + offset, contents.count - offset) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw SandboxError.scratch(path: path, errno: errno) }
+                offset += n
+            }
+            var times = [info.st_atim, info.st_mtim]
+            guard fchown(fd, info.st_uid, info.st_gid) == 0, fchmod(fd, info.st_mode & 0o7777) == 0,
+                  futimens(fd, &times) == 0
+            else { throw SandboxError.scratch(path: path, errno: errno) }
+            extended.append(.init(relativePath: relative, originalSize: original.count, bytes: appendix.bytes))
+        }
+    }
+
+    /// Makes the scaffold directories down to `components` (all existing directories of the
+    /// image), mirroring the ones they shadow; returns the host path of the last.
+    private mutating func mirrorDirectories(_ components: ArraySlice<String>) throws -> String {
+        var path = directory
+        var shadowed = view.root
+        for name in components {
+            guard let next = view.lookup(name, in: shadowed) else {
+                throw SandboxError.scratch(path: path + "/" + name, errno: ENOENT)
+            }
+            shadowed = next
+            path += "/" + name
+            if try makeDirectory(path) {
+                var original = stat()
+                guard lstat(next.hostPath, &original) == 0 else {
+                    throw SandboxError.scratch(path: next.hostPath, errno: errno)
+                }
+                mirroredDirectories.append((path, original))
+            }
+        }
+        return path
     }
 
     /// Gives mirrored directories the attributes of the ones they shadow. Runs last, because

@@ -19,7 +19,10 @@ public struct NamespaceStepRunner: StepRunner {
     /// Parent directory of the per-run scratch directories.
     public let scratchDirectory: String
     /// How steps get their cgroups (``ControlGroupHost/current`` unless a test says otherwise).
-    public let controlGroupHost: ControlGroupHost
+    /// Detected at the first step that runs, not when the runner is made: a fully cached build
+    /// runs nothing and should not read mountinfo or make cgroup directories.
+    public var controlGroupHost: ControlGroupHost { chosenControlGroupHost ?? .current }
+    private let chosenControlGroupHost: ControlGroupHost?
     /// The "limits not enforced" warning is given with the first step only.
     private let noticeGiven = NoticeFlag()
 
@@ -28,7 +31,7 @@ public struct NamespaceStepRunner: StepRunner {
     public init(scratchDirectory: String? = nil, controlGroupHost: ControlGroupHost? = nil) {
         self.scratchDirectory = scratchDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("reprise-sandbox").path
-        self.controlGroupHost = controlGroupHost ?? .current
+        self.chosenControlGroupHost = controlGroupHost
     }
 
     /// Whether this process can create sandboxes (it must be root).

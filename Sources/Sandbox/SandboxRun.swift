@@ -73,6 +73,7 @@ final class SandboxRun: Sendable {
                                                               mode: 0o644, uid: 0, gid: 0, readOnly: false)),
         ]
         for mount in builtIn + spec.mounts { try scaffold.prepare(mount) }
+        for appendix in spec.fileAppendices { try scaffold.prepare(appendix) }
         try scaffold.finish()
 
         if cancellation.withLock({ $0.cancelled }) { throw CancellationError() }
@@ -86,6 +87,7 @@ final class SandboxRun: Sendable {
             stdoutDescriptor: -1, stderrDescriptor: -1,
             controlGroupDescriptors: controlGroup?.descriptors ?? []))
         let duration = clock.now - started
+        try AppendixStripper(upperDirectory: spec.upperDirectory, extended: scaffold.extended).strip()
         let limitReached = controlGroup?.limitHit()
         let notice = controlGroupHost.unenforced(spec.limits)
 

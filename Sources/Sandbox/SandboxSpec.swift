@@ -48,6 +48,9 @@ public struct SandboxSpec: Sendable, Hashable {
     /// Extra mounts, applied in order after `/proc`, `/sys`, `/dev`, `/etc/hosts` and
     /// `/etc/hostname`.
     public var mounts: [SandboxMount]
+    /// Bytes the step sees at the end of files the image has, never in its layer (the recording
+    /// network's CA in the image's trust bundles); see ``FileAppendix``.
+    public var fileAppendices: [FileAppendix] = []
     /// Text of `/etc/hosts`; nil generates one mapping `localhost` and `hostname` to loopback.
     public var hostsFile: String?
     /// pids and memory (a cgroup per step), `--ulimit`s and the size of `/dev/shm`.

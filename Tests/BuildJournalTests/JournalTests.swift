@@ -51,6 +51,38 @@ import Testing
         #expect(try reopened.cachedStep(forKey: Digest(ofUTF8: "key-9")) == nil)
     }
 
+    /// The index rows are upserts: saving a build again updates its row in place (a replace
+    /// would delete it first and the foreign keys would take its steps and contexts with it),
+    /// and a step's row and the build's row land in one transaction.
+    @Test func savingABuildAgainUpdatesItsRowAndKeepsItsStepsAndContexts() throws {
+        let journal = try Journal(root: root)
+        var (build, steps) = try recordBuild(in: journal)
+        build.contexts = [BuildRecord.Context(name: "context", origin: "directory", tree: Digest(ofUTF8: "tree"))]
+        try journal.save(build)
+        build.status = .failed
+        build.error = "later"
+        build.finishedAt = 3000
+        try journal.save(build)
+        let database = try DatabaseQueue(path: root + "/index.sqlite")
+        let (row, stepCount, contexts, keys) = try database.read { db in
+            (try Row.fetchOne(db, sql: "SELECT status, error, finishedAt, recordDigest FROM build WHERE id = ?",
+                              arguments: [build.id]),
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM step WHERE buildID = ?", arguments: [build.id]),
+             try String.fetchAll(db, sql: "SELECT treeDigest FROM context WHERE buildID = ?", arguments: [build.id]),
+             try String.fetchAll(db, sql: "SELECT cacheKey FROM step WHERE buildID = ? ORDER BY stepIndex",
+                                 arguments: [build.id]))
+        }
+        #expect(row?["status"] as String? == "failed")
+        #expect(row?["error"] as String? == "later")
+        #expect(row?["finishedAt"] as Double? == 3000)
+        let newest = try journal.putRecord(build)
+        #expect(row?["recordDigest"] as String? == newest.description)
+        #expect(stepCount == 2)
+        #expect(contexts == [Digest(ofUTF8: "tree").description])
+        #expect(keys == steps.map(\.cacheKey.description))
+        #expect(try journal.cachedStep(forKey: Digest(ofUTF8: "key-1")) == steps[1])
+    }
+
     @Test func resolvesIdsPrefixesAndTags() throws {
         let journal = try Journal(root: root)
         let (one, _) = try recordBuild(in: journal, id: "aaaa1111")

@@ -127,6 +127,87 @@ struct TreeSnapshotTests {
         #expect(third.snapshot.entry(atPath: "f7")?.digest == Digest(ofUTF8: "changed\n"))
     }
 
+    /// Gives `path` back the times `info` recorded, as an editor that keeps them (or a
+    /// same-tick edit) leaves the file: only ctime can tell the edit apart.
+    static func restoreTimes(_ path: String, _ info: stat) throws {
+        var times = [info.st_atim, info.st_mtim]
+        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw SystemCallError("utimensat", path: path) }
+    }
+
+    @Test func aSameSizeEditThatKeepsTheMtimeIsSeenInsideAndAfterTheRacyWindow() throws {
+        let scratch = try Scratch()
+        let store = try scratch.store()
+        let context = try scratch.sub("context")
+        let cachePath = scratch.path + "/statcache"
+        // Inside the racy window: snapshotted the moment it was written, then edited in place
+        // to the same size with its mtime restored. It must not have been remembered.
+        try Make.file(context + "/racy.txt", "one\n")
+        var before = stat()
+        #expect(lstat(context + "/racy.txt", &before) == 0)
+        let cache = StatCache(contentsOf: cachePath)
+        _ = try TreeSnapshotter(store: store, statCache: cache).snapshot(directory: context)
+        try cache.save(to: cachePath)
+        try Make.file(context + "/racy.txt", "two\n")
+        try Self.restoreTimes(context + "/racy.txt", before)
+        var after = stat()
+        #expect(lstat(context + "/racy.txt", &after) == 0)
+        #expect(after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec
+                && after.st_size == before.st_size && after.st_ino == before.st_ino)
+        let racy = try TreeSnapshotter(store: store, statCache: StatCache(contentsOf: cachePath)).snapshot(directory: context)
+        #expect(racy.snapshot.entry(atPath: "racy.txt")?.digest == Digest(ofUTF8: "two\n"))
+
+        // After the window: remembered, then edited the same way. Size, mtime and inode match
+        // the cache entry; the ctime does not.
+        usleep(UInt32(StatCache.racyWindowNanoseconds / 1000 * 2))
+        let settled = StatCache(contentsOf: cachePath)
+        let remembered = try TreeSnapshotter(store: store, statCache: settled).snapshot(directory: context)
+        try settled.save(to: cachePath)
+        #expect(remembered.statistics.filesHashed == 1)
+        #expect(StatCache(contentsOf: cachePath).count == 1)
+        #expect(lstat(context + "/racy.txt", &before) == 0)
+        try Make.file(context + "/racy.txt", "six\n")
+        try Self.restoreTimes(context + "/racy.txt", before)
+        let edited = try TreeSnapshotter(store: store, statCache: StatCache(contentsOf: cachePath)).snapshot(directory: context)
+        #expect(edited.statistics.filesHashed == 1)
+        #expect(edited.snapshot.entry(atPath: "racy.txt")?.digest == Digest(ofUTF8: "six\n"))
+    }
+
+    @Test func savingAnUnchangedCacheLeavesTheFileAloneAndAChangedOneIsWritten() throws {
+        let scratch = try Scratch()
+        let store = try scratch.store()
+        let context = try scratch.sub("context")
+        for index in 0..<5 { try Make.file(context + "/f\(index)", "content \(index)\n") }
+        usleep(UInt32(StatCache.racyWindowNanoseconds / 1000 * 2))
+        let cachePath = scratch.path + "/statcache"
+        let first = StatCache(contentsOf: cachePath)
+        _ = try TreeSnapshotter(store: store, statCache: first).snapshot(directory: context)
+        #expect(first.hasChanges)
+        try first.save(to: cachePath)
+        var written = stat()
+        #expect(lstat(cachePath, &written) == 0)
+
+        // Everything hit: nothing to write, and the file keeps its inode (a rewrite is a rename).
+        let second = StatCache(contentsOf: cachePath)
+        let hit = try TreeSnapshotter(store: store, statCache: second).snapshot(directory: context)
+        #expect(hit.statistics.statCacheHits == 5)
+        #expect(!second.hasChanges)
+        try second.save(to: cachePath)
+        var kept = stat()
+        #expect(lstat(cachePath, &kept) == 0)
+        #expect(kept.st_ino == written.st_ino)
+
+        // A file removed from the tree: its entry is dropped, so the cache is written again.
+        unlink(context + "/f4")
+        let third = StatCache(contentsOf: cachePath)
+        _ = try TreeSnapshotter(store: store, statCache: third).snapshot(directory: context)
+        #expect(third.hasChanges)
+        try third.save(to: cachePath)
+        var rewritten = stat()
+        #expect(lstat(cachePath, &rewritten) == 0)
+        #expect(rewritten.st_ino != written.st_ino)
+        #expect(StatCache(contentsOf: cachePath).count == 4)
+    }
+
     @Test func filterSkipsPathsAndWholeDirectories() throws {
         let scratch = try Scratch()
         let store = try scratch.store()

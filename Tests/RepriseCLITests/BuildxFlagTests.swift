@@ -85,7 +85,7 @@ import Testing
         let context = try workspace.context("FROM busybox\nRUN echo ran > /ran\n")
         // Options buildx knows that no exporter here honours, per type, and made-up ones: each
         // refused with its name, and no build is recorded.
-        let unknown = ["rewrite-timestamp=true", "push-by-digest=true", "unpack=true", "store=false",
+        let unknown = ["push-by-digest=true", "unpack=true", "store=false",
                        "dangling-name-prefix=x", "name-canonical=true", "buildinfo=false", "platform-split=true",
                        "oci-artifact=true", "bogus=1", "annotation=missing-key"]
         // What only the image exporters honour is refused by the filesystem ones.
@@ -103,7 +103,7 @@ import Testing
         }
         // Values checked too: an unknown compression, a level out of range, zstd with Docker types.
         for option in ["compression=brotli", "compression=gzip,compression-level=12", "compression=zstd,oci-mediatypes=false",
-                       "force-compression=maybe"] {
+                       "force-compression=maybe", "rewrite-timestamp=maybe"] {
             let result = try workspace.build(["-o", "type=oci,dest=\(workspace.sub("v.tar")),\(option)", context])
             #expect(result.status != 0, "\(option) was accepted")
         }
@@ -213,6 +213,7 @@ import Testing
             RUN --mount=type=secret,id=token,required=true true
             # release is the image to ship
             FROM busybox AS release
+            COPY --from=build /etc/passwd /x
             """
         try dockerfile.write(toFile: scratch.sub("Dockerfile"), atomically: true, encoding: .utf8)
         let targets = try RepriseProcess.run(["build", "--call", "targets", scratch.path])
@@ -235,10 +236,29 @@ import Testing
         #expect(args.contains { $0["name"] as? String == "VERSION" && $0["value"] as? String == "1.0"
                                 && $0["description"] as? String == "the version to build" }, "\(outlineJSON.stdout)")
         #expect((outlineDocument["secrets"] as? [[String: Any]])?.first?["required"] as? Bool == true)
+        // Locations as BuildKit's pb.Location (1-based lines), the Dockerfile in `sources`.
+        func line(_ object: [String: Any]?) -> Int? {
+            (((object?["location"] as? [String: Any])?["ranges"] as? [[String: Any]])?.first?["start"] as? [String: Any])?["line"] as? Int
+        }
+        #expect(line((outlineDocument["secrets"] as? [[String: Any]])?.first) == 7, "\(outlineJSON.stdout)")
+        #expect(line(args.first { $0["name"] as? String == "VERSION" }) == 2)
+        let sources = outlineDocument["sources"] as? [String] ?? []
+        #expect(sources.first.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } == dockerfile)
+        // The default target reads build with COPY --from: build's secret is the release's too.
+        let releaseOutline = try Self.json(try RepriseProcess.run(["build", "--call", "outline,format=json", scratch.path]).stdout)
+        #expect((releaseOutline["secrets"] as? [[String: Any]])?.map { $0["name"] as? String } == ["token"], "\(releaseOutline)")
         let targetsJSON = try Self.json(try RepriseProcess.run(["build", "--call", "targets,format=json", scratch.path]).stdout)
         let listed = targetsJSON["targets"] as? [[String: Any]] ?? []
         #expect(listed.map { $0["name"] as? String ?? "" } == ["build", "release"])
         #expect(listed.last?["default"] as? Bool == true)
+        #expect(listed.first?["base"] as? String == "busybox" && line(listed.first) == 4, "\(listed)")
+        #expect((targetsJSON["sources"] as? [String])?.count == 1)
+        // --builder names the one builder there is; --cgroup-parent is refused with its reason.
+        #expect(try RepriseProcess.run(["build", "--builder", "default", "--call", "targets", scratch.path]).status == 0)
+        let otherBuilder = try RepriseProcess.run(["build", "--builder", "remote", "--call", "targets", scratch.path])
+        #expect(otherBuilder.status != 0 && otherBuilder.stderr.contains("--builder remote"), "\(otherBuilder.stderr)")
+        let cgroup = try RepriseProcess.run(["build", "--cgroup-parent", "build.slice", "--call", "targets", scratch.path])
+        #expect(cgroup.status != 0 && cgroup.stderr.contains("--cgroup-parent build.slice is not supported"), "\(cgroup.stderr)")
         // --call check and its alias --check: a problem exits non-zero.
         try "FROM busybox\nRUN true\nCOPY\n".write(toFile: scratch.sub("Dockerfile"), atomically: true, encoding: .utf8)
         for flags in [["--call", "check"], ["--check"]] {

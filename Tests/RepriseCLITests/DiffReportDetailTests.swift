@@ -48,9 +48,14 @@ import Testing
     @Test func theHTMLReportFoldsFiltersAndKeepsLineDiffsTight() throws {
         let scratch = try TemporaryDirectory("diff-html")
         let a = scratch.sub("a"), b = scratch.sub("b")
-        try Self.write(["etc/one.conf": "same\nold-1\n", "etc/two.conf": "same\nold-2\n", "top.txt": "x\n"], under: a)
-        try Self.write(["etc/one.conf": "same\nnew-1\n", "etc/two.conf": "same\nnew-2\n", "top.txt": "x\n"], under: b)
+        try Self.write(["etc/one.conf": "same\nold-1\n", "etc/two.conf": "same\nold-2\n", "top.txt": "x\n",
+                        "srv/app/conf/a.stamp": "1\n", "srv/app/conf/b.stamp": "1\n"], under: a)
+        try Self.write(["etc/one.conf": "same\nnew-1\n", "etc/two.conf": "same\nnew-2\n", "top.txt": "x\n",
+                        "srv/app/conf/a.stamp": "2\n", "srv/app/conf/b.stamp": "2\n"], under: b)
         chmod(b + "/top.txt", 0o600)
+        for tree in [a, b] {   // only the files under srv/ differ, not their directories
+            try Tool.check(["touch", "-d", "@1000000000", tree + "/srv", tree + "/srv/app", tree + "/srv/app/conf"])
+        }
         let html = scratch.sub("report.html")
         let result = try RepriseProcess.run(["diff", "--html", html, "dir:\(a)", "dir:\(b)"])
         #expect(result.status == 1, "\(result.stderr)")
@@ -59,6 +64,8 @@ import Testing
         #expect(page.contains("<details open><summary><h3>"))
         #expect(page.contains("<li class=\"folder"), "\(page)")
         #expect(page.contains("<span class=\"name\">etc/</span>"))
+        // A folded group names the deepest directory its entries share, not only the top one.
+        #expect(page.contains("<span class=\"name\">srv/app/conf/</span>"), "\(page)")
         // Filtering by cause with radio buttons and CSS, still no script.
         #expect(page.contains("id=\"f-permissions\""), "\(page)")
         #expect(page.contains("#f-permissions:checked ~ main"))

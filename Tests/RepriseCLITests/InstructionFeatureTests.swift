@@ -48,17 +48,20 @@ import Testing
         let sum = try Tool.check(["sha256sum", served + "/asset.txt"]).stdout.prefix(64)
         let url = "http://127.0.0.1:\(port)/asset.txt"
 
+        // Without a network (`--network none`), ADD fetches only what a checksum pins; the default
+        // network would send it through the recorder, which refuses the host's loopback (see
+        // NetworkRecordingTests.addURLIsRecordedReplayedFromTheRecordAndInProvenance).
         let pinned = try context("FROM busybox\nADD --checksum=sha256:\(sum) \(url) /downloads/\n")
-        let root = try buildTree(pinned)
+        let root = try buildTree(pinned, ["--network", "none"])
         #expect(read(root + "/downloads/asset.txt") == "fetched over http\n")
 
         let wrong = try context("FROM busybox\nADD --checksum=sha256:\(String(repeating: "0", count: 64)) \(url) /d/\n")
-        let refused = try RepriseProcess.run(["build", "--journal", journal, wrong])
+        let refused = try RepriseProcess.run(["build", "--journal", journal, "--network", "none", wrong])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("Dockerfile:2:1: ADD \(url): content is sha256:"))
 
         let unpinned = try context("FROM busybox\nADD \(url) /d/\n")
-        let noNetwork = try RepriseProcess.run(["build", "--journal", journal, unpinned])
+        let noNetwork = try RepriseProcess.run(["build", "--journal", journal, "--network", "none", unpinned])
         #expect(noNetwork.status == 1)
         #expect(noNetwork.stderr.contains("--checksum"))
     }

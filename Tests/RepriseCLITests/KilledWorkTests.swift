@@ -52,6 +52,32 @@ import Testing
         #expect(fsck.status == 0, "\(fsck.stdout)")
     }
 
+    /// Cached steps are written with the build record only before the next step that runs (or
+    /// at the end): a build killed inside that step is still recorded with them, and the
+    /// journal it leaves is consistent.
+    @Test func aBuildKilledInsideAStepKeepsTheCachedStepsBeforeIt() throws {
+        let workspace = try BuildWorkspace("killed-after-cached")
+        let steps = "FROM busybox\nRUN echo one > /one\nRUN echo two > /two\n"
+        let first = try workspace.build([try workspace.context(steps)])
+        #expect(first.status == 0, "\(first.stderr)")
+        let marker = workspace.sub("started-\(UInt32.random(in: 0...UInt32.max))")
+        let context = try workspace.context(steps + "RUN sleep 60 # \(marker)\n")
+        let before = Set(scratchDirectories(workspace))
+        let process = try RepriseProcess.start(workspace.buildArguments([context]))
+        var mine = ""
+        try waitUntil(60, "the sleeping step") {
+            mine = Set(scratchDirectories(workspace)).subtracting(before).first ?? ""
+            return !mine.isEmpty && FileManager.default.fileExists(atPath: workspace.journal + "/tmp/" + mine + "/run-3")
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let id = String(mine.dropFirst("build-".count))
+        let recorded = try workspace.steps(id)
+        #expect(recorded.map { $0["outcome"] as? String } == ["succeeded", "cached", "cached"], "\(recorded)")
+        let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal])
+        #expect(fsck.status == 0, "\(fsck.stdout)")
+    }
+
     @Test func gcReclaimsAKilledBuildsScratch() throws {
         let workspace = try BuildWorkspace("killed-build-gc")
         let (process, _) = try startSleepingBuild(workspace, seconds: 60)

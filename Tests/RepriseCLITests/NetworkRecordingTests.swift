@@ -144,6 +144,42 @@ import Testing
         #expect(statement.stdout.contains("\(server.baseURL)/added.txt"))
     }
 
+    /// As buildx, a build without `--network` has a network: here the recorder's, so what it
+    /// fetches is recorded; `--network none` has none. A replayed step that fetched nothing runs
+    /// with no network at all (no recorder: only loopback), with the same variables.
+    @Test func theDefaultNetworkIsTheRecorderAndAReplayOfAStepThatFetchedNothingHasNoNetwork() throws {
+        let server = try serve(["default.txt": "fetched by default\n"])
+        defer { server.stop() }
+        let fetching = try workspace.context("""
+            FROM busybox
+            RUN wget -q -O /default.txt \(server.baseURL)/default.txt
+            """)
+        let recorded = try buildID([fetching])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        let fetches = try RepriseProcess.run(["journal", "fetches", "--journal", journal, recorded.id])
+        #expect(fetches.stdout.contains("\(server.baseURL)/default.txt"), "\(fetches.stdout)")
+        let show = try RepriseProcess.run(["journal", "show", "--json", "--journal", journal, recorded.id])
+        #expect(show.stdout.contains("\"network\" : \"record\""), "\(show.stdout.prefix(2000))")
+        let none = try buildID(["--network", "none", "--no-cache", fetching])
+        #expect(none.result.status != 0, "a build with --network none fetched: \(none.result.stderr)")
+
+        let quiet = try workspace.context("""
+            FROM busybox
+            RUN echo "interfaces: $(ls /sys/class/net | tr '\\n' ' ')proxy: $http_proxy" && echo quiet > /quiet
+            """)
+        let silent = try buildID(["--progress", "plain", "--build-arg", "SOURCE_DATE_EPOCH=0", quiet])
+        try #require(silent.result.status == 0, "\(silent.result.stderr)")
+        let recordedLog = try RepriseProcess.run(["journal", "show", "--logs", "--journal", journal, silent.id]).stdout
+        #expect(recordedLog.contains("interfaces: lo rp0 rp1 proxy: http://127.0.0.1:3128"), "\(recordedLog)")
+        let replay = try RepriseProcess.run(["replay", "--journal", journal, "--progress", "quiet", "--json", silent.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(replay.stdout.utf8)) as? [String: Any])
+        #expect(report["recordedManifest"] as? String == report["replayedManifest"] as? String)
+        let replayID = try #require(report["replay"] as? String)
+        let replayedLog = try RepriseProcess.run(["journal", "show", "--logs", "--journal", journal, replayID]).stdout
+        #expect(replayedLog.contains("interfaces: lo proxy: http://127.0.0.1:3128"), "\(replayedLog)")
+    }
+
     func sha256(_ text: String) -> String {
         (try? Tool.check(["sha256sum"], input: Data(text.utf8)).stdout.split(separator: " ").first.map(String.init)) ?? ""
     }

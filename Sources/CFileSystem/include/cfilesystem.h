@@ -1,6 +1,14 @@
 #ifndef REPRISE_CFILESYSTEM_H
 #define REPRISE_CFILESYSTEM_H
+#include <sys/types.h>
 /// syncfs(2), which Swift's Glibc module hides behind _GNU_SOURCE: flushes only the filesystem
 /// holding `fd`, where sync(2) would wait for every filesystem of a busy machine.
 int reprise_syncfs(int fd);
+/// ioctl(FICLONE): makes `destination` share all of `source`'s extents (a reflink). Fails with
+/// EOPNOTSUPP/EINVAL/EXDEV where the filesystem cannot (ext4, tmpfs, across filesystems).
+/// Swift cannot call the variadic ioctl itself.
+int reprise_clone_file(int destination, int source);
+/// copy_file_range(2) at the files' current offsets: the kernel copies (or shares, where the
+/// filesystem can) without the bytes passing through user space.
+ssize_t reprise_copy_file_range(int source, int destination, size_t count);
 #endif

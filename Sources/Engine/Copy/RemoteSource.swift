@@ -1,9 +1,7 @@
 import ContentStore
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import LayerArchive
+import Registry
 
 /// `ADD <url>`: the file is fetched on the host (RUN steps have no network; this is the one
 /// place a build reaches out), checked against `--checksum` when given, and stored, so a replay
@@ -46,19 +44,22 @@ struct RemoteSource {
     func fetch(_ url: String, checksum: String?, networkAllowed: Bool, mtime: Int64) async throws -> Fetched {
         guard networkAllowed || checksum != nil else { throw Failure.notAllowed(url) }
         guard let address = URL(string: url) else { throw Failure.transport(url, "not a valid URL") }
-        let (location, response) = try await download(address)
-        defer { try? FileManager.default.removeItem(at: location) }
-        if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
-            throw Failure.http(url, http.statusCode)
+        let location = NSTemporaryDirectory() + "reprise-add-" + UUID().uuidString
+        defer { unlink(location) }
+        let response: URLDownload.Response
+        do {
+            response = try await URLDownload.fetch(url, into: location)
+        } catch let failure as URLDownload.Failure {
+            throw Failure.transport(url, failure.description)
         }
-        let committed = try store.ingest(fileAt: location.path)
+        guard (200..<300).contains(response.status) else { throw Failure.http(url, response.status) }
+        let committed = try store.ingest(fileAt: location)
         if let checksum, checksum != committed.digest.description {
             throw Failure.checksum(url, expected: checksum, actual: committed.digest.description)
         }
         var modified = mtime
         var dated = false
-        if let http = response as? HTTPURLResponse, let header = http.value(forHTTPHeaderField: "Last-Modified"),
-           let date = Self.httpDate(header) {
+        if let header = response.lastModified, let date = Self.httpDate(header) {
             modified = Int64(date.timeIntervalSince1970) * 1_000_000_000
             dated = true
         }
@@ -83,26 +84,6 @@ struct RemoteSource {
         let name = last.isEmpty || last == "/" ? "index.html" : last
         return Fetched(entry: TreeEntry(path: name, kind: .file, mode: 0o600, size: size, mtime: modified, digest: body),
                        url: url, datedByServer: dated)
-    }
-
-    private func download(_ url: URL) async throws -> (URL, URLResponse) {
-        try await withCheckedThrowingContinuation { continuation in
-            let task = URLSession.shared.downloadTask(with: url) { location, response, error in
-                if let error { return continuation.resume(throwing: Failure.transport(url.absoluteString, "\(error.localizedDescription)")) }
-                guard let location, let response else {
-                    return continuation.resume(throwing: Failure.transport(url.absoluteString, "no response"))
-                }
-                // The temporary file is removed when this handler returns: move it first.
-                let kept = URL(fileURLWithPath: NSTemporaryDirectory() + "reprise-add-" + UUID().uuidString)
-                do {
-                    try FileManager.default.moveItem(at: location, to: kept)
-                    continuation.resume(returning: (kept, response))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-            task.resume()
-        }
     }
 
     private static func httpDate(_ text: String) -> Date? {

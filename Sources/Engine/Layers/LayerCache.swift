@@ -12,6 +12,8 @@ import LayerArchive
 struct LayerCache: Sendable {
     let directory: String
     let store: BlobStore
+    /// Layers of this session that can be made from their entries (see `LayerMaterializer`).
+    let recipes = LayerRecipes()
 
     init(directory: String, store: BlobStore) throws {
         self.directory = directory
@@ -33,6 +35,18 @@ struct LayerCache: Sendable {
         if FileIO.isDirectory(target) { return target }
         let temporary = target + ".extract-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileIO.makeDirectories(temporary)
+        if let recipe = recipes.recipe(for: layer.diffID) {
+            do {
+                try LayerMaterializer(writer: recipe.writer).materialize(recipe.entries, from: store, into: temporary)
+                try adopt(temporary, as: layer.diffID)
+                return target
+            } catch {
+                // Whatever went wrong (a blob gone, an odd entry), the layer's own tar can still
+                // give the directory; start again from an empty one.
+                try? FileManager.default.removeItem(atPath: temporary)
+                try FileIO.makeDirectories(temporary)
+            }
+        }
         do {
             var applier = LayerApplier(mode: .overlayLower, allowDevices: true, symlinks: .clampToRoot)
             applier.expectedDiffID = layer.diffID

@@ -9,8 +9,10 @@ import Sandbox
 extension BuildSession {
     static let recordingNetwork = "record"
 
-    /// Starts the recorder for the step about to run and points `spec` at it.
-    func attachRecordingNetwork(to spec: inout SandboxSpec, step stepIndex: Int) throws -> RecordingNetwork {
+    /// Starts the recorder for the step about to run and points `spec` at it. A replayed step
+    /// that fetched nothing gets no recorder and no network at all (nil), but the same files and
+    /// variables, so that it runs exactly as recorded.
+    func attachRecordingNetwork(to spec: inout SandboxSpec, step stepIndex: Int) throws -> RecordingNetwork? {
         let mode: RecorderMode
         if let replay = request.replay {
             mode = .replay(replay.recordedFetches[stepIndex] ?? [])
@@ -20,24 +22,35 @@ extension BuildSession {
         // A replay always intercepts: what it serves over HTTPS was recorded intercepted.
         let intercept = request.networkRecording.interceptTLS || request.replay != nil
         let authority = intercept ? try InterceptionAuthority.loadOrCreate(in: journal.root + "/network-ca") : nil
-        let network = try RecordingNetwork(mode: mode, store: journal.store, authority: authority,
-                                           extraTrustRoots: request.networkRecording.trustedCertificates)
-        spec.network = .none
-        spec.networkNamespacePath = network.namespacePath
         // The recorder's variables win over any a build argument set: there is no other way out.
         spec.environment.removeAll { entry in
             RecordingNetwork.variableNames.contains(String(entry.split(separator: "=", maxSplits: 1).first ?? ""))
         }
-        spec.environment += network.environment
-        for file in network.files.reversed() {
+        spec.environment += RecordingNetwork.environment(intercepting: authority != nil)
+        for file in RecordingNetwork.files(authority: authority).reversed() {
             spec.mounts.insert(.secret(Array(file.contents.utf8), at: file.path, mode: 0o644), at: 0)
         }
+        if let authority {
+            spec.fileAppendices.append(FileAppendix(candidates: RecordingNetwork.trustBundlePaths,
+                                                    bytes: Array(("\n" + authority.certificatePEM
+                                                        + (authority.certificatePEM.hasSuffix("\n") ? "" : "\n")).utf8)))
+        }
+        spec.network = .none
+        if case .replay(let recorded) = mode, recorded.isEmpty { return nil }
+        let network = try RecordingNetwork(mode: mode, store: journal.store, authority: authority,
+                                           extraTrustRoots: request.networkRecording.trustedCertificates)
+        spec.networkNamespacePath = network.namespacePath
         return network
     }
 
     /// Ends the recorder and puts what it saw into the step's record; a request a replay could not
     /// serve fails the step, naming it, even when the step itself did not notice.
-    func detachRecordingNetwork(_ network: RecordingNetwork, into details: inout StepDetails) -> String? {
+    func detachRecordingNetwork(_ network: RecordingNetwork?, into details: inout StepDetails) -> String? {
+        guard let network else {
+            details.fetches = []
+            details.networkReplayable = true
+            return nil
+        }
         let transcript = network.finish()
         details.fetches = transcript.fetches
         details.networkReplayable = transcript.replayable

@@ -42,8 +42,9 @@ public struct StepLabel: Sendable, Hashable, Codable {
         self.location = location
     }
 
+    /// buildx's `[build 2/3] RUN …`; a Dockerfile's only stage has no name there: `[2/3] RUN …`.
     public var title: String {
-        "[\(stage) \(position)/\(count)] \(text)"
+        stage.isEmpty ? "[\(position)/\(count)] \(text)" : "[\(stage) \(position)/\(count)] \(text)"
     }
 }
 

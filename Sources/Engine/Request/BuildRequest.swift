@@ -20,7 +20,7 @@ public struct BuildRequest: Sendable {
     public var namedContexts: [NamedContextSource]
     public var secrets: [SecretSource]
     public var ssh: [SSHSource]
-    /// `none` (default), `record` (through Reprise's recorder; the CLI's `default`) or `host`:
+    /// `record` (the default: through Reprise's recorder; the CLI's `default`), `none` or `host`:
     /// the network RUN steps get unless they say otherwise.
     public var network: String
     /// How the recording network behaves (TLS interception, allowed host addresses).
@@ -72,10 +72,16 @@ public struct BuildRequest: Sendable {
     /// `--pull`: resolve registry tags again even when the journal already holds an image by that name.
     public var pull = false
 
+    /// The network RUN steps get unless the build or the step says otherwise: as buildx's
+    /// default network, a way out, but here only through Reprise's recorder (`record`), so that
+    /// every fetch is in the journal and a replay needs no network. `none` and `host` (unrecorded)
+    /// are asked for explicitly.
+    public static let defaultNetwork = "record"
+
     public init(contextPath: String, dockerfilePath: String? = nil, buildArguments: [String: String] = [:],
                 target: String? = nil, tags: [String] = [], outputs: [OutputSpec] = [], noCache: Bool = false,
                 namedContexts: [NamedContextSource] = [], secrets: [SecretSource] = [], ssh: [SSHSource] = [],
-                network: String = "none", platform: Platform = .linuxAMD64, sourceDateEpoch: Int64? = nil,
+                network: String = BuildRequest.defaultNetwork, platform: Platform = .linuxAMD64, sourceDateEpoch: Int64? = nil,
                 metadataFile: String? = nil, variations: Variations = Variations()) {
         self.contextPath = contextPath
         self.dockerfilePath = dockerfilePath

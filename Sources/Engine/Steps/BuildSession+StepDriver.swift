@@ -39,6 +39,9 @@ extension BuildSession {
                            parent: parentState)
             return
         }
+        // Cached steps before this one are written now, so a build killed while this step
+        // runs is recorded with them.
+        if prepared.execute != nil { try recorder.saveUnsaved() }
         let layer: ImageState.Layer?
         do {
             layer = try await prepared.execute?(&details) ?? nil

@@ -14,6 +14,8 @@ final class StepRecorder: Sendable {
         /// Indices of the steps recorded so far, ascending: `record.steps[i]` is step `indices[i]`.
         var indices: [Int] = []
         var saved = false
+        /// Cached steps stored and listed in `record` but not yet written with it (see `append`).
+        var unsaved: [(record: StepRecord, digest: Digest)] = []
     }
 
     private let journal: Journal
@@ -39,29 +41,51 @@ final class StepRecorder: Sendable {
 
     /// Writes the record as it is now.
     func save() throws {
-        try state.withLock { state in
-            try journal.save(state.record)
-            state.saved = true
-        }
+        try state.withLock { state in try Self.write(&state, journal) }
     }
 
     /// Changes the record and writes it.
     func save(_ change: (inout BuildRecord) throws -> Void) throws {
         try state.withLock { state in
             try change(&state.record)
-            try journal.save(state.record)
-            state.saved = true
+            try Self.write(&state, journal)
         }
     }
 
+    /// Writes the record if cached steps are waiting to be written with it.
+    func saveUnsaved() throws {
+        try state.withLock { state in
+            if !state.unsaved.isEmpty { try Self.write(&state, journal) }
+        }
+    }
+
+    private static func write(_ state: inout State, _ journal: Journal) throws {
+        try journal.save(state.record, indexing: state.unsaved)
+        state.unsaved = []
+        state.saved = true
+    }
+
     /// Writes a finished step in its place by index.
+    ///
+    /// A step that ran is written at once with a new version of the build record, so a build
+    /// killed at any point keeps all it did. A cached step did nothing that could be lost: its
+    /// record is stored now, but the build record that lists it (a JSON blob, a ref rename and
+    /// an index transaction) is written before the next step runs (``saveUnsaved()``), with the
+    /// next `save`, or at the latest when the build ends. A fully cached build so writes its
+    /// record a few times, not once per step; only a build killed between two cached steps is
+    /// recorded without them.
     func append(_ step: StepRecord) throws {
         try state.withLock { state in
             precondition(!state.indices.contains(step.index), "step \(step.index) recorded twice")
             let position = state.indices.firstIndex { $0 > step.index } ?? state.indices.count
-            try journal.insert(step, at: position, in: &state.record)
+            precondition(step.buildID == state.record.id, "step of another build")
+            let digest = try journal.putRecord(step)
+            state.record.steps.insert(digest, at: position)
             state.indices.insert(step.index, at: position)
-            state.saved = true
+            state.unsaved.append((step, digest))
+            if step.outcome != .cached || !state.saved {
+                try Self.write(&state, journal)
+            }
         }
     }
 }

@@ -15,10 +15,10 @@ struct BisectCommand: AsyncParsableCommand {
             states…) and delta debugging finds a minimal set that flips the outcome; every probe is a \
             hybrid build assembled from the journal alone and built with the step cache. With --git \
             REPO, --good and --bad are revisions and the first-parent range is binary-searched as \
-            `git bisect run` does, each revision's tree built as the context. \
-            Exit status: 0 when a culprit was named, 2 on error. Predicates and options: \
+            `git bisect run` does, each revision's tree built as the context. Predicates and options: \
             `reprise bisect run --help` (`run` may be left out); Docs/bisect.md describes the report.
-            """,
+
+            """ + CommandHelp.discussion("bisect", exitStatus: CommandHelp.bisectExitStatus),
         subcommands: [BisectRunCommand.self, BisectLogCommand.self],
         defaultSubcommand: BisectRunCommand.self)
 }

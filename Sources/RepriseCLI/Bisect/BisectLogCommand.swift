@@ -4,7 +4,8 @@ import Foundation
 
 /// `reprise bisect log [ID]`: the logged bisect (the newest by default) as text or JSON.
 struct BisectLogCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "log", abstract: "Show a logged bisect (the newest by default).")
+    static let configuration = CommandConfiguration(commandName: "log", abstract: "Show a logged bisect (the newest by default).",
+                                                    discussion: CommandHelp.discussion("bisect log", exitStatus: CommandHelp.bisectExitStatus))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "The bisect id (bisect-…).") var id: String?

@@ -6,7 +6,8 @@ import Foundation
 
 /// `reprise bisect [run]`: the options, the predicate, and the bisect over inputs or commits.
 struct BisectRunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a bisect (the default).")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a bisect (the default).",
+                                                    discussion: CommandHelp.discussion("bisect run", exitStatus: CommandHelp.bisectExitStatus))
 
     @OptionGroup var journalOptions: JournalOptions
     @Option(help: "The good side: a build id or tag, or with --git a revision.") var good: String?

@@ -7,6 +7,19 @@ import OCIImage
 /// `--annotation` (and an output's `annotation.*`), `--add-host`, `--no-cache-filter`,
 /// `--cache-from`/`--cache-to`. Kept apart from ``BuildFlags``'s core so each reads alone.
 extension BuildFlags {
+    /// `--builder` and `--cgroup-parent`, checked in `validate()` so even `--call` refuses them.
+    func validateBuilderFlags() throws {
+        // buildx fails on a builder it does not know; the only one here is its `default`.
+        if let builder, builder != "default" {
+            throw ValidationError("--builder \(builder): no such builder; Reprise builds in its own sandbox, "
+                + "the one builder there is, named default")
+        }
+        if let cgroupParent {
+            throw ValidationError("--cgroup-parent \(cgroupParent) is not supported: RUN steps run in cgroups Reprise "
+                + "makes under its own (limit them with --memory, --pids-limit, --ulimit)")
+        }
+    }
+
     func applyBuildxOptions(to request: inout BuildRequest, inputs: StagedInputs?) throws {
         for text in label {
             let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
@@ -21,13 +34,10 @@ extension BuildFlags {
                 + "a single-platform image without attestations has none (add --provenance or --sbom, or "
                 + "use manifest: or manifest-descriptor:)")
         }
-        if request.attestor != nil, try request.outputs.contains(where: { try ExportOptions($0) != nil }) {
-            throw ValidationError("--output compression=/oci-mediatypes= with attestations is not supported yet")
-        }
         request.extraHosts = try addHost.map { text in
             if text.hasSuffix(":host-gateway") || text.hasSuffix("=host-gateway") {
-                throw ValidationError("--add-host \(text): host-gateway has no meaning here (RUN steps have no "
-                    + "network unless --network host, and then they see the host's own names)")
+                throw ValidationError("--add-host \(text): host-gateway has no meaning here (RUN steps reach the "
+                    + "outside only through the recorder, or with --network host see the host's own names)")
             }
             guard let host = ExtraHost(parsing: text) else {
                 throw ValidationError("--add-host \(text): expected NAME:IP, e.g. db:10.0.0.5")

@@ -30,8 +30,8 @@ struct BuildFlags: ParsableArguments {
     @Option(name: .customLong("metadata-file"), help: "Write build result metadata (JSON) to a file.")
     var metadataFile: String?
     @Option(help: "Write the image digest to a file.") var iidfile: String?
-    @Option(help: "Network for RUN steps: none (the default here), default or record (through Reprise's recorder: every fetch recorded, replayed offline), or host (unrecorded).")
-    var network: String = "none"
+    @Option(help: "Network for RUN steps: default (as buildx, the default; here through Reprise's recorder: every fetch recorded, replayed offline; also `record`), none (no network), or host (unrecorded; needs --allow network.host).")
+    var network: String = "default"
     @Option(name: .customLong("network-record"),
             help: "How the recording network treats HTTPS: tls (intercept with the journal's CA; default) or no-tls (tunnels pass through, logged by host; the step cannot be replayed offline).")
     var networkRecord: String = "tls"
@@ -79,6 +79,9 @@ struct BuildFlags: ParsableArguments {
     var cacheTo: [String] = []
     @Flag(help: "Accepted as buildx's --load: the image is always kept in the journal (see `reprise image ls`).")
     var load = false
+    @Option(help: "Accepted as buildx's --builder for the one builder there is here: default.") var builder: String?
+    @Option(name: .customLong("cgroup-parent"), help: "buildx's --cgroup-parent: refused with the reason (RUN steps run in Reprise's own cgroups).")
+    var cgroupParent: String?
 
     @Flag(help: "Push the image to the registry under each -t name (--output type=registry).") var push = false
     @Flag(help: "Resolve registry tags of base images again, even when the journal already holds them.")
@@ -113,6 +116,7 @@ struct BuildFlags: ParsableArguments {
     }
 
     func validate() throws {
+        try validateBuilderFlags()
         guard ["none", "host", "default", "record"].contains(network) else {
             throw ValidationError("--network must be none, default (record) or host, not '\(network)'")
         }

@@ -8,13 +8,15 @@ enum OutputOptions {
     static let imageKeys = ExportOptions.keys + ["annotation.*", "annotation-manifest.*", "annotation-manifest-descriptor.*",
                             "annotation-index.*", "annotation-index-descriptor.*"]
     /// Keys of the filesystem exporters (`local`, `tar`).
-    static let filesystemKeys: [String] = []
+    /// Their files always carry SOURCE_DATE_EPOCH when one is given (as BuildKit's local and tar
+    /// exporters), so `rewrite-timestamp` asks for what they already do.
+    static let filesystemKeys = ["rewrite-timestamp"]
 
     static func honoured(for type: OutputSpec.Kind) -> [String] {
         switch type {
         case .oci, .docker: return ["type", "dest", "tar", "name"] + imageKeys
         case .local, .tar: return ["type", "dest"] + filesystemKeys
-        case .image: return ["type", "name", "push"]
+        case .image: return ["type", "name", "push", "rewrite-timestamp"]
         }
     }
 

@@ -40,6 +40,8 @@ struct DiffCommand: AsyncParsableCommand {
     var maxEntries: Int = 5000
     @Flag(name: .customLong("color"), help: "Colour the text report (default: when stdout is a terminal).")
     var color = false
+    @Option(help: "Progress on stderr: auto (one line redrawn when stderr is a terminal, else none), tty, plain or quiet.")
+    var progress: TaskProgressMeter.Mode = .auto
 
     /// A side as typed; names of builds resolve as everywhere else (ids, prefixes, `-t` names).
     private func input(_ text: String, journal: Journal?) throws -> DiffInput {
@@ -67,7 +69,10 @@ struct DiffCommand: AsyncParsableCommand {
                                       ignoredPaths: ignorePath)
             options.maxDetailLines = maxLines
             options.maxEntriesPerLayer = max(1, maxEntries)
-            let differ = ImageDiffer(options: options)
+            var differ = ImageDiffer(options: options)
+            let meter = TaskProgressMeter(progress, title: "diff")
+            defer { meter.finish() }
+            differ.progress = meter.handler
             return try differ.compare(a: input(a, journal: journal), b: input(b, journal: journal))
         }
         let presentation = PresentationOptions(maxDepth: maxDepth, maxLines: maxLines,

@@ -15,11 +15,16 @@ struct ImageImportCommand: AsyncParsableCommand {
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "PATH or oci-layout://PATH[:TAG|@DIGEST].") var source: String
     @Option(help: "Name to give the image (default: the layout's tag name, if any).") var name: String?
+    @Option(help: "Progress on stderr: auto (one line redrawn when stderr is a terminal, else none), tty, plain or quiet.")
+    var progress: TaskProgressMeter.Mode = .auto
 
     func run() async throws {
         try await CommandFailure.reporting {
             let journal = try journalOptions.open()
-            let importer = ImageImporter(store: journal.store)
+            var importer = ImageImporter(store: journal.store)
+            let meter = TaskProgressMeter(progress, title: "import")
+            defer { meter.finish() }
+            importer.progress = meter.handler
             let image: ResolvedImage
             if source.hasPrefix("oci-layout://") {
                 image = try importer.importImage(from: LayoutReference(parsing: String(source.dropFirst(13))))

@@ -9,7 +9,8 @@ import Registry
 struct ImagePullCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pull",
-        abstract: "Pull an image from a registry into the journal (by tag or digest).")
+        abstract: "Pull an image from a registry into the journal (by tag or digest).",
+        discussion: CommandHelp.discussion("image pull"))
 
     @OptionGroup var journalOptions: JournalOptions
     @OptionGroup var registryOptions: RegistryOptions

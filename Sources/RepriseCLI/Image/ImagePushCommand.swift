@@ -11,7 +11,8 @@ import Registry
 struct ImagePushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
-        abstract: "Push an image held in the journal to a registry; prints REF@DIGEST.")
+        abstract: "Push an image held in the journal to a registry; prints REF@DIGEST.",
+        discussion: CommandHelp.discussion("image push"))
 
     @OptionGroup var journalOptions: JournalOptions
     @OptionGroup var registryOptions: RegistryOptions

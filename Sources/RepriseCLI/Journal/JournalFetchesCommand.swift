@@ -7,7 +7,8 @@ import Foundation
 /// `reprise journal fetches BUILD`: what the build's steps fetched through the network recorder.
 struct JournalFetchesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fetches", abstract: "List what a build's steps fetched from the network, in order.")
+        commandName: "fetches", abstract: "List what a build's steps fetched from the network, in order.",
+        discussion: CommandHelp.discussion("journal fetches"))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "A build id, a unique prefix of one, or an image tag.") var build: String

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildJournal
+import ContentStore
 import DisplayText
 
 /// `reprise journal fsck`: re-hash every blob and check every reference; non-zero on damage.
@@ -8,13 +9,20 @@ struct JournalFsckCommand: AsyncParsableCommand {
         commandName: "fsck", abstract: "Verify every blob and every reference in the journal.", discussion: CommandHelp.discussion("journal fsck", exitStatus: "Exit status: 0 when every blob and reference checks out, 1 when something is damaged (each problem is listed)."))
 
     @OptionGroup var journalOptions: JournalOptions
+    @Option(help: "Progress on stderr: auto (one line redrawn when stderr is a terminal, else none), tty, plain or quiet.")
+    var progress: TaskProgressMeter.Mode = .auto
 
     func run() async throws {
         // `.inspect`: a missing or unreadable index is damage to report, not a reason to refuse.
+        let meter = TaskProgressMeter(progress, title: "fsck")
         let report = try await CommandFailure.reporting {
-            try journalOptions.open(create: false, index: .inspect).fsck { done, total in
-                if Terminal.stderrIsTTY && done % 256 == 0 { Terminal.progress("checking blobs \(done)/\(total)") }
+            defer { meter.finish() }
+            let report = try journalOptions.open(create: false, index: .inspect).fsck { done, total in
+                meter.handler?(WorkProgress(phase: "checking blobs", done: done, total: total))
             }
+            meter.handler?(WorkProgress(phase: "checking blobs", done: report.blobsChecked, total: report.blobsChecked,
+                                        bytes: report.bytesChecked))
+            return report
         }
         func show(_ line: String) { print(DisplayText.escaped(line)) }
         for digest in report.corrupt { show("corrupt: \(digest) (content does not match its name)") }

@@ -7,10 +7,15 @@ struct JournalGCCommand: AsyncParsableCommand {
         commandName: "gc", abstract: "Delete blobs that no recorded build or image name reaches.", discussion: CommandHelp.discussion("journal gc"))
 
     @OptionGroup var journalOptions: JournalOptions
+    @Option(help: "Progress on stderr: auto (one line redrawn when stderr is a terminal, else none), tty, plain or quiet.")
+    var progress: TaskProgressMeter.Mode = .auto
 
     func run() async throws {
         try await CommandFailure.reporting {
-            guard let report = try journalOptions.open(create: false).collectGarbage() else {
+            let meter = TaskProgressMeter(progress, title: "gc")
+            let collected = try journalOptions.open(create: false).collectGarbage(progress: meter.handler)
+            meter.finish()
+            guard let report = collected else {
                 throw ValidationError("another reprise process is using the journal; run gc when it has finished")
             }
             print("removed \(report.sweep.removedBlobs.count) blob(s), \(Formatting.bytes(report.sweep.removedBytes)); "

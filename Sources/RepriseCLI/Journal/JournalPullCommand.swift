@@ -8,7 +8,8 @@ import Replay
 struct JournalPullCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pull",
-        abstract: "Pull a build bundle (or the newest bundle referring to an image) from a registry into the journal.")
+        abstract: "Pull a build bundle (or the newest bundle referring to an image) from a registry into the journal.",
+        discussion: CommandHelp.discussion("journal pull"))
 
     @OptionGroup var journalOptions: JournalOptions
     @OptionGroup var registryOptions: RegistryOptions

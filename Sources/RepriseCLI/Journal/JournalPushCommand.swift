@@ -9,7 +9,8 @@ import Replay
 struct JournalPushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
-        abstract: "Push a build's bundle to a registry as an OCI artifact referring to the build's image.")
+        abstract: "Push a build's bundle to a registry as an OCI artifact referring to the build's image.",
+        discussion: CommandHelp.discussion("journal push"))
 
     @OptionGroup var journalOptions: JournalOptions
     @OptionGroup var registryOptions: RegistryOptions

@@ -6,7 +6,8 @@ import Engine
 /// another build or an image name still reaches them.
 struct JournalRemoveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rm", abstract: "Forget recorded builds (blobs are freed by 'reprise journal gc').")
+        commandName: "rm", abstract: "Forget recorded builds (blobs are freed by 'reprise journal gc').",
+        discussion: CommandHelp.discussion("journal rm"))
 
     @OptionGroup var journalOptions: JournalOptions
     @Argument(help: "Build ids, unique prefixes of ids, or image names a build produced.") var builds: [String]

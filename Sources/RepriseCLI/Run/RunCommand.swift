@@ -11,7 +11,8 @@ import Sandbox
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a command in an image from the journal (like docker run --rm; no network by default).")
+        abstract: "Run a command in an image from the journal (like docker run --rm; no network by default).",
+        discussion: CommandHelp.discussion("run", exitStatus: CommandHelp.runExitStatus))
 
     @OptionGroup var journalOptions: JournalOptions
     @Option(name: [.short, .long], help: "Set an environment variable, KEY=VALUE (repeatable).") var env: [String] = []

@@ -20,6 +20,13 @@ enum CommandHelp {
         "journal import": ["reprise journal import app-build.tar && reprise replay <printed id>"],
         "journal ingest": ["reprise journal ingest Dockerfile go.sum"],
         "journal reindex": ["reprise journal reindex"],
+        "journal fetches": ["reprise journal fetches app:1", "reprise journal fetches 1a22d6 --dns --json"],
+        "journal push": ["reprise journal push app:1 registry.example:5000/app-builds:1"],
+        "journal pull": [
+            "reprise journal pull registry.example:5000/app-builds:1",
+            "reprise journal pull registry.example:5000/app:1   # the newest bundle referring to the image",
+        ],
+        "journal rm": ["reprise journal rm 1a22d6 app:old && reprise journal gc"],
         "image": ["reprise image import busybox.tar --name busybox", "reprise image ls", "reprise image export app:1 -o app.tar"],
         "image import": [
             "reprise image import ./layout --name busybox:1.36",
@@ -30,6 +37,12 @@ enum CommandHelp {
         "image tag": ["reprise image tag app:1 app:stable"],
         "image rm": ["reprise image rm app:old app:older"],
         "image export": ["reprise image export app:1 -o app.tar", "reprise image export app:1 -o ./layout-dir"],
+        "image pull": [
+            "reprise image pull registry.example:5000/library/busybox:1.36 --name busybox",
+            "reprise image pull localhost:5000/app@sha256:<digest> --platform linux/amd64",
+        ],
+        "image push": ["reprise image push app:1 registry.example:5000/team/app:1",
+                       "reprise image push --insecure-registry localhost:5000 app:1 localhost:5000/app:1"],
         "replay": [
             "reprise replay app:1",
             "reprise replay 1a22d6 --vary time,hostname --json",
@@ -48,7 +61,29 @@ enum CommandHelp {
         "attest rebuild": ["reprise attest rebuild app.intoto.jsonl --key signing.pub --vsa vsa.json --vsa-key verifier"],
         "key": ["reprise key generate -o signing"],
         "key generate": ["reprise key generate -o signing --algorithm ed25519"],
+        "bisect": [
+            "reprise bisect --good app:1 --bad app:2",
+            "reprise bisect --git . --good v1.0 --bad main --file /app/bin/server",
+        ],
+        "bisect run": [
+            "reprise bisect run --good 1a22d6 --bad 1a22d7 --differs",
+            "reprise bisect run --good app:1 --bad app:2 --run 'test -x /usr/bin/app'",
+            "reprise bisect run --git . --good v1.0 --bad main --fails --bisect-inputs",
+            "reprise bisect run --good app:1 --bad app:2 --resume",
+        ],
+        "bisect log": ["reprise bisect log", "reprise bisect log bisect-1a22e0 --json"],
+        "run": [
+            "reprise run app:1",
+            "reprise run app:1 sh -c 'ls -l /app'",
+            "reprise run -e LANG=C.UTF-8 --network host app:1 /app/bin/selftest",
+        ],
     ]
+
+    /// Commands whose own exit status is the point (`run` passes the command's on).
+    static let runExitStatus = "Exit status: the command's own exit status (128+N when signal N ended it); "
+        + "1 when reprise could not run it (the message says why); 64 for a usage error."
+    static let bisectExitStatus = "Exit status: 0 when a culprit was named (or the log was shown); 2 on error "
+        + "(unknown build, bad predicate, probes that could not be judged)."
 
     /// `discussion:` for the command at `path` ("journal ls"): its examples, then `exitStatus`.
     static func discussion(_ path: String, exitStatus: String = plainExitStatus, extra: String? = nil) -> String {

@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ContentStore
+import Foundation
+import Testing
+@testable import LayerArchive
+
+/// `LayerMaterializer` must make exactly the tree that extracting the layer's tar makes: a RUN
+/// step sees it as a lower directory, and what it sees must not depend on which way it was made.
+@Suite("LayerMaterializer")
+struct LayerMaterializerTests {
+    /// Every kind a COPY can put in a layer (hardlinks become files there), with modes, owners,
+    /// xattrs, sub-second mtimes, an empty file, a multi-chunk file and two files of equal bytes.
+    static func makeTree(at root: String) throws {
+        try Make.file(root + "/Dockerfile", "FROM scratch\n")
+        try Make.file(root + "/src/main.c", "int main(void) { return 0; }\n")
+        try Make.file(root + "/src/same.c", "int main(void) { return 0; }\n")
+        try Make.file(root + "/src/empty", "")
+        try Make.file(root + "/bin/run", "#!/bin/sh\n", mode: 0o4755)
+        try Make.file(root + "/big/data", String(repeating: "0123456789abcdef", count: 200_000), mode: 0o600)
+        try Make.symlink(root + "/bin/latest", to: "run")
+        try Make.directory(root + "/cache", mode: 0o1777)
+        try Make.xattr(root + "/src/main.c", "user.origin", "test")
+        guard mkfifo(root + "/pipe", 0o640) == 0 else { throw SystemCallError("mkfifo") }
+        chown(root + "/src/same.c", 1234, 5678)
+        try Make.mtimes(under: root, seconds: 1_600_000_000)
+        try Make.mtime(root + "/Dockerfile", seconds: 1_700_000_000, nanoseconds: 123_456_789)
+    }
+
+    @Test(arguments: [nil, Int64(1_650_000_000)])
+    func materializedTreeEqualsTheExtractedLayer(sourceDateEpoch: Int64?) throws {
+        let scratch = try Scratch()
+        let store = try scratch.store()
+        let tree = try scratch.sub("tree")
+        try Self.makeTree(at: tree)
+        let entries = try TreeSnapshotter(store: store).snapshot(directory: tree).snapshot.entries
+        #expect(LayerMaterializer.canMaterialize(entries))
+        let writer = LayerWriter(sourceDateEpoch: sourceDateEpoch)
+        let layer = try writer.write(snapshot: TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755),
+                                                            entries: entries), contentsFrom: store, into: store)
+        let extracted = try scratch.sub("extracted")
+        _ = try LayerApplier(mode: .overlayLower, allowDevices: true, symlinks: .clampToRoot,
+                             expectedDiffID: layer.diffID).apply(blob: layer.digest, in: store, to: extracted)
+        let materialized = try scratch.sub("materialized")
+        try LayerMaterializer(writer: writer).materialize(entries, from: store, into: materialized)
+
+        let fromTar = try TreeSnapshotter(store: store).snapshot(directory: extracted).snapshot.entries
+        let direct = try TreeSnapshotter(store: store).snapshot(directory: materialized).snapshot.entries
+        #expect(direct.count == entries.count)
+        #expect(direct == fromTar)
+        // Whole seconds, clamped: what the tar keeps, not what the tree had.
+        let dockerfile = try #require(direct.first { $0.path == "Dockerfile" })
+        #expect(dockerfile.mtime == min(1_700_000_000, sourceDateEpoch ?? .max) * 1_000_000_000)
+        // Each file is its own inode, as after extraction; the store's blobs are untouched.
+        for entry in direct where entry.kind == .file {
+            let status = try FileStatus.of(path: materialized + "/" + entry.path)
+            #expect(status.linkCount == 1, "\(entry.path)")
+            #expect(try FileStatus.of(path: store.path(for: try #require(entry.digest))).linkCount == 1)
+        }
+    }
+
+    @Test func entriesExtractionWouldChangeAreLeftToExtraction() throws {
+        let file = TreeEntry(path: "a", kind: .file, mode: 0o644, size: 1, digest: Digest(of: Data("a".utf8)))
+        #expect(LayerMaterializer.canMaterialize([file]))
+        var whiteout = file
+        whiteout.path = "dir/.wh.a"
+        #expect(!LayerMaterializer.canMaterialize([file, whiteout]))
+        let hardlink = TreeEntry(path: "b", kind: .hardlink, mode: 0o644, linkTarget: "a")
+        #expect(!LayerMaterializer.canMaterialize([file, hardlink]))
+        var undigested = file
+        undigested.digest = nil
+        #expect(!LayerMaterializer.canMaterialize([undigested]))
+    }
+
+    @Test func aBlobOfTheWrongSizeIsRefused() throws {
+        let scratch = try Scratch()
+        let store = try scratch.store()
+        let digest = try store.ingest(Data("four".utf8)).digest
+        let entry = TreeEntry(path: "f", kind: .file, mode: 0o644, size: 5, digest: digest)
+        #expect(throws: LayerArchiveError.self) {
+            try LayerMaterializer(writer: LayerWriter()).materialize([entry], from: store, into: try scratch.sub("out"))
+        }
+    }
+
+    @Test func fileCopierCopiesExactlyAndChecksTheSize() throws {
+        let scratch = try Scratch()
+        let content = Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try content.write(to: URL(fileURLWithPath: scratch.path + "/source"))
+        let source = try FileIO.open(scratch.path + "/source", O_RDONLY)
+        defer { close(source) }
+        let destination = try FileIO.open(scratch.path + "/copy", O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        let method = try FileCopier.copy(from: source, to: destination, byteCount: Int64(content.count),
+                                         path: scratch.path + "/source")
+        close(destination)
+        #expect(method != .userCopy)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.path + "/copy")) == content)
+        #expect(throws: StoreError.self) {
+            try FileCopier.copy(from: source, to: source, byteCount: 10, path: scratch.path + "/source")
+        }
+    }
+}

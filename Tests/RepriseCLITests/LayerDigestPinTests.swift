@@ -1,0 +1,26 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The bytes of a COPY layer are part of every image digest Reprise has reported: a change to how
+/// layers are stored, extracted or compressed must not change them. Pinned from the build before
+/// COPY lowers were made from blobs (release of 6bf16d3); the layer is over 1 MiB, so the
+/// block-parallel gzip is covered too.
+@Suite struct LayerDigestPinTests {
+    @Test func aCopyLayerKeepsItsPinnedDigests() throws {
+        let workspace = try BuildWorkspace("layer-pin")
+        // The bytes a Python one-liner can make as well: ((i*i + 7*i) >> 3) & 0xff.
+        let blob = Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: (($0 &* $0) &+ 7 &* $0) >> 3) })
+        let directory = try workspace.context("FROM busybox\nCOPY . /ctx/\n", files: ["a.txt": "pinned\n"])
+        try blob.write(to: URL(fileURLWithPath: directory + "/blob.bin"))
+        for name in ["Dockerfile", "a.txt", "blob.bin"] { chmod(directory + "/" + name, 0o644) }
+        chmod(directory, 0o755)
+        let built = try workspace.build(["--build-arg", "SOURCE_DATE_EPOCH=1700000000", directory])
+        try #require(built.status == 0, "\(built.stderr)")
+        let copy = try #require(try workspace.steps(try workspace.latestBuild()).last)
+        let layer = try #require(copy["layer"] as? [String: Any])
+        #expect(layer["diffID"] as? String == "sha256:aeb400cfa2d5277f3c9375bf12ca879db3f71207bc46a5f10cf92f7145e3fc84")
+        #expect(layer["digest"] as? String == "sha256:f60f4e341bdc88ab3bd7f0f807097fe432d23abe4207241acd9b6062fdde531a")
+        #expect(layer["size"] as? Int == 19426)
+    }
+}
