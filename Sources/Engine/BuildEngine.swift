@@ -1,6 +1,7 @@
 import BuildJournal
 import ContentStore
 import Foundation
+import OCIImage
 import Sandbox
 
 /// Builds Dockerfiles into OCI images and records every step in the journal.
@@ -26,6 +27,8 @@ public struct BuildEngine: Sendable {
         public var manifest: Digest?
         public var config: Digest?
         public var record: BuildRecord
+        /// What the outputs name: the image manifest, or the index attestations put around it.
+        public var image: Descriptor? = nil
     }
 
     /// Runs the build. On failure the journal keeps everything recorded up to the failing step

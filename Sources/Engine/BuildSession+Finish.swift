@@ -21,7 +21,7 @@ extension BuildSession {
             record.manifest = manifest
             record.config = assembled.config.digest
         }
-        for tag in request.tags {
+        for tag in request.tags where !request.partOfMultiPlatform {
             try journal.tag(try ImageReference(parsing: tag).description, manifest: manifest)
         }
         try recorder.save()

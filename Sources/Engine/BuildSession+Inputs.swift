@@ -13,8 +13,17 @@ extension BuildSession {
     func importImageContexts() throws {
         for named in request.namedContexts {
             guard case .ociLayout(let reference) = named.origin else { continue }
-            let image = try ImageImporter(store: journal.store, platform: request.platform)
-                .importImage(from: LayoutReference(parsing: reference))
+            let layout = try LayoutReference(parsing: reference)
+            let image: ResolvedImage
+            do {
+                image = try ImageImporter(store: journal.store, platform: request.platform).importImage(from: layout)
+            } catch ImageError.platformNotFound(_, _, let available) {
+                // A stage may want another of its platforms (`FROM --platform=$BUILDPLATFORM`):
+                // the whole index is imported, and a stage that wants the missing platform
+                // fails at its FROM line (``baseState(named:location:platform:)``).
+                guard let other = available.lazy.compactMap(Platform.init(parsing:)).first else { throw ImageError.platformNotFound(wanted: request.platform, in: reference, available: available) }
+                image = try ImageImporter(store: journal.store, platform: other).importImage(from: layout)
+            }
             imageContexts[named.name] = image
             // Named, so that `journal gc` keeps what the build was given.
             try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
@@ -28,9 +37,10 @@ extension BuildSession {
     /// their FROM line).
     func baseImageFacts(_ plan: DockerfilePlan) throws -> BaseImageFacts {
         var facts = BaseImageFacts()
-        let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts,
-                                         pinned: pinnedImages)
         for index in plan.requiredStages {
+            let platform = (try? stagePlatform(plan.stages[index])) ?? request.platform
+            let resolver = BaseImageResolver(journal: journal, platform: platform, imageContexts: imageContexts,
+                                             pinned: pinnedImages)
             guard case .external(let name) = plan.stages[index].base,
                   !request.namedContexts.contains(where: { Self.name(name, refersToContext: $0.name) && $0.isDirectory }),
                   case .image(let image, _)? = try? resolver.resolve(name) else { continue }
@@ -97,9 +107,10 @@ extension BuildSession {
     /// Whether a required stage starts from an image whose ONBUILD triggers will run: they may
     /// copy any file of the main context, which must then be there whole.
     private func baseImagesHaveOnBuildTriggers(_ plan: DockerfilePlan) throws -> Bool {
-        let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts,
-                                         pinned: pinnedImages)
         for index in plan.requiredStages {
+            let platform = (try? stagePlatform(plan.stages[index])) ?? request.platform
+            let resolver = BaseImageResolver(journal: journal, platform: platform, imageContexts: imageContexts,
+                                             pinned: pinnedImages)
             guard case .external(let name) = plan.stages[index].base,
                   case .image(let image, _)? = try? resolver.resolve(name) else { continue }
             if !(image.configuration.config?.onBuild ?? []).isEmpty { return true }

@@ -67,19 +67,32 @@ extension BuildSession {
         let stageNames = Set(plan.stages.compactMap(\.name))
         for name in Self.referencedNames(in: plan).sorted() where name != Self.mainContext && !stageNames.contains(name) {
             if request.namedContexts.contains(where: { Self.name(name, refersToContext: $0.name) }) { continue }
+            // Each platform a stage wants this image for (`FROM --platform=$BUILDPLATFORM`).
+            let platforms = Self.platforms(wanting: name, in: plan, default: request.platform) { try? self.stagePlatform($0) }
             if let pinned = pinnedImages[name] {
                 if let origin = request.replay?.registryOrigins[name] ?? (Self.namesRegistry(name) ? name : nil) {
-                    _ = try await ensureImage(pinned, from: origin, registry)
+                    for platform in platforms { _ = try await ensureImage(pinned, from: origin, registry, platform: platform) }
                 }
                 continue
             }
             guard Self.namesRegistry(name), let reference = try? ImageReference(parsing: name) else { continue }
             do {
-                _ = try await pullOrReuse(reference, registry)
+                for platform in platforms { _ = try await pullOrReuse(reference, registry, platform: platform) }
             } catch let error as RegistryError {
                 throw EngineError.pullFailed(name: name, location: Self.location(of: name, in: plan), reason: "\(error)")
             }
         }
+    }
+
+    /// The platforms the stages starting `FROM name` are built for, the build's first (it is
+    /// also what `COPY --from` and `--mount from=` read).
+    static func platforms(wanting name: String, in plan: DockerfilePlan, default platform: Platform,
+                          stagePlatform: (PlannedStage) -> Platform?) -> [Platform] {
+        var platforms = [platform]
+        for stage in plan.stages where stage.baseName == name {
+            if let wanted = stagePlatform(stage), !platforms.contains(wanted) { platforms.append(wanted) }
+        }
+        return platforms
     }
 
     /// Where the Dockerfile first names `name`: a FROM, else a COPY --from or RUN --mount from=.
@@ -99,16 +112,17 @@ extension BuildSession {
 
     /// The image a tag names: the journal's copy, unless there is none or `--pull` asks to
     /// resolve the tag again.
-    private func pullOrReuse(_ reference: ImageReference, _ registry: () throws -> RegistryClient) async throws
-        -> ResolvedImage {
+    private func pullOrReuse(_ reference: ImageReference, _ registry: () throws -> RegistryClient,
+                             platform: Platform? = nil) async throws -> ResolvedImage {
+        let platform = platform ?? request.platform
         // A digest names one image forever: the journal's copy is as good as the registry's.
-        if let digest = reference.digest, let image = completeImage(digest) { return image }
+        if let digest = reference.digest, let image = completeImage(digest, platform: platform) { return image }
         if !request.pull, reference.digest == nil, let local = try? journal.resolveImage(reference.description),
-           let image = completeImage(local) {
+           let image = completeImage(local, platform: platform) {
             return image
         }
         let begun = Date()
-        let pulled = try await registry().pull(reference, platform: request.platform, into: journal.store,
+        let pulled = try await registry().pull(reference, platform: platform, into: journal.store,
                                                verifyLayers: true)
         emit(.pulled(reference: pulled.reference.description, seconds: Date().timeIntervalSince(begun)))
         try journal.registerImage(manifest: pulled.root.digest, config: pulled.image.configDescriptor.digest,
@@ -120,14 +134,15 @@ extension BuildSession {
 
     /// A recorded digest's image, pulled by digest from `origin`'s repository when the journal
     /// lacks any of it (a moved tag cannot change what is fetched).
-    private func ensureImage(_ digest: Digest, from origin: String, _ registry: () throws -> RegistryClient) async throws
-        -> ResolvedImage {
-        if let image = completeImage(digest) { return image }
+    private func ensureImage(_ digest: Digest, from origin: String, _ registry: () throws -> RegistryClient,
+                             platform: Platform? = nil) async throws -> ResolvedImage {
+        let platform = platform ?? request.platform
+        if let image = completeImage(digest, platform: platform) { return image }
         var reference = try ImageReference(parsing: origin)
         reference.tag = nil
         reference.digest = digest
         let begun = Date()
-        let pulled = try await registry().pull(reference, platform: request.platform, into: journal.store,
+        let pulled = try await registry().pull(reference, platform: platform, into: journal.store,
                                                verifyLayers: true)
         emit(.pulled(reference: reference.description, seconds: Date().timeIntervalSince(begun)))
         try journal.registerImage(manifest: pulled.root.digest, config: pulled.image.configDescriptor.digest,
@@ -136,9 +151,9 @@ extension BuildSession {
     }
 
     /// The image if the store holds its manifest, config and every layer.
-    private func completeImage(_ digest: Digest) -> ResolvedImage? {
+    private func completeImage(_ digest: Digest, platform: Platform) -> ResolvedImage? {
         guard let descriptor = try? journal.store.imageDescriptor(for: digest),
-              let image = try? journal.store.resolveImage(descriptor, platform: request.platform),
+              let image = try? journal.store.resolveImage(descriptor, platform: platform),
               image.manifest.layers.allSatisfy({ !($0.urls ?? []).isEmpty || journal.store.contains($0.digest) })
         else { return nil }
         return image

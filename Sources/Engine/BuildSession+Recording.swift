@@ -16,6 +16,8 @@ extension BuildSession {
         var mounts: [MountRecord] = []
         var sources: Digest?
         var sourceImage: String?
+        /// A `FROM` of a stage built for another platform than the build.
+        var platform: String?
         var exitCode: Int32?
         var signal: Int32?
         var stdout: Digest?
@@ -24,9 +26,10 @@ extension BuildSession {
     }
 
     func recordStep(_ context: inout StageContext, instruction: LocatedInstruction, outcome: StepRecord.Outcome,
-                    started: Date, sourceImage: String? = nil) throws {
+                    started: Date, sourceImage: String? = nil, platform: String? = nil) throws {
         var details = StepDetails()
         details.sourceImage = sourceImage
+        details.platform = platform
         try recordStep(&context, instruction: instruction, outcome: outcome, started: started, details: details)
     }
 
@@ -60,6 +63,7 @@ extension BuildSession {
         var complete = step
         complete.fetches = details.fetches
         complete.networkReplayable = details.networkReplayable
+        complete.platform = details.platform
         context.stepIndex += 1
         try recorder.append(complete)
     }

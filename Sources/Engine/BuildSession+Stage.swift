@@ -4,6 +4,7 @@ import Foundation
 import Frontend
 import LayerArchive
 import OCIImage
+import Sandbox
 
 /// Running one stage: its base, then each instruction in order.
 extension BuildSession {
@@ -48,7 +49,7 @@ extension BuildSession {
     /// `FROM`: the base's state, recorded as the stage's first step.
     private func startStage(_ stage: PlannedStage, label: String) async throws -> StageContext {
         let begun = Date()
-        try checkRunnable(stage)
+        let platform = try stagePlatform(stage)
         let state: ImageState
         let key: CacheKey
         var sourceImage: String?
@@ -56,8 +57,8 @@ extension BuildSession {
         var baseLayers = 0
         switch stage.base {
         case .scratch:
-            state = .scratch(platform: request.platform)
-            key = .base("scratch", platform: request.platform.description)
+            state = .scratch(platform: platform)
+            key = .base("scratch", platform: platform.description)
         case .stage(let index):
             guard let result = stageResult(index) else {
                 throw EngineError.unsupported(message: "stage \(index) was needed before it was built",
@@ -69,9 +70,12 @@ extension BuildSession {
             inherited = result.arguments
             baseLayers = result.baseLayers
         case .external(let name):
-            (state, key, sourceImage) = try baseState(named: name, location: stage.from.location)
+            (state, key, sourceImage) = try baseState(named: name, location: stage.from.location, platform: platform)
             baseLayers = isDirectoryContext(name) ? 0 : state.layers.count
         }
+        // The programs RUN executes are the base's: its config says their architecture.
+        try prepareEmulation(for: stage, architecture: state.configuration.architecture.isEmpty
+                                ? platform.architecture : state.configuration.architecture)
         var context = StageContext(stage: stage, label: label, state: state, key: key)
         context.baseLayers = baseLayers
         context.stepIndex = try firstStepIndex(of: stage)
@@ -79,25 +83,41 @@ extension BuildSession {
         let step = stepLabel(context, text: stage.from.original, location: stage.from.location)
         emit(.stepStarted(step))
         try recordStep(&context, instruction: stage.from, outcome: .succeeded, started: begun,
-                       sourceImage: sourceImage)
+                       sourceImage: sourceImage,
+                       platform: platform.matches(request.platform) ? nil : platform.description)
         emit(.stepFinished(step, seconds: Date().timeIntervalSince(begun)))
         context.state.configuration.history = context.state.configuration.history ?? []
         return context
     }
 
-    /// `FROM --platform=` names a platform whose programs this host cannot run: refused, rather
-    /// than building the stage for the host under another platform's name.
-    private func checkRunnable(_ stage: PlannedStage) throws {
-        guard let text = stage.platform, !text.isEmpty else { return }
+    /// The platform a stage is built for: `FROM --platform=` when given, else the build's.
+    func stagePlatform(_ stage: PlannedStage) throws -> Platform {
+        guard let text = stage.platform, !text.isEmpty else { return request.platform }
         guard let wanted = Platform(parsing: text) else {
             throw EngineError.invalidInstruction(message: "FROM --platform=\(text): not a platform (os/arch[/variant])",
                                                  location: stage.from.location)
         }
-        guard wanted.matches(Platform(architecture: request.platform.architecture, os: request.platform.os)) else {
-            throw EngineError.unsupported(
-                message: "FROM --platform=\(text): this build runs \(request.platform) programs only, and building "
-                    + "a stage for \(wanted) would need emulation, which Reprise does not offer yet",
-                location: stage.from.location)
+        guard wanted.os == "linux" else {
+            throw EngineError.unsupported(message: "FROM --platform=\(text): only linux stages can be built here",
+                                          location: stage.from.location)
+        }
+        return wanted
+    }
+
+    /// A stage of another architecture whose instructions RUN programs needs QEMU user
+    /// emulation, registered with binfmt_misc now rather than failing at its first RUN.
+    private func prepareEmulation(for stage: PlannedStage, architecture: String) throws {
+        // An architecture no emulator is known for is left to the kernel: a config that
+        // mislabels host programs still runs them, as before emulation existed.
+        guard !UserEmulation.runsNatively(architecture), UserEmulation.qemuName(for: architecture) != nil else { return }
+        guard stage.instructions.contains(where: { if case .run = $0.expanded { return true } else { return false } }) else {
+            return
+        }
+        do {
+            try UserEmulation.prepare(architecture: architecture)
+        } catch let error as EmulationError {
+            throw EngineError.unsupported(message: "this stage runs \(architecture) programs: \(error)",
+                                          location: stage.from.location)
         }
     }
 
@@ -108,19 +128,29 @@ extension BuildSession {
 
     /// The state a `FROM name` starts from: a named directory context becomes a one-layer image
     /// of its files (as BuildKit does); otherwise an image from a named context or the journal.
-    func baseState(named name: String, location: Frontend.SourceLocation) throws
+    func baseState(named name: String, location: Frontend.SourceLocation, platform: Platform? = nil) throws
         -> (ImageState, CacheKey, String) {
+        let platform = platform ?? request.platform
         if isDirectoryContext(name), let directory = contexts[name] {
             let layer = try LayerWriter(sourceDateEpoch: request.sourceDateEpoch)
                 .write(snapshot: directory.snapshot, contentsFrom: journal.store, into: journal.store)
-            var state = ImageState.scratch(platform: request.platform)
+            var state = ImageState.scratch(platform: platform)
             state.append(layer.imageLayer, createdBy: "context \(name)", created: createdTimestamp)
-            return (state, .base("context:\(directory.digest)", platform: request.platform.description),
+            return (state, .base("context:\(directory.digest)", platform: platform.description),
                     "context:\(name)")
         }
-        let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts,
+        let resolver = BaseImageResolver(journal: journal, platform: platform, imageContexts: imageContexts,
                                          pinned: pinnedImages)
-        guard case .image(let image, let source) = try resolver.resolve(name) else {
+        let resolution: BaseImageResolver.Resolution
+        do {
+            resolution = try resolver.resolve(name)
+        } catch ImageError.platformNotFound(let wanted, _, let available) {
+            throw EngineError.invalidInstruction(
+                message: "base image '\(name)' has no image for \(wanted): it offers \(available.joined(separator: ", ")). "
+                    + "Build for one of those (--platform), or use a base that includes \(wanted)",
+                location: location)
+        }
+        guard case .image(let image, let source) = resolution else {
             throw EngineError.baseImageNotFound(name: name, location: location)
         }
         recorder.update { $0.baseImages[name] = image.root.digest }
@@ -134,7 +164,7 @@ extension BuildSession {
         }
         let layers = zip(image.manifest.layers, diffIDs).map { ImageState.Layer(descriptor: $0, diffID: $1) }
         let state = ImageState(configuration: image.configuration, layers: layers)
-        return (state, .base("image:\(image.manifestDescriptor.digest)", platform: request.platform.description),
+        return (state, .base("image:\(image.manifestDescriptor.digest)", platform: platform.description),
                 source)
     }
 
@@ -186,9 +216,15 @@ extension BuildSession {
     }
 
     func stepLabel(_ context: StageContext, text: String, location: Frontend.SourceLocation) -> StepLabel {
-        StepLabel(vertex: context.stepIndex + 1, stage: displayedStageName(context.stage), position: context.position,
-                  count: context.stage.instructions.count + 1, text: text,
-                  location: "\(location.file):\(location.startLine)")
+        var stage = displayedStageName(context.stage)
+        // As buildx: `[linux/arm64 builder 2/4]` in a multi-platform build or an emulated stage.
+        if let platform = try? stagePlatform(context.stage),
+           request.partOfMultiPlatform || !UserEmulation.runsNatively(platform.architecture) {
+            stage = stage.isEmpty ? platform.description : "\(platform) \(stage)"
+        }
+        return StepLabel(vertex: context.stepIndex + 1, stage: stage, position: context.position,
+                         count: context.stage.instructions.count + 1, text: text,
+                         location: "\(location.file):\(location.startLine)")
     }
 
     /// The stage as buildx's progress names it: its `AS` name, `stage-N` when it has none, and

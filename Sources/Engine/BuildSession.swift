@@ -140,7 +140,7 @@ final class BuildSession: @unchecked Sendable {
         }
         let record = self.record
         return BuildEngine.Result(buildID: record.id, manifest: record.manifest, config: record.config,
-                                  record: record)
+                                  record: record, image: exportedImage)
     }
 
     /// Parses, lints and plans the Dockerfile; an error stops the build before anything runs.
@@ -151,7 +151,11 @@ final class BuildSession: @unchecked Sendable {
         let dockerfile = try journal.store.ingest(data).digest
         recorder.update { $0.dockerfile = dockerfile }
         let fileName = request.dockerfilePath.map { ($0 as NSString).lastPathComponent } ?? "Dockerfile"
+        // TARGET* are the platform this build is for, BUILD* the machine's (BuildKit's semantics).
+        let target = BuildPlatform(os: request.platform.os, architecture: request.platform.architecture,
+                                   variant: request.platform.variant)
         var options = BuildOptions(buildArgs: request.buildArguments, target: request.target,
+                                   targetPlatform: target, buildPlatform: .host,
                                    imageEnvironment: bases.environment, imagePlatforms: bases.platforms)
         options.dockerIgnore = ContextLoader.ignoreFile(dockerfilePath: path, contextDirectory: request.contextPath)
         let report = DockerfileChecker.check(source: Array(data), fileName: fileName, options: options)

@@ -8,6 +8,11 @@ extension PlannerRun {
                let expansion = expand(written, in: globalScope, raw: raw) {
                 value = expansion.text
             }
+            // `ARG TARGETARCH` before the first FROM keeps the automatic value (BuildKit).
+            if value == nil, declaration.defaultValue == nil, PredefinedArgs.platformNames.contains(declaration.name),
+               case .some(.some(let automatic)) = globalScope.args[declaration.name] {
+                value = automatic
+            }
             globalScope.args[declaration.name] = .some(value)
             globalArgs.append(ResolvedArg(name: declaration.name, value: value))
         }

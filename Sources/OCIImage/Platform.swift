@@ -38,7 +38,18 @@ public struct Platform: Codable, Hashable, Sendable, CustomStringConvertible {
     /// Whether `self` satisfies a wanted platform; a wanted variant of nil accepts any variant.
     public func matches(_ wanted: Platform) -> Bool {
         os == wanted.os && architecture == wanted.architecture
-            && (wanted.variant == nil || variant == wanted.variant)
+            && (wanted.normalizedVariant == nil || normalizedVariant == wanted.normalizedVariant)
+    }
+
+    /// The variant as containerd's `platforms.Normalize` compares it: arm64's `v8` is its only
+    /// one and counts as none, 32-bit arm without one is `v7`.
+    var normalizedVariant: String? {
+        let value = variant.nonEmpty
+        switch architecture {
+        case "arm64": return value == "v8" || value == "8" ? nil : value
+        case "arm": return value ?? "v7"
+        default: return value
+        }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -56,6 +56,7 @@ public struct Replayer: Sendable {
             buildArguments: original.buildArguments, target: original.target, outputs: options.outputs,
             noCache: true, namedContexts: workspace.namedContexts, secrets: options.secrets,
             ssh: original.ssh.map { SSHSource(id: $0, paths: []) }, network: original.network,
+            platform: Platform(parsing: original.platform) ?? .linuxAMD64,
             sourceDateEpoch: original.sourceDateEpoch, variations: variations.engineVariations)
         if variations.contains(.buildpath) { request.variations.applied[.buildPath] = workspace.root }
         // What shaped the image or the steps' /etc/hosts, as the build was given it.

@@ -11,6 +11,8 @@ struct CorpusCase: CustomStringConvertible, Sendable {
         var secrets: [String: String]?
         /// Secret id → value, passed through an environment variable as `--secret id=ID,env=VAR`.
         var secretEnv: [String: String]?
+        /// `--platform`: another architecture's case runs its RUN steps under QEMU emulation.
+        var platform: String?
     }
 
     struct Difference: Decodable, Sendable {
@@ -48,6 +50,10 @@ struct CorpusCase: CustomStringConvertible, Sendable {
             let directory = root + "/" + name
             guard let data = FileManager.default.contents(atPath: directory + "/case.json"),
                   let definition = try? JSONDecoder().decode(Definition.self, from: data) else { return nil }
+            if let platform = definition.build.platform, platform != "linux/amd64", !CorpusArm64Image.emulationAvailable {
+                FileHandle.standardError.write(Data("Corpus case \(name) (\(platform)) skipped: \(CorpusArm64Image.skipReason)\n".utf8))
+                return nil
+            }
             return CorpusCase(name: name, directory: directory, definition: definition)
         }
     }
@@ -76,6 +82,7 @@ struct CorpusCase: CustomStringConvertible, Sendable {
             arguments += ["--build-arg", "\(key)=\(value)"]
         }
         if let target = definition.build.target { arguments += ["--target", target] }
+        if let platform = definition.build.platform { arguments += ["--platform", platform] }
         for (name, path) in (definition.build.buildContexts ?? [:]).sorted(by: { $0.key < $1.key }) {
             let value = Self.substituteGeneratedImages(path)
             let resolved = value.hasPrefix("/") || value.contains("://") ? value : directory + "/" + value
@@ -127,6 +134,9 @@ struct CorpusCase: CustomStringConvertible, Sendable {
         var value = value
         if value.contains("$BUSYBOX_LAYOUT") {
             value = value.replacingOccurrences(of: "$BUSYBOX_LAYOUT", with: (try? CorpusBaseImage.path()) ?? "/missing")
+        }
+        if value.contains("$BUSYBOX_ARM64_LAYOUT") {
+            value = value.replacingOccurrences(of: "$BUSYBOX_ARM64_LAYOUT", with: (try? CorpusArm64Image.path()) ?? "/missing")
         }
         if value.contains("$COMPILER_LAYOUT") {
             value = value.replacingOccurrences(of: "$COMPILER_LAYOUT", with: (try? CorpusCompilerImage.path()) ?? "/missing")

@@ -42,6 +42,9 @@ public struct StepRecord: Codable, Sendable, Hashable {
     /// False when the step opened TLS tunnels that were not intercepted: a replay cannot serve
     /// them offline. Nil when nothing says otherwise.
     public var networkReplayable: Bool?
+    /// A stage's `FROM` step when the stage is built for another platform than the build
+    /// (`FROM --platform=$BUILDPLATFORM`): `os/arch[/variant]`. Nil: the build's platform.
+    public var platform: String?
     public var hostname: String?
     public var mounts: [MountRecord]
     /// COPY/ADD: the tree of source files as selected (after globs and excludes).

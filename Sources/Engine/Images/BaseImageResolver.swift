@@ -23,11 +23,11 @@ struct BaseImageResolver {
             let descriptor = try journal.store.imageDescriptor(for: digest)
             return .image(try journal.store.resolveImage(descriptor, platform: platform), source: "pinned:\(name)")
         }
-        if let image = imageContexts[name] { return .image(image, source: "context:\(name)") }
+        if let image = imageContexts[name] { return .image(try forPlatform(image), source: "context:\(name)") }
         let normalized = try? ImageReference(parsing: name)
         if let normalized {
             for (contextName, image) in imageContexts where (try? ImageReference(parsing: contextName)) == normalized {
-                return .image(image, source: "context:\(contextName)")
+                return .image(try forPlatform(image), source: "context:\(contextName)")
             }
         }
         var candidates = [name]
@@ -44,5 +44,14 @@ struct BaseImageResolver {
             return .image(try journal.store.resolveImage(descriptor, platform: platform), source: "local:\(digest)")
         }
         return .notFound
+    }
+
+    /// A named context was imported for the build's platform; a stage of another platform
+    /// (`FROM --platform=$BUILDPLATFORM`) takes that platform's manifest of the same index,
+    /// which the import copied too.
+    private func forPlatform(_ image: ResolvedImage) throws -> ResolvedImage {
+        guard image.root.digest != image.manifestDescriptor.digest,
+              !image.configuration.platform.matches(platform) else { return image }
+        return try journal.store.resolveImage(image.root, platform: platform)
     }
 }

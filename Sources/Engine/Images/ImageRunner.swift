@@ -16,12 +16,22 @@ public struct ImageRunner: Sendable {
         self.runner = runner
     }
 
-    /// Runs `arguments` (nil: the image's entrypoint and cmd) in the image `manifest`.
+    /// Runs `arguments` (nil: the image's entrypoint and cmd) in the image `manifest` (an
+    /// index: its manifest for `platform`); another architecture's image runs under QEMU user
+    /// emulation (``UserEmulation``).
     public func run(manifest: Digest, arguments: [String]?, environment: [String] = [],
-                    network: SandboxNetwork = .none,
+                    network: SandboxNetwork = .none, platform: Platform = .linuxAMD64,
                     output: (@Sendable (StepOutputChunk) -> Void)? = nil) async throws -> StepResult {
         let store = journal.store
-        let resolved = try store.resolveImage(store.imageDescriptor(for: manifest))
+        let resolved = try store.resolveImage(store.imageDescriptor(for: manifest), platform: platform)
+        if UserEmulation.qemuName(for: resolved.configuration.architecture) != nil {
+            do {
+                try UserEmulation.prepare(architecture: resolved.configuration.architecture)
+            } catch let error as EmulationError {
+                throw EngineError.unsupported(message: "the image runs \(resolved.configuration.architecture) programs: \(error)",
+                                              location: nil)
+            }
+        }
         let diffIDs = resolved.configuration.rootfs.diffIDs
         guard diffIDs.count == resolved.manifest.layers.count else {
             throw EngineError.unsupported(message: "image \(manifest) has \(resolved.manifest.layers.count) layers but \(diffIDs.count) diff ids", location: nil)

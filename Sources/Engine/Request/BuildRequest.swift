@@ -26,6 +26,11 @@ public struct BuildRequest: Sendable {
     /// How the recording network behaves (TLS interception, allowed host addresses).
     public var networkRecording = NetworkRecordingOptions()
     public var platform: Platform
+    /// One platform's build of several (``MultiPlatformBuild``): progress names each step's
+    /// platform (`[linux/arm64 build 2/4]`, as buildx; a stage of another architecture than the
+    /// host's is named anyway), and the tags, kept in the record, name the index made at the
+    /// end rather than this platform's manifest.
+    public var partOfMultiPlatform = false
     /// Clamp for file mtimes and the `created` times (`SOURCE_DATE_EPOCH`, build arg or env).
     public var sourceDateEpoch: Int64?
     public var metadataFile: String?

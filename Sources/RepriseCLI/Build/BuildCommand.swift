@@ -23,6 +23,7 @@ struct BuildCommand: AsyncParsableCommand {
               reprise build 'https://example.org/app.git#v1.2:src'
               reprise build --call outline .
               reprise build --cache-to type=local,dest=cache/ . && reprise build --cache-from type=local,src=cache/ .
+              reprise build --platform linux/amd64,linux/arm64 -t app:1 -o type=oci,dest=app.tar .
 
             Exit status: 0 when the build (or check) succeeded; 1 when it failed (a step, the
             Dockerfile, a check with errors); 64 for a usage error; 130 when interrupted.
@@ -76,6 +77,11 @@ struct BuildCommand: AsyncParsableCommand {
         defer { shuffler?.unmountAll() }
         let cacheImports = try await CommandFailure.reporting { try flags.cacheImportDirectories }
         let cacheExport = try await CommandFailure.reporting { try flags.cacheExportDirectory }
+        let platforms = try await CommandFailure.reporting { try flags.platforms() }
+        if platforms.count > 1 {
+            return try await runPlatforms(request, platforms: platforms, cacheImports: cacheImports,
+                                          cacheExport: cacheExport)
+        }
         let result = try await BuildRunner(journalOptions: journalOptions, progress: flags.progressMode)
             .run(request, before: { journal in
                 try StepCacheTransfer.importCaches(from: cacheImports, into: journal)
@@ -88,6 +94,33 @@ struct BuildCommand: AsyncParsableCommand {
         if flags.quiet || flags.progressMode == .quiet, !stdoutTaken, let imageID { print(imageID) }
         if let iidfile = flags.iidfile, let imageID {
             try await CommandFailure.reporting { try Data(imageID.description.utf8).write(to: URL(fileURLWithPath: iidfile)) }
+        }
+    }
+
+    /// `--platform A,B`: one build per platform and an index over them (``MultiPlatformBuild``);
+    /// `-q` and `--iidfile` give the index digest, as buildx does for a multi-platform image.
+    private func runPlatforms(_ request: BuildRequest, platforms: [Platform], cacheImports: [String],
+                              cacheExport: String?) async throws {
+        try await CommandFailure.reporting {
+            try MultiPlatformBuild.validate(request, platforms: platforms)
+        }
+        let result = try await BuildRunner(journalOptions: journalOptions, progress: flags.progressMode)
+            .run(request, platforms: platforms, before: { journal in
+                try StepCacheTransfer.importCaches(from: cacheImports, into: journal)
+            }, after: { journal, result in
+                guard let cacheExport else { return }
+                // One bundle per platform's build: the first as a single-platform build writes it.
+                for (offset, build) in result.builds.enumerated() {
+                    try StepCacheTransfer.exportCache(of: build.buildID, from: journal, to: cacheExport,
+                        platform: offset == 0 ? nil : build.record.platform.replacingOccurrences(of: "/", with: "_"))
+                }
+            })
+        let stdoutTaken = request.outputs.contains(where: \.writesToStandardOutput)
+        if flags.quiet || flags.progressMode == .quiet, !stdoutTaken { print(result.index.digest) }
+        if let iidfile = flags.iidfile {
+            try await CommandFailure.reporting {
+                try Data(result.index.digest.description.utf8).write(to: URL(fileURLWithPath: iidfile))
+            }
         }
     }
 
@@ -105,9 +138,13 @@ struct BuildCommand: AsyncParsableCommand {
         let ignore = DockerIgnore.load(dockerfilePath: path, contextDirectory: context) { candidate in
             FileManager.default.contents(atPath: candidate).map { Array($0) }
         }
+        // Checked for the (first) target platform, whose TARGET* arguments the plan expands.
+        let target = try await CommandFailure.reporting { try flags.platforms().first }
         let report = DockerfileChecker.check(
             source: Array(source), fileName: flags.file ?? "Dockerfile",
-            buildArgs: try flags.buildArgumentValues(), target: flags.target, dockerIgnore: ignore)
+            buildArgs: try flags.buildArgumentValues(), target: flags.target,
+            platform: target.map { BuildPlatform(os: $0.os, architecture: $0.architecture, variant: $0.variant) } ?? .host,
+            dockerIgnore: ignore)
         FileHandle.standardError.write(Data(DisplayText.escaped(DiagnosticFormatter.format(report), keepingLineBreaks: true).utf8))
         // As buildx: errors fail the check, and so do warnings under `# check=error=true`.
         if report.verdict.fails {

@@ -29,7 +29,7 @@ extension BuildFlags {
         request.annotations = try annotations(outputs: request.outputs)
         let targets = Set(request.annotations.flatMap(\.targets))
         // As BuildKit: without an index (attestations make one) there is nowhere to put these.
-        if request.attestor == nil, !targets.isDisjoint(with: [.index, .indexDescriptor]) {
+        if request.attestor == nil, try platforms().count < 2, !targets.isDisjoint(with: [.index, .indexDescriptor]) {
             throw ValidationError("--annotation index:…/index-descriptor:… needs an image index: "
                 + "a single-platform image without attestations has none (add --provenance or --sbom, or "
                 + "use manifest: or manifest-descriptor:)")

@@ -41,7 +41,10 @@ struct BuildFlags: ParsableArguments {
     @Option(name: .customLong("network-trust"),
             help: "A PEM file of CA certificates the recorder trusts for HTTPS origins, besides the system's (repeatable).")
     var networkTrust: [String] = []
-    @Option(help: "Target platform (only the host's is supported).") var platform: String?
+    @Option(help: ArgumentHelp("Target platform(s), os/arch[/variant], comma separated or repeated (default: the host's); "
+                               + "others run under QEMU user emulation, several make an image index.",
+                               valueName: "platform"))
+    var platform: [String] = []
     @Option(help: "Grant an entitlement, as buildx: security.insecure or network.host (repeatable).")
     var allow: [String] = []
     @Option(help: "Resource limit for RUN steps, as buildx: NAME=SOFT[:HARD], e.g. nofile=1024:2048 (repeatable).")
@@ -149,9 +152,6 @@ struct BuildFlags: ParsableArguments {
             }
             epoch = value
         }
-        if let platform, platform != "linux/amd64" {
-            throw ValidationError("--platform \(platform): only linux/amd64 builds run here")
-        }
         let entitlements = try allow.flatMap { $0.split(separator: ",").map(String.init) }.map { name in
             guard let entitlement = Entitlement(rawValue: name) else {
                 throw ValidationError("--allow \(name): expected one of "
@@ -166,6 +166,7 @@ struct BuildFlags: ParsableArguments {
             secrets: try secret.map { try SecretSource(parsing: $0) },
             ssh: try ssh.map { try SSHSource(parsing: $0) },
             network: network == "default" ? "record" : network, sourceDateEpoch: epoch, metadataFile: metadataFile)
+        request.platform = try platforms().first ?? Self.hostPlatform
         request.networkRecording = NetworkRecordingOptions(interceptTLS: networkRecord == "tls", allowed: networkAllow,
                                                            trustedCertificates: networkTrust)
         request.registry = registryOptions.configuration
@@ -185,6 +186,25 @@ struct BuildFlags: ParsableArguments {
         try applyBuildxOptions(to: &request, inputs: inputs)
         return request
     }
+
+    /// `--platform`, each checked: linux only, an architecture QEMU can emulate.
+    func platforms() throws -> [Platform] {
+        try platform.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            .filter { !$0.isEmpty }
+            .map { text in
+                if text == "local" { return Self.hostPlatform }
+                guard let parsed = Platform(parsing: text), parsed.os == "linux" else {
+                    throw ValidationError("--platform \(text): expected linux/ARCH[/VARIANT], e.g. linux/arm64")
+                }
+                guard UserEmulation.runsNatively(parsed.architecture) || UserEmulation.qemuName(for: parsed.architecture) != nil else {
+                    throw ValidationError("--platform \(text): no emulator is known for \(parsed.architecture)")
+                }
+                return parsed
+            }
+    }
+
+    /// The machine's own platform: what builds are for when `--platform` is not given.
+    static var hostPlatform: Platform { Platform(architecture: UserEmulation.hostArchitecture, os: "linux") }
 
     /// `REPRISE_MAX_PARALLEL_STAGES=N`: at most N independent stages at once (1: sequential),
     /// like buildkitd's `max-parallelism`; unset, as many as there are cores.

@@ -2,6 +2,7 @@ import ArgumentParser
 import BuildJournal
 import Engine
 import Foundation
+import OCIImage
 import Sandbox
 
 /// Runs one build the way every command that builds does (build, and later verify): opens the
@@ -24,6 +25,27 @@ struct BuildRunner {
             try before(journal)
             let engine = BuildEngine(journal: journal, runner: runner, events: Self.sink(for: progress))
             let result = try await SignalCancellation.run { try await engine.build(request) }
+            try after(journal, result)
+            return result
+        }
+    }
+
+    /// Builds for several platforms into one index (``MultiPlatformBuild``).
+    func run(_ request: BuildRequest, platforms: [Platform], before: (Journal) throws -> Void = { _ in },
+             after: (Journal, MultiPlatformBuild.Result) throws -> Void = { _, _ in }) async throws
+        -> MultiPlatformBuild.Result {
+        try await CommandFailure.reporting {
+            guard NamespaceStepRunner.isSupported else {
+                throw ValidationError("reprise build must run as root: it creates namespaces and mounts for each step")
+            }
+            let journal = try journalOptions.open()
+            let runner = NamespaceStepRunner(scratchDirectory: journal.root + "/tmp/sandbox")
+            runner.removeAbandonedScratch()
+            try before(journal)
+            let engine = BuildEngine(journal: journal, runner: runner, events: Self.sink(for: progress))
+            let result = try await SignalCancellation.run {
+                try await MultiPlatformBuild(engine: engine).build(request, platforms: platforms)
+            }
             try after(journal, result)
             return result
         }

@@ -10,9 +10,12 @@ import Replay
 enum StepCacheTransfer {
     static let bundleName = "reprise-cache.tar"
 
-    static func exportCache(of buildID: String, from journal: Journal, to directory: String) throws {
+    /// `platform` (`linux_arm64`) names the bundle of one platform's build of several:
+    /// `reprise-cache-linux_arm64.tar` beside the first platform's `reprise-cache.tar`.
+    static func exportCache(of buildID: String, from journal: Journal, to directory: String,
+                            platform: String? = nil) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let path = directory + "/" + bundleName
+        let path = directory + "/" + (platform.map { "reprise-cache-\($0).tar" } ?? bundleName)
         let temporary = path + ".tmp-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         try BuildBundle.export(buildID, from: journal, to: temporary)
@@ -30,6 +33,11 @@ enum StepCacheTransfer {
                 continue
             }
             _ = try BundleImporter(journal: journal).importBundle(at: path)
+            // The other platforms' bundles of a multi-platform build, if any.
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            for name in names.sorted() where name.hasPrefix("reprise-cache-") && name.hasSuffix(".tar") {
+                _ = try BundleImporter(journal: journal).importBundle(at: directory + "/" + name)
+            }
         }
     }
 }

@@ -52,6 +52,7 @@ struct BuildRecordPresenter {
         if let signal = step.signal { status += " signal \(signal)" }
         lines.append("    \(status) in \(Formatting.duration(step.durationSeconds)), key \(step.cacheKey.short)")
         if let argv = step.argv { lines.append("    argv: \(argv)") }
+        if let platform = step.platform { lines.append("    stage platform \(platform) (not the build's)") }
         if step.instruction == "RUN" {
             lines.append("    workdir \(step.workingDirectory), user \(step.user.isEmpty ? "root" : step.user)"
                          + (step.network.map { ", network \($0)" + ($0 == "host" ? " (unrecorded: the host's network)" : "") } ?? ""))

@@ -60,7 +60,10 @@ struct VerifyCommand: AsyncParsableCommand {
             }, create: true)
         } else {
             let (request, variations, secrets) = try await CommandFailure.reporting(status: ReplayRunner.errorStatus) {
-                (try flags.request(), try variationOptions.variations, try flags.secret.map { try SecretSource(parsing: $0) })
+                if try flags.platforms().count > 1 {
+                    throw ValidationError("verify takes one --platform: verify each platform's build on its own")
+                }
+                return (try flags.request(), try variationOptions.variations, try flags.secret.map { try SecretSource(parsing: $0) })
             }
             let showProgress = ![.quiet, .rawjson].contains(flags.progressMode)
             report = try await runner.run({ engine in

@@ -3,6 +3,7 @@ import BuildJournal
 import ContentStore
 import Engine
 import Foundation
+import OCIImage
 import Sandbox
 
 /// `reprise run IMAGE [CMD…]`: like `docker run --rm`, in the sandbox, with no network unless
@@ -16,16 +17,29 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var journalOptions: JournalOptions
     @Option(name: [.short, .long], help: "Set an environment variable, KEY=VALUE (repeatable).") var env: [String] = []
     @Option(help: "Network: none (default) or host.") var network: String = "none"
+    @Option(help: ArgumentHelp("The platform to run when the image is an index, os/arch[/variant] (default: the host's); "
+                               + "another architecture runs under QEMU user emulation."))
+    var platform: String?
     @Argument(help: "An image name or digest from the journal, or a build id.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (default: the image's entrypoint and cmd).")
     var command: [String] = []
 
     func validate() throws {
         guard ["none", "host"].contains(network) else { throw ValidationError("--network must be none or host") }
+        _ = try wantedPlatform()
+    }
+
+    func wantedPlatform() throws -> Platform {
+        guard let platform else { return BuildFlags.hostPlatform }
+        guard let parsed = Platform(parsing: platform) else {
+            throw ValidationError("--platform \(platform): expected os/arch[/variant]")
+        }
+        return parsed
     }
 
     func run() async throws {
         let (image, command, env, network) = (self.image, self.command, self.env, self.network)
+        let platform = try wantedPlatform()
         let result = try await ReplayRunner(journalOptions: journalOptions, progress: .quiet).run { engine in
             let journal = engine.journal
             let manifest: Digest
@@ -40,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             return try await ImageRunner(journal: journal, runner: engine.runner).run(
                 manifest: manifest, arguments: command.isEmpty ? nil : command, environment: env,
-                network: network == "host" ? .host : .none) { chunk in
+                network: network == "host" ? .host : .none, platform: platform) { chunk in
                     (chunk.stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError).write(Data(chunk.bytes))
                 }
         }
