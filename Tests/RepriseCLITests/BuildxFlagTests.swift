@@ -350,4 +350,42 @@ import Testing
         let refused = try third.build(["--cache-to", "type=inline", context])
         #expect(refused.status != 0)
     }
+
+    @Test(.enabled(if: LoopbackRegistry.isAvailable, "docker-registry is not installed (scripts/install-deps)"))
+    func aRegistryCacheMakesStepsCachedInAnotherJournal() throws {
+        let registry = try LoopbackRegistry.start()
+        defer { registry.stop() }
+        let reference = "\(registry.host)/cache/app:main"
+        let first = try BuildWorkspace("buildx-registry-cache-to")
+        let context = try first.context("FROM busybox\nRUN echo expensive-$((6*7)) > /out\n")
+        let exported = try first.build(["--cache-to", "type=registry,ref=\(reference),mode=max", context])
+        try #require(exported.status == 0, "\(exported.stderr)")
+        // The cache is the build's bundle, an OCI artifact that skopeo reads from the registry.
+        let raw = try Tool.check(["skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(reference)"]).stdout
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any])
+        #expect(manifest["artifactType"] as? String == "application/vnd.reprise.build.v1+json", "\(raw)")
+
+        let second = try BuildWorkspace("buildx-registry-cache-from")
+        let cached = try second.build(["--cache-from", "type=registry,ref=\(reference)", context])
+        #expect(cached.status == 0, "\(cached.stderr)")
+        #expect(!cached.stderr.contains("expensive-42"), "the step ran again: \(cached.stderr)")
+        #expect(try second.steps(try second.latestBuild()).map { $0["outcome"] as? String ?? "" }.last == "cached")
+
+        // A bare reference is a registry cache, as in buildx; one that is not there yet is a
+        // warning and the step runs.
+        let third = try BuildWorkspace("buildx-registry-cache-missing")
+        let missing = try third.build(["--cache-from", "\(registry.host)/cache/app:nothing-yet", context])
+        #expect(missing.status == 0, "\(missing.stderr)")
+        #expect(missing.stderr.contains("no cache there yet"), "\(missing.stderr)")
+        #expect(try third.steps(try third.latestBuild()).map { $0["outcome"] as? String ?? "" }.last == "succeeded")
+
+        // Malformed caches are refused before any step runs.
+        let builds = try RepriseProcess.run(["journal", "ls", "-q", "--journal", third.journal]).stdout
+        for bad in [["--cache-to", "type=registry"], ["--cache-to", "type=registry,ref=\(reference),colour=blue"],
+                    ["--cache-from", "type=gha"], ["--cache-to", "type=inline"]] {
+            let refused = try third.build(bad + [context])
+            #expect(refused.status != 0, "\(bad) was accepted")
+        }
+        #expect(try RepriseProcess.run(["journal", "ls", "-q", "--journal", third.journal]).stdout == builds)
+    }
 }

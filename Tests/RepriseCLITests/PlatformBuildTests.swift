@@ -172,6 +172,28 @@ struct PlatformBuildTests {
         #expect(cached.count == 2, "both platforms' RUN steps should be CACHED:\n\(elsewhere.stderr)")
     }
 
+    @Test(.enabled(if: LoopbackRegistry.isAvailable, "docker-registry is not installed (scripts/install-deps)"))
+    func aMultiPlatformRegistryCacheMakesEveryPlatformCachedInAnotherJournal() throws {
+        let registry = try LoopbackRegistry.start()
+        defer { registry.stop() }
+        let context = try workspace.context("ARG TARGETARCH\nFROM busybox-$TARGETARCH\nRUN uname -m > /machine\n")
+        let reference = "\(registry.host)/multi/cache:main"
+        let flags = ["--platform", "linux/amd64,linux/arm64",
+                     "--build-context", "busybox-amd64=oci-layout://\(try CorpusBaseImage.path()):latest",
+                     "--build-context", "busybox-arm64=oci-layout://\(try CorpusArm64Image.path()):latest", context]
+        _ = try build(["--cache-to", "type=registry,ref=\(reference)"] + flags)
+        // One bundle per platform: the first under the tag, the other under TAG-PLATFORM.
+        for tag in ["main", "main-linux_arm64"] {
+            #expect(try Tool.run(["skopeo", "inspect", "--raw", "--tls-verify=false",
+                                  "docker://\(registry.host)/multi/cache:\(tag)"]).succeeded, "no bundle tagged \(tag)")
+        }
+        let elsewhere = try RepriseProcess.run(["build", "--journal", workspace.sub("journal-registry-elsewhere"),
+                                                "--progress", "plain", "--cache-from", reference] + flags)
+        #expect(elsewhere.status == 0, "\(elsewhere.stderr)")
+        let cached = elsewhere.stderr.split(separator: "\n").filter { $0.hasSuffix(" CACHED") }
+        #expect(cached.count == 2, "both platforms' RUN steps should be CACHED:\n\(elsewhere.stderr)")
+    }
+
     @Test func replayOfAnArm64BuildReexecutesUnderEmulationAndReproduces() throws {
         let context = try workspace.context("FROM busybox-arm64\nRUN uname -m > /machine && date +%Y > /year\n")
         let (_, metadata) = try build(["--platform", "linux/arm64", "--build-arg", "SOURCE_DATE_EPOCH=0", context])

@@ -75,8 +75,9 @@ struct BuildCommand: AsyncParsableCommand {
             try variationOptions.applied(to: flags.request(inputs: staged))
         }
         defer { shuffler?.unmountAll() }
-        let cacheImports = try await CommandFailure.reporting { try flags.cacheImportDirectories }
-        let cacheExport = try await CommandFailure.reporting { try flags.cacheExportDirectory }
+        let cacheImports = try await CommandFailure.reporting { try flags.cacheImports }
+        let cacheExport = try await CommandFailure.reporting { try flags.cacheExport }
+        let registry = request.registry
         let platforms = try await CommandFailure.reporting { try flags.platforms() }
         if platforms.count > 1 {
             return try await runPlatforms(request, platforms: platforms, cacheImports: cacheImports,
@@ -84,9 +85,11 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let result = try await BuildRunner(journalOptions: journalOptions, progress: flags.progressMode)
             .run(request, before: { journal in
-                try StepCacheTransfer.importCaches(from: cacheImports, into: journal)
+                try await StepCacheTransfer.importCaches(from: cacheImports, into: journal, registry: registry)
             }, after: { journal, result in
-                if let cacheExport { try StepCacheTransfer.exportCache(of: result.buildID, from: journal, to: cacheExport) }
+                guard let cacheExport else { return }
+                try await StepCacheTransfer.exportCache(of: result.buildID, from: journal, to: cacheExport,
+                                                        registry: registry)
             })
         // As buildx: -q and --iidfile give the image id, the config digest.
         let imageID = result.config ?? result.manifest
@@ -99,20 +102,24 @@ struct BuildCommand: AsyncParsableCommand {
 
     /// `--platform A,B`: one build per platform and an index over them (``MultiPlatformBuild``);
     /// `-q` and `--iidfile` give the index digest, as buildx does for a multi-platform image.
-    private func runPlatforms(_ request: BuildRequest, platforms: [Platform], cacheImports: [String],
-                              cacheExport: String?) async throws {
+    private func runPlatforms(_ request: BuildRequest, platforms: [Platform], cacheImports: [StepCacheLocation],
+                              cacheExport: StepCacheLocation?) async throws {
+        let registry = request.registry
+        let platformNames = platforms.map { "\($0)".replacingOccurrences(of: "/", with: "_") }
         try await CommandFailure.reporting {
             try MultiPlatformBuild.validate(request, platforms: platforms)
         }
         let result = try await BuildRunner(journalOptions: journalOptions, progress: flags.progressMode)
             .run(request, platforms: platforms, before: { journal in
-                try StepCacheTransfer.importCaches(from: cacheImports, into: journal)
+                try await StepCacheTransfer.importCaches(from: cacheImports, into: journal, platforms: platformNames,
+                                                         registry: registry)
             }, after: { journal, result in
                 guard let cacheExport else { return }
                 // One bundle per platform's build: the first as a single-platform build writes it.
                 for (offset, build) in result.builds.enumerated() {
-                    try StepCacheTransfer.exportCache(of: build.buildID, from: journal, to: cacheExport,
-                        platform: offset == 0 ? nil : build.record.platform.replacingOccurrences(of: "/", with: "_"))
+                    try await StepCacheTransfer.exportCache(of: build.buildID, from: journal, to: cacheExport,
+                        platform: offset == 0 ? nil : build.record.platform.replacingOccurrences(of: "/", with: "_"),
+                        registry: registry)
                 }
             })
         let stdoutTaken = request.outputs.contains(where: \.writesToStandardOutput)

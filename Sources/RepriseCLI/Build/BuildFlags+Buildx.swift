@@ -69,52 +69,18 @@ extension BuildFlags {
         return list
     }
 
-    /// `--cache-to type=local,dest=DIR` → DIR; other types are refused before any step runs.
-    var cacheExportDirectory: String? {
+    /// `--cache-to`: one destination (``StepCacheLocation``), refused before any step runs when malformed.
+    var cacheExport: StepCacheLocation? {
         get throws {
             guard let text = cacheTo.last else { return nil }
             guard cacheTo.count == 1 else { throw ValidationError("--cache-to: give one destination") }
-            let fields = try Self.cacheFields(text, flag: "--cache-to")
-            guard let dest = fields["dest"], !dest.isEmpty else {
-                throw ValidationError("--cache-to \(text): type=local needs dest=DIR")
-            }
-            for key in fields.keys where !["type", "dest", "mode"].contains(key) {
-                throw ValidationError("--cache-to \(text): \(key)= is not supported (type, dest and mode are)")
-            }
-            return dest
+            return try StepCacheLocation(parsing: text, export: true)
         }
     }
 
-    /// `--cache-from type=local,src=DIR` → DIRs (a missing one is skipped, as buildx warns and goes on).
-    var cacheImportDirectories: [String] {
-        get throws {
-            try cacheFrom.map { text in
-                let fields = try Self.cacheFields(text, flag: "--cache-from")
-                guard let src = fields["src"], !src.isEmpty else {
-                    throw ValidationError("--cache-from \(text): type=local needs src=DIR")
-                }
-                for key in fields.keys where !["type", "src", "digest", "tag"].contains(key) {
-                    throw ValidationError("--cache-from \(text): \(key)= is not supported (type and src are)")
-                }
-                return src
-            }
-        }
-    }
-
-    private static func cacheFields(_ text: String, flag: String) throws -> [String: String] {
-        var fields: [String: String] = [:]
-        for field in text.split(separator: ",") {
-            let parts = field.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else {
-                throw ValidationError("\(flag) \(text): a registry reference is not supported here; use type=local")
-            }
-            fields[parts[0].lowercased()] = parts[1]
-        }
-        guard let type = fields["type"] else { throw ValidationError("\(flag) \(text): type= is required (type=local)") }
-        guard type == "local" else {
-            throw ValidationError("\(flag) \(text): type=\(type) is not supported by this command; use type=local")
-        }
-        return fields
+    /// `--cache-from`: every source, in order (a missing one is skipped, as buildx warns and goes on).
+    var cacheImports: [StepCacheLocation] {
+        get throws { try cacheFrom.map { try StepCacheLocation(parsing: $0, export: false) } }
     }
 }
 

@@ -73,9 +73,9 @@ struct BuildFlags: ParsableArguments {
     var addHost: [String] = []
     @Option(name: .customLong("no-cache-filter"), help: "Do not use cached steps for these stages (names or indexes; repeatable).")
     var noCacheFilter: [String] = []
-    @Option(name: .customLong("cache-from"), help: "Import a step cache: type=local,src=DIR (what --cache-to wrote; repeatable).")
+    @Option(name: .customLong("cache-from"), help: "Import a step cache: type=local,src=DIR or type=registry,ref=HOST/REPO:TAG (or just the reference), as --cache-to wrote it; repeatable.")
     var cacheFrom: [String] = []
-    @Option(name: .customLong("cache-to"), help: "Export the build's step cache: type=local,dest=DIR.")
+    @Option(name: .customLong("cache-to"), help: "Export the build's step cache: type=local,dest=DIR or type=registry,ref=HOST/REPO:TAG (the build's bundle, as journal push makes it).")
     var cacheTo: [String] = []
     @Flag(help: "Accepted as buildx's --load: the image is always kept in the journal (see `reprise image ls`).")
     var load = false

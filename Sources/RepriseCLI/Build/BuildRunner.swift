@@ -13,8 +13,8 @@ struct BuildRunner {
 
     /// `before` runs on the open journal before the build (cache imports), `after` once it
     /// succeeded (cache exports).
-    func run(_ request: BuildRequest, before: (Journal) throws -> Void = { _ in },
-             after: (Journal, BuildEngine.Result) throws -> Void = { _, _ in }) async throws -> BuildEngine.Result {
+    func run(_ request: BuildRequest, before: (Journal) async throws -> Void = { _ in },
+             after: (Journal, BuildEngine.Result) async throws -> Void = { _, _ in }) async throws -> BuildEngine.Result {
         try await CommandFailure.reporting {
             guard NamespaceStepRunner.isSupported else {
                 throw ValidationError("reprise build must run as root: it creates namespaces and mounts for each step")
@@ -22,17 +22,17 @@ struct BuildRunner {
             let journal = try journalOptions.open()
             let runner = NamespaceStepRunner(scratchDirectory: journal.root + "/tmp/sandbox")
             runner.removeAbandonedScratch()
-            try before(journal)
+            try await before(journal)
             let engine = BuildEngine(journal: journal, runner: runner, events: Self.sink(for: progress))
             let result = try await SignalCancellation.run { try await engine.build(request) }
-            try after(journal, result)
+            try await after(journal, result)
             return result
         }
     }
 
     /// Builds for several platforms into one index (``MultiPlatformBuild``).
-    func run(_ request: BuildRequest, platforms: [Platform], before: (Journal) throws -> Void = { _ in },
-             after: (Journal, MultiPlatformBuild.Result) throws -> Void = { _, _ in }) async throws
+    func run(_ request: BuildRequest, platforms: [Platform], before: (Journal) async throws -> Void = { _ in },
+             after: (Journal, MultiPlatformBuild.Result) async throws -> Void = { _, _ in }) async throws
         -> MultiPlatformBuild.Result {
         try await CommandFailure.reporting {
             guard NamespaceStepRunner.isSupported else {
@@ -41,12 +41,12 @@ struct BuildRunner {
             let journal = try journalOptions.open()
             let runner = NamespaceStepRunner(scratchDirectory: journal.root + "/tmp/sandbox")
             runner.removeAbandonedScratch()
-            try before(journal)
+            try await before(journal)
             let engine = BuildEngine(journal: journal, runner: runner, events: Self.sink(for: progress))
             let result = try await SignalCancellation.run {
                 try await MultiPlatformBuild(engine: engine).build(request, platforms: platforms)
             }
-            try after(journal, result)
+            try await after(journal, result)
             return result
         }
     }
