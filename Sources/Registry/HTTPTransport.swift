@@ -65,6 +65,10 @@ final class HTTPTransport: Sendable {
                                                                read: .seconds(configuration.readTimeoutSeconds)),
                                                 decompression: .disabled)
         settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.parallelTransfers * 2)
+        // RegistryClient retries failed requests itself, with backoff and a bounded number of
+        // attempts; left on, the pool would also keep reconnecting to a refusing host until the
+        // connect timeout, so that a registry that is down took ~50 s to report per reference.
+        settings.connectionPool.retryConnectionEstablishment = false
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
         readTimeout = .seconds(configuration.readTimeoutSeconds)
     }

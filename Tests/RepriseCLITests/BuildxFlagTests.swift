@@ -378,6 +378,10 @@ import Testing
         #expect(missing.status == 0, "\(missing.stderr)")
         #expect(missing.stderr.contains("no cache there yet"), "\(missing.stderr)")
         #expect(try third.steps(try third.latestBuild()).map { $0["outcome"] as? String ?? "" }.last == "succeeded")
+        // As BuildKit: a cache that cannot be imported (here no registry listens) only costs time.
+        let unreachable = try third.build(["--cache-from", "127.0.0.1:\(try LoopbackRegistry.freePort())/cache:x", context])
+        #expect(unreachable.status == 0, "\(unreachable.stderr)")
+        #expect(unreachable.stderr.contains("not imported"), "\(unreachable.stderr)")
 
         // Malformed caches are refused before any step runs.
         let builds = try RepriseProcess.run(["journal", "ls", "-q", "--journal", third.journal]).stdout

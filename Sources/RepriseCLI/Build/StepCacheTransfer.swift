@@ -56,11 +56,13 @@ enum StepCacheTransfer {
             }
             Terminal.progress("imported the step cache of build \(id) from \(reference)")
         } catch RegistryError.notFound(let missing) where missing == reference.description {
-            // As buildx: a cache that is not there yet is a warning, and the build goes on. (A
-            // blob missing from a cache that is there is damage, and an error below.)
+            // As buildx: a cache that is not there yet is a warning, and the build goes on.
             Terminal.warning("--cache-from \(reference): no cache there yet")
         } catch {
-            throw CacheTransferError("--cache-from \(reference): \(error)")
+            // BuildKit does not fail a build over a cache it cannot import (unreachable, refused,
+            // damaged): the cache only saves time. Nothing of it was adopted: a bundle is
+            // adopted only whole and verified.
+            Terminal.warning("--cache-from \(reference): not imported: \(error)")
         }
     }
 
