@@ -61,10 +61,19 @@ enum BuildAttribution {
         let drift = networkDrift(a, b)
         causes += drift
         let networks = [a.network, b.network].compactMap { $0 }.filter { $0 != "none" }
-        if drift.isEmpty, let network = networks.first, a.instruction.uppercased() == "RUN" {
+        if drift.isEmpty, !fetchedTheSameRecordedBytes(a, b), let network = networks.first,
+           a.instruction.uppercased() == "RUN" {
             causes.append(Cause(.network, .possible, evidence: "the step ran with network '\(network)'"))
         }
         return causes
+    }
+
+    /// Both steps ran behind the recorder, which saw every byte they fetched (no tunnel left
+    /// unintercepted), and found no drift: the network gave both the same bytes, so it is no
+    /// cause of their difference. Every RUN on the default network is recorded; naming the
+    /// network as a possible cause of each of them would bury the real one.
+    static func fetchedTheSameRecordedBytes(_ a: StepRecord, _ b: StepRecord) -> Bool {
+        [a, b].allSatisfy { $0.network == "record" && $0.fetches != nil && $0.networkReplayable != false }
     }
 
     /// Network drift: the same URL fetched with other bytes in the two records (the recorder's

@@ -79,6 +79,25 @@ import Testing
         #expect(text.stdout.contains("network drift"), "\(text.stdout.prefix(3000))")
     }
 
+    @Test func aStepThatFetchedTheSameBytesIsNotBlamedOnTheNetwork() throws {
+        // Every RUN on the default network is recorded; when both records show the same (here
+        // no) fetches, the differ does not name the network as a cause of the difference.
+        let context = try workspace.context("FROM busybox\nRUN head -c 16 /dev/urandom | od -An -tx1 > /stamp\n")
+        let first = try buildID([context])
+        let second = try buildID(["--no-cache", context])
+        try #require(first.result.status == 0 && second.result.status == 0, "\(first.result.stderr)\(second.result.stderr)")
+        let diff = try RepriseProcess.run(["diff", "--json", "--journal", journal, first.id, second.id])
+        #expect(diff.status == 1, "\(diff.stderr)")
+        #expect(diff.stdout.contains("/stamp"), "\(diff.stdout.prefix(3000))")
+        #expect(!diff.stdout.contains("\"kind\" : \"network\""), "\(diff.stdout)")
+        // With the host's network (unrecorded), the network stays a possible cause.
+        let hostA = try buildID(["--network", "host", "--allow", "network.host", "--no-cache", context])
+        let hostB = try buildID(["--network", "host", "--allow", "network.host", "--no-cache", context])
+        try #require(hostA.result.status == 0 && hostB.result.status == 0, "\(hostA.result.stderr)")
+        let hostDiff = try RepriseProcess.run(["diff", "--json", "--journal", journal, hostA.id, hostB.id])
+        #expect(hostDiff.stdout.contains("\"kind\" : \"network\""), "\(hostDiff.stdout)")
+    }
+
     @Test func aReplayFailsARequestThatIsNotInTheRecordNamingIt() throws {
         let server = try serve(["index.txt": "hello"])
         defer { server.stop() }
