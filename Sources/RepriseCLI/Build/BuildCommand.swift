@@ -88,8 +88,12 @@ struct BuildCommand: AsyncParsableCommand {
                 try await StepCacheTransfer.importCaches(from: cacheImports, into: journal, registry: registry)
             }, after: { journal, result in
                 guard let cacheExport else { return }
-                try await StepCacheTransfer.exportCache(of: result.buildID, from: journal, to: cacheExport,
-                                                        registry: registry)
+                do {
+                    try await StepCacheTransfer.exportCache(of: result.buildID, from: journal, to: cacheExport,
+                                                            registry: registry)
+                } catch where flags.cacheTo.last.map(StepCacheLocation.ignoresErrors) ?? false {
+                    Terminal.warning("\(error) (ignored: ignore-error=true)")
+                }
             })
         // As buildx: -q and --iidfile give the image id, the config digest.
         let imageID = result.config ?? result.manifest

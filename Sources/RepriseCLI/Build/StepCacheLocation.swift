@@ -15,6 +15,11 @@ enum StepCacheLocation: Equatable {
                : ["type", "src", "ref", "digest", "tag"]
     }
 
+    /// `ignore-error=true` on `--cache-to`: a failed export is a warning, the build still succeeds.
+    static func ignoresErrors(_ text: String) -> Bool {
+        text.split(separator: ",").contains { $0.lowercased() == "ignore-error=true" }
+    }
+
     init(parsing text: String, export: Bool) throws {
         let flag = export ? "--cache-to" : "--cache-from"
         if !text.contains("=") {
@@ -32,6 +37,13 @@ enum StepCacheLocation: Equatable {
         }
         for key in fields.keys.sorted() where !Self.allowedKeys(export: export).contains(key) {
             throw ValidationError("\(flag) \(text): \(key)= is not supported")
+        }
+        // The bundle is always an OCI image manifest with OCI media types: these may only say so.
+        for key in ["oci-mediatypes", "image-manifest"] where fields[key].map({ $0 != "true" }) ?? false {
+            throw ValidationError("\(flag) \(text): \(key)=\(fields[key]!) is not supported (the cache is always an OCI artifact)")
+        }
+        if let value = fields["ignore-error"], !["true", "false"].contains(value) {
+            throw ValidationError("\(flag) \(text): ignore-error must be true or false")
         }
         switch type {
         case "local":
