@@ -383,10 +383,10 @@ import Testing
         #expect(unreachable.status == 0, "\(unreachable.stderr)")
         #expect(unreachable.stderr.contains("not imported"), "\(unreachable.stderr)")
 
-        // Malformed caches are refused before any step runs.
         // ignore-error=true: an export that fails (no registry listens) is a warning, as in buildx.
         let ignored = try third.build(["--cache-to", "type=registry,ref=127.0.0.1:\(try LoopbackRegistry.freePort())/c:x,ignore-error=true", context])
         #expect(ignored.status == 0 && ignored.stderr.contains("ignored: ignore-error=true"), "\(ignored.stderr)")
+        // Malformed caches are refused before any step runs.
         let builds = try RepriseProcess.run(["journal", "ls", "-q", "--journal", third.journal]).stdout
         for bad in [["--cache-to", "type=registry"], ["--cache-to", "type=registry,ref=\(reference),colour=blue"],
                     ["--cache-to", "type=registry,ref=\(reference),oci-mediatypes=false"],
