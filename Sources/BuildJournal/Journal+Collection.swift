@@ -12,6 +12,8 @@ extension Journal {
         public var sweep = BlobStore.SweepReport()
         /// Extracted layer directories removed because no kept record names their diff id.
         public var removedLayerDirectories = 0
+        /// Recipes (`recipes/sha256/`) of blobs no tag or build reaches.
+        public var removedRecipes = 0
         /// `tmp/build-*` scratch directories of builds that were killed.
         public var removedScratchDirectories = 0
     }
@@ -35,7 +37,11 @@ extension Journal {
             var queue = try refs.all(in: .tags).map(\.digest) + refs.all(in: .builds).map(\.digest)
             while let digest = queue.popLast() {
                 if keep.count % 512 == 0 { progress?(WorkProgress(phase: "marking reachable blobs", done: keep.count)) }
-                guard keep.insert(digest).inserted, store.contains(digest),
+                guard keep.insert(digest).inserted else { continue }
+                // A kept blob's recipe (a COPY layer's tree, and through it the content blobs)
+                // is kept with it: a later build makes the layer's lower directory from it.
+                if let required = try? store.recipes.requirements(of: digest) { queue.append(contentsOf: required) }
+                guard store.contains(digest),
                       let data = try? store.read(digest, verify: false), data.first == UInt8(ascii: "{")
                 else { continue }
                 // Every digest a JSON document mentions is kept: generous by design (diff ids and
@@ -92,6 +98,8 @@ extension Journal {
                     progress?(WorkProgress(phase: "deleting unreachable blobs", done: deleted, total: unreachable))
                 }
             }
+            // After the blobs: a recipe whose blob went is removed with it.
+            report.removedRecipes = try store.recipes.sweep(keeping: keep)
             progress?(WorkProgress(phase: "removing unused extracted layers", done: 0))
             report.removedLayerDirectories = try sweepLayerDirectories(keeping: keep)
             // The index keeps the pages of deleted rows (and its WAL their history) until compacted:

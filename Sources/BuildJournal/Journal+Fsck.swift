@@ -69,7 +69,17 @@ extension Journal {
         var queue = tags.map(\.digest) + builds.map(\.digest)
         var seen = Set<Digest>()
         while let digest = queue.popLast() {
-            guard seen.insert(digest).inserted, present.contains(digest), !corrupt.contains(digest),
+            guard seen.insert(digest).inserted else { continue }
+            // A blob's recipe (a COPY layer's) must name blobs the store holds, and be readable.
+            do {
+                for required in try store.recipes.requirements(of: digest) ?? [] {
+                    need(required, by: "recipe of \(digest)")
+                    queue.append(required)
+                }
+            } catch {
+                report.unreadableRecords.append("recipe of \(digest) (\(store.recipes.path(for: digest))) cannot be read: \(error)")
+            }
+            guard present.contains(digest), !corrupt.contains(digest),
                   let data = try? store.read(digest, verify: false), data.first == UInt8(ascii: "{") else { continue }
             for reference in references(in: data) {
                 need(reference, by: "blob \(digest)")

@@ -65,6 +65,11 @@ public final class BlobStore: Sendable {
         blobDirectory + "/" + digest.hex
     }
 
+    /// How blobs that are not stored can be made again (see `BlobRecipes`).
+    public var recipes: BlobRecipes {
+        BlobRecipes(root: root, durable: syncPolicy == .everyCommit) { [self] in deferSync(of: $0) }
+    }
+
     public func contains(_ digest: Digest) -> Bool {
         FileIO.exists(path(for: digest))
     }
@@ -130,6 +135,7 @@ public final class BlobStore: Sendable {
         if syncPolicy == .deferred {
             try FileIO.syncFiles(paths)
             if !paths.isEmpty { try FileIO.syncDirectory(blobDirectory) }
+            if paths.contains(where: { $0.hasPrefix(recipes.directory) }) { try FileIO.syncDirectory(recipes.directory) }
             return
         }
         let fd = try FileIO.open(blobDirectory, O_RDONLY | O_DIRECTORY)

@@ -147,9 +147,11 @@ extension BuildSession {
         prepared.execute = { _ in
             let snapshot = TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: entries)
             let layer = try writer.write(snapshot: snapshot, contentsFrom: store, into: store)
-            // A later RUN needs this layer as a lower directory: it is made from the same
-            // entries and blobs, not by extracting what was just compressed.
+            // A later RUN (of this build or, through the stored recipe, of any later one) needs
+            // this layer as a lower directory: it is made from the same entries and blobs, not
+            // by extracting what was just compressed, and not kept in `layers/`.
             recipes.remember(entries, writtenBy: writer, as: layer.diffID)
+            try LayerRecipe.record(snapshot, writtenBy: writer, as: layer, in: store)
             return layer.imageLayer
         }
         return prepared

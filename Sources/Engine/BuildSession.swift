@@ -67,9 +67,11 @@ final class BuildSession: @unchecked Sendable {
         self.engine = engine
         self.request = request
         let journal = engine.journal
-        layers = try LayerCache(directory: journal.root + "/layers", store: journal.store)
         let id = journal.makeBuildID()
         scratch = journal.root + "/tmp/build-" + id
+        // Lowers made from recipes live as long as the build: the store holds their bytes.
+        layers = try LayerCache(directory: journal.root + "/layers", store: journal.store,
+                                transientDirectory: scratch + "/lowers")
         var record = BuildRecord(
             id: id, dockerfilePath: request.resolvedDockerfilePath,
             // Proxy settings may carry credentials and never change a step's key: not recorded.

@@ -2,8 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 
-/// A COPY's lower directory is made from the content blobs (`LayerMaterializer`) in the build
-/// that wrote the layer, and by extracting the layer's tar in any later build: a RUN step must
+/// A COPY's lower directory is made from the content blobs (`LayerMaterializer`), in the build
+/// that wrote the layer and, through the recipe the journal keeps, in any later one; it is never
+/// kept in `layers/`. Without a recipe it comes from extracting the layer's tar. A RUN step must
 /// see the same tree either way, down to link counts and inode identity.
 @Suite struct LayerMaterializationTests {
     @Test func aRunSeesTheSameCopiedTreeWhicheverWayItsLowerWasMade() throws {
@@ -28,17 +29,51 @@ import Testing
             try #require(built.status == 0, "\(built.stderr)")
             return try String(contentsOfFile: try workspace.unpack(layout) + "/listing", encoding: .utf8)
         }
-        // First build: the COPY runs, and the RUN's lower is made from the blobs.
+        /// Another RUN text each time (the shell collapses the spaces), so the RUN is not cached.
+        var spaces = " "
+        func changeTheRun() throws {
+            let text = try String(contentsOfFile: dockerfile, encoding: .utf8)
+            try text.replacingOccurrences(of: "echo\(spaces)distinct", with: "echo\(spaces) distinct")
+                .write(toFile: dockerfile, atomically: true, encoding: .utf8)
+            spaces += " "
+        }
+        /// Extracted layers in `layers/` that hold the copied tree (the COPY's lower, kept).
+        func keptCopyLowers() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: workspace.journal + "/layers")
+                .filter { FileManager.default.fileExists(atPath: workspace.journal + "/layers/" + $0 + "/ctx/big.bin") }
+        }
+        // First build: the COPY runs, and the RUN's lower is made from the blobs in the build's
+        // scratch, not kept in the journal.
         let materialized = try listing(output: "first")
-        // The extracted layers are a cache: without them, and with a RUN that is not cached, the
-        // COPY is cached and its lower comes from extracting its tar.
-        try FileManager.default.removeItem(atPath: workspace.journal + "/layers")
-        // Another text (the shell collapses the spaces), so the RUN is not cached.
-        try (try String(contentsOfFile: dockerfile, encoding: .utf8)).replacingOccurrences(of: "echo distinct", with: "echo  distinct")
-            .write(toFile: dockerfile, atomically: true, encoding: .utf8)
-        let extracted = try listing(output: "second")
-        let steps = try workspace.steps(try workspace.latestBuild())
+        #expect(try keptCopyLowers().isEmpty, "the COPY's lower stayed in layers/")
+        let recipes = workspace.journal + "/recipes/sha256"
+        #expect(try FileManager.default.contentsOfDirectory(atPath: recipes).count == 1)
+
+        // Another process, the COPY cached and the RUN not: the lower is made again from the
+        // journal's recipe (nothing in layers/ to reuse, and nothing left there).
+        try changeTheRun()
+        let fromRecipe = try listing(output: "second")
+        var steps = try workspace.steps(try workspace.latestBuild())
         #expect(steps.map { $0["outcome"] as? String }.suffix(2) == ["cached", "succeeded"], "\(steps)")
+        #expect(try keptCopyLowers().isEmpty, "the COPY's lower was extracted instead of made from its recipe")
+        #expect(fromRecipe == materialized)
+
+        // gc keeps the recipe and what it names (the tree), and fsck finds it whole.
+        let gc = try RepriseProcess.run(["journal", "gc", "--journal", workspace.journal])
+        #expect(gc.status == 0, "\(gc.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: recipes).count == 1)
+        let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal])
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+
+        // Without its recipe (a journal of an older Reprise), the lower comes from extracting
+        // the COPY layer's tar, and is kept as any extracted layer is.
+        try FileManager.default.removeItem(atPath: workspace.journal + "/recipes")
+        try FileManager.default.removeItem(atPath: workspace.journal + "/layers")
+        try changeTheRun()
+        let extracted = try listing(output: "third")
+        steps = try workspace.steps(try workspace.latestBuild())
+        #expect(steps.map { $0["outcome"] as? String }.suffix(2) == ["cached", "succeeded"], "\(steps)")
+        #expect(try keptCopyLowers().count == 1)
 
         #expect(materialized == extracted)
         #expect(materialized.hasSuffix("distinct\n"), "\(materialized)")

@@ -37,7 +37,6 @@ public struct ImageRunner: Sendable {
             throw EngineError.unsupported(message: "image \(manifest) has \(resolved.manifest.layers.count) layers but \(diffIDs.count) diff ids", location: nil)
         }
         let layers = zip(resolved.manifest.layers, diffIDs).map { ImageState.Layer(descriptor: $0, diffID: $1) }
-        let cache = try LayerCache(directory: journal.root + "/layers", store: store)
         let config = resolved.configuration.config
         let argv = arguments ?? ((config?.entrypoint ?? []) + (config?.cmd ?? []))
         guard !argv.isEmpty else { throw EngineError.unsupported(message: "the image has no entrypoint or cmd; give a command", location: nil) }
@@ -45,6 +44,7 @@ public struct ImageRunner: Sendable {
         try FileIO.makeDirectories(scratch + "/upper")
         try FileIO.makeDirectories(scratch + "/work")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let cache = try LayerCache(directory: journal.root + "/layers", store: store, transientDirectory: scratch + "/lowers")
         let spec = SandboxSpec(
             lowerDirectories: try cache.lowerDirectories(for: layers), upperDirectory: scratch + "/upper",
             workDirectory: scratch + "/work", arguments: argv,

@@ -9,15 +9,25 @@ import LayerArchive
 /// lower-layer format, so that a RUN step's root is an overlay of these directories and nothing
 /// is unpacked twice. The directories are caches: they can be deleted at any time and come back
 /// from the layer blobs in the store.
+///
+/// A layer written from stored contents (COPY, ADD) has a recipe (`LayerRecipe`: its tree, whose
+/// entries name the content blobs). Its lower is made from the blobs (`LayerMaterializer`) into
+/// `transientDirectory` — the build's scratch, removed when the build ends — and never kept in
+/// `DIR`: it would be a second copy of bytes the store holds (issue 17: the journal must stay
+/// under 2× its input). Base-image and RUN layers, which only a gunzip and untar can give, stay
+/// cached in `DIR`.
 struct LayerCache: Sendable {
     let directory: String
     let store: BlobStore
-    /// Layers of this session that can be made from their entries (see `LayerMaterializer`).
+    /// Where lowers made from recipes go; nil puts them in `directory` too.
+    let transientDirectory: String?
+    /// Recipes met in this session, by diff id (the journal's are read on first use).
     let recipes = LayerRecipes()
 
-    init(directory: String, store: BlobStore) throws {
+    init(directory: String, store: BlobStore, transientDirectory: String? = nil) throws {
         self.directory = directory
         self.store = store
+        self.transientDirectory = transientDirectory
         // Extracted layers keep their setuid bits and modes (the overlay must show them as the
         // image has them), so the directory holding them must be closed to other users.
         try PrivateDirectory.make(directory)
@@ -27,26 +37,29 @@ struct LayerCache: Sendable {
         directory + "/" + diffID.hex
     }
 
-    /// The extracted directory of a layer, extracting it from its blob first when needed.
-    /// Extraction goes to a temporary sibling renamed into place, so a kill never leaves a
-    /// half-extracted layer that looks complete.
+    /// The lower directory of a layer: the cached extraction, else one made from the layer's
+    /// recipe, else an extraction of its blob. Each is made in a temporary sibling renamed into
+    /// place, so a kill never leaves a half-made layer that looks complete.
     func lowerDirectory(for layer: ImageState.Layer) throws -> String {
         let target = path(for: layer.diffID)
         if FileIO.isDirectory(target) { return target }
-        let temporary = target + ".extract-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileIO.makeDirectories(temporary)
-        if let recipe = recipes.recipe(for: layer.diffID) {
+        if let recipe = recipe(for: layer) {
+            let home = transientDirectory.map { $0 + "/" + layer.diffID.hex } ?? target
+            if FileIO.isDirectory(home) { return home }
+            let temporary = home + ".extract-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             do {
+                try FileIO.makeDirectories(temporary)
                 try LayerMaterializer(writer: recipe.writer).materialize(recipe.entries, from: store, into: temporary)
-                try adopt(temporary, as: layer.diffID)
-                return target
+                try adopt(temporary, at: home)
+                return home
             } catch {
                 // Whatever went wrong (a blob gone, an odd entry), the layer's own tar can still
-                // give the directory; start again from an empty one.
+                // give the directory.
                 try? FileManager.default.removeItem(atPath: temporary)
-                try FileIO.makeDirectories(temporary)
             }
         }
+        let temporary = target + ".extract-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileIO.makeDirectories(temporary)
         do {
             var applier = LayerApplier(mode: .overlayLower, allowDevices: true, symlinks: .clampToRoot)
             applier.expectedDiffID = layer.diffID
@@ -64,10 +77,24 @@ struct LayerCache: Sendable {
         return target
     }
 
+    /// The recipe of a layer: this session's, else the one the journal keeps for its blob
+    /// (written by the build that made the layer, in whatever process).
+    private func recipe(for layer: ImageState.Layer) -> LayerRecipes.Recipe? {
+        if let known = recipes.recipe(for: layer.diffID) { return known }
+        guard let stored = LayerRecipe.load(for: layer.descriptor.digest, from: store), stored.diffID == layer.diffID,
+              let tree = try? TreeSnapshot.load(stored.tree, from: store) else { return nil }
+        recipes.remember(tree.entries, writtenBy: stored.writer, as: layer.diffID)
+        return recipes.recipe(for: layer.diffID)
+    }
+
     /// Makes an already-extracted directory (a RUN's overlay upper, a COPY's staging tree) the
     /// cached form of `diffID`. When another build got there first, ours is dropped.
     func adopt(_ extracted: String, as diffID: Digest) throws {
-        let target = path(for: diffID)
+        try adopt(extracted, at: path(for: diffID))
+    }
+
+    /// Renames a finished directory to `target`; when another build got there first, ours is dropped.
+    private func adopt(_ extracted: String, at target: String) throws {
         if rename(extracted, target) != 0 {
             let failure = errno
             try? FileManager.default.removeItem(atPath: extracted)

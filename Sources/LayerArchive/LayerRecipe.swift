@@ -1,0 +1,64 @@
+import ContentStore
+import Foundation
+
+/// How a layer written from stored contents (COPY, ADD) is made again: its tree snapshot (whose
+/// entries name the content blobs) and the writer's parameters, with the descriptor the writer
+/// gave, so that whoever remakes it can check the result. Stored as canonical JSON in the
+/// store's `recipes/sha256/<layer digest>` (see `BlobRecipes`).
+///
+/// Today a recipe lets a later process make the layer's lower directory from the content blobs
+/// (`LayerMaterializer`) instead of keeping an extracted copy in `layers/`.
+public struct LayerRecipe: Codable, Sendable, Hashable {
+    public static let mediaType = "application/vnd.reprise.layer-recipe.v1+json"
+    public static let currentSchemaVersion = 1
+
+    public let schemaVersion: Int
+    public let mediaType: String
+    /// The tree snapshot whose entries the layer holds (a blob in the store).
+    public let tree: Digest
+    public let diffID: Digest
+    public let digest: Digest
+    public let size: Int64
+    public let compression: LayerCompression
+    public let sourceDateEpoch: Int64?
+    /// The blobs it needs, as every recipe states them (`BlobRecipes.Requirements`): the tree.
+    /// (The content blobs are named by the tree.)
+    public let requires: [Digest]
+
+    public init(tree: Digest, layer: LayerDescriptor, writer: LayerWriter) {
+        schemaVersion = Self.currentSchemaVersion
+        mediaType = Self.mediaType
+        self.tree = tree
+        diffID = layer.diffID
+        digest = layer.digest
+        size = layer.size
+        compression = writer.compression
+        sourceDateEpoch = writer.sourceDateEpoch
+        requires = [tree]
+    }
+
+    public var writer: LayerWriter {
+        LayerWriter(compression: compression, sourceDateEpoch: sourceDateEpoch)
+    }
+
+    /// Stores the tree first, then the recipe that names it: a kill in between leaves a tree
+    /// nobody names (garbage), never a recipe naming nothing.
+    @discardableResult
+    public static func record(_ snapshot: TreeSnapshot, writtenBy writer: LayerWriter, as layer: LayerDescriptor,
+                              in store: BlobStore,
+                              durability: BlobWriter.Durability = .immediate) throws -> LayerRecipe {
+        let tree = try snapshot.store(in: store, durability: durability)
+        let recipe = LayerRecipe(tree: tree, layer: layer, writer: writer)
+        try store.recipes.store(try CanonicalJSON.encode(recipe), for: layer.digest)
+        return recipe
+    }
+
+    /// The recipe of layer blob `digest`, or nil when there is none or it cannot be read.
+    public static func load(for digest: Digest, from store: BlobStore) -> LayerRecipe? {
+        guard let data = store.recipes.document(for: digest),
+              let recipe = try? CanonicalJSON.decode(LayerRecipe.self, from: data),
+              recipe.mediaType == mediaType, recipe.schemaVersion <= currentSchemaVersion, recipe.digest == digest
+        else { return nil }
+        return recipe
+    }
+}
