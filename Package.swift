@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // The target list reads like the data flow of the design notes: Frontend → Engine (over
-// ContentStore → BuildJournal, LayerArchive, OCIImage, Sandbox) → CLI. Nothing reaches back up.
+// ContentStore → LayerArchive → BuildJournal, OCIImage, Sandbox) → CLI. Nothing reaches back up.
 import PackageDescription
 
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
@@ -44,9 +44,10 @@ let package = Package(
         .target(name: "ContentStore",
                 dependencies: ["CFileSystem", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
-        // SQLite index over the store.
+        // SQLite index over the store. It installs LayerArchive's `LayerRecipeProducer` on the
+        // store it opens, so that a COPY layer kept as a recipe is readable wherever a journal is.
         .target(name: "BuildJournal",
-                dependencies: ["ContentStore", .product(name: "GRDB", package: "GRDB.swift"),
+                dependencies: ["ContentStore", "LayerArchive", .product(name: "GRDB", package: "GRDB.swift"),
                                .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
         // Trees, deterministic tar+gzip layers, safe layer application.

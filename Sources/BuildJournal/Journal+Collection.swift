@@ -14,6 +14,8 @@ extension Journal {
         public var removedLayerDirectories = 0
         /// Recipes (`recipes/sha256/`) of blobs no tag or build reaches.
         public var removedRecipes = 0
+        /// Blobs made from their recipe for a reader, dropped again (the recipe stays).
+        public var removedProducedCopies = 0
         /// `tmp/build-*` scratch directories of builds that were killed.
         public var removedScratchDirectories = 0
     }
@@ -41,7 +43,9 @@ extension Journal {
                 // A kept blob's recipe (a COPY layer's tree, and through it the content blobs)
                 // is kept with it: a later build makes the layer's lower directory from it.
                 if let required = try? store.recipes.requirements(of: digest) { queue.append(contentsOf: required) }
-                guard store.contains(digest),
+                // Only stored blobs are read: a recipe's blob is a layer, never JSON, and making
+                // it to look would undo what keeping the recipe saves.
+                guard store.isStored(digest),
                       let data = try? store.read(digest, verify: false), data.first == UInt8(ascii: "{")
                 else { continue }
                 // Every digest a JSON document mentions is kept: generous by design (diff ids and
@@ -100,6 +104,11 @@ extension Journal {
             }
             // After the blobs: a recipe whose blob went is removed with it.
             report.removedRecipes = try store.recipes.sweep(keeping: keep)
+            // Copies made from recipes (by an export, a push) are caches of what the recipe keeps.
+            for digest in try store.recipes.list() where store.isStored(digest) {
+                try store.delete(digest)
+                report.removedProducedCopies += 1
+            }
             progress?(WorkProgress(phase: "removing unused extracted layers", done: 0))
             report.removedLayerDirectories = try sweepLayerDirectories(keeping: keep)
             // The index keeps the pages of deleted rows (and its WAL their history) until compacted:

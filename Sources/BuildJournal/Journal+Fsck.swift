@@ -53,7 +53,7 @@ extension Journal {
         }
         let corrupt = Set(report.corrupt)
         func need(_ digest: Digest, by referrer: String) {
-            if !present.contains(digest) { report.missing.append((referrer, digest)) }
+            if !present.contains(digest), !store.recipes.contains(digest) { report.missing.append((referrer, digest)) }
         }
         for namespace in RefDirectory.Namespace.allCases {
             for damaged in try refs.damaged(in: namespace) {

@@ -4,6 +4,7 @@ import Glibc
 import ContentStore
 import Foundation
 import GRDB
+import LayerArchive
 
 /// The journal: a blob store plus an SQLite index over it, in one directory (`./.reprise` by
 /// default).
@@ -19,8 +20,10 @@ import GRDB
 ///     index.sqlite            the index
 ///     secret.key              the key for keyed digests of secrets (mode 0600)
 public final class Journal: Sendable {
-    /// The on-disk format this version writes and reads.
-    public static let formatVersion = 1
+    /// The on-disk format this version writes and reads. 2: a COPY layer may be kept as a
+    /// recipe (`recipes/sha256/<layer digest>`) instead of a blob, which a version-1 reader would
+    /// take for a missing blob; a version-1 journal is marked 2 when this version opens it.
+    public static let formatVersion = 2
 
     public let root: String
     public let store: BlobStore
@@ -72,10 +75,14 @@ public final class Journal: Sendable {
         guard header.format <= Journal.formatVersion else {
             throw JournalError.newerFormat(path: root, found: header.format, supported: Journal.formatVersion)
         }
+        if header.format < Journal.formatVersion {
+            try? FileIO.writeFileAtomically(marker, CanonicalJSON.encode(JournalHeader(format: Journal.formatVersion)))
+        }
         // Journals made by older versions were 0755: narrow them on every open.
         try PrivateDirectory.narrow(root)
         for name in Journal.privateDirectories { try PrivateDirectory.make(root + "/" + name) }
         self.store = try BlobStore(root: root, syncPolicy: syncPolicy)
+        store.install(LayerRecipeProducer())
         self.refs = try RefDirectory(root: root + "/refs", durable: syncPolicy == .everyCommit)
         self.lock = try JournalLock(root: root)
         let indexPath = root + "/index.sqlite"

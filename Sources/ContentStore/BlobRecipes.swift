@@ -38,17 +38,27 @@ public struct BlobRecipes: Sendable {
     }
 
     /// What every recipe document states at its top level, whatever else it holds: the blobs
-    /// that making the blob needs (gc keeps them, fsck checks them).
-    public struct Requirements: Codable, Sendable {
+    /// that making the blob needs (gc keeps them, fsck checks them) and the size of the blob it
+    /// makes (what `BlobStore.size(of:)` answers without making it).
+    public struct Header: Codable, Sendable {
         public let requires: [Digest]
-        public init(requires: [Digest]) { self.requires = requires }
+        public let size: Int64
+        public init(requires: [Digest], size: Int64) {
+            self.requires = requires
+            self.size = size
+        }
     }
 
-    /// The blobs `digest`'s recipe needs; nil when there is no recipe, and a thrown error when
+    /// The header of `digest`'s recipe; nil when there is no recipe, and a thrown error when
     /// the document cannot be read as one.
-    public func requirements(of digest: Digest) throws -> [Digest]? {
+    public func header(of digest: Digest) throws -> Header? {
         guard let data = document(for: digest) else { return nil }
-        return try CanonicalJSON.decode(Requirements.self, from: data).requires
+        return try CanonicalJSON.decode(Header.self, from: data)
+    }
+
+    /// The blobs `digest`'s recipe needs; nil when there is no recipe.
+    public func requirements(of digest: Digest) throws -> [Digest]? {
+        try header(of: digest)?.requires
     }
 
     public func store(_ document: Data, for digest: Digest) throws {

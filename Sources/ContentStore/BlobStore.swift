@@ -47,6 +47,7 @@ public final class BlobStore: Sendable {
     let blobDirectory: String
     let ingestDirectory: String
     private let pendingSync = Mutex<[String]>([])
+    private let producer = Mutex<(any BlobProducer)?>(nil)
 
     /// Opens (creating if needed) the store under `root`.
     public init(root: String, syncPolicy: SyncPolicy = .everyCommit) throws {
@@ -70,17 +71,51 @@ public final class BlobStore: Sendable {
         BlobRecipes(root: root, durable: syncPolicy == .everyCommit) { [self] in deferSync(of: $0) }
     }
 
+    /// Whether the store has the blob: stored, or made on demand from its recipe.
     public func contains(_ digest: Digest) -> Bool {
+        isStored(digest) || canProduce(digest)
+    }
+
+    /// Whether the blob's bytes are in `blobs/` now (not just a recipe for them).
+    public func isStored(_ digest: Digest) -> Bool {
         FileIO.exists(path(for: digest))
     }
 
     public func size(of digest: Digest) throws -> Int64 {
         var info = stat()
         guard stat(path(for: digest), &info) == 0 else {
-            if errno == ENOENT { throw StoreError.missing(digest) }
+            if errno == ENOENT {
+                if canProduce(digest), let header = try recipes.header(of: digest) { return header.size }
+                throw StoreError.missing(digest)
+            }
             throw SystemCallError("stat", path: path(for: digest))
         }
         return Int64(info.st_size)
+    }
+
+    /// Makes blobs that have a recipe readable (see `BlobProducer`); the journal installs it.
+    public func install(_ producer: any BlobProducer) {
+        self.producer.withLock { $0 = producer }
+    }
+
+    private func canProduce(_ digest: Digest) -> Bool {
+        producer.withLock { $0 != nil } && recipes.contains(digest)
+    }
+
+    /// Makes a blob that is not stored from its recipe, if it has one. The made copy stays in
+    /// `blobs/` as a cache (gc drops it again: the recipe is what the journal keeps).
+    public func produceIfNeeded(_ digest: Digest) throws {
+        guard !isStored(digest), let producer = producer.withLock({ $0 }),
+              let recipe = recipes.document(for: digest) else { return }
+        try producer.produce(digest, recipe: recipe, in: self)
+        guard isStored(digest) else { throw StoreError.missing(digest) }
+    }
+
+    /// The path of a blob's bytes for a reader that opens it itself (sendfile, hard links):
+    /// made from its recipe first when it is not stored.
+    public func readablePath(for digest: Digest) throws -> String {
+        try produceIfNeeded(digest)
+        return path(for: digest)
     }
 
     /// A writer for one new blob. Commit or abort it; dropping it aborts.
@@ -150,14 +185,14 @@ public final class BlobStore: Sendable {
 
     /// A streaming reader that verifies the content when it reaches the end (see `BlobReader`).
     public func openReader(_ digest: Digest) throws -> BlobReader {
-        try BlobReader(digest: digest, path: path(for: digest))
+        try BlobReader(digest: digest, path: readablePath(for: digest))
     }
 
     /// The whole blob in memory: for records and manifests, not for layers. Verified against its
     /// name unless `verify` is false (for callers that just verified it, as fsck does).
     public func read(_ digest: Digest, verify: Bool = true) throws -> Data {
         guard contains(digest) else { throw StoreError.missing(digest) }
-        let data = try FileIO.readFile(path(for: digest))
+        let data = try FileIO.readFile(readablePath(for: digest))
         if verify {
             let actual = Digest(of: data)
             if actual != digest { throw StoreError.corruptBlob(digest, actual: actual, path: path(for: digest)) }
@@ -168,7 +203,7 @@ public final class BlobStore: Sendable {
     /// Re-hashes a blob and compares it with its name.
     public func verify(_ digest: Digest) throws -> Verification {
         guard contains(digest) else { return .missing }
-        let reader = try BlobReader(digest: digest, path: path(for: digest), verifying: false)
+        let reader = try BlobReader(digest: digest, path: readablePath(for: digest), verifying: false)
         var hasher = DigestHasher()
         try reader.forEachChunk { hasher.update($0) }
         let actual = hasher.finalize()

@@ -88,8 +88,8 @@ extension ImageDiffer {
                                 evidence: "the same uncompressed layer (\(diffIDA.short)) compressed differently"))
             return node
         }
-        let sourceA = ArchiveSource(path: a.blobPath(layerA.digest), label: "A layer \(info.index)")
-        let sourceB = ArchiveSource(path: b.blobPath(layerB.digest), label: "B layer \(info.index)")
+        let sourceA = ArchiveSource(path: try a.blobPath(layerA.digest), label: "A layer \(info.index)")
+        let sourceB = ArchiveSource(path: try b.blobPath(layerB.digest), label: "B layer \(info.index)")
         let outcome = try EntryComparer(context: context).compare(sourceA, sourceB, concurrently: true)
         node.children = outcome.children
         node.omittedChildren = outcome.omitted

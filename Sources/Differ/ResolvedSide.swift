@@ -13,7 +13,8 @@ struct ImageSide: Sendable {
     var configData: Data
     var configuration: ImageConfiguration
     /// The file holding a blob (layouts and stores keep blobs as plain files).
-    var blobPath: @Sendable (Digest) -> String
+    /// Where a layer blob's bytes are (made from its recipe first when the store keeps one).
+    var blobPath: @Sendable (Digest) throws -> String
     /// The journal's records, when the image is a recorded build.
     var build: BuildFacts?
 }
@@ -107,7 +108,7 @@ enum ResolvedSide: Sendable {
         ImageSide(side: side, manifestDigest: resolved.manifestDescriptor.digest,
                   manifestData: try store.read(resolved.manifestDescriptor.digest), manifest: resolved.manifest,
                   configData: try store.read(resolved.manifest.config.digest), configuration: resolved.configuration,
-                  blobPath: { store.path(for: $0) })
+                  blobPath: { try store.readablePath(for: $0) })
     }
 
     static func platform(_ text: String) -> Platform {

@@ -146,12 +146,16 @@ extension BuildSession {
         let recipes = layers.recipes
         prepared.execute = { _ in
             let snapshot = TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: entries)
-            let layer = try writer.write(snapshot: snapshot, contentsFrom: store, into: store)
-            // A later RUN (of this build or, through the stored recipe, of any later one) needs
-            // this layer as a lower directory: it is made from the same entries and blobs, not
-            // by extracting what was just compressed, and not kept in `layers/`.
-            recipes.remember(entries, writtenBy: writer, as: layer.diffID)
+            // The layer is kept as its recipe (tree + writer), not as gzip bytes the store would
+            // hold a second time: its digests come from streaming it into hashers only, and a
+            // reader of the blob (export, push) gets it made again (`LayerRecipeProducer`).
+            // The recipe is stored before the step record names the layer.
+            let layer = try writer.describe(snapshot: snapshot, contentsFrom: store)
             try LayerRecipe.record(snapshot, writtenBy: writer, as: layer, in: store)
+            // A later RUN (of this build or, through the recipe, of any later one) needs this
+            // layer as a lower directory: it is made from the same entries and blobs, not kept
+            // in `layers/`.
+            recipes.remember(entries, writtenBy: writer, as: layer.diffID)
             return layer.imageLayer
         }
         return prepared

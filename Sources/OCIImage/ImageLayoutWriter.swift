@@ -127,7 +127,7 @@ public struct ImageLayoutWriter: Sendable {
     }
 
     private func place(_ digest: Digest, at target: String, placement: BlobPlacement) throws {
-        let source = store.path(for: digest)
+        let source = try store.readablePath(for: digest)
         if placement == .hardlink {
             // A link copies no bytes, so nothing would notice damage: verify first.
             if case .corrupt(let actual) = try store.verify(digest) {

@@ -77,7 +77,7 @@ extension RegistryClient {
                     noteLocation(digest, in: repository)
                     return
                 }
-                let path = store.path(for: digest)
+                let path = try store.readablePath(for: digest)
                 if size > configuration.chunkSize {
                     var offset: Int64 = 0
                     while offset < size {

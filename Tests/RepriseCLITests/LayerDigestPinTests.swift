@@ -22,5 +22,24 @@ import Testing
         #expect(layer["diffID"] as? String == "sha256:aeb400cfa2d5277f3c9375bf12ca879db3f71207bc46a5f10cf92f7145e3fc84")
         #expect(layer["digest"] as? String == "sha256:f60f4e341bdc88ab3bd7f0f807097fe432d23abe4207241acd9b6062fdde531a")
         #expect(layer["size"] as? Int == 19426)
+
+        // The journal keeps the layer as a recipe; an export makes the bytes again, and they are
+        // the pinned ones (the layout's blob is re-hashed here, not trusted by name).
+        let hex = "f60f4e341bdc88ab3bd7f0f807097fe432d23abe4207241acd9b6062fdde531a"
+        let stored = workspace.journal + "/blobs/sha256/" + hex
+        #expect(!FileManager.default.fileExists(atPath: stored), "the COPY layer's gzip is stored")
+        #expect(FileManager.default.fileExists(atPath: workspace.journal + "/recipes/sha256/" + hex))
+        let layout = workspace.sub("pinned-layout")
+        let exported = try workspace.build(["--build-arg", "SOURCE_DATE_EPOCH=1700000000",
+                                            "--output", "type=oci,dest=\(layout),tar=false", directory])
+        try #require(exported.status == 0, "\(exported.stderr)")
+        let hashed = try Tool.run(["sha256sum", layout + "/blobs/sha256/" + hex])
+        #expect(hashed.stdout.hasPrefix(hex + " "), "\(hashed)")
+        // The copy made for the export is a cache: gc drops it, keeps the recipe, fsck is clean.
+        let gc = try RepriseProcess.run(["journal", "gc", "--journal", workspace.journal])
+        #expect(gc.status == 0, "\(gc.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: stored))
+        let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal])
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
     }
 }
