@@ -194,6 +194,37 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: root + "/layers/" + orphan.hex))
     }
 
+    /// A layer kept as a recipe (recipes/sha256/<layer digest>): gc keeps the recipe and what it
+    /// requires while a record names the layer, drops the copy a reader had made, and drops the
+    /// recipes of layers nothing names; fsck takes the layer for present and checks what the
+    /// recipe requires.
+    @Test func recipesAreKeptWithWhatTheyRequireAndChecked() throws {
+        let journal = try Journal(root: root)
+        let (_, steps) = try recordBuild(in: journal)
+        let layer = try #require(steps[1].layer?.digest)
+        let tree = try journal.store.ingest(Data("{\"entries\":[]}".utf8)).digest
+        func recipe(requiring digest: Digest) -> Data {
+            Data("{\"requires\":[\"\(digest)\"],\"size\":12}".utf8)
+        }
+        try journal.store.recipes.store(recipe(requiring: tree), for: layer)
+        let orphan = Digest(ofUTF8: "a layer nothing names")
+        try journal.store.recipes.store(recipe(requiring: tree), for: orphan)
+        // The stored bytes stand for a copy a reader made from the recipe.
+        #expect(journal.store.isStored(layer))
+        let report = try #require(try journal.collectGarbage())
+        #expect(report.removedRecipes == 1)
+        #expect(report.removedProducedCopies == 1)
+        #expect(try journal.store.recipes.list() == [layer])
+        #expect(!journal.store.isStored(layer) && journal.store.contains(layer))
+        #expect(try journal.store.size(of: layer) == 12)
+        #expect(journal.store.isStored(tree), "gc dropped the tree a kept recipe requires")
+        #expect(try journal.fsck().isClean)
+        try journal.store.delete(tree)
+        let damaged = try journal.fsck()
+        #expect(damaged.missing.map(\.digest) == [tree])
+        #expect(damaged.missing.first?.referrer == "recipe of \(layer)")
+    }
+
     @Test func garbageCollectionWaitsForOtherUsersOfTheJournal() throws {
         let journal = try Journal(root: root)
         let other = try Journal(root: root)
