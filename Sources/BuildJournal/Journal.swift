@@ -14,6 +14,7 @@ import LayerArchive
 ///
 ///     journal.json            format version (a newer one is refused)
 ///     blobs/sha256/<hex>      content (ContentStore)
+///     recipes/sha256/<hex>    how a blob not stored is made again (a COPY layer: LayerRecipe)
 ///     ingest/                 blobs being written
 ///     refs/builds/<id>        digest of the newest record of each build
 ///     refs/tags/<name>        digest of the manifest a name points at
