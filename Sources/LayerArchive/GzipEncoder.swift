@@ -21,11 +21,15 @@ import Synchronization
 /// the raw deflate stream: magic, deflate method, no flags, mtime 0, XFL 0, OS 3 (Unix, as GNU
 /// gzip writes), and no file name. The trailer is the CRC-32 and the input size modulo 2³².
 final class GzipEncoder {
-    /// One fixed level for every layer: 6, zlib's and Go's default (so sizes compare with Docker's
-    /// and BuildKit's layers). Measured against 1 and 9 in Reports/archive-bench.md: 9 costs
-    /// several times the time for a fraction of a percent; 1 is faster for a few percent more
-    /// bytes. Changing it changes every compressed digest (never a diff id).
-    static let compressionLevel: Int32 = 6
+    /// One fixed level for every layer: 3, chosen by measurement (Reports/compression-level.md,
+    /// `scripts/bench-compression-level`). Deflate was half the CPU of a cold build of a large
+    /// context at zlib's default 6; level 3 takes 0.71× of level 6's CPU on the bench's large
+    /// context (+2.3% bytes) and 0.50× on /usr/lib/python3 (+8.4% bytes). Level 1 saves little
+    /// more CPU on the first for nearly three times the size increase; 9 (Reports/archive-bench.md)
+    /// costs several times the time for a fraction of a percent. `--output compression-level=`
+    /// still picks any level for an export. Changing it changes every compressed digest (never a
+    /// diff id): it was 6 until the change that made it 3.
+    static let compressionLevel: Int32 = 3
     static let header: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]
     /// The fixed cut. Changing it changes the digest of every layer larger than it.
     static let blockSize = 1 << 20
