@@ -88,6 +88,9 @@ public struct TreeSnapshotter: Sendable {
         }
         let finished = outcomes.withLock { $0 }
         var contentByPath: [String: (digest: Digest, size: Int64)] = [:]
+        // Two workers storing equal contents at once may both find the blob new: count each
+        // content once, as a one-worker snapshot does.
+        var newContents = Set<Digest>()
         for index in entries.indices {
             switch entries[index].kind {
             case .file:
@@ -100,7 +103,7 @@ public struct TreeSnapshotter: Sendable {
                 } else {
                     statistics.filesHashed += 1
                     statistics.bytesHashed += outcome.size
-                    if outcome.newBlob { statistics.newBlobs += 1 }
+                    if outcome.newBlob { newContents.insert(outcome.digest) }
                 }
             case .hardlink:
                 if let target = entries[index].linkTarget, let content = contentByPath[target] {
@@ -112,6 +115,7 @@ public struct TreeSnapshotter: Sendable {
             }
         }
         statistics.entries = entries.count
+        statistics.newBlobs = newContents.count
         if statistics.newBlobs > 0 { try store.synchronize() }
         return Result(snapshot: TreeSnapshot(root: scanned.root.entry, entries: entries),
                       statistics: statistics)
