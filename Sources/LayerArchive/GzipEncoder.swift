@@ -99,8 +99,39 @@ final class GzipEncoder {
         try GzipEncoder.header.withUnsafeBytes { try emit($0) }
     }
 
-    /// Deflates the first `count` blocks of `pending` in parallel and emits them in order; with
-    /// `endingStream` they are all of it and the last one finishes the stream.
+    /// A batch of blocks being deflated on other threads while the caller produces the next
+    /// input (reading contents, writing tar headers, hashing): its output is emitted, in order,
+    /// before the next batch starts or when the stream finishes.
+    private final class Batch: Sendable {
+        let group = DispatchGroup()
+        let count: Int
+        let outputs = Mutex<[Int: Result<[UInt8], any Error>]>([:])
+
+        init(count: Int) { self.count = count }
+
+        /// Waits for every block and hands their output to `emit` in order; the first failure throws.
+        func emit(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+            group.wait()
+            let results = outputs.withLock { $0 }
+            for index in 0..<count {
+                let bytes = try results[index]!.get()
+                try bytes.withUnsafeBytes { try emit($0) }
+            }
+        }
+    }
+
+    private var inFlight: Batch?
+
+    deinit {
+        // A stream abandoned with a batch in flight: its workers hold only their own copies.
+        inFlight?.group.wait()
+    }
+
+    /// Deflates the first `count` blocks of `pending` in parallel; with `endingStream` they are
+    /// all of it and the last one finishes the stream. A batch that does not end the stream is
+    /// left running (``inFlight``) so that the caller can go on producing input; the batch
+    /// before it is emitted first. The output does not depend on this: blocks and their
+    /// dictionaries are cut from the input alone, and batches are emitted in input order.
     private func compressBlocks(count: Int, endingStream: Bool,
                                 emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         let size = Self.blockSize
@@ -117,6 +148,10 @@ final class GzipEncoder {
             if start >= Self.dictionarySize { return Array(pending[(start - Self.dictionarySize)..<start]) }
             return Array(tail.suffix(Self.dictionarySize - start)) + Array(pending[0..<start])
         }
+        let consumed = min(total, pending.count)
+        tail = Array((tail + pending[max(0, consumed - Self.dictionarySize)..<consumed]).suffix(Self.dictionarySize))
+        pending.removeFirst(consumed)
+
         let compressOne = { @Sendable (index: Int) -> Result<[UInt8], any Error> in
             let last = endingStream && index == count - 1
             return Result {
@@ -125,26 +160,31 @@ final class GzipEncoder {
                 }
             }
         }
-        let outputs = Mutex<[Int: Result<[UInt8], any Error>]>([:])
+        // The batch before this one goes out first: output stays in input order.
+        if let previous = inFlight {
+            inFlight = nil
+            try previous.emit(emit)
+        }
+        let batch = Batch(count: count)
         if count == 1 || workers == 1 {
             for index in 0..<count {
                 let result = compressOne(index)
-                outputs.withLock { $0[index] = result }
+                batch.outputs.withLock { $0[index] = result }
             }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: count) { index in
-                let result = compressOne(index)
-                outputs.withLock { $0[index] = result }
-            }
+            try batch.emit(emit)
+            return
         }
-        let results = outputs.withLock { $0 }
         for index in 0..<count {
-            let bytes = try results[index]!.get()
-            try bytes.withUnsafeBytes { try emit($0) }
+            DispatchQueue.global().async(group: batch.group) {
+                let result = compressOne(index)
+                batch.outputs.withLock { $0[index] = result }
+            }
         }
-        let consumed = min(total, pending.count)
-        tail = Array((tail + pending[max(0, consumed - Self.dictionarySize)..<consumed]).suffix(Self.dictionarySize))
-        pending.removeFirst(consumed)
+        if endingStream {
+            try batch.emit(emit)
+        } else {
+            inFlight = batch
+        }
     }
 
     /// One block as raw deflate: primed with `dictionary`, ended by a sync flush (byte-aligned,

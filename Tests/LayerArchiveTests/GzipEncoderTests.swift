@@ -66,6 +66,24 @@ import Testing
         #expect(Double(blockSize) <= Double(singleSize) * 1.01, "seed \(seed)")
     }
 
+    /// Batches are deflated while the caller produces the next input; over several batches the
+    /// output must still be the one-worker (synchronous) output, byte for byte, and gunzip must
+    /// read it back.
+    @Test func batchesDeflatedWhileInputArrivesGiveTheSameBytes() throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("GzipEncoderTests seed \(seed) (REPRISE_SEED=\(seed) repeats it)")
+        let scratch = try TemporaryDirectory("gzip-batches")
+        // With 2 workers a batch is 4 blocks: 9.5 blocks are two batches in flight and a last one.
+        let input = Self.input(bytes: GzipEncoder.blockSize * 19 / 2, seed: seed)
+        let one = try Self.encode(input, workers: 1, seed: seed)
+        for workers in [2, 3] {
+            #expect(try Self.encode(input, workers: workers, seed: seed) == one, "workers \(workers), seed \(seed)")
+        }
+        try Data(one).write(to: URL(fileURLWithPath: scratch.sub("x.gz")))
+        try Tool.check(["sh", "-c", "gzip -dc \(scratch.sub("x.gz")) > \(scratch.sub("x"))"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.sub("x"))) == Data(input), "seed \(seed)")
+    }
+
     /// Up to one block, the deflate stream is zlib's own for the whole input (Python's zlib as
     /// the independent reference, at the same level), so the digest of a layer of that size is
     /// what any zlib makes of its tar.
