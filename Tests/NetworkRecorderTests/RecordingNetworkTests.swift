@@ -126,4 +126,71 @@ struct RecordingNetworkTests {
         #expect(query.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "198.18.0.1 1", "\(query)")
         #expect(transcript.fetches.contains { $0.kind == .dns && $0.url == "deb.example.test" && $0.addresses == ["198.18.0.1"] })
     }
+
+    /// `megabytes` MiB of seeded random bytes (the seed printed).
+    func largePayload(_ label: String, megabytes: Int) -> Data {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("\(label): seed \(seed) (REPRISE_SEED=\(seed) repeats it)")
+        var random = SeededRandom(seed: seed)
+        var words = [UInt64](repeating: 0, count: megabytes << 17)
+        for index in words.indices { words[index] = random.next() }
+        return words.withUnsafeBytes { Data($0) }
+    }
+
+    @Test func recordsAMultiMebibytePlainHTTPBodyWithItsDigestAndReplaysItByteIdentical() throws {
+        let content = largePayload("recordsAMultiMebibytePlainHTTPBody", megabytes: 24)
+        let served = directory.sub("served")
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        try content.write(to: URL(fileURLWithPath: served + "/large.bin"))
+        let server = try NamespacedHTTPServer(serving: served)
+        defer { server.stop() }
+        let url = server.baseURL + "/large.bin"
+
+        let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store)
+        let recordedCopy = directory.sub("recorded.bin")
+        let fetched = try inside(recorder, ["busybox", "wget", "-q", "-O", recordedCopy, url])
+        let transcript = recorder.finish()
+        #expect(fetched.succeeded, "\(fetched)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: recordedCopy)) == content)
+        let fetch = try #require(transcript.fetches.first { $0.url == url })
+        #expect(fetch.status == 200)
+        #expect(fetch.body == Digest(of: content))
+        #expect(fetch.size == Int64(content.count))
+        #expect(fetch.note == nil)
+        #expect(fetch.responseHeaders.contains { $0.name.lowercased() == "content-length" && $0.value == String(content.count) })
+
+        server.stop()
+        let replayer = try RecordingNetwork(mode: .replay(transcript.fetches), store: store)
+        let replayedCopy = directory.sub("replayed.bin")
+        let again = try inside(replayer, ["busybox", "wget", "-q", "-O", replayedCopy, url])
+        _ = replayer.finish()
+        #expect(again.succeeded, "\(again)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: replayedCopy)) == content)
+    }
+
+    @Test func anOriginThatClosesMidBodyLeavesARecordOfTheTruncatedBodyAndTheStepSeesTheBreak() throws {
+        let content = largePayload("anOriginThatClosesMidBody", megabytes: 8)
+        let served = directory.sub("served")
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        try content.write(to: URL(fileURLWithPath: served + "/cut.bin"))
+        let cut = 3 << 20
+        let server = try NamespacedHTTPServer(serving: served, cutAfter: cut)
+        defer { server.stop() }
+        let url = server.baseURL + "/cut.bin"
+
+        let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store)
+        let copy = directory.sub("cut.bin")
+        let fetched = try inside(recorder, ["busybox", "wget", "-q", "-O", copy, url])
+        let transcript = recorder.finish()
+        // The step must not take a short body for a whole one.
+        #expect(!fetched.succeeded, "\(fetched)")
+        let received = (try? Data(contentsOf: URL(fileURLWithPath: copy))) ?? Data()
+        #expect(received.count < content.count)
+        #expect(received == content.prefix(received.count))
+        let fetch = try #require(transcript.fetches.first { $0.url == url })
+        #expect(fetch.body == nil, "a truncated body is never recorded as the response: \(fetch)")
+        let note = try #require(fetch.note)
+        #expect(note.contains("\(cut) of \(content.count) bytes"), "\(note)")
+        #expect(!fetch.isServable)
+    }
 }
