@@ -159,8 +159,12 @@ public final class RecordingNetwork: @unchecked Sendable {
         }
     }
 
+    /// Body bytes relayed by splice so far (plain-HTTP bodies with a Content-Length).
+    public var splicedBodyBytes: Int64 { core.splicedBytes.withLockedValue { $0 } }
+
     /// Stops listening, deletes the namespace and returns what the step fetched.
     @discardableResult
+
     public func finish() -> NetworkTranscript {
         if !finished {
             finished = true

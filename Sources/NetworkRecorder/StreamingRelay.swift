@@ -400,6 +400,7 @@ final class StreamingRelay: ChannelInboundHandler {
     private func splicingEnded(_ status: Int32, moved: Int64, error: Int32, context: ChannelHandlerContext) {
         fastPath = .ended
         bodyBytes += moved
+        core.splicedBytes.withLockedValue { $0 += moved }
         switch Int(status) {
         case Int(CNETNS_RELAY_DONE):
             finish(context: context)

@@ -149,7 +149,10 @@ struct RecordingNetworkTests {
         let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store)
         let recordedCopy = directory.sub("recorded.bin")
         let fetched = try inside(recorder, ["busybox", "wget", "-q", "-O", recordedCopy, url])
+        let spliced = recorder.splicedBodyBytes
         let transcript = recorder.finish()
+        // Most of the body went by the fast path (its first read burst goes through NIO).
+        #expect(spliced > Int64(content.count / 2), "spliced \(spliced) of \(content.count) bytes")
         #expect(fetched.succeeded, "\(fetched)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: recordedCopy)) == content)
         let fetch = try #require(transcript.fetches.first { $0.url == url })
