@@ -164,7 +164,6 @@ public final class RecordingNetwork: @unchecked Sendable {
 
     /// Stops listening, deletes the namespace and returns what the step fetched.
     @discardableResult
-
     public func finish() -> NetworkTranscript {
         if !finished {
             finished = true
