@@ -24,7 +24,8 @@ extension BuildSession {
         for tag in request.tags where !request.partOfMultiPlatform {
             try journal.tag(try ImageReference(parsing: tag).description, manifest: manifest)
         }
-        try recorder.save()
+        // Exports and pushes can take long: a build killed during them is recorded with its image.
+        if !request.outputs.isEmpty || request.attestor != nil { try recorder.save() }
         // The image manifest stays what it is; attestations only add an index around it, which
         // is what the layout then names.
         var exported = manifest

@@ -85,7 +85,6 @@ extension BuildSession {
                                 bytes: loaded.snapshot.totalFileBytes, seconds: loaded.seconds))
         }
         aliasNamedContexts(referencedBy: plan)
-        try journal.save(record)
     }
 
     /// What lies inside a context directory but must never be stored from it: the journal in
@@ -147,7 +146,6 @@ extension BuildSession {
                 }
             }
         }
-        try journal.save(record)
     }
 }
 

@@ -36,7 +36,7 @@ extension BuildSession {
     /// Records the stage's current step (``StageContext/stepIndex``) and moves the stage on to
     /// its next index.
     func recordStep(_ context: inout StageContext, instruction: LocatedInstruction, outcome: StepRecord.Outcome,
-                    started: Date, details: StepDetails, parent: ImageState? = nil) throws {
+                    started: Date, details: StepDetails, parent: ImageState? = nil, ran: Bool = false) throws {
         let assembler = ImageAssembler(store: journal.store)
         let parentState = parent ?? context.state
         let location = instruction.location
@@ -65,7 +65,7 @@ extension BuildSession {
         complete.networkReplayable = details.networkReplayable
         complete.platform = details.platform
         context.stepIndex += 1
-        try recorder.append(complete)
+        try recorder.append(complete, ran: ran)
     }
 
     /// A step whose cache key an earlier step already has (with its layer still in the store).

@@ -113,7 +113,8 @@ final class BuildSession: @unchecked Sendable {
         self.plan = plan
         try FileIO.makeDirectories(scratch)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        try recorder.save()
+        // The record is first written before the first step that runs, on failure, or at the
+        // end (see ``StepRecorder``): a fully cached build writes it once.
         emit(.buildStarted(buildID: record.id, dockerfile: request.resolvedDockerfilePath))
         do {
             try await pullRegistryImages(plan)

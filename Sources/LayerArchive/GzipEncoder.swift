@@ -21,11 +21,15 @@ import Synchronization
 /// the raw deflate stream: magic, deflate method, no flags, mtime 0, XFL 0, OS 3 (Unix, as GNU
 /// gzip writes), and no file name. The trailer is the CRC-32 and the input size modulo 2³².
 final class GzipEncoder {
-    /// One fixed level for every layer: 6, zlib's and Go's default (so sizes compare with Docker's
-    /// and BuildKit's layers). Measured against 1 and 9 in Reports/archive-bench.md: 9 costs
-    /// several times the time for a fraction of a percent; 1 is faster for a few percent more
-    /// bytes. Changing it changes every compressed digest (never a diff id).
-    static let compressionLevel: Int32 = 6
+    /// One fixed level for every layer: 3, chosen by measurement (Reports/compression-level.md,
+    /// `scripts/bench-compression-level`). Deflate was half the CPU of a cold build of a large
+    /// context at zlib's default 6; level 3 takes 0.71× of level 6's CPU on the bench's large
+    /// context (+2.3% bytes) and 0.50× on /usr/lib/python3 (+8.4% bytes). Level 1 saves little
+    /// more CPU on the first for nearly three times the size increase; 9 (Reports/archive-bench.md)
+    /// costs several times the time for a fraction of a percent. `--output compression-level=`
+    /// still picks any level for an export. Changing it changes every compressed digest (never a
+    /// diff id): it was 6 until the change that made it 3.
+    static let compressionLevel: Int32 = 3
     static let header: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0x03]
     /// The fixed cut. Changing it changes the digest of every layer larger than it.
     static let blockSize = 1 << 20
@@ -95,8 +99,39 @@ final class GzipEncoder {
         try GzipEncoder.header.withUnsafeBytes { try emit($0) }
     }
 
-    /// Deflates the first `count` blocks of `pending` in parallel and emits them in order; with
-    /// `endingStream` they are all of it and the last one finishes the stream.
+    /// A batch of blocks being deflated on other threads while the caller produces the next
+    /// input (reading contents, writing tar headers, hashing): its output is emitted, in order,
+    /// before the next batch starts or when the stream finishes.
+    private final class Batch: Sendable {
+        let group = DispatchGroup()
+        let count: Int
+        let outputs = Mutex<[Int: Result<[UInt8], any Error>]>([:])
+
+        init(count: Int) { self.count = count }
+
+        /// Waits for every block and hands their output to `emit` in order; the first failure throws.
+        func emit(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+            group.wait()
+            let results = outputs.withLock { $0 }
+            for index in 0..<count {
+                let bytes = try results[index]!.get()
+                try bytes.withUnsafeBytes { try emit($0) }
+            }
+        }
+    }
+
+    private var inFlight: Batch?
+
+    deinit {
+        // A stream abandoned with a batch in flight: its workers hold only their own copies.
+        inFlight?.group.wait()
+    }
+
+    /// Deflates the first `count` blocks of `pending` in parallel; with `endingStream` they are
+    /// all of it and the last one finishes the stream. A batch that does not end the stream is
+    /// left running (``inFlight``) so that the caller can go on producing input; the batch
+    /// before it is emitted first. The output does not depend on this: blocks and their
+    /// dictionaries are cut from the input alone, and batches are emitted in input order.
     private func compressBlocks(count: Int, endingStream: Bool,
                                 emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         let size = Self.blockSize
@@ -113,6 +148,10 @@ final class GzipEncoder {
             if start >= Self.dictionarySize { return Array(pending[(start - Self.dictionarySize)..<start]) }
             return Array(tail.suffix(Self.dictionarySize - start)) + Array(pending[0..<start])
         }
+        let consumed = min(total, pending.count)
+        tail = Array((tail + pending[max(0, consumed - Self.dictionarySize)..<consumed]).suffix(Self.dictionarySize))
+        pending.removeFirst(consumed)
+
         let compressOne = { @Sendable (index: Int) -> Result<[UInt8], any Error> in
             let last = endingStream && index == count - 1
             return Result {
@@ -121,26 +160,31 @@ final class GzipEncoder {
                 }
             }
         }
-        let outputs = Mutex<[Int: Result<[UInt8], any Error>]>([:])
+        // The batch before this one goes out first: output stays in input order.
+        if let previous = inFlight {
+            inFlight = nil
+            try previous.emit(emit)
+        }
+        let batch = Batch(count: count)
         if count == 1 || workers == 1 {
             for index in 0..<count {
                 let result = compressOne(index)
-                outputs.withLock { $0[index] = result }
+                batch.outputs.withLock { $0[index] = result }
             }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: count) { index in
-                let result = compressOne(index)
-                outputs.withLock { $0[index] = result }
-            }
+            try batch.emit(emit)
+            return
         }
-        let results = outputs.withLock { $0 }
         for index in 0..<count {
-            let bytes = try results[index]!.get()
-            try bytes.withUnsafeBytes { try emit($0) }
+            DispatchQueue.global().async(group: batch.group) {
+                let result = compressOne(index)
+                batch.outputs.withLock { $0[index] = result }
+            }
         }
-        let consumed = min(total, pending.count)
-        tail = Array((tail + pending[max(0, consumed - Self.dictionarySize)..<consumed]).suffix(Self.dictionarySize))
-        pending.removeFirst(consumed)
+        if endingStream {
+            try batch.emit(emit)
+        } else {
+            inFlight = batch
+        }
     }
 
     /// One block as raw deflate: primed with `dictionary`, ended by a sync flush (byte-aligned,

@@ -2,7 +2,9 @@
 import Glibc
 #endif
 import ContentStore
+import Dispatch
 import Foundation
+import Synchronization
 
 /// Snapshots a directory tree into a `TreeSnapshot`, putting file contents into a `BlobStore`.
 ///
@@ -43,52 +45,96 @@ public struct TreeSnapshotter: Sendable {
     /// files of a `.dockerignore` exception).
     public let include: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)?
 
+    /// Files read at the same time; nil: one per core. The snapshot is the same for any number.
+    public var workerCount: Int?
+
     public init(store: BlobStore, statCache: StatCache? = nil,
-                include: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)? = nil) {
+                include: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)? = nil,
+                workerCount: Int? = nil) {
+        self.workerCount = workerCount
         self.store = store
         self.statCache = statCache
         self.include = include
     }
 
     /// Snapshots the tree at `directory`. The root's own metadata is recorded in `root`.
+    ///
+    /// Files are read, hashed and stored on every core (each file by one worker, in any order);
+    /// the snapshot lists them in the scanner's order whatever the order they finished in, so
+    /// it is the same as a one-worker snapshot's. The first failure, in listing order, is thrown.
     public func snapshot(directory: String) throws -> Result {
         let scanned = try TreeScanner(rootPath: directory, include: include).scan()
         var statistics = Statistics()
-        var entries: [TreeEntry] = []
-        entries.reserveCapacity(scanned.entries.count)
+        var entries = scanned.entries.map(\.entry)
+        let files = scanned.entries.indices.filter { scanned.entries[$0].entry.kind == .file }
+        let outcomes = Mutex<[Int: Swift.Result<FileOutcome, any Error>]>([:])
+        let workers = min(files.count, max(1, workerCount ?? ProcessInfo.processInfo.activeProcessorCount))
+        // Workers take the next file from a shared counter: a few large files cannot leave
+        // one worker with all the work.
+        let next = Atomic<Int>(0)
+        let work = { @Sendable (_: Int) in
+            while true {
+                let position = next.add(1, ordering: .relaxed).oldValue
+                guard position < files.count else { return }
+                let index = files[position]
+                let outcome = Swift.Result { try contentDigest(of: scanned.entries[index], root: directory) }
+                outcomes.withLock { $0[index] = outcome }
+            }
+        }
+        if workers <= 1 {
+            work(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+        }
+        let finished = outcomes.withLock { $0 }
         var contentByPath: [String: (digest: Digest, size: Int64)] = [:]
-        for item in scanned.entries {
-            var entry = item.entry
-            switch entry.kind {
+        // Two workers storing equal contents at once may both find the blob new: count each
+        // content once, as a one-worker snapshot does.
+        var newContents = Set<Digest>()
+        for index in entries.indices {
+            switch entries[index].kind {
             case .file:
-                let (digest, size) = try contentDigest(of: item, root: directory, statistics: &statistics)
-                entry.digest = digest
-                entry.size = size
-                contentByPath[entry.path] = (digest, size)
+                let outcome = try finished[index]!.get()
+                entries[index].digest = outcome.digest
+                entries[index].size = outcome.size
+                contentByPath[entries[index].path] = (outcome.digest, outcome.size)
+                if outcome.fromStatCache {
+                    statistics.statCacheHits += 1
+                } else {
+                    statistics.filesHashed += 1
+                    statistics.bytesHashed += outcome.size
+                    if outcome.newBlob { newContents.insert(outcome.digest) }
+                }
             case .hardlink:
-                if let target = entry.linkTarget, let content = contentByPath[target] {
-                    entry.digest = content.digest
-                    entry.size = content.size
+                if let target = entries[index].linkTarget, let content = contentByPath[target] {
+                    entries[index].digest = content.digest
+                    entries[index].size = content.size
                 }
             default:
                 break
             }
-            entries.append(entry)
         }
         statistics.entries = entries.count
+        statistics.newBlobs = newContents.count
         if statistics.newBlobs > 0 { try store.synchronize() }
         return Result(snapshot: TreeSnapshot(root: scanned.root.entry, entries: entries),
                       statistics: statistics)
     }
 
-    private func contentDigest(of item: TreeScanner.Scanned, root: String,
-                               statistics: inout Statistics) throws -> (Digest, Int64) {
+    /// What snapshotting one file gave.
+    private struct FileOutcome: Sendable {
+        var digest: Digest
+        var size: Int64
+        var fromStatCache = false
+        var newBlob = false
+    }
+
+    private func contentDigest(of item: TreeScanner.Scanned, root: String) throws -> FileOutcome {
         let status = item.status
         let key = StatCache.Key(device: status.device, inode: status.inode, size: status.size,
                                 mtime: status.mtime, ctime: status.ctime)
         if let cached = statCache?.digest(for: key), store.contains(cached) {
-            statistics.statCacheHits += 1
-            return (cached, status.size)
+            return FileOutcome(digest: cached, size: status.size, fromStatCache: true)
         }
         let path = root + "/" + item.entry.path
         let start = Posix.now()
@@ -122,11 +168,8 @@ public struct TreeSnapshotter: Sendable {
             let committed = try writer.commit(durability: .batched)
             result = (committed.digest, committed.size, committed.alreadyExisted)
         }
-        statistics.filesHashed += 1
-        statistics.bytesHashed += result.size
-        if !result.alreadyExisted { statistics.newBlobs += 1 }
         statCache?.remember(result.digest, for: key, readStartedAt: start)
-        return (result.digest, result.size)
+        return FileOutcome(digest: result.digest, size: result.size, newBlob: !result.alreadyExisted)
     }
 
     private func readSmallFile(_ fd: Int32, expectedSize: Int64, path: String) throws -> Data {

@@ -1,6 +1,7 @@
 import BuildJournal
 import ContentStore
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -51,6 +52,9 @@ final class ProxyCore: Sendable {
     let mode: RecorderMode
     let store: BlobStore
     let transcript = TranscriptCollector()
+    /// Body bytes that went from an origin to a step by splice (the fast path), for tests and
+    /// diagnostics: the record itself does not say how its bytes travelled.
+    let splicedBytes = NIOLockedValueBox<Int64>(0)
     let names = SyntheticNames()
     let upstream: UpstreamClient
     let threadPool: NIOThreadPool

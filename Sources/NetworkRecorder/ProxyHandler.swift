@@ -163,6 +163,12 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
     }
 
+    /// Succeeds once everything written so far has left for the step's socket: a relay that
+    /// writes to that socket itself (splice) starts after it.
+    func drain(context: ChannelHandlerContext) -> EventLoopFuture<Void> {
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer()))))
+    }
+
     /// …and its end.
     func endResponse(to request: HTTPRequestHead, context: ChannelHandlerContext) {
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))

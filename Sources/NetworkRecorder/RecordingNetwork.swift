@@ -159,6 +159,9 @@ public final class RecordingNetwork: @unchecked Sendable {
         }
     }
 
+    /// Body bytes relayed by splice so far (plain-HTTP bodies with a Content-Length).
+    public var splicedBodyBytes: Int64 { core.splicedBytes.withLockedValue { $0 } }
+
     /// Stops listening, deletes the namespace and returns what the step fetched.
     @discardableResult
     public func finish() -> NetworkTranscript {

@@ -1,6 +1,8 @@
 import BuildJournal
+import CNetworkNamespace
 import ContentStore
 import Dispatch
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -33,6 +35,11 @@ final class StreamingRelay: ChannelInboundHandler {
     final class Flag { var flag = false }
     private var responseHead: HTTPResponseHead?
     private var done = false
+    /// Body bytes the origin sent so far, and how many its Content-Length announced.
+    private var bodyBytes: Int64 = 0
+    private var announcedLength: Int64?
+    /// Plain HTTP only: the origin and the step speak the same bytes, so the kernel can move them.
+    private let plainHTTP: Bool
 
     /// Backpressure: the origin is read only while the step keeps up (its connection is
     /// writable) and the store's queue holds less than ``storeHighWater`` bytes, so a slow step
@@ -62,7 +69,7 @@ final class StreamingRelay: ChannelInboundHandler {
 
     /// Stops or restarts reading from the origin as the two reasons to wait come and go.
     private func updateReading() {
-        guard let context = upstreamContext else { return }
+        guard let context = upstreamContext, fastPath == .none else { return }
         let paused = pausedForStep || pausedForStore
         guard paused != readingPaused else { return }
         readingPaused = paused
@@ -78,6 +85,7 @@ final class StreamingRelay: ChannelInboundHandler {
         self.downstream = downstream
         self.record = record
         self.position = position
+        plainHTTP = record.kind == .http
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -95,6 +103,15 @@ final class StreamingRelay: ChannelInboundHandler {
         case .head(let head):
             if head.status.code >= 100 && head.status.code < 200 { return }
             responseHead = head
+            if let length = head.headers.first(name: "content-length").flatMap({ Int64($0) }), length >= 0,
+               upstreamHead.method != .HEAD, ![204, 304].contains(head.status.code) {
+                announcedLength = length
+                if plainHTTP, Self.fastPathEnabled, length >= Self.fastPathMinimum, !head.headers.contains(name: "transfer-encoding") {
+                    // The rest of the body goes by splice once this read burst is relayed.
+                    fastPath = .pending
+                    context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                }
+            }
             do {
                 writer = try core.store.makeWriter()
             } catch {
@@ -108,6 +125,7 @@ final class StreamingRelay: ChannelInboundHandler {
             target.handler.beginResponse(ProxiedResponse(status: head.status, headers: headers, body: ByteBuffer()),
                                          to: target.request, context: target.context)
         case .body(let chunk):
+            bodyBytes += Int64(chunk.readableBytes)
             // Hashing and writing happen on the relay's own queue, in order, so the event loop
             // only forwards bytes.
             if writer != nil {
@@ -142,6 +160,9 @@ final class StreamingRelay: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         sendToStore(context: context)
+        if fastPath == .pending, !done {
+            startSplicing(context: context)
+        }
         context.fireChannelReadComplete()
     }
 
@@ -182,10 +203,14 @@ final class StreamingRelay: ChannelInboundHandler {
     }
 
     private func finish(context: ChannelHandlerContext) {
-        guard !done else { return }
+        guard !done, fastPath != .splicing else { return }
+        if let announcedLength, bodyBytes != announcedLength {
+            fail(context: context, reason: truncation(sent: bodyBytes, by: "the server"))
+            return
+        }
         sendToStore(context: context)
         done = true
-        context.close(promise: nil)
+        context.channel.close(promise: nil)
         let target = downstream.value
         guard let responseHead else {
             target.handler.respond(.message(.badGateway, "\(record.method) \(record.url): no response from the server"),
@@ -228,11 +253,26 @@ final class StreamingRelay: ChannelInboundHandler {
         return fetch
     }
 
-    private func fail(context: ChannelHandlerContext, reason: String) {
-        guard !done else { return }
+    /// The note of a body cut short, with how much of it came.
+    private func truncation(sent: Int64, by whom: String) -> String {
+        let announced = announcedLength.map { " of \($0)" } ?? ""
+        return "the body was cut short: \(whom) closed the connection after \(sent)\(announced) bytes"
+    }
+
+    private func fail(context: ChannelHandlerContext, reason given: String) {
+        guard !done, fastPath != .splicing else { return }
         done = true
-        writer?.abort()
-        context.close(promise: nil)
+        var reason = given
+        if responseHead != nil, let announcedLength, bodyBytes < announcedLength, !given.contains("cut short") {
+            reason = truncation(sent: bodyBytes, by: "the server") + " (\(given))"
+        }
+        sendToStore(context: context)
+        if let writer {
+            // After the queued chunks: the writer is the store queue's while they are written.
+            let box = UncheckedBox(writer)
+            storeQueue.async { box.value.abort() }
+        }
+        context.channel.close(promise: nil)
         let target = downstream.value
         core.transcript.add(noting("upstream error: \(reason)"), at: position)
         if responseHead == nil {
@@ -257,6 +297,130 @@ final class StreamingRelay: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         fail(context: context, reason: "\(error)")
+    }
+
+    // MARK: The plain-HTTP fast path
+
+    /// REPRISE_NETWORK_SPLICE=0 relays every body through NIO (for measuring the two paths
+    /// against each other, as scripts/bench-netrec does); the record is the same either way.
+    static let fastPathEnabled = ProcessInfo.processInfo.environment["REPRISE_NETWORK_SPLICE"] != "0"
+    /// Bodies announced at least this long go by splice once their first read burst is relayed.
+    static let fastPathMinimum: Int64 = 1 << 20
+    /// How long the spliced transfer may move nothing before it is given up.
+    static let spliceIdleMilliseconds: Int32 = 60_000
+
+    enum FastPath { case none, pending, draining, splicing, ended }
+    private var fastPath = FastPath.none
+
+    /// Hands the rest of the body to a thread that moves it from the origin's socket to the
+    /// step's with splice(2), tee(2)'ing every byte into a pipe the store's queue hashes and
+    /// writes: the event loop and the step's path never copy it through user space. The origin
+    /// connection stops being read by NIO (auto-read off), and the step's connection has its
+    /// buffered bytes written first, so the spliced bytes follow them in order.
+    private func startSplicing(context: ChannelHandlerContext) {
+        let target = downstream.value
+        guard let writer, let announcedLength, bodyBytes < announcedLength,
+              let originLocal = context.channel.localAddress, let originPeer = context.channel.remoteAddress,
+              let stepLocal = target.context.channel.localAddress, let stepPeer = target.context.channel.remoteAddress
+        else {
+            resumeWithoutSplicing(context: context)
+            return
+        }
+        fastPath = .draining
+        let relay = UncheckedBox(self)
+        let upstream = UncheckedBox(context)
+        let loop = context.eventLoop
+        let writerBox = UncheckedBox(writer)
+        let storeFailed = self.storeFailed
+        let relayedBeforeDrain = bodyBytes
+        target.handler.drain(context: target.context).assumeIsolated().whenComplete { drained in
+            guard !self.done, self.fastPath == .draining else { return }
+            // NIO reads what is left on a connection the origin closed even with auto-read off:
+            // what came while the step's side drained went out through NIO; drain that too.
+            if case .success = drained, self.bodyBytes != relayedBeforeDrain {
+                self.fastPath = .pending
+                self.startSplicing(context: upstream.value)
+                return
+            }
+            let remaining = announcedLength - self.bodyBytes
+            let origin = originLocal.withSockAddr { local, _ in originPeer.withSockAddr { peer, _ in cnetns_find_socket(local, peer) } }
+            let step = stepLocal.withSockAddr { local, _ in stepPeer.withSockAddr { peer, _ in cnetns_find_socket(local, peer) } }
+            var copy: [Int32] = [-1, -1]
+            guard case .success = drained, origin >= 0, step >= 0, cnetns_pipe(&copy, 4 << 20) == 0 else {
+                if origin >= 0 { close(origin) }
+                if step >= 0 { close(step) }
+                relay.value.fastPath = .pending
+                relay.value.resumeWithoutSplicing(context: upstream.value)
+                return
+            }
+            let (copyOut, copyIn) = (copy[0], copy[1])
+            // From here the socket is the splicing thread's alone: NIO lets go of its descriptor
+            // (the duplicate keeps the connection open) and never reads it again.
+            self.fastPath = .splicing
+            upstream.value.channel.close(promise: nil)
+            self.sendToStore(context: upstream.value)
+            // The store's queue reads the copy after the chunks already queued, in order.
+            self.storeQueue.async {
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+                defer { buffer.deallocate(); close(copyOut) }
+                while true {
+                    let count = read(copyOut, buffer.baseAddress, buffer.count)
+                    if count == 0 { break }
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        storeFailed.value.flag = true
+                        break
+                    }
+                    if storeFailed.value.flag { continue }
+                    do {
+                        try writerBox.value.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                    } catch {
+                        storeFailed.value.flag = true
+                    }
+                }
+            }
+            Thread.detachNewThread {
+                var moved: Int64 = 0
+                var error: Int32 = 0
+                let status = cnetns_splice_relay(origin, step, copyIn, remaining, Self.spliceIdleMilliseconds,
+                                                 &moved, &error)
+                close(copyIn)
+                close(origin)
+                close(step)
+                let outcome = (status, moved, error)
+                loop.execute { relay.value.splicingEnded(outcome.0, moved: outcome.1, error: outcome.2, context: upstream.value) }
+            }
+        }
+    }
+
+    /// The fast path could not start (a descriptor not found): NIO reads the rest as usual.
+    private func resumeWithoutSplicing(context: ChannelHandlerContext) {
+        fastPath = .none
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+        context.read()
+    }
+
+    private func splicingEnded(_ status: Int32, moved: Int64, error: Int32, context: ChannelHandlerContext) {
+        fastPath = .ended
+        bodyBytes += moved
+        core.splicedBytes.withLockedValue { $0 += moved }
+        switch Int(status) {
+        case Int(CNETNS_RELAY_DONE):
+            finish(context: context)
+        case Int(CNETNS_RELAY_SOURCE_ENDED):
+            fail(context: context, reason: truncation(sent: bodyBytes, by: "the server"))
+        case Int(CNETNS_RELAY_TARGET_FAILED):
+            fail(context: context, reason: truncation(sent: bodyBytes, by: "the step")
+                 + " (\(String(cString: strerror(error))))")
+        case Int(CNETNS_RELAY_STALLED):
+            fail(context: context, reason: "the body was cut short: nothing came for \(Self.spliceIdleMilliseconds / 1000) s after \(bodyBytes)"
+                 + (announcedLength.map { " of \($0)" } ?? "") + " bytes")
+        case Int(CNETNS_RELAY_COPY_FAILED):
+            fail(context: context, reason: "the copy for the journal's store failed after \(bodyBytes) bytes (\(String(cString: strerror(error))))")
+        default:
+            fail(context: context, reason: truncation(sent: bodyBytes, by: "the server")
+                 + " (reading it: \(String(cString: strerror(error))))")
+        }
     }
 }
 

@@ -85,10 +85,16 @@ public struct StepComparison: Codable, Sendable, Hashable {
     static func sameConfigChange(_ left: Digest?, _ right: Digest?, store: BlobStore) -> Bool {
         if left == right { return true }
         guard let left, let right, let a = try? store.read(left), let b = try? store.read(right),
-              var first = try? JSONSerialization.jsonObject(with: a) as? [String: Any],
-              var second = try? JSONSerialization.jsonObject(with: b) as? [String: Any] else { return false }
-        first["rootfs"] = nil
-        second["rootfs"] = nil
-        return NSDictionary(dictionary: first).isEqual(to: second)
+              let first = withoutLayerList(a), let second = withoutLayerList(b) else { return false }
+        return first == second
+    }
+
+    /// A config without `rootfs`, re-serialized with sorted keys. Compared as bytes, not with
+    /// `NSDictionary.isEqual`: in a binary with the Swift runtime linked statically that says
+    /// two equal dictionaries with nested values differ.
+    private static func withoutLayerList(_ config: Data) -> Data? {
+        guard var object = try? JSONSerialization.jsonObject(with: config) as? [String: Any] else { return nil }
+        object["rootfs"] = nil
+        return try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }
 }

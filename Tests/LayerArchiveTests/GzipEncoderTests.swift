@@ -57,17 +57,36 @@ import Testing
         let single = try Tool.check(["python3", "-c", """
             import sys, zlib
             data = open(sys.argv[1], 'rb').read()
-            c = zlib.compressobj(6, zlib.DEFLATED, -15)
+            c = zlib.compressobj(int(sys.argv[2]), zlib.DEFLATED, -15)
             print(len(c.compress(data) + c.flush()))
-            """, scratch.sub("input")]).stdout
+            """, scratch.sub("input"), "\(GzipEncoder.compressionLevel)"]).stdout
         let singleSize = try #require(Int(single.trimmingCharacters(in: .whitespacesAndNewlines)))
         let blockSize = one.count - GzipEncoder.header.count - 8
         print("block-parallel deflate \(blockSize) bytes, one zlib stream \(singleSize) bytes")
         #expect(Double(blockSize) <= Double(singleSize) * 1.01, "seed \(seed)")
     }
 
+    /// Batches are deflated while the caller produces the next input; over several batches the
+    /// output must still be the one-worker (synchronous) output, byte for byte, and gunzip must
+    /// read it back.
+    @Test func batchesDeflatedWhileInputArrivesGiveTheSameBytes() throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("GzipEncoderTests seed \(seed) (REPRISE_SEED=\(seed) repeats it)")
+        let scratch = try TemporaryDirectory("gzip-batches")
+        // With 2 workers a batch is 4 blocks: 9.5 blocks are two batches in flight and a last one.
+        let input = Self.input(bytes: GzipEncoder.blockSize * 19 / 2, seed: seed)
+        let one = try Self.encode(input, workers: 1, seed: seed)
+        for workers in [2, 3] {
+            #expect(try Self.encode(input, workers: workers, seed: seed) == one, "workers \(workers), seed \(seed)")
+        }
+        try Data(one).write(to: URL(fileURLWithPath: scratch.sub("x.gz")))
+        try Tool.check(["sh", "-c", "gzip -dc \(scratch.sub("x.gz")) > \(scratch.sub("x"))"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.sub("x"))) == Data(input), "seed \(seed)")
+    }
+
     /// Up to one block, the deflate stream is zlib's own for the whole input (Python's zlib as
-    /// the independent reference), so layers of that size keep the digests they always had.
+    /// the independent reference, at the same level), so the digest of a layer of that size is
+    /// what any zlib makes of its tar.
     @Test(arguments: [0, 1, 70_000, GzipEncoder.blockSize])
     func oneBlockIsOneZlibStream(bytes: Int) throws {
         let seed = SeededRandom.seedFromEnvironment()
@@ -78,9 +97,9 @@ import Testing
         let reference = try Tool.check(["python3", "-c", """
             import sys, zlib
             data = open(sys.argv[1], 'rb').read()
-            c = zlib.compressobj(6, zlib.DEFLATED, -15)
+            c = zlib.compressobj(int(sys.argv[2]), zlib.DEFLATED, -15)
             sys.stdout.write((c.compress(data) + c.flush()).hex())
-            """, scratch.sub("input")]).stdout
+            """, scratch.sub("input"), "\(GzipEncoder.compressionLevel)"]).stdout
         let ours = try Self.encode(input, workers: 2, seed: seed)
         let deflate = ours.dropFirst(GzipEncoder.header.count).dropLast(8)
         #expect(deflate.map { String(format: "%02x", $0) }.joined() == reference, "seed \(seed)")

@@ -78,6 +78,40 @@ import Testing
         #expect(fsck.status == 0, "\(fsck.stdout)")
     }
 
+    /// A fully cached build did nothing a kill could lose, so its build record is written once,
+    /// at the end: one version, its ref created and never renamed over (which on ext4 forces
+    /// the data out first). A build whose step runs is recorded before and after that step.
+    @Test func aFullyCachedBuildWritesOneVersionOfItsRecord() throws {
+        let workspace = try BuildWorkspace("cached-record-versions")
+        let context = try workspace.context("FROM busybox\nRUN echo one > /one\nENV A=1\nRUN echo two > /two\n")
+        func recordVersions() throws -> [String: Int] {
+            var versions: [String: Int] = [:]
+            let blobs = workspace.journal + "/blobs/sha256"
+            for name in try FileManager.default.contentsOfDirectory(atPath: blobs) {
+                let data = try Data(contentsOf: URL(fileURLWithPath: blobs + "/" + name))
+                guard data.count < 1 << 20, let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                      document["mediaType"] as? String == "application/vnd.reprise.build.v1+json",
+                      let id = document["id"] as? String else { continue }
+                versions[id, default: 0] += 1
+            }
+            return versions
+        }
+        let cold = try workspace.build([context])
+        #expect(cold.status == 0, "\(cold.stderr)")
+        let coldID = try workspace.latestBuild()
+        let cached = try workspace.build([context])
+        #expect(cached.status == 0, "\(cached.stderr)")
+        let cachedID = try workspace.latestBuild()
+        try #require(coldID != cachedID)
+        let outcomes = try workspace.steps(cachedID).map { $0["outcome"] as? String }
+        #expect(outcomes.count == 4 && outcomes[1] == "cached" && outcomes[3] == "cached", "\(outcomes)")
+        let versions = try recordVersions()
+        #expect(versions[cachedID] == 1, "\(versions)")
+        // Before and after each of the two RUNs, then the end (the versions before the first RUN
+        // and after it differ; the one before the second RUN adds the ENV step).
+        #expect((versions[coldID] ?? 0) >= 4, "\(versions)")
+    }
+
     @Test func gcReclaimsAKilledBuildsScratch() throws {
         let workspace = try BuildWorkspace("killed-build-gc")
         let (process, _) = try startSleepingBuild(workspace, seconds: 60)

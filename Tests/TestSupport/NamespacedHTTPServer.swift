@@ -16,8 +16,10 @@ public final class NamespacedHTTPServer: @unchecked Sendable {
 
     /// `certificate` and `key` (PEM files) make it serve HTTPS.
     /// `address` reuses one a stopped server had (its /30 is free again).
+    /// `cutAfter` makes every response send its full Content-Length but only that many bytes of
+    /// the body, then close the connection: an origin that dies mid-body.
     public init(serving directory: String, port: Int = 8080, certificate: String? = nil, key: String? = nil,
-                address chosen: String? = nil) throws {
+                address chosen: String? = nil, cutAfter: Int? = nil) throws {
         let suffix = String(UInt32.random(in: 0...0xffffff), radix: 16)
         namespace = "rp-origin-" + suffix
         var network = Int.random(in: 0..<16384) * 4
@@ -47,9 +49,18 @@ public final class NamespacedHTTPServer: @unchecked Sendable {
             throw error
         }
         let script = """
-            import http.server, ssl, sys, functools
+            import http.server, shutil, socket, ssl, sys, functools
             address, port, directory, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-            handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=directory)
+            cut = int(sys.argv[6])
+            class Handler(http.server.SimpleHTTPRequestHandler):
+                def copyfile(self, source, outputfile):
+                    if cut < 0:
+                        return shutil.copyfileobj(source, outputfile)
+                    outputfile.write(source.read(cut))
+                    outputfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+            handler = functools.partial(Handler, directory=directory)
             handler.func.protocol_version = "HTTP/1.1"
             server = http.server.ThreadingHTTPServer((address, port), handler)
             if cert:
@@ -61,7 +72,7 @@ public final class NamespacedHTTPServer: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["ip", "netns", "exec", namespace, "python3", "-c", script, address, String(port),
-                             directory, certificate ?? "", key ?? ""]
+                             directory, certificate ?? "", key ?? "", String(cutAfter ?? -1)]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice

@@ -39,15 +39,15 @@ extension BuildSession {
                            parent: parentState)
             return
         }
-        // Cached steps before this one are written now, so a build killed while this step
-        // runs is recorded with them.
-        if prepared.execute != nil { try recorder.saveUnsaved() }
+        // The record as it is (cached steps, contexts) is written now, so a build killed while
+        // this step runs is recorded with them.
+        if prepared.execute != nil { try recorder.saveChanges() }
         let layer: ImageState.Layer?
         do {
             layer = try await prepared.execute?(&details) ?? nil
         } catch let failure as StepExecutionFailure {
             try recordStep(&context, instruction: located, outcome: .failed, started: begun, details: failure.details,
-                           parent: parentState)
+                           parent: parentState, ran: true)
             emit(.stepFailed(label, status: failure.status, outputTail: failure.outputTail))
             throw EngineError.stepFailed(step: located.original, location: located.location,
                                          status: failure.status, outputTail: failure.outputTail)
@@ -59,7 +59,7 @@ extension BuildSession {
             context.state.appendHistory(createdBy: history, created: createdTimestamp, emptyLayer: true)
         }
         try recordStep(&context, instruction: located, outcome: .succeeded, started: begun, details: details,
-                       parent: parentState)
+                       parent: parentState, ran: prepared.execute != nil)
         emit(.stepFinished(label, seconds: Date().timeIntervalSince(begun)))
     }
 }

@@ -14,7 +14,9 @@ final class StepRecorder: Sendable {
         /// Indices of the steps recorded so far, ascending: `record.steps[i]` is step `indices[i]`.
         var indices: [Int] = []
         var saved = false
-        /// Cached steps stored and listed in `record` but not yet written with it (see `append`).
+        /// Whether `record` differs from what was last written (or was never written).
+        var changed = true
+        /// Steps stored and listed in `record` but not yet written with it (see `append`).
         var unsaved: [(record: StepRecord, digest: Digest)] = []
     }
 
@@ -34,9 +36,13 @@ final class StepRecorder: Sendable {
     /// Whether the record has been written once (from then on a failure leaves it in the journal).
     var hasSaved: Bool { state.withLock { $0.saved } }
 
-    /// Changes the record in memory (written at the next ``save()`` or step).
+    /// Changes the record in memory; it is written before the next step that runs, or with the
+    /// next ``save()``.
     func update<Failure: Error>(_ change: (inout BuildRecord) throws(Failure) -> Void) throws(Failure) {
-        try state.withLock { (state: inout sending State) throws(Failure) in try change(&state.record) }
+        try state.withLock { (state: inout sending State) throws(Failure) in
+            try change(&state.record)
+            state.changed = true
+        }
     }
 
     /// Writes the record as it is now.
@@ -52,10 +58,11 @@ final class StepRecorder: Sendable {
         }
     }
 
-    /// Writes the record if cached steps are waiting to be written with it.
-    func saveUnsaved() throws {
+    /// Writes the record if it changed since it was last written (or never was): called before
+    /// a step runs, so a build killed inside it is recorded with everything before it.
+    func saveChanges() throws {
         try state.withLock { state in
-            if !state.unsaved.isEmpty { try Self.write(&state, journal) }
+            if state.changed { try Self.write(&state, journal) }
         }
     }
 
@@ -63,18 +70,21 @@ final class StepRecorder: Sendable {
         try journal.save(state.record, indexing: state.unsaved)
         state.unsaved = []
         state.saved = true
+        state.changed = false
     }
 
     /// Writes a finished step in its place by index.
     ///
-    /// A step that ran is written at once with a new version of the build record, so a build
-    /// killed at any point keeps all it did. A cached step did nothing that could be lost: its
-    /// record is stored now, but the build record that lists it (a JSON blob, a ref rename and
-    /// an index transaction) is written before the next step runs (``saveUnsaved()``), with the
-    /// next `save`, or at the latest when the build ends. A fully cached build so writes its
-    /// record a few times, not once per step; only a build killed between two cached steps is
-    /// recorded without them.
-    func append(_ step: StepRecord) throws {
+    /// A step that ran (`ran`: it executed something, whether it succeeded or failed) is written
+    /// at once with a new version of the build record, so a build killed at any point keeps all
+    /// it did. Any other step (cached, FROM, metadata) did nothing that could be lost: its record
+    /// is stored now, but the build record that lists it (a JSON blob, a ref rename and an index
+    /// transaction) is written before the next step runs (``saveChanges()``), with the next
+    /// `save`, or at the latest when the build ends. A fully cached build so writes its record
+    /// once, at the end: its ref is created, never renamed over an existing one (which on ext4
+    /// forces the new file's data to disk first). Only a build killed while nothing runs is
+    /// recorded without the steps since the last one that ran.
+    func append(_ step: StepRecord, ran: Bool) throws {
         try state.withLock { state in
             precondition(!state.indices.contains(step.index), "step \(step.index) recorded twice")
             let position = state.indices.firstIndex { $0 > step.index } ?? state.indices.count
@@ -83,9 +93,8 @@ final class StepRecorder: Sendable {
             state.record.steps.insert(digest, at: position)
             state.indices.insert(step.index, at: position)
             state.unsaved.append((step, digest))
-            if step.outcome != .cached || !state.saved {
-                try Self.write(&state, journal)
-            }
+            state.changed = true
+            if ran { try Self.write(&state, journal) }
         }
     }
 }
