@@ -21,6 +21,10 @@ public struct LayerRecipe: Codable, Sendable, Hashable {
     public let size: Int64
     public let compression: LayerCompression
     public let sourceDateEpoch: Int64?
+    /// The deflate level the gzip was made at (`GzipEncoder.compressionLevel`): changing it changes
+    /// every compressed digest, so a recipe made at another level cannot be made again by this
+    /// writer, and says so (nil in recipes written before the field existed).
+    public let gzipLevel: Int32?
     /// The blobs it needs, as every recipe states them (`BlobRecipes.Requirements`): the tree.
     /// (The content blobs are named by the tree.)
     public let requires: [Digest]
@@ -34,6 +38,7 @@ public struct LayerRecipe: Codable, Sendable, Hashable {
         size = layer.size
         compression = writer.compression
         sourceDateEpoch = writer.sourceDateEpoch
+        gzipLevel = writer.compression == .gzip ? GzipEncoder.compressionLevel : nil
         requires = [tree]
     }
 
