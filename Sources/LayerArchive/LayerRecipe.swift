@@ -21,9 +21,9 @@ public struct LayerRecipe: Codable, Sendable, Hashable {
     public let size: Int64
     public let compression: LayerCompression
     public let sourceDateEpoch: Int64?
-    /// The deflate level the gzip was made at (`GzipEncoder.compressionLevel`): changing it changes
-    /// every compressed digest, so a recipe made at another level cannot be made again by this
-    /// writer, and says so (nil in recipes written before the field existed).
+    /// The deflate level the gzip was made at: the layer is made again at this level, so a change
+    /// of the default level (6 → 3) never strands the recipes made before it (nil in recipes
+    /// written before the field existed, all at the level of the binary that wrote them, 6).
     public let gzipLevel: Int32?
     /// The blobs it needs, as every recipe states them (`BlobRecipes.Requirements`): the tree.
     /// (The content blobs are named by the tree.)
@@ -38,12 +38,16 @@ public struct LayerRecipe: Codable, Sendable, Hashable {
         size = layer.size
         compression = writer.compression
         sourceDateEpoch = writer.sourceDateEpoch
-        gzipLevel = writer.compression == .gzip ? GzipEncoder.compressionLevel : nil
+        gzipLevel = writer.compression == .gzip ? writer.gzipLevel : nil
         requires = [tree]
     }
 
+    /// Recipes without `gzipLevel` were written only by binaries that compressed at level 6.
+    static let levelBeforeItWasRecorded: Int32 = 6
+
     public var writer: LayerWriter {
-        LayerWriter(compression: compression, sourceDateEpoch: sourceDateEpoch)
+        LayerWriter(compression: compression, sourceDateEpoch: sourceDateEpoch,
+                    gzipLevel: gzipLevel ?? Self.levelBeforeItWasRecorded)
     }
 
     /// Stores the tree first, then the recipe that names it: a kill in between leaves a tree

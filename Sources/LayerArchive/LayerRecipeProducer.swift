@@ -18,8 +18,8 @@ public struct LayerRecipeProducer: BlobProducer {
               recipe.digest == digest else {
             throw LayerArchiveError.unsupported("\(store.recipes.path(for: digest)) is not a layer recipe this Reprise reads, or not of \(digest)")
         }
-        if let level = recipe.gzipLevel, recipe.compression == .gzip, level != GzipEncoder.compressionLevel {
-            throw LayerArchiveError.unsupported("layer \(digest) was compressed at gzip level \(level) and this Reprise writes level \(GzipEncoder.compressionLevel); its recipe (\(store.recipes.path(for: digest))) cannot make the same bytes")
+        if let level = recipe.gzipLevel, recipe.compression == .gzip, !(1...9).contains(level) {
+            throw LayerArchiveError.unsupported("the recipe of \(digest) (\(store.recipes.path(for: digest))) names gzip level \(level), which does not exist")
         }
         let tree = try TreeSnapshot.load(recipe.tree, from: store)
         // A cache of bytes the recipe keeps: no fsync (a lost copy is made again).

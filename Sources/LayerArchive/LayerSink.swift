@@ -9,11 +9,11 @@ final class LayerSink {
     /// The first error from `destination`, kept while libarchive unwinds its own failure.
     var failure: (any Error)?
 
-    init(compression: LayerCompression,
+    init(compression: LayerCompression, gzipLevel: Int32 = GzipEncoder.compressionLevel,
          destination: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
         switch compression {
         case .none: encoder = nil
-        case .gzip: encoder = try GzipEncoder()
+        case .gzip: encoder = try GzipEncoder(level: gzipLevel)
         case .zstd: throw LayerArchiveError.unsupported("writing zstd-compressed layers")
         }
         self.destination = destination

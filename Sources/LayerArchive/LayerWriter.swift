@@ -21,11 +21,19 @@ public struct LayerWriter: Sendable {
     public var compression: LayerCompression
     /// Seconds since the epoch; every later mtime is lowered to it.
     public var sourceDateEpoch: Int64?
+    /// The deflate level of `.gzip` layers. Every new layer uses `GzipEncoder.compressionLevel`;
+    /// a layer kept as a recipe is made again at the level it was first made at.
+    public var gzipLevel: Int32
 
-    public init(compression: LayerCompression = .gzip, sourceDateEpoch: Int64? = nil) {
+    public init(compression: LayerCompression = .gzip, sourceDateEpoch: Int64? = nil,
+                gzipLevel: Int32 = LayerWriter.defaultGzipLevel) {
         self.compression = compression
         self.sourceDateEpoch = sourceDateEpoch
+        self.gzipLevel = gzipLevel
     }
+
+    /// The level every new gzip layer is written at (see `GzipEncoder.compressionLevel`).
+    public static var defaultGzipLevel: Int32 { GzipEncoder.compressionLevel }
 
     /// The layer of everything under `directory` (the directory itself is not an entry).
     public func write(directory: String, into store: BlobStore,
@@ -75,7 +83,7 @@ public struct LayerWriter: Sendable {
         throws -> (diffID: Digest, tarSize: Int64, entryCount: Int) {
         // The closure only lives for this call; libarchive needs it stored in the sink.
         try UTF8Locale.run { try withoutActuallyEscaping(destination) { destination in
-            let sink = try LayerSink(compression: compression, destination: destination)
+            let sink = try LayerSink(compression: compression, gzipLevel: gzipLevel, destination: destination)
             let tar = try TarArchiveWriter(sink: sink)
             var count = 0
             let sorted = entries.sorted { $0.path.precedesByBytes($1.path) }
