@@ -35,7 +35,8 @@ int cnetns_find_socket(const struct sockaddr *local, const struct sockaddr *peer
     while ((entry = readdir(directory)) != NULL) {
         char *end;
         long fd = strtol(entry->d_name, &end, 10);
-        if (*end != '\0' || fd == dirfd(directory)) continue;
+        // (The duplicate made below has its own entry, which may still come up.)
+        if (*end != '\0' || fd == dirfd(directory) || fd == result) continue;
         int type = 0;
         socklen_t length = sizeof type;
         if (getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM) continue;
@@ -44,8 +45,17 @@ int cnetns_find_socket(const struct sockaddr *local, const struct sockaddr *peer
         if (getsockname((int)fd, (struct sockaddr *)&mine, &mine_length) != 0) continue;
         if (getpeername((int)fd, (struct sockaddr *)&theirs, &theirs_length) != 0) continue;
         if (same_address(&mine, local) && same_address(&theirs, peer)) {
+            // Every recorded step's namespace has the same loopback addresses, so a step's
+            // connection (127.0.0.1:3128 <-> 127.0.0.1:port) can have a twin in another step's
+            // namespace of this process. Two matches are ambiguous: the caller falls back to
+            // relaying through NIO rather than risk handing one step another step's bytes.
+            if (result >= 0) {
+                close(result);
+                result = -1;
+                break;
+            }
             result = fcntl((int)fd, F_DUPFD_CLOEXEC, 0);
-            break;
+            if (result < 0) break;
         }
     }
     closedir(directory);

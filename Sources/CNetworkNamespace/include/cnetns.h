@@ -7,7 +7,8 @@ int cnetns_enter(int fd);
 
 /// A duplicate (close-on-exec) of this process's TCP socket whose local and peer addresses are
 /// `local` and `peer` (IPv4 or IPv6), or -1 when there is none: SwiftNIO does not hand out the
-/// descriptors of its channels, and the recorder's fast path needs them for splice(2).
+/// descriptors of its channels, and the recorder's fast path needs them for splice(2). Also -1
+/// when two sockets match (twins in two steps' namespaces): never a guess.
 int cnetns_find_socket(const struct sockaddr *local, const struct sockaddr *peer);
 
 /// A pipe (close-on-exec) whose capacity is raised to `size` bytes where the system allows.
