@@ -58,6 +58,8 @@ final class ProxyCore: Sendable {
     let names = SyntheticNames()
     let upstream: UpstreamClient
     let threadPool: NIOThreadPool
+    /// Whether large plain-HTTP bodies go by splice(2) (`StreamingRelay`'s fast path).
+    let splicesPlainBodies: Bool
     private let replayIndex: ReplayIndex?
 
     /// Request headers that select what a server sends back: kept in the record.
@@ -67,7 +69,9 @@ final class ProxyCore: Sendable {
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "proxy-authenticate",
                                         "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"]
 
-    init(mode: RecorderMode, store: BlobStore, upstream: UpstreamClient, threadPool: NIOThreadPool) {
+    init(mode: RecorderMode, store: BlobStore, upstream: UpstreamClient, threadPool: NIOThreadPool,
+         splicesPlainBodies: Bool) {
+        self.splicesPlainBodies = splicesPlainBodies
         self.mode = mode
         self.store = store
         self.upstream = upstream

@@ -78,15 +78,23 @@ public final class RecordingNetwork: @unchecked Sendable {
                                                     "REQUESTS_CA_BUNDLE", "PIP_CERT", "NODE_EXTRA_CA_CERTS", "GIT_SSL_CAINFO",
                                                     "CURL_CA_BUNDLE"]
 
+    /// Off unless `REPRISE_NETWORK_SPLICE=1`: on an idle machine the splice fast path was slower
+    /// than the NIO relay (Reports/network-recording.md measures both in the same run).
+    public static var splicesPlainBodiesByDefault: Bool {
+        ProcessInfo.processInfo.environment["REPRISE_NETWORK_SPLICE"] == "1"
+    }
+
     /// `authority` intercepts HTTPS (nil: tunnels pass through when recording, and are refused
-    /// in a replay); `extraTrustRoots` are PEM files the recorder trusts for origins.
+    /// in a replay); `extraTrustRoots` are PEM files the recorder trusts for origins;
+    /// `splicePlainBodies` moves large plain-HTTP bodies by splice(2) instead of through NIO.
     public init(mode: RecorderMode, store: BlobStore, authority: InterceptionAuthority? = nil,
-                extraTrustRoots: [String] = []) throws {
+                extraTrustRoots: [String] = [],
+                splicePlainBodies: Bool = RecordingNetwork.splicesPlainBodiesByDefault) throws {
         self.authority = authority
         namespace = try StepNamespace()
         let group = MultiThreadedEventLoopGroup.singleton
         core = ProxyCore(mode: mode, store: store, upstream: UpstreamClient(group: group, extraTrustRoots: extraTrustRoots),
-                         threadPool: NIOThreadPool.singleton)
+                         threadPool: NIOThreadPool.singleton, splicesPlainBodies: splicePlainBodies)
         do {
             try start(group: group, takeover: TunnelTakeover(core: core, authority: authority))
         } catch {

@@ -106,7 +106,7 @@ final class StreamingRelay: ChannelInboundHandler {
             if let length = head.headers.first(name: "content-length").flatMap({ Int64($0) }), length >= 0,
                upstreamHead.method != .HEAD, ![204, 304].contains(head.status.code) {
                 announcedLength = length
-                if plainHTTP, Self.fastPathEnabled, length >= Self.fastPathMinimum, !head.headers.contains(name: "transfer-encoding") {
+                if plainHTTP, core.splicesPlainBodies, length >= Self.fastPathMinimum, !head.headers.contains(name: "transfer-encoding") {
                     // The rest of the body goes by splice once this read burst is relayed.
                     fastPath = .pending
                     context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
@@ -301,9 +301,6 @@ final class StreamingRelay: ChannelInboundHandler {
 
     // MARK: The plain-HTTP fast path
 
-    /// REPRISE_NETWORK_SPLICE=0 relays every body through NIO (for measuring the two paths
-    /// against each other, as scripts/bench-netrec does); the record is the same either way.
-    static let fastPathEnabled = ProcessInfo.processInfo.environment["REPRISE_NETWORK_SPLICE"] != "0"
     /// Bodies announced at least this long go by splice once their first read burst is relayed.
     static let fastPathMinimum: Int64 = 1 << 20
     /// How long the spliced transfer may move nothing before it is given up.

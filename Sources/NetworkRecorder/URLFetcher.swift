@@ -16,7 +16,7 @@ public final class URLFetcher: Sendable {
     public init(mode: RecorderMode, store: BlobStore, extraTrustRoots: [String] = []) {
         core = ProxyCore(mode: mode, store: store,
                          upstream: UpstreamClient(group: MultiThreadedEventLoopGroup.singleton, extraTrustRoots: extraTrustRoots),
-                         threadPool: NIOThreadPool.singleton)
+                         threadPool: NIOThreadPool.singleton, splicesPlainBodies: false)
     }
 
     /// Fetches (or serves) `url`; the returned record says what happened (a refusal or a miss

@@ -153,7 +153,7 @@ struct RecordingNetworkTests {
         var attempts: [(spliced: Int64, transcript: NetworkTranscript)] = []
         let recordedCopy = directory.sub("recorded.bin")
         while attempts.count < 3, !attempts.contains(where: { $0.spliced > Int64(content.count / 2) }) {
-            let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store)
+            let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store, splicePlainBodies: true)
             let fetched = try inside(recorder, ["busybox", "wget", "-q", "-O", recordedCopy, url])
             let spliced = recorder.splicedBodyBytes
             attempts.append((spliced, recorder.finish()))
@@ -193,7 +193,7 @@ struct RecordingNetworkTests {
         defer { server.stop() }
         let url = server.baseURL + "/cut.bin"
 
-        let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store)
+        let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store, splicePlainBodies: true)
         let copy = directory.sub("cut.bin")
         let fetched = try inside(recorder, ["busybox", "wget", "-q", "-O", copy, url])
         let transcript = recorder.finish()
@@ -219,7 +219,7 @@ struct RecordingNetworkTests {
         defer { server.stop() }
         let url = server.baseURL + "/big.bin"
 
-        let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store)
+        let recorder = try RecordingNetwork(mode: .record(DestinationPolicy()), store: store, splicePlainBodies: true)
         // Through the proxy by hand: read 4 MiB of the body, then hang up (RST: unread data).
         let hangUp = try inside(recorder, ["python3", "-c", """
             import os, socket
