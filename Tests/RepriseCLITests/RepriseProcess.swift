@@ -9,8 +9,11 @@ struct RepriseProcess {
         var stderr: String
     }
 
-    /// The executable SwiftPM built beside the test bundle.
+    /// The executable SwiftPM built beside the test bundle, or `REPRISE_TEST_BINARY` (to run the
+    /// CLI suites against another build: the release binary links the Swift runtime statically,
+    /// and Foundation has behaved differently there).
     static var executable: String {
+        if let chosen = ProcessInfo.processInfo.environment["REPRISE_TEST_BINARY"], !chosen.isEmpty { return chosen }
         var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         // XCTest bundles sit one level deeper on some layouts (…/X.xctest/…).
         while !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("reprise").path),
