@@ -14,8 +14,6 @@ extension Journal {
         public var removedLayerDirectories = 0
         /// Recipes (`recipes/sha256/`) of blobs no tag or build reaches.
         public var removedRecipes = 0
-        /// Blobs made from their recipe for a reader, dropped again (the recipe stays).
-        public var removedProducedCopies = 0
         /// `tmp/build-*` scratch directories of builds that were killed.
         public var removedScratchDirectories = 0
     }
@@ -104,11 +102,9 @@ extension Journal {
             }
             // After the blobs: a recipe whose blob went is removed with it.
             report.removedRecipes = try store.recipes.sweep(keeping: keep)
-            // Copies made from recipes (by an export, a push) are caches of what the recipe keeps.
-            for digest in try store.recipes.list() where store.isStored(digest) {
-                try store.delete(digest)
-                report.removedProducedCopies += 1
-            }
+            // Stored bytes of a layer that also has a recipe stay: they may be the only copy that
+            // is sure to be right (pulled or imported bytes, or a recipe that cannot be read or
+            // whose zlib is not this binary's), and gc never deletes reachable bytes.
             progress?(WorkProgress(phase: "removing unused extracted layers", done: 0))
             report.removedLayerDirectories = try sweepLayerDirectories(keeping: keep)
             // The index keeps the pages of deleted rows (and its WAL their history) until compacted:

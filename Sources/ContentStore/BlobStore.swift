@@ -103,7 +103,7 @@ public final class BlobStore: Sendable {
     }
 
     /// Makes a blob that is not stored from its recipe, if it has one. The made copy stays in
-    /// `blobs/` as a cache (gc drops it again: the recipe is what the journal keeps).
+    /// `blobs/` (gc keeps stored bytes: they are sure, a recipe depends on this binary's zlib).
     public func produceIfNeeded(_ digest: Digest) throws {
         guard !isStored(digest), let producer = producer.withLock({ $0 }),
               let recipe = recipes.document(for: digest) else { return }
@@ -127,7 +127,7 @@ public final class BlobStore: Sendable {
     @discardableResult
     public func ingest(_ data: Data, expected: Digest? = nil,
                        durability: BlobWriter.Durability = .immediate) throws -> CommitResult {
-        if let expected, contains(expected) {
+        if let expected, isStored(expected) {
             return CommitResult(digest: expected, size: Int64(data.count), alreadyExisted: true)
         }
         // Bytes in memory are hashed before anything is written: records and configs a rebuild
@@ -135,7 +135,7 @@ public final class BlobStore: Sendable {
         // writing and unlinking an ingest file. (Small data only: a large one is hashed twice.)
         if expected == nil, data.count <= 1 << 20 {
             let digest = Digest(of: data)
-            if contains(digest) { return CommitResult(digest: digest, size: Int64(data.count), alreadyExisted: true) }
+            if isStored(digest) { return CommitResult(digest: digest, size: Int64(data.count), alreadyExisted: true) }
         }
         let writer = try makeWriter()
         try writer.write(data)

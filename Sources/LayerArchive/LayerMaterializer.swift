@@ -66,7 +66,7 @@ public struct LayerMaterializer: Sendable {
             var source: String?
             if entry.kind == .file, entry.size > 0, let digest = entry.digest {
                 try reserve.account(Int(entry.size), entry: entry.path)
-                source = store.path(for: digest)
+                source = try store.readablePath(for: digest)
             } else if entry.kind != .file {
                 entry.size = 0
             }

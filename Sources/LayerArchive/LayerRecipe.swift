@@ -1,3 +1,5 @@
+import CLibArchive
+import CZlib
 import ContentStore
 import Foundation
 
@@ -25,6 +27,9 @@ public struct LayerRecipe: Codable, Sendable, Hashable {
     /// of the default level (6 → 3) never strands the recipes made before it (nil in recipes
     /// written before the field existed, all at the level of the binary that wrote them, 6).
     public let gzipLevel: Int32?
+    /// The zlib and libarchive that made the layer (`LayerRecipe.libraries`): the bytes are the
+    /// same only where deflate and the tar writer are; named when a remake does not match.
+    public let madeWith: String?
     /// The blobs it needs, as every recipe states them (`BlobRecipes.Requirements`): the tree.
     /// (The content blobs are named by the tree.)
     public let requires: [Digest]
@@ -39,7 +44,13 @@ public struct LayerRecipe: Codable, Sendable, Hashable {
         compression = writer.compression
         sourceDateEpoch = writer.sourceDateEpoch
         gzipLevel = writer.compression == .gzip ? writer.gzipLevel : nil
+        madeWith = Self.libraries
         requires = [tree]
+    }
+
+    /// The libraries whose output a remade layer depends on, as this binary has them.
+    public static var libraries: String {
+        "zlib \(String(cString: zlibVersion())), \(String(cString: archive_version_string()))"
     }
 
     /// Recipes without `gzipLevel` were written only by binaries that compressed at level 6.

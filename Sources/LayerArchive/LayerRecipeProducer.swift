@@ -25,7 +25,9 @@ public struct LayerRecipeProducer: BlobProducer {
         // A cache of bytes the recipe keeps: no fsync (a lost copy is made again).
         let layer = try recipe.writer.write(snapshot: tree, contentsFrom: store, into: store, durability: .batched)
         guard layer.digest == digest, layer.diffID == recipe.diffID, layer.size == recipe.size else {
-            throw StoreError.corruptBlob(digest, actual: layer.digest, path: store.recipes.path(for: digest))
+            // (What was made is stored under its own digest; nothing names it, so gc takes it.)
+            let libraries = recipe.madeWith.map { " The recipe was made with \($0); this Reprise has \(LayerRecipe.libraries)." } ?? ""
+            throw LayerArchiveError.unsupported("layer \(digest) made again from its recipe (\(store.recipes.path(for: digest))) came out as \(layer.digest), diff id \(layer.diffID).\(libraries) Its stored bytes are needed: pull or import the image or bundle again")
         }
     }
 }

@@ -133,7 +133,7 @@ public struct TreeSnapshotter: Sendable {
         let status = item.status
         let key = StatCache.Key(device: status.device, inode: status.inode, size: status.size,
                                 mtime: status.mtime, ctime: status.ctime)
-        if let cached = statCache?.digest(for: key), store.contains(cached) {
+        if let cached = statCache?.digest(for: key), store.isStored(cached) {
             return FileOutcome(digest: cached, size: status.size, fromStatCache: true)
         }
         let path = root + "/" + item.entry.path
@@ -147,7 +147,8 @@ public struct TreeSnapshotter: Sendable {
             let data = try readSmallFile(fd, expectedSize: status.size, path: path)
             try checkUnchanged(fd, status, size: Int64(data.count), path: path)
             let digest = Digest(of: data)
-            let existed = store.contains(digest)
+            // A context file's bytes are stored even if they equal a layer kept as a recipe.
+            let existed = store.isStored(digest)
             if !existed { try store.ingest(data, expected: digest, durability: .batched) }
             result = (digest, Int64(data.count), existed)
         } else {

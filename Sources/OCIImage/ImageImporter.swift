@@ -71,7 +71,7 @@ public struct ImageImporter: Sendable {
     public func importLayout(_ layout: ImageLayout, selector: ImageSelector? = nil) throws -> ResolvedImage {
         let resolved = try layout.resolve(selector, platform: platform)
         let required = Set(resolved.chain)
-        let missing = try layout.closure(of: resolved.root, required: required).filter { !store.contains($0.digest) }
+        let missing = try layout.closure(of: resolved.root, required: required).filter { !store.isStored($0.digest) }
         var bytes: Int64 = 0
         for (index, descriptor) in missing.enumerated() {
             progress?(WorkProgress(phase: "copying blobs", done: index, total: missing.count, bytes: bytes))

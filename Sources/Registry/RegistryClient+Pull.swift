@@ -70,7 +70,9 @@ extension RegistryClient {
         var seen = Set<Digest>()
         let missing = descriptors.filter { descriptor in
             guard seen.insert(descriptor.digest).inserted else { return false }
-            if store.contains(descriptor.digest) {
+            // Stored bytes only: a layer kept as a recipe is pulled anyway (the recipe may not
+            // make these exact bytes on this machine).
+            if store.isStored(descriptor.digest) {
                 count { $0.blobsAlreadyLocal += 1 }
                 noteLocation(descriptor.digest, in: repository)
                 return false

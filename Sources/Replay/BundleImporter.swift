@@ -31,7 +31,8 @@ public struct BundleImporter {
                   manifest.config.mediaType == RecordMediaType.build else {
                 throw ReplayError.badBundle(path: path, reason: "\(entry.digest) is not a build record artifact")
             }
-            for descriptor in manifest.layers + [manifest.config] where !journal.store.contains(descriptor.digest) {
+            // Bytes in hand are stored even when a recipe could make them: the recipe may not.
+            for descriptor in manifest.layers + [manifest.config] where !journal.store.isStored(descriptor.digest) {
                 let blob = try layout.readBlob(descriptor, referencedBy: entry.digest.description)
                 let stored = try journal.store.ingest(blob).digest
                 guard stored == descriptor.digest else {

@@ -32,4 +32,41 @@ struct LayerRecipeTests {
             #expect(other.digest != layer.digest)
         }
     }
+
+    /// A recipe that cannot make its layer's bytes (here: the level it names is not the one the
+    /// bytes were made at, as after an upgrade to another zlib): the remake fails, naming the
+    /// libraries and what to do, and the real bytes, when given (a pull, a bundle import), are
+    /// stored instead of being taken for present.
+    @Test func aRecipeThatCannotMakeItsBytesIsNamedAndTheRealBytesAreStored() throws {
+        let scratch = try Scratch()
+        let store = try scratch.store()
+        store.install(LayerRecipeProducer())
+        let tree = try scratch.sub("tree")
+        try LayerMaterializerTests.makeTree(at: tree)
+        let snapshot = try TreeSnapshotter(store: store).snapshot(directory: tree).snapshot
+        let writer = LayerWriter(sourceDateEpoch: 1_650_000_000)
+        let layer = try writer.write(snapshot: snapshot, contentsFrom: store, into: store)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: store.path(for: layer.digest)))
+        try LayerRecipe.record(snapshot, writtenBy: writer, as: layer, in: store)
+        let document = try #require(store.recipes.document(for: layer.digest))
+        var fields = try #require(try JSONSerialization.jsonObject(with: document) as? [String: Any])
+        #expect((fields["madeWith"] as? String)?.hasPrefix("zlib ") == true)
+        fields["gzipLevel"] = Int(writer.gzipLevel) == 9 ? 1 : 9
+        try store.recipes.store(try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), for: layer.digest)
+        try store.delete(layer.digest)
+
+        #expect(store.contains(layer.digest), "a layer with a recipe is taken for present")
+        do {
+            _ = try store.readablePath(for: layer.digest)
+            Issue.record("a recipe that makes other bytes was accepted")
+        } catch {
+            let message = String(describing: error)
+            #expect(message.contains("zlib") && message.contains("pull or import"), "\(message)")
+        }
+        #expect(!store.isStored(layer.digest))
+
+        try store.ingest(bytes, expected: layer.digest)
+        #expect(store.isStored(layer.digest), "the real bytes were taken for already present and dropped")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: try store.readablePath(for: layer.digest))) == bytes)
+    }
 }
