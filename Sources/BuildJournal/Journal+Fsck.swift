@@ -1,6 +1,7 @@
 import ContentStore
 import Foundation
 import GRDB
+import LayerArchive
 
 /// fsck: finding every kind of damage a journal can suffer, without repairing any of it.
 extension Journal {
@@ -23,10 +24,14 @@ extension Journal {
         public var unindexed: [String] = []
         /// Ingest files of processes that died mid-write; harmless, `gc` removes them.
         public var staleIngestFiles = 0
+        /// `deep`: layers kept only as a recipe that were made again (into the hashers) and matched.
+        public var layersRemade = 0
+        /// `deep`: layers whose recipe does not make their bytes, each with what came out instead.
+        public var unremakable: [(digest: Digest, reason: String)] = []
 
         public var isClean: Bool {
             corrupt.isEmpty && missing.isEmpty && damagedRefs.isEmpty && unreadableRecords.isEmpty
-                && indexDamage == nil
+                && indexDamage == nil && unremakable.isEmpty
         }
 
         public static func == (lhs: FsckReport, rhs: FsckReport) -> Bool {
@@ -34,13 +39,19 @@ extension Journal {
                 && lhs.missing.map { "\($0.referrer) \($0.digest)" } == rhs.missing.map { "\($0.referrer) \($0.digest)" }
                 && lhs.damagedRefs == rhs.damagedRefs && lhs.unreadableRecords == rhs.unreadableRecords
                 && lhs.indexDamage == rhs.indexDamage && lhs.unindexed == rhs.unindexed
+                && lhs.layersRemade == rhs.layersRemade
+                && lhs.unremakable.map { "\($0.digest) \($0.reason)" } == rhs.unremakable.map { "\($0.digest) \($0.reason)" }
         }
     }
 
     /// Re-hashes every blob and checks every reference the refs, records and index hold, that
     /// every ref holds a digest and every record reads as one. Open the journal with
     /// `index: .inspect` so that a damaged index is reported here rather than refused.
-    public func fsck(progress: (Int, Int) -> Void = { _, _ in }) throws -> FsckReport {
+    ///
+    /// `deep` also makes every reachable layer that is kept only as a recipe again, into hashers
+    /// (nothing is written), and checks it against its digest, diff id and size: what a reader would
+    /// get, on this machine's zlib and libarchive.
+    public func fsck(deep: Bool = false, progress: (Int, Int) -> Void = { _, _ in }) throws -> FsckReport {
         var report = FsckReport()
         report.indexDamage = indexDamage
         let all = try store.list()
@@ -100,6 +111,28 @@ extension Journal {
                 + tags.filter { !indexedTags.contains($0.name) }.map { "tag \($0.name)" }
         }
         report.staleIngestFiles = try store.staleIngestFiles().count
+        if deep {
+            for digest in seen.sorted(by: { $0.description < $1.description })
+            where !present.contains(digest) && store.recipes.contains(digest) {
+                guard let recipe = LayerRecipe.load(for: digest, from: store) else {
+                    report.unremakable.append((digest, "its recipe cannot be read"))
+                    continue
+                }
+                do {
+                    let tree = try TreeSnapshot.load(recipe.tree, from: store)
+                    let made = try recipe.writer.describe(snapshot: tree, contentsFrom: store)
+                    if made.digest == digest, made.diffID == recipe.diffID, made.size == recipe.size {
+                        report.layersRemade += 1
+                    } else {
+                        report.unremakable.append((digest, "made again it is \(made.digest) (diff id \(made.diffID), "
+                            + "\(made.size) bytes); made with \(recipe.madeWith ?? "an unrecorded zlib"), "
+                            + "this Reprise has \(LayerRecipe.libraries)"))
+                    }
+                } catch {
+                    report.unremakable.append((digest, "\(error)"))
+                }
+            }
+        }
         return report
     }
 

@@ -14,7 +14,7 @@ enum CommandHelp {
         "journal": ["reprise journal ls", "reprise journal show app:1 --logs", "reprise journal gc"],
         "journal ls": ["reprise journal ls", "reprise journal ls -q | head -1", "reprise journal ls --json"],
         "journal show": ["reprise journal show 1a22d6", "reprise journal show app:1 --logs", "reprise journal show app:1 --json"],
-        "journal fsck": ["reprise journal fsck", "REPRISE_JOURNAL=/srv/journal reprise journal fsck"],
+        "journal fsck": ["reprise journal fsck", "reprise journal fsck --deep", "REPRISE_JOURNAL=/srv/journal reprise journal fsck"],
         "journal gc": ["reprise image rm old:1 && reprise journal gc"],
         "journal export": ["reprise journal export app:1 -o app-build.tar"],
         "journal import": ["reprise journal import app-build.tar && reprise replay <printed id>"],
