@@ -7,14 +7,20 @@ import Testing
 /// first reported, even after the default gzip level changed (6 → 3): a recipe remembers the level.
 @Suite("LayerRecipe")
 struct LayerRecipeTests {
-    @Test(arguments: [Int32(6), LayerWriter.defaultGzipLevel])
-    func aRecipeRemakesItsLayerAtTheLevelItWasMadeAt(level: Int32) throws {
-        let scratch = try Scratch()
+    /// A store with the layer producer installed, holding the contents of every kind of entry a
+    /// COPY makes (`LayerMaterializerTests.makeTree`), and that tree's snapshot.
+    static func storeWithTree(in scratch: Scratch) throws -> (BlobStore, TreeSnapshot) {
         let store = try scratch.store()
         store.install(LayerRecipeProducer())
         let tree = try scratch.sub("tree")
         try LayerMaterializerTests.makeTree(at: tree)
-        let snapshot = try TreeSnapshotter(store: store).snapshot(directory: tree).snapshot
+        return (store, try TreeSnapshotter(store: store).snapshot(directory: tree).snapshot)
+    }
+
+    @Test(arguments: [Int32(6), LayerWriter.defaultGzipLevel])
+    func aRecipeRemakesItsLayerAtTheLevelItWasMadeAt(level: Int32) throws {
+        let scratch = try Scratch()
+        let (store, snapshot) = try Self.storeWithTree(in: scratch)
         let writer = LayerWriter(sourceDateEpoch: 1_650_000_000, gzipLevel: level)
         let layer = try writer.write(snapshot: snapshot, contentsFrom: store, into: store)
         let first = try Data(contentsOf: URL(fileURLWithPath: store.path(for: layer.digest)))
@@ -39,11 +45,7 @@ struct LayerRecipeTests {
     /// stored instead of being taken for present.
     @Test func aRecipeThatCannotMakeItsBytesIsNamedAndTheRealBytesAreStored() throws {
         let scratch = try Scratch()
-        let store = try scratch.store()
-        store.install(LayerRecipeProducer())
-        let tree = try scratch.sub("tree")
-        try LayerMaterializerTests.makeTree(at: tree)
-        let snapshot = try TreeSnapshotter(store: store).snapshot(directory: tree).snapshot
+        let (store, snapshot) = try Self.storeWithTree(in: scratch)
         let writer = LayerWriter(sourceDateEpoch: 1_650_000_000)
         let layer = try writer.write(snapshot: snapshot, contentsFrom: store, into: store)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: store.path(for: layer.digest)))

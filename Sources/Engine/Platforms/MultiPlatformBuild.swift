@@ -207,11 +207,6 @@ public struct MultiPlatformBuild: Sendable {
                 ($0.record.platform, $0.manifest?.description ?? "")
             }),
         ]
-        var names: [String] = []
-        for name in request.tags + request.outputs.flatMap(\.names) where !names.contains(name) { names.append(name) }
-        if !names.isEmpty { metadata["image.name"] = names.joined(separator: ",") }
-        let data = try JSONSerialization.data(withJSONObject: metadata,
-                                              options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path))
+        try BuildRequest.writeMetadataFile(metadata, naming: request, to: path)
     }
 }

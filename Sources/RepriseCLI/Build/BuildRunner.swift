@@ -15,25 +15,23 @@ struct BuildRunner {
     /// succeeded (cache exports).
     func run(_ request: BuildRequest, before: (Journal) async throws -> Void = { _ in },
              after: (Journal, BuildEngine.Result) async throws -> Void = { _, _ in }) async throws -> BuildEngine.Result {
-        try await CommandFailure.reporting {
-            guard NamespaceStepRunner.isSupported else {
-                throw ValidationError("reprise build must run as root: it creates namespaces and mounts for each step")
-            }
-            let journal = try journalOptions.open()
-            let runner = NamespaceStepRunner(scratchDirectory: journal.root + "/tmp/sandbox")
-            runner.removeAbandonedScratch()
-            try await before(journal)
-            let engine = BuildEngine(journal: journal, runner: runner, events: Self.sink(for: progress))
-            let result = try await SignalCancellation.run { try await engine.build(request) }
-            try await after(journal, result)
-            return result
-        }
+        try await run(before: before, after: after) { engine in try await engine.build(request) }
     }
 
     /// Builds for several platforms into one index (``MultiPlatformBuild``).
     func run(_ request: BuildRequest, platforms: [Platform], before: (Journal) async throws -> Void = { _ in },
              after: (Journal, MultiPlatformBuild.Result) async throws -> Void = { _, _ in }) async throws
         -> MultiPlatformBuild.Result {
+        try await run(before: before, after: after) { engine in
+            try await MultiPlatformBuild(engine: engine).build(request, platforms: platforms)
+        }
+    }
+
+    /// Opens the journal and the sandbox, runs `build` on an engine (interrupted by SIGINT and
+    /// SIGTERM), with `before` and `after` around it.
+    private func run<Result: Sendable>(before: (Journal) async throws -> Void,
+                                       after: (Journal, Result) async throws -> Void,
+                                       build: @escaping @Sendable (BuildEngine) async throws -> Result) async throws -> Result {
         try await CommandFailure.reporting {
             guard NamespaceStepRunner.isSupported else {
                 throw ValidationError("reprise build must run as root: it creates namespaces and mounts for each step")
@@ -43,9 +41,7 @@ struct BuildRunner {
             runner.removeAbandonedScratch()
             try await before(journal)
             let engine = BuildEngine(journal: journal, runner: runner, events: Self.sink(for: progress))
-            let result = try await SignalCancellation.run {
-                try await MultiPlatformBuild(engine: engine).build(request, platforms: platforms)
-            }
+            let result = try await SignalCancellation.run { try await build(engine) }
             try await after(journal, result)
             return result
         }
