@@ -150,13 +150,7 @@ struct MountPointScaffold {
             }
             shadowed = next
             path += "/" + name
-            if try makeDirectory(path) {
-                var original = stat()
-                guard lstat(next.hostPath, &original) == 0 else {
-                    throw SandboxError.scratch(path: next.hostPath, errno: errno)
-                }
-                mirroredDirectories.append((path, original))
-            }
+            try mirrorDirectory(path, of: next.hostPath)
         }
         return path
     }
@@ -230,13 +224,7 @@ struct MountPointScaffold {
             guard let next = view.lookup(name, in: shadowed) else { break }
             shadowed = next
             path += "/" + name
-            if try makeDirectory(path) {
-                var original = stat()
-                guard lstat(next.hostPath, &original) == 0 else {
-                    throw SandboxError.scratch(path: next.hostPath, errno: errno)
-                }
-                mirroredDirectories.append((path, original))
-            }
+            try mirrorDirectory(path, of: next.hostPath)
         }
         for (index, name) in missing.enumerated() {
             path += "/" + name
@@ -248,6 +236,15 @@ struct MountPointScaffold {
                 _ = try makeDirectory(path)
             }
         }
+    }
+
+    /// Makes `path` in the scaffold for the image's directory at `hostPath`, remembering the
+    /// original's owner, mode and times (`finish` gives them to the mirror) when it is new.
+    private mutating func mirrorDirectory(_ path: String, of hostPath: String) throws {
+        guard try makeDirectory(path) else { return }
+        var original = stat()
+        guard lstat(hostPath, &original) == 0 else { throw SandboxError.scratch(path: hostPath, errno: errno) }
+        mirroredDirectories.append((path, original))
     }
 
     /// Returns whether the directory was newly made.
