@@ -159,10 +159,15 @@ public final class Journal: Sendable {
         try migrator.migrate(database)
     }
 
-    /// Makes everything written so far durable on disk (one sync for a whole build).
+    /// Makes everything written so far durable on disk (one sync for a whole build): the blobs
+    /// first, then the refs that name them.
     public func synchronize() throws {
         try store.synchronize()
+        try refs.synchronize()
     }
+
+    /// Refs written or removed and not yet made durable (for tests of the durability protocol).
+    public var unsyncedRefCount: Int { refs.unsyncedCount }
 
     /// A fresh build id: time-ordered so `ls` sorts naturally, random so two machines never clash.
     ///
