@@ -118,6 +118,10 @@ extension Journal {
                     report.unremakable.append((digest, "its recipe cannot be read"))
                     continue
                 }
+                if recipe.compression == .gzip, recipe.blockRule == nil {
+                    report.unremakable.append((digest, "its recipe names gzip block rule \(recipe.gzipBlockRule ?? -1), which this Reprise does not know"))
+                    continue
+                }
                 do {
                     let tree = try TreeSnapshot.load(recipe.tree, from: store)
                     let made = try recipe.writer.describe(snapshot: tree, contentsFrom: store)

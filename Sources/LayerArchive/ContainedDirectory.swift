@@ -15,7 +15,7 @@ import Foundation
 /// at the root, `..` stops at the root), like `openat2(RESOLVE_IN_ROOT)`. Final components are
 /// never followed: they are created, replaced or removed with `*at` calls on the parent.
 /// (`openat2` itself is out of reach: Swift cannot call the variadic `syscall`.)
-final class ContainedDirectory {
+final class ContainedDirectory: Sendable {
     /// What to do with a symlink in the middle of a path that points outside the root.
     enum EscapePolicy: Sendable {
         case refuse

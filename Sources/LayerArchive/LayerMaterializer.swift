@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ContentStore
 import Foundation
+import Synchronization
 
 /// Makes the extracted form of a layer that `LayerWriter` wrote from tree entries whose contents
 /// are in a store, without reading the layer back: directories, symlinks and devices are created
@@ -48,13 +49,22 @@ public struct LayerMaterializer: Sendable {
 
     /// Creates the entries under `directory` (which must exist and should be empty), in the
     /// order the writer puts them in the tar.
-    public func materialize(_ entries: [TreeEntry], from store: BlobStore, into directory: String) throws {
+    ///
+    /// Directories, symlinks and the like are made first, in that order; then the files, on
+    /// `workers` threads (nil: one per core), each batch of files of one directory through one
+    /// descriptor of it instead of a walk from the root per file. The tree is the same: a file
+    /// never changes anything another entry depends on, directory times are set last, and a
+    /// listing where that could differ (one path twice, or an entry below a non-directory) is
+    /// made one entry at a time, in order.
+    public func materialize(_ entries: [TreeEntry], from store: BlobStore, into directory: String,
+                            workers: Int? = nil) throws {
         guard LayerMaterializer.canMaterialize(entries) else {
             throw LayerArchiveError.unsupported("these entries need the layer's tar to be extracted")
         }
         let root = try ContainedDirectory(path: directory, policy: symlinks == .refuse ? .refuse : .clampToRoot)
         let builder = TreeBuilder(directory: root, allowDevices: allowDevices, preserveOwnership: true)
         let reserve = try DiskReserve(path: directory, bytes: nil)
+        var prepared: [PreparedEntry] = []
         for original in entries.sorted(by: { $0.path.precedesByBytes($1.path) }) where original.kind != .socket {
             let components = try ContainedDirectory.components(of: original.path, entry: original.path)
             if components.isEmpty { continue }  // "./": the root keeps its own metadata, as in extraction
@@ -70,8 +80,120 @@ public struct LayerMaterializer: Sendable {
             } else if entry.kind != .file {
                 entry.size = 0
             }
-            try builder.create(entry, at: components, shownAs: original.path, content: nil, copyingFrom: source)
+            prepared.append(PreparedEntry(entry: entry, components: components, shown: original.path, source: source))
         }
+        let workerCount = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        guard Self.filesMayBeMadeApart(prepared) else {
+            for item in prepared {
+                try builder.create(item.entry, at: item.components, shownAs: item.shown, content: nil,
+                                   copyingFrom: item.source)
+            }
+            try builder.finish()
+            return
+        }
+        var files: [PreparedEntry] = []
+        for item in prepared {
+            if item.entry.kind == .file {
+                files.append(item)
+            } else {
+                try builder.create(item.entry, at: item.components, shownAs: item.shown, content: nil,
+                                   copyingFrom: item.source)
+            }
+        }
+        try Self.createFiles(files, in: root, workers: workerCount)
         try builder.finish()
+    }
+
+    /// An entry ready to be made: its components, the path shown in errors, its content's path.
+    struct PreparedEntry: Sendable {
+        let entry: TreeEntry
+        let components: [String]
+        let shown: String
+        let source: String?
+
+        var parent: String { components.dropLast().joined(separator: "/") }
+    }
+
+    /// Whether making the files after every other entry, in any order, gives the tree that making
+    /// everything in listing order gives: no path twice (a later entry would replace an earlier
+    /// one), and no entry below a path that is not a directory entry (a symlink redirects what is
+    /// below it; a file would be replaced by the directory made for its children).
+    static func filesMayBeMadeApart(_ entries: [PreparedEntry]) -> Bool {
+        var paths = Set<String>()
+        var nonDirectories = Set<String>()
+        for item in entries {
+            guard paths.insert(item.entry.path).inserted else { return false }
+            if item.entry.kind != .directory { nonDirectories.insert(item.entry.path) }
+        }
+        for item in entries where item.components.count > 1 {
+            var prefix = ""
+            for component in item.components.dropLast() {
+                prefix = prefix.isEmpty ? component : prefix + "/" + component
+                if nonDirectories.contains(prefix) { return false }
+            }
+        }
+        return true
+    }
+
+    /// Files per batch: one descriptor of their directory serves them all.
+    static let filesPerBatch = 64
+
+    /// Creates `files` (in directories that exist, or are made as `ContainedDirectory` makes
+    /// missing ones) on `workers` threads, in batches of files of one directory. The first failure
+    /// in listing order is thrown, after every worker stopped.
+    static func createFiles(_ files: [PreparedEntry], in root: ContainedDirectory, workers: Int) throws {
+        guard !files.isEmpty else { return }
+        // Batches in listing order of their first file: files grouped by directory, cut in runs.
+        var byParent: [String: [Int]] = [:]
+        var parentOrder: [String] = []
+        for (index, file) in files.enumerated() {
+            let parent = file.parent
+            if byParent[parent] == nil { parentOrder.append(parent) }
+            byParent[parent, default: []].append(index)
+        }
+        let batches: [[Int]] = parentOrder.flatMap { parent in
+            let members = byParent[parent]!
+            return stride(from: 0, to: members.count, by: filesPerBatch).map {
+                Array(members[$0..<min(members.count, $0 + filesPerBatch)])
+            }
+        }
+        let failures = Mutex<[Int: any Error]>([:])
+        let next = Atomic<Int>(0)
+        let work = { @Sendable in
+            while true {
+                let batchIndex = next.add(1, ordering: .relaxed).oldValue
+                guard batchIndex < batches.count else { return }
+                let batch = batches[batchIndex]
+                // After a failure, batches after it in listing order are not started.
+                if failures.withLock({ $0.keys.contains { $0 < batch[0] } }) { continue }
+                do {
+                    let first = files[batch[0]]
+                    guard let fd = try root.openDirectory(Array(first.components.dropLast()), entry: first.shown, create: true) else {
+                        throw LayerArchiveError.unsafePath(entry: first.shown, reason: "its directory cannot be made")
+                    }
+                    defer { if fd != root.rootFD { close(fd) } }
+                    for index in batch {
+                        let file = files[index]
+                        do {
+                            try TreeBuilder.createFile(file.entry, in: fd, name: file.components.last!, shownAs: file.shown,
+                                                       copyingFrom: file.source, preserveOwnership: true)
+                        } catch {
+                            failures.withLock { $0[index] = error }
+                            return
+                        }
+                    }
+                } catch {
+                    failures.withLock { $0[batch[0]] = error }
+                    return
+                }
+            }
+        }
+        let threads = min(workers, batches.count)
+        if threads == 1 {
+            work()
+        } else {
+            DispatchQueue.concurrentPerform(iterations: threads) { _ in work() }
+        }
+        if let first = failures.withLock({ $0.min { $0.key < $1.key } }) { throw first.value }
     }
 }

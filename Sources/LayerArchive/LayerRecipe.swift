@@ -27,6 +27,10 @@ public struct LayerRecipe: Codable, Sendable, Hashable {
     /// of the default level (6 → 3) never strands the recipes made before it (nil in recipes
     /// written before the field existed, all at the level of the binary that wrote them, 6).
     public let gzipLevel: Int32?
+    /// Which blocks the gzip stored instead of deflating (`GzipBlockRule` raw value): the layer is
+    /// made again under this rule (nil in recipes written before rules existed: every block was
+    /// deflated, `GzipBlockRule.deflateEvery`).
+    public let gzipBlockRule: Int?
     /// The zlib and libarchive that made the layer (`LayerRecipe.libraries`): the bytes are the
     /// same only where deflate and the tar writer are; named when a remake does not match.
     public let madeWith: String?
@@ -44,6 +48,7 @@ public struct LayerRecipe: Codable, Sendable, Hashable {
         compression = writer.compression
         sourceDateEpoch = writer.sourceDateEpoch
         gzipLevel = writer.compression == .gzip ? writer.gzipLevel : nil
+        gzipBlockRule = writer.compression == .gzip ? writer.gzipBlockRule.rawValue : nil
         madeWith = Self.libraries
         requires = [tree]
     }
@@ -56,9 +61,18 @@ public struct LayerRecipe: Codable, Sendable, Hashable {
     /// Recipes without `gzipLevel` were written only by binaries that compressed at level 6.
     static let levelBeforeItWasRecorded: Int32 = 6
 
+    /// The writer that makes the layer again. A rule this Reprise does not know (a recipe from a
+    /// newer one) is `nil` here: see `LayerRecipeProducer`, which refuses it by name.
     public var writer: LayerWriter {
         LayerWriter(compression: compression, sourceDateEpoch: sourceDateEpoch,
-                    gzipLevel: gzipLevel ?? Self.levelBeforeItWasRecorded)
+                    gzipLevel: gzipLevel ?? Self.levelBeforeItWasRecorded,
+                    gzipBlockRule: blockRule ?? .deflateEvery)
+    }
+
+    /// The recorded block rule; recipes without one deflated every block.
+    public var blockRule: GzipBlockRule? {
+        guard let gzipBlockRule else { return .deflateEvery }
+        return GzipBlockRule(rawValue: gzipBlockRule)
     }
 
     /// Stores the tree first, then the recipe that names it: a kill in between leaves a tree

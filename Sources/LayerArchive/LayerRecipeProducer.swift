@@ -21,6 +21,9 @@ public struct LayerRecipeProducer: BlobProducer {
         if let level = recipe.gzipLevel, recipe.compression == .gzip, !(1...9).contains(level) {
             throw LayerArchiveError.unsupported("the recipe of \(digest) (\(store.recipes.path(for: digest))) names gzip level \(level), which does not exist")
         }
+        if recipe.compression == .gzip, recipe.blockRule == nil {
+            throw LayerArchiveError.unsupported("the recipe of \(digest) (\(store.recipes.path(for: digest))) names gzip block rule \(recipe.gzipBlockRule ?? -1), which this Reprise does not know (made by a newer one?)")
+        }
         let tree = try TreeSnapshot.load(recipe.tree, from: store)
         // A cache of bytes the recipe keeps: no fsync (a lost copy is made again).
         let layer = try recipe.writer.write(snapshot: tree, contentsFrom: store, into: store, durability: .batched)

@@ -10,10 +10,11 @@ final class LayerSink {
     var failure: (any Error)?
 
     init(compression: LayerCompression, gzipLevel: Int32 = GzipEncoder.compressionLevel,
+         gzipBlockRule: GzipBlockRule = .current,
          destination: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
         switch compression {
         case .none: encoder = nil
-        case .gzip: encoder = try GzipEncoder(level: gzipLevel)
+        case .gzip: encoder = try GzipEncoder(level: gzipLevel, blockRule: gzipBlockRule)
         case .zstd: throw LayerArchiveError.unsupported("writing zstd-compressed layers")
         }
         self.destination = destination

@@ -24,12 +24,16 @@ public struct LayerWriter: Sendable {
     /// The deflate level of `.gzip` layers. Every new layer uses `GzipEncoder.compressionLevel`;
     /// a layer kept as a recipe is made again at the level it was first made at.
     public var gzipLevel: Int32
+    /// Which blocks of a `.gzip` layer are deflated (the others are stored). Every new layer
+    /// uses `GzipBlockRule.current`; a layer kept as a recipe is made again under its own rule.
+    public var gzipBlockRule: GzipBlockRule
 
     public init(compression: LayerCompression = .gzip, sourceDateEpoch: Int64? = nil,
-                gzipLevel: Int32 = LayerWriter.defaultGzipLevel) {
+                gzipLevel: Int32 = LayerWriter.defaultGzipLevel, gzipBlockRule: GzipBlockRule = .current) {
         self.compression = compression
         self.sourceDateEpoch = sourceDateEpoch
         self.gzipLevel = gzipLevel
+        self.gzipBlockRule = gzipBlockRule
     }
 
     /// The level every new gzip layer is written at (see `GzipEncoder.compressionLevel`).
@@ -83,7 +87,8 @@ public struct LayerWriter: Sendable {
         throws -> (diffID: Digest, tarSize: Int64, entryCount: Int) {
         // The closure only lives for this call; libarchive needs it stored in the sink.
         try UTF8Locale.run { try withoutActuallyEscaping(destination) { destination in
-            let sink = try LayerSink(compression: compression, gzipLevel: gzipLevel, destination: destination)
+            let sink = try LayerSink(compression: compression, gzipLevel: gzipLevel,
+                                     gzipBlockRule: gzipBlockRule, destination: destination)
             let tar = try TarArchiveWriter(sink: sink)
             var count = 0
             let sorted = entries.sorted { $0.path.precedesByBytes($1.path) }

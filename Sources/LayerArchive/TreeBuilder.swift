@@ -68,19 +68,8 @@ final class TreeBuilder {
                 let fd = try Posix.openAt(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
                                           mode: 0o600, path: shown)
                 defer { close(fd) }
-                if let sourcePath {
-                    let source = try FileIO.open(sourcePath, O_RDONLY)
-                    defer { close(source) }
-                    do {
-                        try FileCopier.copy(from: source, to: fd, byteCount: entry.size, path: sourcePath)
-                    } catch let mismatch as StoreError {
-                        throw LayerArchiveError.malformed("\(shown): content \(sourcePath): \(mismatch)")
-                    }
-                } else {
-                    try content?({ try FileIO.writeAll(fd, $0, path: shown) })
-                }
-                try applyAttributes(entry, descriptor: fd, shownAs: shown)
-                try setTimes(entry.mtime, parent: fd, name: nil, shownAs: shown)
+                try Self.fill(fd, with: entry, shownAs: shown, content: content, copyingFrom: sourcePath,
+                              preserveOwnership: preserveOwnership)
             case .symlink:
                 guard symlinkat(entry.linkTarget ?? "", parent, name) == 0 else {
                     throw SystemCallError("symlink", path: shown)
@@ -98,6 +87,35 @@ final class TreeBuilder {
                 break
             }
         }
+    }
+
+    /// Creates the file `name` in `parent`, which must not hold it yet (`O_EXCL`), with its bytes
+    /// copied from `sourcePath`, and its metadata. Touches nothing of the builder's own state, so
+    /// several threads may create files in directories that exist (`LayerMaterializer`).
+    static func createFile(_ entry: TreeEntry, in parent: Int32, name: String, shownAs shown: String,
+                           copyingFrom sourcePath: String?, preserveOwnership: Bool) throws {
+        let fd = try Posix.openAt(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600, path: shown)
+        defer { close(fd) }
+        try fill(fd, with: entry, shownAs: shown, content: nil, copyingFrom: sourcePath,
+                 preserveOwnership: preserveOwnership)
+    }
+
+    /// A new file's bytes (from `content` or copied from `sourcePath`), attributes and times.
+    private static func fill(_ fd: Int32, with entry: TreeEntry, shownAs shown: String, content: ContentProducer?,
+                             copyingFrom sourcePath: String?, preserveOwnership: Bool) throws {
+        if let sourcePath {
+            let source = try FileIO.open(sourcePath, O_RDONLY)
+            defer { close(source) }
+            do {
+                try FileCopier.copy(from: source, to: fd, byteCount: entry.size, path: sourcePath)
+            } catch let mismatch as StoreError {
+                throw LayerArchiveError.malformed("\(shown): content \(sourcePath): \(mismatch)")
+            }
+        } else {
+            try content?({ try FileIO.writeAll(fd, $0, path: shown) })
+        }
+        try applyAttributes(entry, descriptor: fd, shownAs: shown, preserveOwnership: preserveOwnership)
+        try Self.setTimes(entry.mtime, parent: fd, name: nil, shownAs: shown)
     }
 
     private func createHardlink(_ entry: TreeEntry, at components: [String], shownAs shown: String) throws {
@@ -136,19 +154,24 @@ final class TreeBuilder {
         for (_, item) in ordered {
             let shown = item.components.joined(separator: "/")
             if item.components.isEmpty {
-                try setTimes(item.mtime, parent: directory.rootFD, name: nil, shownAs: ".")
+                try Self.setTimes(item.mtime, parent: directory.rootFD, name: nil, shownAs: ".")
                 continue
             }
             // The directory may have been removed by a later whiteout; then there is nothing to do.
             _ = try directory.withParent(of: item.components, entry: shown, create: false) { parent, name in
                 guard try FileStatus.of(name: name, in: parent, path: shown) != nil else { return }
-                try setTimes(item.mtime, parent: parent, name: name, shownAs: shown)
+                try Self.setTimes(item.mtime, parent: parent, name: name, shownAs: shown)
             }
         }
         directoryTimes = []
     }
 
     private func applyAttributes(_ entry: TreeEntry, descriptor fd: Int32, shownAs shown: String) throws {
+        try Self.applyAttributes(entry, descriptor: fd, shownAs: shown, preserveOwnership: preserveOwnership)
+    }
+
+    private static func applyAttributes(_ entry: TreeEntry, descriptor fd: Int32, shownAs shown: String,
+                                        preserveOwnership: Bool) throws {
         if preserveOwnership, fchown(fd, entry.uid, entry.gid) != 0 {
             throw SystemCallError("chown", path: shown)
         }
@@ -168,11 +191,11 @@ final class TreeBuilder {
         if let xattrs = entry.xattrs {
             try ExtendedAttributes.write(xattrs, path: Posix.procPath(directoryFD: parent, name: name), shownAs: shown)
         }
-        try setTimes(entry.mtime, parent: parent, name: name, shownAs: shown)
+        try Self.setTimes(entry.mtime, parent: parent, name: name, shownAs: shown)
     }
 
     /// Sets atime and mtime to `mtime` (snapshots do not record atime; this keeps it stable).
-    private func setTimes(_ mtime: Int64, parent: Int32, name: String?, shownAs shown: String) throws {
+    private static func setTimes(_ mtime: Int64, parent: Int32, name: String?, shownAs shown: String) throws {
         var seconds = mtime / 1_000_000_000
         var nanoseconds = mtime % 1_000_000_000
         if nanoseconds < 0 { seconds -= 1; nanoseconds += 1_000_000_000 }

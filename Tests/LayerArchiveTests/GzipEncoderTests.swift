@@ -104,4 +104,157 @@ import Testing
         let deflate = ours.dropFirst(GzipEncoder.header.count).dropLast(8)
         #expect(deflate.map { String(format: "%02x", $0) }.joined() == reference, "seed \(seed)")
     }
+
+    /// Seeded random bytes, every value equally likely (`modulo` values, 0 for all 256: fewer
+    /// is compressible).
+    static func randomBytes(_ count: Int, random: inout SeededRandom, modulo: UInt8 = 0) -> [UInt8] {
+        // Eight bytes per draw (the suite runs in debug builds).
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < count {
+                var value = random.next()
+                for _ in 0..<min(8, count - offset) {
+                    let byte = UInt8(truncatingIfNeeded: value)
+                    buffer[offset] = modulo == 0 ? byte : byte % modulo
+                    value >>= 8
+                    offset += 1
+                }
+            }
+        }
+        return bytes
+    }
+
+    /// Blocks whose compressibility is known by construction, with the share of their chunks
+    /// the rule must store (a range: anchors are content-defined, so a chunk of repeated bytes
+    /// with no anchor in it is stored; with one anchor in 256 bytes that is rare).
+    static func mixedBlocks(seed: UInt64) -> [(bytes: [UInt8], stored: ClosedRange<Double>, what: String)] {
+        var random = SeededRandom(seed: seed)
+        let size = GzipEncoder.blockSize
+        let pattern = randomBytes(4096, random: &random)
+        // As the bench's tar: files of 12 KiB of random bytes then 12 KiB of text, with headers.
+        var files: [UInt8] = []
+        while files.count < size {
+            files += [UInt8](repeating: 0, count: 400) + Array("ustar  0000644".utf8) + [UInt8](repeating: 0, count: 98)
+            files += randomBytes(12 << 10, random: &random) + input(bytes: 12 << 10, seed: random.next())
+        }
+        return [
+            (randomBytes(size, random: &random), 1...1, "random"),
+            // Words, with runs of up to 2,000 random bytes: the chunks inside those runs only.
+            (input(bytes: size, seed: seed &+ 1), 0...0.1, "text and random runs"),
+            (Array(String(repeating: "COPY . /ctx/ reprise layer digest\n", count: size / 34 + 1).utf8.prefix(size)),
+             0...0, "text"),
+            // Flat histogram, but LZ77 shrinks it 250 times: the repeat test must see it.
+            (Array((0..<(size / 4096)).map { _ in pattern }.joined()), 0...0.02, "random 4 KiB repeated"),
+            (Array(files.prefix(size)), 0.35...0.5, "files of 12 KiB random and 12 KiB text"),
+            // 7 bits of entropy per byte: Huffman saves an eighth.
+            (randomBytes(size, random: &random, modulo: 128), 0...0, "random over 128 values"),
+            // Random, with 16 KiB copied from 20,000 bytes before: the copy's chunks are deflated.
+            ({ var block = randomBytes(size, random: &random)
+               block.replaceSubrange(500_000..<516_384, with: Array(block[480_000..<496_384])); return block }(),
+             0.98...0.995, "random with 16 KiB repeated"),
+            (randomBytes(size, random: &random), 1...1, "random"),
+            // The last block, random: the last block always goes through zlib whole.
+            (randomBytes(size, random: &random), 0...0, "last, random"),
+        ]
+    }
+
+    /// The rule itself, block by block, on bytes whose compressibility is known by construction.
+    @Test func theRuleStoresOnlyChunksDeflateCannotShrink() throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("GzipEncoderTests seed \(seed) (REPRISE_SEED=\(seed) repeats it)")
+        for block in Self.mixedBlocks(seed: seed).dropLast() {
+            let stored = block.bytes.withUnsafeBytes { GzipEncoder.storedChunks($0, dictionary: []) }
+            let share = Double(stored?.filter { $0 }.count ?? 0) / Double(GzipEncoder.blockSize / GzipEncoder.chunkSize)
+            #expect(block.stored.contains(share), "\(block.what): \(share) of the chunks stored, seed \(seed)")
+            if block.stored.upperBound == 0 { #expect(stored == nil, "\(block.what)") }
+        }
+        var random = SeededRandom(seed: seed)
+        // Only whole blocks: a random block one byte short is deflated.
+        let short = Self.randomBytes(GzipEncoder.blockSize - 1, random: &random)
+        #expect(short.withUnsafeBytes { GzipEncoder.storedChunks($0, dictionary: []) } == nil, "seed \(seed)")
+    }
+
+    /// Stored and deflated runs mixed in one stream: the same bytes for any number of workers,
+    /// decoded by gzip and by Python, and byte for byte what an independent encoder makes (the
+    /// rule written again in Python, Python's zlib with the same split and dictionaries, stored
+    /// blocks written by hand); the old rule deflates everything.
+    @Test func storedAndDeflatedRunsMakeTheStreamAnIndependentEncoderMakes() throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("GzipEncoderTests seed \(seed) (REPRISE_SEED=\(seed) repeats it)")
+        let scratch = try TemporaryDirectory("gzip-stored")
+        let input = Array(Self.mixedBlocks(seed: seed).map(\.bytes).joined())
+        let one = try Self.encode(input, workers: 1, seed: seed)
+        for workers in [2, 3] {
+            #expect(try Self.encode(input, workers: workers, seed: seed) == one, "workers \(workers), seed \(seed)")
+        }
+        try Data(input).write(to: URL(fileURLWithPath: scratch.sub("input")))
+        try Data(one).write(to: URL(fileURLWithPath: scratch.sub("x.gz")))
+        try Tool.check(["sh", "-c", "gzip -dc \(scratch.sub("x.gz")) | cmp - \(scratch.sub("input"))"])
+        let reference = try Tool.check(["python3", "-c", """
+            import gzip, struct, sys, zlib
+            data = open(sys.argv[1], 'rb').read()
+            ours = open(sys.argv[2], 'rb').read()
+            level, size, chunk = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+            assert gzip.decompress(ours) == data, 'python gzip reads it back'
+            def stored_chunks(block, before):
+                if len(block) != size: return None
+                flags = []
+                for c in range(0, size, chunk):
+                    counts = [0] * 256
+                    for b in block[c:c + chunk]: counts[b] += 1
+                    flags.append(1024 * sum(x * x for x in counts) <= 5 * chunk * chunk)
+                if not any(flags): return None
+                context = before + block
+                lead = len(before)
+                seen, at = {}, context.find(0xA5)
+                while 0 <= at <= len(context) - 16:
+                    key = context[at:at + 16]
+                    if key in seen and at - seen[key] <= 32768 and at >= lead: flags[(at - lead) // chunk] = False
+                    seen[key] = at
+                    at = context.find(0xA5, at + 1)
+                return flags if any(flags) else None
+            def deflate(run, before, last):
+                kw = {'zdict': before} if before else {}
+                c = zlib.compressobj(level, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, **kw)
+                return c.compress(run) + c.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+            out = bytearray(b'\\x1f\\x8b\\x08\\x00\\x00\\x00\\x00\\x00\\x00\\x03')
+            starts = list(range(0, len(data), size))
+            counted = 0
+            for i, start in enumerate(starts):
+                block, last = data[start:start + size], i == len(starts) - 1
+                flags = None if last else stored_chunks(block, data[max(0, start - 32768):start])
+                if flags is None:
+                    out += deflate(block, data[max(0, start - 32768):start], last)
+                    continue
+                first = 0
+                while first < len(flags):
+                    end = first + 1
+                    while end < len(flags) and flags[end] == flags[first]: end += 1
+                    lo, hi = start + first * chunk, start + end * chunk
+                    if flags[first]:
+                        counted += end - first
+                        for o in range(lo, hi, 65535):
+                            piece = data[o:min(hi, o + 65535)]
+                            out += bytes([0]) + struct.pack('<HH', len(piece), 0xffff ^ len(piece)) + piece
+                    else:
+                        out += deflate(data[lo:hi], data[max(0, lo - 32768):lo], False)
+                    first = end
+            out += struct.pack('<II', zlib.crc32(data), len(data) & 0xffffffff)
+            print(('same' if bytes(out) == ours else 'differs: %d bytes against %d' % (len(out), len(ours))), counted)
+            """, scratch.sub("input"), scratch.sub("x.gz"), "\(GzipEncoder.compressionLevel)",
+            "\(GzipEncoder.blockSize)", "\(GzipEncoder.chunkSize)"]).stdout
+        let verdict = reference.split(separator: " ")
+        #expect(verdict.first == "same", "\(reference) seed \(seed)")
+        print("the reference stored \(verdict.last ?? "?") chunks of 2 KiB")
+        // The stored chunks are what saves the CPU; the size pays 5 bytes per 64 KiB of them and
+        // a sync flush per run.
+        let old = try GzipEncoder(blockRule: .deflateEvery, workers: 2)
+        var everyBlockDeflated: [UInt8] = []
+        try input.withUnsafeBytes { try old.compress($0) { everyBlockDeflated += $0 } }
+        try old.finish { everyBlockDeflated += $0 }
+        #expect(everyBlockDeflated != one)
+        print("every block deflated \(everyBlockDeflated.count) bytes, incompressible chunks stored \(one.count)")
+        #expect(Double(one.count) <= Double(everyBlockDeflated.count) * 1.01, "seed \(seed)")
+    }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ContentStore
 import Foundation
+import TestSupport
 import Testing
 @testable import LayerArchive
 
@@ -28,8 +29,8 @@ struct LayerMaterializerTests {
         try Make.mtime(root + "/Dockerfile", seconds: 1_700_000_000, nanoseconds: 123_456_789)
     }
 
-    @Test(arguments: [nil, Int64(1_650_000_000)])
-    func materializedTreeEqualsTheExtractedLayer(sourceDateEpoch: Int64?) throws {
+    @Test(arguments: [nil, Int64(1_650_000_000)], [1, 4])
+    func materializedTreeEqualsTheExtractedLayer(sourceDateEpoch: Int64?, workers: Int) throws {
         let scratch = try Scratch()
         let store = try scratch.store()
         let tree = try scratch.sub("tree")
@@ -43,7 +44,7 @@ struct LayerMaterializerTests {
         _ = try LayerApplier(mode: .overlayLower, allowDevices: true, symlinks: .clampToRoot,
                              expectedDiffID: layer.diffID).apply(blob: layer.digest, in: store, to: extracted)
         let materialized = try scratch.sub("materialized")
-        try LayerMaterializer(writer: writer).materialize(entries, from: store, into: materialized)
+        try LayerMaterializer(writer: writer).materialize(entries, from: store, into: materialized, workers: workers)
 
         let fromTar = try TreeSnapshotter(store: store).snapshot(directory: extracted).snapshot.entries
         let direct = try TreeSnapshotter(store: store).snapshot(directory: materialized).snapshot.entries
@@ -58,6 +59,89 @@ struct LayerMaterializerTests {
             #expect(status.linkCount == 1, "\(entry.path)")
             #expect(try FileStatus.of(path: store.path(for: try #require(entry.digest))).linkCount == 1)
         }
+    }
+
+    /// A seeded tree of nested directories (some with more files than one batch), files of
+    /// random sizes, modes, owners, mtimes and xattrs, symlinks to files and directories: made
+    /// on 1 and 4 workers it is the tree extracted from the layer's tar, entry for entry.
+    @Test func filesMadeOnSeveralWorkersGiveTheExtractedTree() throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("LayerMaterializerTests seed \(seed) (REPRISE_SEED=\(seed) repeats it)")
+        var random = SeededRandom(seed: seed)
+        let scratch = try Scratch()
+        let store = try scratch.store()
+        let tree = try scratch.sub("tree")
+        var directories = [""]
+        for index in 0..<12 {
+            let parent = directories[Int(random.next() % UInt64(directories.count))]
+            let path = (parent.isEmpty ? "" : parent + "/") + "d\(index)"
+            try Make.directory(tree + "/" + path, mode: [0o755, 0o700, 0o1777][Int(random.next() % 3)])
+            directories.append(path)
+        }
+        for index in 0..<400 {
+            // Most files in two directories, so that they take several batches.
+            let parent = index % 3 == 0 ? directories[Int(random.next() % UInt64(directories.count))]
+                : directories[1 + index % 2]
+            let path = tree + "/" + (parent.isEmpty ? "" : parent + "/") + "f\(index)"
+            let size = Int(random.next() % 5) == 0 ? Int(random.next() % 200_000) : Int(random.next() % 3000)
+            try Make.write(path, Data((0..<size).map { _ in UInt8(truncatingIfNeeded: random.next() % 7) }),
+                           mode: [0o644, 0o600, 0o755, 0o4755][Int(random.next() % 4)])
+            if random.next() % 5 == 0 { chown(path, UInt32(random.next() % 3000), UInt32(random.next() % 3000)) }
+            if random.next() % 7 == 0 { try Make.xattr(path, "user.n", "\(index)") }
+        }
+        try Make.symlink(tree + "/" + directories[2] + "/to-file", to: "f2")
+        try Make.symlink(tree + "/to-dir", to: directories[1])
+        try Make.mtimes(under: tree, seconds: 1_600_000_000)
+        for (index, directory) in directories.enumerated() where !directory.isEmpty {
+            try Make.mtime(tree + "/" + directory, seconds: 1_600_000_000 + index * 1000)
+        }
+        let entries = try TreeSnapshotter(store: store).snapshot(directory: tree).snapshot.entries
+        let writer = LayerWriter(sourceDateEpoch: nil)
+        let layer = try writer.write(snapshot: TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755),
+                                                            entries: entries), contentsFrom: store, into: store)
+        let extracted = try scratch.sub("extracted")
+        _ = try LayerApplier(mode: .overlayLower, allowDevices: true, symlinks: .clampToRoot,
+                             expectedDiffID: layer.diffID).apply(blob: layer.digest, in: store, to: extracted)
+        let fromTar = try TreeSnapshotter(store: store).snapshot(directory: extracted).snapshot.entries
+        #expect(fromTar.count == entries.count)
+        for workers in [1, 4] {
+            let materialized = try scratch.sub("materialized-\(workers)")
+            try LayerMaterializer(writer: writer).materialize(entries, from: store, into: materialized, workers: workers)
+            let direct = try TreeSnapshotter(store: store).snapshot(directory: materialized).snapshot.entries
+            #expect(direct == fromTar, "workers \(workers), seed \(seed)")
+        }
+    }
+
+    /// With files on several workers, a failure (here a blob shorter than its entry says) is
+    /// thrown, and it is the first one in listing order.
+    @Test func theFirstFailingFileInListingOrderIsThrown() throws {
+        let scratch = try Scratch()
+        let store = try scratch.store()
+        let good = try store.ingest(Data("four".utf8)).digest
+        var entries = (0..<300).map { index in
+            TreeEntry(path: "d\(index % 3)/f\(String(format: "%03d", index))", kind: .file, mode: 0o644, size: 4, digest: good)
+        }
+        for index in [290, 170] { entries[index].size = 5 }
+        do {
+            try LayerMaterializer(writer: LayerWriter()).materialize(entries, from: store, into: try scratch.sub("out"), workers: 4)
+            Issue.record("a blob of the wrong size was accepted")
+        } catch {
+            #expect(String(describing: error).contains("d2/f170"), "\(error)")
+        }
+    }
+
+    /// Listings where making files apart from the rest could differ are made in order.
+    @Test func listingsWithAPathTwiceOrBelowANonDirectoryAreMadeInOrder() throws {
+        func prepared(_ paths: [(String, TreeEntry.Kind)]) -> [LayerMaterializer.PreparedEntry] {
+            paths.map { path, kind in
+                LayerMaterializer.PreparedEntry(entry: TreeEntry(path: path, kind: kind, mode: 0o644), components: path.split(separator: "/").map(String.init),
+                                                shown: path, source: nil)
+            }
+        }
+        #expect(LayerMaterializer.filesMayBeMadeApart(prepared([("a", .directory), ("a/b", .file), ("c", .symlink)])))
+        #expect(!LayerMaterializer.filesMayBeMadeApart(prepared([("a", .symlink), ("a/b", .file)])))
+        #expect(!LayerMaterializer.filesMayBeMadeApart(prepared([("a", .file), ("a/b/c", .file)])))
+        #expect(!LayerMaterializer.filesMayBeMadeApart(prepared([("a", .file), ("a", .file)])))
     }
 
     @Test func entriesExtractionWouldChangeAreLeftToExtraction() throws {

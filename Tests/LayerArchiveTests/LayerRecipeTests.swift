@@ -1,5 +1,6 @@
 import ContentStore
 import Foundation
+import TestSupport
 import Testing
 @testable import LayerArchive
 
@@ -70,5 +71,59 @@ struct LayerRecipeTests {
         try store.ingest(bytes, expected: layer.digest)
         #expect(store.isStored(layer.digest), "the real bytes were taken for already present and dropped")
         #expect(try Data(contentsOf: URL(fileURLWithPath: try store.readablePath(for: layer.digest))) == bytes)
+    }
+
+    /// A layer large enough for stored chunks (3 MiB of random bytes and some text): the rule
+    /// changes its bytes, not its diff id; a recipe records the rule and is made again under it,
+    /// a recipe written before rules existed (no field) is made again deflating every block, and
+    /// one naming a rule this Reprise does not know is refused by name.
+    @Test func aRecipeRemakesItsLayerUnderTheBlockRuleItWasMadeWith() throws {
+        let scratch = try Scratch()
+        let store = try scratch.store()
+        store.install(LayerRecipeProducer())
+        let tree = try scratch.sub("tree")
+        var random = SeededRandom(seed: 17)
+        let noise = Data((0..<(3 << 20)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+        try noise.write(to: URL(fileURLWithPath: tree + "/noise.bin"))
+        try Data(String(repeating: "layer recipe rule\n", count: 100_000).utf8).write(to: URL(fileURLWithPath: tree + "/text"))
+        let snapshot = try TreeSnapshotter(store: store).snapshot(directory: tree).snapshot
+        var layers: [GzipBlockRule: (LayerDescriptor, Data)] = [:]
+        for rule in [GzipBlockRule.deflateEvery, .storeIncompressible] {
+            let writer = LayerWriter(sourceDateEpoch: 1_650_000_000, gzipBlockRule: rule)
+            let layer = try writer.write(snapshot: snapshot, contentsFrom: store, into: store)
+            layers[rule] = (layer, try Data(contentsOf: URL(fileURLWithPath: store.path(for: layer.digest))))
+            let recipe = try LayerRecipe.record(snapshot, writtenBy: writer, as: layer, in: store)
+            #expect(recipe.gzipBlockRule == rule.rawValue)
+        }
+        let (old, oldBytes) = try #require(layers[.deflateEvery])
+        let (new, newBytes) = try #require(layers[.storeIncompressible])
+        #expect(old.diffID == new.diffID)
+        #expect(old.digest != new.digest)
+        #expect(new.size < old.size, "stored random chunks are smaller than zlib's output for them")
+        #expect(LayerWriter().gzipBlockRule == .current)
+
+        // A recipe from before the rule: the same document without the field.
+        let document = try #require(store.recipes.document(for: old.digest))
+        var fields = try #require(try JSONSerialization.jsonObject(with: document) as? [String: Any])
+        fields.removeValue(forKey: "gzipBlockRule")
+        try store.recipes.store(try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), for: old.digest)
+        for (layer, bytes) in [(old, oldBytes), (new, newBytes)] {
+            try store.delete(layer.digest)
+            let remade = try Data(contentsOf: URL(fileURLWithPath: try store.readablePath(for: layer.digest)))
+            #expect(remade == bytes, "\(layer.digest) made again differs")
+        }
+
+        // A rule from a newer Reprise.
+        let newDocument = try #require(store.recipes.document(for: new.digest))
+        var newFields = try #require(try JSONSerialization.jsonObject(with: newDocument) as? [String: Any])
+        newFields["gzipBlockRule"] = 7
+        try store.recipes.store(try JSONSerialization.data(withJSONObject: newFields, options: [.sortedKeys]), for: new.digest)
+        try store.delete(new.digest)
+        do {
+            _ = try store.readablePath(for: new.digest)
+            Issue.record("a recipe naming an unknown block rule was used")
+        } catch {
+            #expect(String(describing: error).contains("block rule 7"), "\(error)")
+        }
     }
 }
