@@ -43,9 +43,17 @@ extension Journal {
                 if let required = try? store.recipes.requirements(of: digest) { queue.append(contentsOf: required) }
                 // Only stored blobs are read: a recipe's blob is a layer, never JSON, and making
                 // it to look would undo what keeping the recipe saves.
-                guard store.isStored(digest),
-                      let data = try? store.read(digest, verify: false), data.first == UInt8(ascii: "{")
-                else { continue }
+                guard store.hasContent(digest) else { continue }
+                let data: Data
+                if !store.isStored(digest) {
+                    // A document kept as a delta that cannot be made would hide what it names:
+                    // collecting now could delete blobs a build still needs.
+                    data = try store.reconstruct(digest)
+                } else {
+                    guard let stored = try? store.read(digest, verify: false) else { continue }
+                    data = stored
+                }
+                guard data.first == UInt8(ascii: "{") else { continue }
                 // Every digest a JSON document mentions is kept: generous by design (diff ids and
                 // the like mark nothing), and it needs no knowledge of each document's schema.
                 queue.append(contentsOf: CanonicalJSON.referencedDigests(in: data))
