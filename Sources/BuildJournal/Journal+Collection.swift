@@ -69,7 +69,7 @@ extension Journal {
             var stale: [(BuildRecord, Digest)] = []
             let indexed = try database.read { db in
                 try Dictionary(Row.fetchAll(db, sql: "SELECT id, recordDigest FROM build").map {
-                    (($0["id"] as String?) ?? "", ($0["recordDigest"] as String?) ?? "")
+                    (($0["id"] as String?) ?? "", IndexDigest.text($0, "recordDigest") ?? "")
                 }, uniquingKeysWith: { first, _ in first })
             }
             for (id, digest) in buildRefs where indexed[id].map({ $0 != digest.description }) ?? false {
@@ -80,7 +80,7 @@ extension Journal {
                 // Step rows whose record no kept build reaches (the steps of a version of a
                 // build that is gone), with their mounts.
                 for row in try Row.fetchAll(db, sql: "SELECT buildID, stepIndex, recordDigest FROM step") {
-                    guard let text: String = row["recordDigest"], let digest = Digest(text), !keep.contains(digest)
+                    guard let text = IndexDigest.text(row, "recordDigest"), let digest = Digest(text), !keep.contains(digest)
                     else { continue }
                     let buildID: String = row["buildID"]
                     let index: Int = row["stepIndex"]

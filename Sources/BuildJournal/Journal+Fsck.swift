@@ -116,10 +116,10 @@ extension Journal {
             }
         }
         let (rows, indexedBuilds, indexedTags) = try database.read { db in
-            (try String.fetchAll(db, sql: """
+            (try DatabaseValue.fetchAll(db, sql: """
                 SELECT recordDigest FROM build UNION SELECT recordDigest FROM step
                 UNION SELECT manifestDigest FROM image UNION SELECT configDigest FROM image
-                """),
+                """).compactMap(IndexDigest.text),
              Set(try String.fetchAll(db, sql: "SELECT id FROM build")),
              Set(try String.fetchAll(db, sql: "SELECT name FROM tag")))
         }

@@ -72,6 +72,11 @@ enum IndexSchema {
                 t.column("updatedAt", .double).notNull()
             }
         }
+        // Digests as 32-byte BLOBs instead of `sha256:<hex>` text (IndexDigest): the same
+        // columns (SQLite keeps a BLOB as it is in a TEXT column), the old rows converted.
+        migrator.registerMigration("v2-binary-digests") { db in
+            try IndexDigest.convertTextDigests(in: db)
+        }
         return migrator
     }
 }

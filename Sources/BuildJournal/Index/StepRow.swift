@@ -19,6 +19,41 @@ public struct StepRow: Codable, FetchableRecord, PersistableRecord, Sendable, Ha
     public var layerDigest: String?
     public var layerSize: Int64?
 
+    /// Digest columns are stored as 32 bytes (`IndexDigest`).
+    public init(row: Row) {
+        buildID = row["buildID"]
+        stepIndex = row["stepIndex"]
+        recordDigest = IndexDigest.text(row, "recordDigest") ?? ""
+        stage = row["stage"]
+        instruction = row["instruction"]
+        text = row["text"]
+        line = row["line"]
+        cacheKey = IndexDigest.text(row, "cacheKey") ?? ""
+        outcome = row["outcome"]
+        exitCode = row["exitCode"]
+        durationSeconds = row["durationSeconds"]
+        layerDiffID = IndexDigest.text(row, "layerDiffID")
+        layerDigest = IndexDigest.text(row, "layerDigest")
+        layerSize = row["layerSize"]
+    }
+
+    public func encode(to container: inout PersistenceContainer) {
+        container["buildID"] = buildID
+        container["stepIndex"] = stepIndex
+        container["recordDigest"] = IndexDigest.value(recordDigest)
+        container["stage"] = stage
+        container["instruction"] = instruction
+        container["text"] = text
+        container["line"] = line
+        container["cacheKey"] = IndexDigest.value(cacheKey)
+        container["outcome"] = outcome
+        container["exitCode"] = exitCode
+        container["durationSeconds"] = durationSeconds
+        container["layerDiffID"] = IndexDigest.value(layerDiffID)
+        container["layerDigest"] = IndexDigest.value(layerDigest)
+        container["layerSize"] = layerSize
+    }
+
     init(_ record: StepRecord, digest: String) {
         buildID = record.buildID
         stepIndex = record.index
