@@ -13,8 +13,13 @@ import Foundation
 /// the next `synchronize()`, once the delta is on the disk. So the newest documents, which builds
 /// read, stay whole, and each older version costs what differs.
 extension BlobStore {
-    /// Documents of one kind kept whole before the oldest becomes a delta.
-    public static let documentWindow = 6
+    /// Documents of one kind kept whole before the oldest becomes a delta. A build writes about
+    /// three of each kind (three tree listings: the context, a COPY's sources and its output; the
+    /// versions of its build record; the configs of its steps), so three keep the previous build's
+    /// documents as candidates while costing little: every document in the window is whole, and
+    /// a larger window leaves more whole copies behind (with 6, about 80 KB more of the
+    /// journal-growth project's documents stay whole: 0.8 KB per build over its 100 builds).
+    public static let documentWindow = 3
     /// Larger documents are never made deltas (a delta is made in memory).
     public static let largestDeltaDocument = 16 << 20
 
