@@ -41,6 +41,8 @@ extension Journal {
                 // A kept blob's recipe (a COPY layer's tree, and through it the content blobs)
                 // is kept with it: a later build makes the layer's lower directory from it.
                 if let required = try? store.recipes.requirements(of: digest) { queue.append(contentsOf: required) }
+                // ...and the blob that holds the recipe document.
+                if let document = store.recipes.documentBlob(of: digest) { queue.append(document) }
                 // Only stored blobs are read: a recipe's blob is a layer, never JSON, and making
                 // it to look would undo what keeping the recipe saves.
                 guard store.hasContent(digest) else { continue }

@@ -100,6 +100,10 @@ extension Journal {
         while let digest = queue.popLast() {
             guard seen.insert(digest).inserted else { continue }
             // A blob's recipe (a COPY layer's) must name blobs the store holds, and be readable.
+            if let document = store.recipes.documentBlob(of: digest) {
+                need(document, by: "recipe of \(digest)")
+                queue.append(document)
+            }
             do {
                 for required in try store.recipes.requirements(of: digest) ?? [] {
                     need(required, by: "recipe of \(digest)")

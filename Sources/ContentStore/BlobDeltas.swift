@@ -11,7 +11,7 @@ import Foundation
 /// records and trees of the latest builds — costs no reconstruction, and each older version costs
 /// a few hundred bytes instead of a full listing. See `BlobStore+Deltas`.
 ///
-/// A delta file is `RPD1`, the base's 32 digest bytes, the blob's size (LEB128), then the
+/// A delta file is the byte 0xD1, the base's 32 digest bytes, the blob's size (LEB128), then the
 /// operations of `DeltaEncoding`. It is written to a temporary name and renamed into place, and is
 /// durable before the full copy it replaces is removed, so a kill at any point leaves the blob
 /// readable one way or the other. Readers verify what they reconstruct against the blob's digest.
@@ -21,7 +21,8 @@ public struct BlobDeltas: Sendable {
     private let durable: Bool
     private let deferSync: @Sendable (String) -> Void
 
-    static let magic = Array("RPD1".utf8)
+    /// The first byte of a delta file (its format).
+    static let magic: [UInt8] = [0xD1]
 
     init(root: String, durable: Bool, deferSync: @escaping @Sendable (String) -> Void) {
         self.directory = root + "/deltas/sha256"
@@ -52,12 +53,13 @@ public struct BlobDeltas: Sendable {
 
         public init(decoding data: Data, path: String) throws {
             let bytes = [UInt8](data)
-            guard bytes.count >= 37, Array(bytes[0..<4]) == BlobDeltas.magic else {
-                throw DeltaEncoding.DeltaError.malformed("\(path) is not a delta (no RPD1 header)")
+            let start = BlobDeltas.magic.count
+            guard bytes.count >= start + 33, Array(bytes[0..<start]) == BlobDeltas.magic else {
+                throw DeltaEncoding.DeltaError.malformed("\(path) is not a delta (its first byte is not 0xD1)")
             }
-            let hex = bytes[4..<36].map { String(format: "%02x", $0) }.joined()
+            let hex = bytes[start..<(start + 32)].map { String(format: "%02x", $0) }.joined()
             guard let base = Digest(hex: hex) else { throw DeltaEncoding.DeltaError.malformed("\(path): bad base digest") }
-            var cursor = 36
+            var cursor = start + 32
             let size = try DeltaEncoding.readVarint(bytes, &cursor)
             guard size < 1 << 40 else { throw DeltaEncoding.DeltaError.malformed("\(path): size \(size)") }
             self.base = base

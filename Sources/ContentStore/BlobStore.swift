@@ -72,7 +72,8 @@ public final class BlobStore: Sendable {
 
     /// How blobs that are not stored can be made again (see `BlobRecipes`).
     public var recipes: BlobRecipes {
-        BlobRecipes(root: root, durable: syncPolicy == .everyCommit) { [self] in deferSync(of: $0) }
+        BlobRecipes(root: root, durable: syncPolicy == .everyCommit, deferSync: { [self] in deferSync(of: $0) },
+                    readBlob: { [self] in try read($0) }, storeBlob: { [self] in try ingestDocument($0).digest })
     }
 
     /// How blobs kept as a delta against another blob are made (see `BlobDeltas`).
