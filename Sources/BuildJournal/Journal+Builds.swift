@@ -78,18 +78,14 @@ extension Journal {
     static func index(_ step: StepRecord, digest: Digest, in db: Database) throws {
         let row = StepRow(step, digest: digest.description)
         try db.cachedStatement(sql: """
-            INSERT INTO step (buildID, stepIndex, recordDigest, stage, instruction, text, line, cacheKey, outcome,
-                              exitCode, durationSeconds, layerDiffID, layerDigest, layerSize)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO step (buildID, stepIndex, recordDigest, instruction, text, cacheKey, outcome, layerDigest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (buildID, stepIndex) DO UPDATE SET recordDigest = excluded.recordDigest,
-                stage = excluded.stage, instruction = excluded.instruction, text = excluded.text,
-                line = excluded.line, cacheKey = excluded.cacheKey, outcome = excluded.outcome,
-                exitCode = excluded.exitCode, durationSeconds = excluded.durationSeconds,
-                layerDiffID = excluded.layerDiffID, layerDigest = excluded.layerDigest, layerSize = excluded.layerSize
-            """).execute(arguments: [row.buildID, row.stepIndex, IndexDigest.value(row.recordDigest), row.stage,
-                                     row.instruction, row.text, row.line, IndexDigest.value(row.cacheKey), row.outcome,
-                                     row.exitCode, row.durationSeconds, IndexDigest.value(row.layerDiffID),
-                                     IndexDigest.value(row.layerDigest), row.layerSize])
+                instruction = excluded.instruction, text = excluded.text, cacheKey = excluded.cacheKey,
+                outcome = excluded.outcome, layerDigest = excluded.layerDigest
+            """).execute(arguments: [row.buildID, row.stepIndex, IndexDigest.value(row.recordDigest),
+                                     row.instruction, row.text, IndexDigest.value(row.cacheKey), row.outcome,
+                                     IndexDigest.value(row.layerDigest)])
         try db.cachedStatement(sql: "DELETE FROM mount WHERE buildID = ? AND stepIndex = ?")
             .execute(arguments: [step.buildID, step.index])
         for (ordinal, mount) in step.mounts.enumerated() {

@@ -97,6 +97,10 @@ extension JournalTests {
             return
         }
         #expect(bytes.count == 32)
+        // Columns no query reads are not kept (they are in the step records).
+        let columns = try queue.read { db in try Row.fetchAll(db, sql: "PRAGMA table_info(step)").map { $0["name"] as String } }
+        #expect(Set(columns) == ["buildID", "stepIndex", "recordDigest", "instruction", "text", "cacheKey", "outcome", "layerDigest"],
+                "\(columns)")
         // An index written before the migration held text: put one row back as text, forget the
         // migration, and reopen — the row is converted and the cache lookup finds the step.
         try queue.write { db in

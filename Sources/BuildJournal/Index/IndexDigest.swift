@@ -44,7 +44,7 @@ enum IndexDigest {
     /// The digest columns of each table (tags keep text: a handful of rows, read by people).
     static let columns: [String: [String]] = [
         "build": ["recordDigest", "manifestDigest", "configDigest"],
-        "step": ["recordDigest", "cacheKey", "layerDiffID", "layerDigest"],
+        "step": ["recordDigest", "cacheKey", "layerDigest"],
         "context": ["treeDigest", "imageDigest"],
         "mount": ["treeBefore", "treeAfter"],
         "image": ["manifestDigest", "configDigest"],

@@ -77,6 +77,14 @@ enum IndexSchema {
         migrator.registerMigration("v2-binary-digests") { db in
             try IndexDigest.convertTextDigests(in: db)
         }
+        // Step columns no query reads (they are in the step record): see StepRow.
+        migrator.registerMigration("v3-lean-step-rows") { db in
+            try db.alter(table: "step") { t in
+                for column in ["stage", "line", "exitCode", "durationSeconds", "layerDiffID", "layerSize"] {
+                    t.drop(column: column)
+                }
+            }
+        }
         return migrator
     }
 }
