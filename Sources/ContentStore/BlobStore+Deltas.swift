@@ -144,6 +144,34 @@ extension BlobStore {
         }
     }
 
+    /// `doomed` ordered so that a blob goes only after every doomed delta made from it: a kill
+    /// between two deletions never leaves a delta whose base is gone (fsck would call it damage).
+    func deletionOrder(_ doomed: [Digest]) -> [Digest] {
+        let set = Set(doomed)
+        var base: [Digest: Digest] = [:]
+        var dependents: [Digest: Int] = [:]
+        for digest in doomed where deltas.contains(digest) {
+            guard let delta = try? deltas.delta(of: digest), set.contains(delta.base) else { continue }
+            base[digest] = delta.base
+            dependents[delta.base, default: 0] += 1
+        }
+        var ready = doomed.filter { dependents[$0, default: 0] == 0 }.reversed() as [Digest]
+        var ordered: [Digest] = []
+        ordered.reserveCapacity(doomed.count)
+        while let digest = ready.popLast() {
+            ordered.append(digest)
+            guard let next = base[digest] else { continue }
+            dependents[next, default: 0] -= 1
+            if dependents[next] == 0 { ready.append(next) }
+        }
+        // A chain that loops (damage) cannot be ordered: its members go last.
+        if ordered.count < doomed.count {
+            let placed = Set(ordered)
+            ordered += doomed.filter { !placed.contains($0) }
+        }
+        return ordered
+    }
+
     /// `keep` with the bases of every kept blob that has a delta, transitively.
     func keepingDeltaBases(of keep: Set<Digest>) throws -> Set<Digest> {
         var result = keep

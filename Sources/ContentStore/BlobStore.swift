@@ -295,7 +295,7 @@ public final class BlobStore: Sendable {
         var report = SweepReport()
         // A kept blob kept as a delta keeps its base, and that base's base.
         let keep = try keepingDeltaBases(of: keep)
-        for digest in try list() where !keep.contains(digest) {
+        for digest in deletionOrder(try list().filter { !keep.contains($0) }) {
             var size: Int64 = 0
             for file in [path(for: digest), deltas.path(for: digest)] {
                 var info = stat()

@@ -161,6 +161,29 @@ import Testing
         #expect(try store.deltas.list().isEmpty)
     }
 
+    /// gc's sweep deletes a delta before the blob it is made from: killed after any deletion
+    /// (checked after each one), every delta left can still be made.
+    @Test func aSweepKilledAfterAnyDeletionLeavesEveryRemainingDeltaMakable() throws {
+        var random = SeededRandom(seed: 5)
+        var entries = Self.entries(30, &random)
+        var versions: [Data] = []
+        for index in 0..<(BlobStore.documentWindow + 6) {
+            entries[index].content = "s\(index)"
+            versions.append(Self.listing(entries))
+        }
+        let digests = try storeVersions(versions)
+        #expect(try store.deltas.list().count >= 6)
+        var checked = 0
+        _ = try store.sweep(keeping: [digests.last!]) { _ in
+            for digest in (try? store.deltas.list()) ?? [] {
+                #expect(store.verifyDelta(of: digest) == .intact, "after deletion \(checked + 1)")
+            }
+            checked += 1
+        }
+        #expect(checked == digests.count - 1)
+        #expect(try store.list() == [digests.last!])
+    }
+
     /// A kill after the delta is written and before `synchronize()` removes the full copy leaves
     /// both: readers use the full copy, and gc's sweep drops one of the two.
     @Test func aKillBetweenWritingADeltaAndRemovingTheFullCopyLeavesAReadableStore() throws {
