@@ -62,32 +62,30 @@ extension Journal {
                 target = excluded.target, manifestDigest = excluded.manifestDigest,
                 configDigest = excluded.configDigest, startedAt = excluded.startedAt,
                 finishedAt = excluded.finishedAt, pid = excluded.pid, error = excluded.error
-            """).execute(arguments: [row.id, row.recordDigest, row.kind, row.replayOf, row.status, row.dockerfilePath,
-                                     row.target, row.manifestDigest, row.configDigest, row.startedAt,
+            """).execute(arguments: [row.id, IndexDigest.value(row.recordDigest), row.kind, row.replayOf, row.status,
+                                     row.dockerfilePath, row.target, IndexDigest.value(row.manifestDigest),
+                                     IndexDigest.value(row.configDigest), row.startedAt,
                                      row.finishedAt, row.pid, row.error])
         try db.cachedStatement(sql: "DELETE FROM context WHERE buildID = ?").execute(arguments: [build.id])
         for context in build.contexts {
             try db.cachedStatement(
                 sql: "INSERT INTO context (buildID, name, origin, treeDigest, imageDigest) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [build.id, context.name, context.origin, context.tree?.description,
-                                     context.image?.description])
+                .execute(arguments: [build.id, context.name, context.origin, IndexDigest.value(context.tree),
+                                     IndexDigest.value(context.image)])
         }
     }
 
     static func index(_ step: StepRecord, digest: Digest, in db: Database) throws {
         let row = StepRow(step, digest: digest.description)
         try db.cachedStatement(sql: """
-            INSERT INTO step (buildID, stepIndex, recordDigest, stage, instruction, text, line, cacheKey, outcome,
-                              exitCode, durationSeconds, layerDiffID, layerDigest, layerSize)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO step (buildID, stepIndex, recordDigest, instruction, text, cacheKey, outcome, layerDigest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (buildID, stepIndex) DO UPDATE SET recordDigest = excluded.recordDigest,
-                stage = excluded.stage, instruction = excluded.instruction, text = excluded.text,
-                line = excluded.line, cacheKey = excluded.cacheKey, outcome = excluded.outcome,
-                exitCode = excluded.exitCode, durationSeconds = excluded.durationSeconds,
-                layerDiffID = excluded.layerDiffID, layerDigest = excluded.layerDigest, layerSize = excluded.layerSize
-            """).execute(arguments: [row.buildID, row.stepIndex, row.recordDigest, row.stage, row.instruction,
-                                     row.text, row.line, row.cacheKey, row.outcome, row.exitCode,
-                                     row.durationSeconds, row.layerDiffID, row.layerDigest, row.layerSize])
+                instruction = excluded.instruction, text = excluded.text, cacheKey = excluded.cacheKey,
+                outcome = excluded.outcome, layerDigest = excluded.layerDigest
+            """).execute(arguments: [row.buildID, row.stepIndex, IndexDigest.value(row.recordDigest),
+                                     row.instruction, row.text, IndexDigest.value(row.cacheKey), row.outcome,
+                                     IndexDigest.value(row.layerDigest)])
         try db.cachedStatement(sql: "DELETE FROM mount WHERE buildID = ? AND stepIndex = ?")
             .execute(arguments: [step.buildID, step.index])
         for (ordinal, mount) in step.mounts.enumerated() {
@@ -96,7 +94,7 @@ extension Journal {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 .execute(arguments: [step.buildID, step.index, ordinal, mount.kind.rawValue, mount.target, mount.id,
-                                     mount.treeBefore?.description, mount.treeAfter?.description])
+                                     IndexDigest.value(mount.treeBefore), IndexDigest.value(mount.treeAfter)])
         }
     }
 
@@ -124,7 +122,7 @@ extension Journal {
                                                   arguments: [reference]),
                let id = try String.fetchOne(
                 db, sql: "SELECT id FROM build WHERE manifestDigest = ? ORDER BY startedAt DESC LIMIT 1",
-                arguments: [manifest]) {
+                arguments: [IndexDigest.value(manifest)]) {
                 return id
             }
             throw JournalError.noSuchBuild(reference)
@@ -154,10 +152,10 @@ extension Journal {
     /// it starts from, and being newer it would otherwise hide that step's layer.
     public func cachedStep(forKey key: Digest) throws -> StepRecord? {
         let digest = try database.read { db in
-            try String.fetchOne(db, sql: """
+            try DatabaseValue.fetchOne(db, sql: """
                 SELECT recordDigest FROM step WHERE cacheKey = ? AND outcome IN ('succeeded', 'cached')
                 AND layerDigest IS NOT NULL ORDER BY rowid DESC LIMIT 1
-                """, arguments: [key.description])
+                """, arguments: [IndexDigest.value(key)]).flatMap(IndexDigest.text)
         }
         guard let digest = digest.flatMap({ Digest($0) }), store.contains(digest) else { return nil }
         return try getRecord(StepRecord.self, digest)

@@ -41,11 +41,21 @@ extension Journal {
                 // A kept blob's recipe (a COPY layer's tree, and through it the content blobs)
                 // is kept with it: a later build makes the layer's lower directory from it.
                 if let required = try? store.recipes.requirements(of: digest) { queue.append(contentsOf: required) }
+                // ...and the blob that holds the recipe document.
+                if let document = store.recipes.documentBlob(of: digest) { queue.append(document) }
                 // Only stored blobs are read: a recipe's blob is a layer, never JSON, and making
                 // it to look would undo what keeping the recipe saves.
-                guard store.isStored(digest),
-                      let data = try? store.read(digest, verify: false), data.first == UInt8(ascii: "{")
-                else { continue }
+                guard store.hasContent(digest) else { continue }
+                let data: Data
+                if !store.isStored(digest) {
+                    // A document kept as a delta that cannot be made would hide what it names:
+                    // collecting now could delete blobs a build still needs.
+                    data = try store.reconstruct(digest)
+                } else {
+                    guard let stored = try? store.read(digest, verify: false) else { continue }
+                    data = stored
+                }
+                guard data.first == UInt8(ascii: "{") else { continue }
                 // Every digest a JSON document mentions is kept: generous by design (diff ids and
                 // the like mark nothing), and it needs no knowledge of each document's schema.
                 queue.append(contentsOf: CanonicalJSON.referencedDigests(in: data))
@@ -61,7 +71,7 @@ extension Journal {
             var stale: [(BuildRecord, Digest)] = []
             let indexed = try database.read { db in
                 try Dictionary(Row.fetchAll(db, sql: "SELECT id, recordDigest FROM build").map {
-                    (($0["id"] as String?) ?? "", ($0["recordDigest"] as String?) ?? "")
+                    (($0["id"] as String?) ?? "", IndexDigest.text($0, "recordDigest") ?? "")
                 }, uniquingKeysWith: { first, _ in first })
             }
             for (id, digest) in buildRefs where indexed[id].map({ $0 != digest.description }) ?? false {
@@ -72,7 +82,7 @@ extension Journal {
                 // Step rows whose record no kept build reaches (the steps of a version of a
                 // build that is gone), with their mounts.
                 for row in try Row.fetchAll(db, sql: "SELECT buildID, stepIndex, recordDigest FROM step") {
-                    guard let text: String = row["recordDigest"], let digest = Digest(text), !keep.contains(digest)
+                    guard let text = IndexDigest.text(row, "recordDigest"), let digest = Digest(text), !keep.contains(digest)
                     else { continue }
                     let buildID: String = row["buildID"]
                     let index: Int = row["stepIndex"]

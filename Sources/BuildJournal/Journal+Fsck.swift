@@ -10,6 +10,9 @@ extension Journal {
         public var bytesChecked: Int64 = 0
         /// Blobs whose content no longer matches their name.
         public var corrupt: [Digest] = []
+        /// Blobs kept as a delta (`deltas/sha256/`) that cannot be made: the base is gone, the delta
+        /// file is damaged. Each with why.
+        public var unmakableDeltas: [(digest: Digest, reason: String)] = []
         /// (who refers, what is missing): a record, ref or index row naming an absent blob.
         public var missing: [(referrer: String, digest: Digest)] = []
         /// Ref files that do not hold a digest (emptied, truncated, overwritten): "tag NAME: why".
@@ -30,12 +33,13 @@ extension Journal {
         public var unremakable: [(digest: Digest, reason: String)] = []
 
         public var isClean: Bool {
-            corrupt.isEmpty && missing.isEmpty && damagedRefs.isEmpty && unreadableRecords.isEmpty
+            corrupt.isEmpty && unmakableDeltas.isEmpty && missing.isEmpty && damagedRefs.isEmpty && unreadableRecords.isEmpty
                 && indexDamage == nil && unremakable.isEmpty
         }
 
         public static func == (lhs: FsckReport, rhs: FsckReport) -> Bool {
             lhs.blobsChecked == rhs.blobsChecked && lhs.corrupt == rhs.corrupt
+                && lhs.unmakableDeltas.map { "\($0.digest) \($0.reason)" } == rhs.unmakableDeltas.map { "\($0.digest) \($0.reason)" }
                 && lhs.missing.map { "\($0.referrer) \($0.digest)" } == rhs.missing.map { "\($0.referrer) \($0.digest)" }
                 && lhs.damagedRefs == rhs.damagedRefs && lhs.unreadableRecords == rhs.unreadableRecords
                 && lhs.indexDamage == rhs.indexDamage && lhs.unindexed == rhs.unindexed
@@ -60,8 +64,22 @@ extension Journal {
             progress(offset, all.count)
             report.blobsChecked += 1
             report.bytesChecked += (try? store.size(of: digest)) ?? 0
-            if case .corrupt = try store.verify(digest) { report.corrupt.append(digest) }
+            switch try store.verify(digest) {
+            case .corrupt: report.corrupt.append(digest)
+            case .unmakable(let reason): report.unmakableDeltas.append((digest, reason))
+            case .intact, .missing: break
+            }
         }
+        // A delta beside a full copy is checked too: gc would keep it as the only copy.
+        for digest in try store.deltas.list() where store.isStored(digest) {
+            switch store.verifyDelta(of: digest) {
+            case .corrupt(let actual):
+                report.unmakableDeltas.append((digest, "its delta \(store.deltas.path(for: digest)) makes \(actual)"))
+            case .unmakable(let reason): report.unmakableDeltas.append((digest, reason))
+            case .intact, .missing: break
+            }
+        }
+        let unmakable = Set(report.unmakableDeltas.map(\.digest))
         let corrupt = Set(report.corrupt)
         func need(_ digest: Digest, by referrer: String) {
             if !present.contains(digest), !store.recipes.contains(digest) { report.missing.append((referrer, digest)) }
@@ -82,6 +100,10 @@ extension Journal {
         while let digest = queue.popLast() {
             guard seen.insert(digest).inserted else { continue }
             // A blob's recipe (a COPY layer's) must name blobs the store holds, and be readable.
+            if let document = store.recipes.documentBlob(of: digest) {
+                need(document, by: "recipe of \(digest)")
+                queue.append(document)
+            }
             do {
                 for required in try store.recipes.requirements(of: digest) ?? [] {
                     need(required, by: "recipe of \(digest)")
@@ -90,7 +112,7 @@ extension Journal {
             } catch {
                 report.unreadableRecords.append("recipe of \(digest) (\(store.recipes.path(for: digest))) cannot be read: \(error)")
             }
-            guard present.contains(digest), !corrupt.contains(digest),
+            guard present.contains(digest), !corrupt.contains(digest), !unmakable.contains(digest),
                   let data = try? store.read(digest, verify: false), data.first == UInt8(ascii: "{") else { continue }
             for reference in references(in: data) {
                 need(reference, by: "blob \(digest)")
@@ -98,10 +120,10 @@ extension Journal {
             }
         }
         let (rows, indexedBuilds, indexedTags) = try database.read { db in
-            (try String.fetchAll(db, sql: """
+            (try DatabaseValue.fetchAll(db, sql: """
                 SELECT recordDigest FROM build UNION SELECT recordDigest FROM step
                 UNION SELECT manifestDigest FROM image UNION SELECT configDigest FROM image
-                """),
+                """).compactMap(IndexDigest.text),
              Set(try String.fetchAll(db, sql: "SELECT id FROM build")),
              Set(try String.fetchAll(db, sql: "SELECT name FROM tag")))
         }

@@ -9,7 +9,7 @@ extension Journal {
     /// rebuilds the same image, does not rewrite where it came from.
     public func registerImage(manifest: Digest, config: Digest, source: String) throws {
         try database.write { db in
-            if try ImageRow.exists(db, key: manifest.description) { return }
+            if try ImageRow.exists(db, key: IndexDigest.value(manifest)) { return }
             try ImageRow(manifestDigest: manifest.description, configDigest: config.description,
                          source: source, addedAt: Date().timeIntervalSince1970).save(db)
         }
@@ -39,7 +39,7 @@ extension Journal {
     }
 
     public func image(manifest: Digest) throws -> ImageRow? {
-        try database.read { db in try ImageRow.fetchOne(db, key: manifest.description) }
+        try database.read { db in try ImageRow.fetchOne(db, key: IndexDigest.value(manifest)) }
     }
 
     /// A name as given to `tag`, a manifest digest, or a unique prefix of a digest's hex.
@@ -49,8 +49,8 @@ extension Journal {
         let hexPrefix = reference.hasPrefix("sha256:") ? String(reference.dropFirst(7)) : reference
         if hexPrefix.count >= 4, hexPrefix.allSatisfy(\.isHexDigit) {
             let matches = try database.read { db in
-                try String.fetchAll(db, sql: "SELECT manifestDigest FROM image WHERE manifestDigest LIKE ?",
-                                    arguments: ["sha256:" + hexPrefix.lowercased() + "%"])
+                try DatabaseValue.fetchAll(db, sql: "SELECT manifestDigest FROM image WHERE lower(hex(manifestDigest)) LIKE ?",
+                                           arguments: [hexPrefix.lowercased() + "%"]).compactMap(IndexDigest.text)
             }
             if matches.count == 1, let digest = Digest(matches[0]) { return digest }
         }

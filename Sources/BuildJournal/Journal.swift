@@ -15,6 +15,8 @@ import LayerArchive
 ///     journal.json            format version (a newer one is refused)
 ///     blobs/sha256/<hex>      content (ContentStore)
 ///     recipes/sha256/<hex>    how a blob not stored is made again (a COPY layer: LayerRecipe)
+///     deltas/sha256/<hex>     an older small document kept as a delta against a newer one
+///     deltas/recent/<kind>    the newest documents of each kind (whole; BlobDeltas)
 ///     ingest/                 blobs being written
 ///     refs/builds/<id>        digest of the newest record of each build
 ///     refs/tags/<name>        digest of the manifest a name points at
@@ -23,8 +25,10 @@ import LayerArchive
 public final class Journal: Sendable {
     /// The on-disk format this version writes and reads. 2: a COPY layer may be kept as a
     /// recipe (`recipes/sha256/<layer digest>`) instead of a blob, which a version-1 reader would
-    /// take for a missing blob; a version-1 journal is marked 2 when this version opens it.
-    public static let formatVersion = 2
+    /// take for a missing blob. 3: an older version of a record, tree listing, config or manifest
+    /// may be kept as a delta against a newer one (`deltas/sha256/<hex>`), which a version-2
+    /// reader would take for a missing blob. An older journal is marked 3 when this version opens it.
+    public static let formatVersion = 3
 
     public let root: String
     public let store: BlobStore
@@ -188,7 +192,7 @@ public final class Journal: Sendable {
     /// Writes a record as a canonical JSON blob and returns its digest.
     @discardableResult
     public func putRecord<T: Encodable>(_ value: T) throws -> Digest {
-        try store.ingest(CanonicalJSON.encode(value)).digest
+        try store.ingestDocument(CanonicalJSON.encode(value)).digest
     }
 
     public func getRecord<T: Decodable>(_ type: T.Type, _ digest: Digest) throws -> T {

@@ -14,6 +14,9 @@ public final class BlobReader {
     public let path: String
     private var fd: Int32
     private var hasher: DigestHasher?
+    /// A blob made in memory (from a delta) rather than read from a file.
+    private var contents: Data?
+    private var offset = 0
 
     init(digest: Digest, path: String, verifying: Bool = true) throws {
         self.digest = digest
@@ -26,10 +29,28 @@ public final class BlobReader {
         }
     }
 
+    /// A reader over bytes already made and checked against `digest` (a delta's blob).
+    init(digest: Digest, contents: Data, path: String) {
+        self.digest = digest
+        self.path = path
+        self.hasher = nil
+        self.fd = -1
+        self.contents = contents
+    }
+
     deinit { close() }
 
     /// Fills as much of `buffer` as the next read gives; 0 means the end.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let contents {
+            let count = min(buffer.count, contents.count - offset)
+            if count > 0 {
+                contents.copyBytes(to: buffer.bindMemory(to: UInt8.self),
+                                   from: (contents.startIndex + offset)..<(contents.startIndex + offset + count))
+                offset += count
+            }
+            return count
+        }
         precondition(fd >= 0, "read after close")
         let count = try FileIO.read(fd, into: buffer, path: path)
         if var running = hasher {
@@ -58,5 +79,7 @@ public final class BlobReader {
 
     public func close() {
         if fd >= 0 { Glibc.close(fd); fd = -1 }
+        contents = nil
+        offset = 0
     }
 }

@@ -11,16 +11,41 @@ import Foundation
 ///
 /// A recipe is written to a temporary name and renamed into place, so a kill leaves either no
 /// recipe or a whole one; the documents it references must be stored before it.
+///
+/// The document itself is a blob of the store (`ingestDocument`, so that an older recipe is kept
+/// as a delta against a newer one: recipes of successive builds differ in a few digests), and the
+/// file `recipes/sha256/<hex>` holds its 32 digest bytes. A file that is JSON (written before
+/// journal format 3) is the document itself.
 public struct BlobRecipes: Sendable {
     public let directory: String
     private let durable: Bool
     /// Under a deferred sync policy: notes a file for the store's next `synchronize()`.
     private let deferSync: @Sendable (String) -> Void
+    private let readBlob: @Sendable (Digest) throws -> Data
+    private let storeBlob: @Sendable (Data) throws -> Digest
 
-    init(root: String, durable: Bool, deferSync: @escaping @Sendable (String) -> Void) {
+    init(root: String, durable: Bool, deferSync: @escaping @Sendable (String) -> Void,
+         readBlob: @escaping @Sendable (Digest) throws -> Data, storeBlob: @escaping @Sendable (Data) throws -> Digest) {
         self.directory = root + "/recipes/sha256"
         self.durable = durable
         self.deferSync = deferSync
+        self.readBlob = readBlob
+        self.storeBlob = storeBlob
+    }
+
+    /// The blob holding the recipe document of `digest`, when the recipe file points at one.
+    public func documentBlob(of digest: Digest) -> Digest? {
+        guard let data = try? FileIO.readFile(path(for: digest)), data.count == 32 else { return nil }
+        return Digest(hex: data.map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// The recipe document of `digest`; nil when there is none, thrown when the file points at a
+    /// blob that cannot be read.
+    func readDocument(for digest: Digest) throws -> Data? {
+        guard contains(digest) else { return nil }
+        let data = try FileIO.readFile(path(for: digest))
+        guard data.count == 32, let blob = documentBlob(of: digest) else { return data }
+        return try readBlob(blob)
     }
 
     public func path(for digest: Digest) -> String {
@@ -33,8 +58,7 @@ public struct BlobRecipes: Sendable {
 
     /// The recipe document of `digest`, or nil when there is none.
     public func document(for digest: Digest) -> Data? {
-        guard contains(digest) else { return nil }
-        return try? FileIO.readFile(path(for: digest))
+        try? readDocument(for: digest)
     }
 
     /// What every recipe document states at its top level, whatever else it holds: the blobs
@@ -52,7 +76,7 @@ public struct BlobRecipes: Sendable {
     /// The header of `digest`'s recipe; nil when there is no recipe, and a thrown error when
     /// the document cannot be read as one.
     public func header(of digest: Digest) throws -> Header? {
-        guard let data = document(for: digest) else { return nil }
+        guard let data = try readDocument(for: digest) else { return nil }
         return try CanonicalJSON.decode(Header.self, from: data)
     }
 
@@ -71,7 +95,9 @@ public struct BlobRecipes: Sendable {
             try FileIO.syncDirectory(parent)
             try FileIO.syncDirectory((parent as NSString).deletingLastPathComponent)
         }
-        try FileIO.writeFileAtomically(path(for: digest), document, mode: 0o600, durable: durable)
+        // The document blob first (durable with it at the same sync), then the file naming it.
+        let blob = try storeBlob(document)
+        try FileIO.writeFileAtomically(path(for: digest), Data(BlobDeltas.rawBytes(of: blob)), mode: 0o600, durable: durable)
         if !durable { deferSync(path(for: digest)) }
     }
 

@@ -22,6 +22,8 @@ public final class BlobStore: Sendable {
         case intact
         case missing
         case corrupt(actual: Digest)
+        /// Kept as a delta that cannot be made (its base is gone, the delta file is damaged).
+        case unmakable(reason: String)
     }
 
     public struct SweepReport: Sendable, Equatable {
@@ -48,6 +50,8 @@ public final class BlobStore: Sendable {
     let ingestDirectory: String
     private let pendingSync = Mutex<[String]>([])
     private let producer = Mutex<(any BlobProducer)?>(nil)
+    /// Full copies of blobs just made deltas, removed by `synchronize()` once the deltas are durable.
+    let supersededCopies = Mutex<[String]>([])
 
     /// Opens (creating if needed) the store under `root`.
     public init(root: String, syncPolicy: SyncPolicy = .everyCommit) throws {
@@ -68,12 +72,24 @@ public final class BlobStore: Sendable {
 
     /// How blobs that are not stored can be made again (see `BlobRecipes`).
     public var recipes: BlobRecipes {
-        BlobRecipes(root: root, durable: syncPolicy == .everyCommit) { [self] in deferSync(of: $0) }
+        BlobRecipes(root: root, durable: syncPolicy == .everyCommit, deferSync: { [self] in deferSync(of: $0) },
+                    readBlob: { [self] in try read($0) }, storeBlob: { [self] in try ingestDocument($0).digest })
     }
 
-    /// Whether the store has the blob: stored, or made on demand from its recipe.
+    /// How blobs kept as a delta against another blob are made (see `BlobDeltas`).
+    public var deltas: BlobDeltas {
+        BlobDeltas(root: root, durable: syncPolicy == .everyCommit) { [self] in deferSync(of: $0) }
+    }
+
+    /// Whether the store has the blob: stored, kept as a delta, or made on demand from its recipe.
     public func contains(_ digest: Digest) -> Bool {
-        isStored(digest) || canProduce(digest)
+        hasContent(digest) || canProduce(digest)
+    }
+
+    /// Whether the blob's bytes are in the store: whole in `blobs/`, or as a delta against another
+    /// blob (exact: what is made is checked against the digest). Not a recipe's layer.
+    public func hasContent(_ digest: Digest) -> Bool {
+        isStored(digest) || deltas.contains(digest)
     }
 
     /// Whether the blob's bytes are in `blobs/` now (not just a recipe for them).
@@ -85,6 +101,7 @@ public final class BlobStore: Sendable {
         var info = stat()
         guard stat(path(for: digest), &info) == 0 else {
             if errno == ENOENT {
+                if let delta = try? deltas.delta(of: digest) { return Int64(delta.size) }
                 if canProduce(digest), let header = try recipes.header(of: digest) { return header.size }
                 throw StoreError.missing(digest)
             }
@@ -113,7 +130,14 @@ public final class BlobStore: Sendable {
 
     /// The path of a blob's bytes for a reader that opens it itself (sendfile, hard links):
     /// made from its recipe first when it is not stored.
+    /// A blob kept as a delta is made whole in `blobs/` (gc drops one of the two copies again).
     public func readablePath(for digest: Digest) throws -> String {
+        if !isStored(digest), deltas.contains(digest) {
+            let writer = try makeWriter()
+            try writer.write(try reconstruct(digest))
+            try writer.commit(expected: digest, durability: .batched)
+            return path(for: digest)
+        }
         try produceIfNeeded(digest)
         return path(for: digest)
     }
@@ -127,7 +151,7 @@ public final class BlobStore: Sendable {
     @discardableResult
     public func ingest(_ data: Data, expected: Digest? = nil,
                        durability: BlobWriter.Durability = .immediate) throws -> CommitResult {
-        if let expected, isStored(expected) {
+        if let expected, hasContent(expected) {
             return CommitResult(digest: expected, size: Int64(data.count), alreadyExisted: true)
         }
         // Bytes in memory are hashed before anything is written: records and configs a rebuild
@@ -135,7 +159,7 @@ public final class BlobStore: Sendable {
         // writing and unlinking an ingest file. (Small data only: a large one is hashed twice.)
         if expected == nil, data.count <= 1 << 20 {
             let digest = Digest(of: data)
-            if isStored(digest) { return CommitResult(digest: digest, size: Int64(data.count), alreadyExisted: true) }
+            if hasContent(digest) { return CommitResult(digest: digest, size: Int64(data.count), alreadyExisted: true) }
         }
         let writer = try makeWriter()
         try writer.write(data)
@@ -176,16 +200,18 @@ public final class BlobStore: Sendable {
             }
             if syncPolicy == .deferred, paths.count < syncFilesystemThreshold {
                 try FileIO.syncFiles(paths)
-                syncedFiles.add(paths.count, ordering: .relaxed)
                 if !paths.isEmpty { try FileIO.syncDirectory(blobDirectory) }
                 if paths.contains(where: { $0.hasPrefix(recipes.directory) }) { try FileIO.syncDirectory(recipes.directory) }
-                return
+                if paths.contains(where: { $0.hasPrefix(deltas.directory) }) { try FileIO.syncDirectory(deltas.directory) }
+            } else {
+                let fd = try FileIO.open(blobDirectory, O_RDONLY | O_DIRECTORY)
+                defer { close(fd) }
+                guard reprise_syncfs(fd) == 0 else { throw SystemCallError("syncfs", path: blobDirectory) }
+                syncfsCalls.add(1, ordering: .relaxed)
             }
-            let fd = try FileIO.open(blobDirectory, O_RDONLY | O_DIRECTORY)
-            defer { close(fd) }
-            guard reprise_syncfs(fd) == 0 else { throw SystemCallError("syncfs", path: blobDirectory) }
-            syncfsCalls.add(1, ordering: .relaxed)
             syncedFiles.add(paths.count, ordering: .relaxed)
+            // Only now, with the deltas that replace them on the disk, do full copies go.
+            removeSupersededCopies()
         }
     }
     private let synchronizing = Mutex<Void>(())
@@ -220,14 +246,25 @@ public final class BlobStore: Sendable {
 
     /// A streaming reader that verifies the content when it reaches the end (see `BlobReader`).
     public func openReader(_ digest: Digest) throws -> BlobReader {
-        try BlobReader(digest: digest, path: readablePath(for: digest))
+        if !isStored(digest), deltas.contains(digest) {
+            return BlobReader(digest: digest, contents: try reconstruct(digest), path: deltas.path(for: digest))
+        }
+        return try BlobReader(digest: digest, path: readablePath(for: digest))
     }
 
     /// The whole blob in memory: for records and manifests, not for layers. Verified against its
     /// name unless `verify` is false (for callers that just verified it, as fsck does).
     public func read(_ digest: Digest, verify: Bool = true) throws -> Data {
         guard contains(digest) else { throw StoreError.missing(digest) }
-        let data = try FileIO.readFile(readablePath(for: digest))
+        // Made whole and checked against its digest whatever `verify` says.
+        if !isStored(digest), deltas.contains(digest) { return try reconstruct(digest) }
+        let data: Data
+        do {
+            data = try FileIO.readFile(readablePath(for: digest))
+        } catch let error as SystemCallError where error.errno == ENOENT && deltas.contains(digest) {
+            // Made a delta (and its full copy removed) by another process since the check.
+            return try reconstruct(digest)
+        }
         if verify {
             let actual = Digest(of: data)
             if actual != digest { throw StoreError.corruptBlob(digest, actual: actual, path: path(for: digest)) }
@@ -238,6 +275,7 @@ public final class BlobStore: Sendable {
     /// Re-hashes a blob and compares it with its name.
     public func verify(_ digest: Digest) throws -> Verification {
         guard contains(digest) else { return .missing }
+        if !isStored(digest), deltas.contains(digest) { return verifyDelta(of: digest) }
         let reader = try BlobReader(digest: digest, path: readablePath(for: digest), verifying: false)
         var hasher = DigestHasher()
         try reader.forEachChunk { hasher.update($0) }
@@ -246,14 +284,19 @@ public final class BlobStore: Sendable {
     }
 
     /// Every blob in the store, in digest order. Stray names that are not digests are skipped.
+    /// Blobs kept as deltas are listed too.
     public func list() throws -> [Digest] {
-        try FileIO.listDirectory(blobDirectory).compactMap { Digest(hex: $0) }.sorted()
+        let stored = try FileIO.listDirectory(blobDirectory).compactMap { Digest(hex: $0) }
+        let delta = try deltas.list()
+        return delta.isEmpty ? stored.sorted() : Array(Set(stored).union(delta)).sorted()
     }
 
+    /// Deletes the blob's bytes, whole and as a delta.
     public func delete(_ digest: Digest) throws {
         guard unlink(path(for: digest)) == 0 || errno == ENOENT else {
             throw SystemCallError("unlink", path: path(for: digest))
         }
+        try deltas.remove(digest)
     }
 
     /// Deletes every blob not in `keep`, and ingest files left by processes that no longer run.
@@ -261,8 +304,14 @@ public final class BlobStore: Sendable {
     public func sweep(keeping keep: Set<Digest>,
                       afterEachDeletion: (Int) -> Void = { _ in }) throws -> SweepReport {
         var report = SweepReport()
-        for digest in try list() where !keep.contains(digest) {
-            let size = (try? self.size(of: digest)) ?? 0
+        // A kept blob kept as a delta keeps its base, and that base's base.
+        let keep = try keepingDeltaBases(of: keep)
+        for digest in deletionOrder(try list().filter { !keep.contains($0) }) {
+            var size: Int64 = 0
+            for file in [path(for: digest), deltas.path(for: digest)] {
+                var info = stat()
+                if stat(file, &info) == 0 { size += Int64(info.st_size) }
+            }
             try delete(digest)
             report.removedBlobs.append(digest)
             report.removedBytes += size
@@ -271,6 +320,8 @@ public final class BlobStore: Sendable {
         for name in try staleIngestFiles() {
             if unlink(ingestDirectory + "/" + name) == 0 { report.removedIngestFiles += 1 }
         }
+        report.removedBytes += dropDuplicateCopies()
+        deltas.removeStaleTemporaries()
         return report
     }
 

@@ -74,7 +74,7 @@ public struct TreeSnapshot: Codable, Hashable, Sendable {
     @discardableResult
     public func store(in store: BlobStore,
                       durability: BlobWriter.Durability = .immediate) throws -> Digest {
-        try store.ingest(try canonicalJSON(), durability: durability).digest
+        try store.ingestDocument(try canonicalJSON(), durability: durability).digest
     }
 
     /// Reads a snapshot back from its tree digest.

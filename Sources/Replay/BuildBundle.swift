@@ -74,6 +74,7 @@ public enum BuildBundle {
     }
 
     private static func isJSON(_ digest: Digest, in store: BlobStore) throws -> Bool {
+        if !store.isStored(digest), store.deltas.contains(digest) { return try store.read(digest).first == UInt8(ascii: "{") }
         guard let handle = FileHandle(forReadingAtPath: store.path(for: digest)) else { return false }
         defer { try? handle.close() }
         return handle.readData(ofLength: 1).first == UInt8(ascii: "{")

@@ -68,18 +68,25 @@ import Testing
             (try Row.fetchOne(db, sql: "SELECT status, error, finishedAt, recordDigest FROM build WHERE id = ?",
                               arguments: [build.id]),
              try Int.fetchOne(db, sql: "SELECT count(*) FROM step WHERE buildID = ?", arguments: [build.id]),
-             try String.fetchAll(db, sql: "SELECT treeDigest FROM context WHERE buildID = ?", arguments: [build.id]),
-             try String.fetchAll(db, sql: "SELECT cacheKey FROM step WHERE buildID = ? ORDER BY stepIndex",
-                                 arguments: [build.id]))
+             try Data.fetchAll(db, sql: "SELECT treeDigest FROM context WHERE buildID = ?", arguments: [build.id]),
+             try Data.fetchAll(db, sql: "SELECT cacheKey FROM step WHERE buildID = ? ORDER BY stepIndex",
+                               arguments: [build.id]))
         }
         #expect(row?["status"] as String? == "failed")
         #expect(row?["error"] as String? == "later")
         #expect(row?["finishedAt"] as Double? == 3000)
         let newest = try journal.putRecord(build)
-        #expect(row?["recordDigest"] as String? == newest.description)
+        // Digests are stored as their 32 bytes (IndexDigest).
+        func bytes(_ digest: Digest) -> Data {
+            Data(stride(from: 0, to: 64, by: 2).map { offset in
+                let start = digest.hex.index(digest.hex.startIndex, offsetBy: offset)
+                return UInt8(digest.hex[start..<digest.hex.index(start, offsetBy: 2)], radix: 16)!
+            })
+        }
+        #expect(row?["recordDigest"] as Data? == bytes(newest))
         #expect(stepCount == 2)
-        #expect(contexts == [Digest(ofUTF8: "tree").description])
-        #expect(keys == steps.map(\.cacheKey.description))
+        #expect(contexts == [bytes(Digest(ofUTF8: "tree"))])
+        #expect(keys == steps.map { bytes($0.cacheKey) })
         #expect(try journal.cachedStep(forKey: Digest(ofUTF8: "key-1")) == steps[1])
     }
 

@@ -27,7 +27,12 @@ import Testing
 
         // A recipe that makes other bytes (another level stands for another zlib): plain fsck
         // cannot see it, --deep names the layer and fails.
-        var fields = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: recipe))) as? [String: Any])
+        // The recipe file names the blob holding the document (32 digest bytes); a JSON recipe
+        // file (the form before journal format 3) is still read, so the edited document goes there.
+        let pointer = try Data(contentsOf: URL(fileURLWithPath: recipe))
+        try #require(pointer.count == 32, "a recipe file names its document's blob")
+        let documentPath = workspace.journal + "/blobs/sha256/" + pointer.map { String(format: "%02x", $0) }.joined()
+        var fields = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: documentPath))) as? [String: Any])
         fields["gzipLevel"] = (fields["gzipLevel"] as? Int) == 9 ? 1 : 9
         try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]).write(to: URL(fileURLWithPath: recipe))
         let shallow = try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal])

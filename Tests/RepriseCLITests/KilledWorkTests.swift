@@ -1,3 +1,4 @@
+import ContentStore
 import Foundation
 import TestSupport
 import Testing
@@ -86,10 +87,10 @@ import Testing
         let context = try workspace.context("FROM busybox\nRUN echo one > /one\nENV A=1\nRUN echo two > /two\n")
         func recordVersions() throws -> [String: Int] {
             var versions: [String: Int] = [:]
-            let blobs = workspace.journal + "/blobs/sha256"
-            for name in try FileManager.default.contentsOfDirectory(atPath: blobs) {
-                let data = try Data(contentsOf: URL(fileURLWithPath: blobs + "/" + name))
-                guard data.count < 1 << 20, let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            // Through the store: older versions are kept as deltas against newer ones.
+            let store = try BlobStore(root: workspace.journal)
+            for digest in try store.list() {
+                guard try store.size(of: digest) < 1 << 20, let data = try? store.read(digest), let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                       document["mediaType"] as? String == "application/vnd.reprise.build.v1+json",
                       let id = document["id"] as? String else { continue }
                 versions[id, default: 0] += 1

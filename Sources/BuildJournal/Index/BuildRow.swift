@@ -18,6 +18,39 @@ public struct BuildRow: Codable, FetchableRecord, PersistableRecord, Sendable, H
     public var pid: Int32?
     public var error: String?
 
+    /// Digest columns are stored as 32 bytes (`IndexDigest`).
+    public init(row: Row) {
+        id = row["id"]
+        recordDigest = IndexDigest.text(row, "recordDigest") ?? ""
+        kind = row["kind"]
+        replayOf = row["replayOf"]
+        status = row["status"]
+        dockerfilePath = row["dockerfilePath"]
+        target = row["target"]
+        manifestDigest = IndexDigest.text(row, "manifestDigest")
+        configDigest = IndexDigest.text(row, "configDigest")
+        startedAt = row["startedAt"]
+        finishedAt = row["finishedAt"]
+        pid = row["pid"]
+        error = row["error"]
+    }
+
+    public func encode(to container: inout PersistenceContainer) {
+        container["id"] = id
+        container["recordDigest"] = IndexDigest.value(recordDigest)
+        container["kind"] = kind
+        container["replayOf"] = replayOf
+        container["status"] = status
+        container["dockerfilePath"] = dockerfilePath
+        container["target"] = target
+        container["manifestDigest"] = IndexDigest.value(manifestDigest)
+        container["configDigest"] = IndexDigest.value(configDigest)
+        container["startedAt"] = startedAt
+        container["finishedAt"] = finishedAt
+        container["pid"] = pid
+        container["error"] = error
+    }
+
     init(_ record: BuildRecord, digest: String) {
         id = record.id
         recordDigest = digest

@@ -72,6 +72,19 @@ enum IndexSchema {
                 t.column("updatedAt", .double).notNull()
             }
         }
+        // Digests as 32-byte BLOBs instead of `sha256:<hex>` text (IndexDigest): the same
+        // columns (SQLite keeps a BLOB as it is in a TEXT column), the old rows converted.
+        migrator.registerMigration("v2-binary-digests") { db in
+            try IndexDigest.convertTextDigests(in: db)
+        }
+        // Step columns no query reads (they are in the step record): see StepRow.
+        migrator.registerMigration("v3-lean-step-rows") { db in
+            try db.alter(table: "step") { t in
+                for column in ["stage", "line", "exitCode", "durationSeconds", "layerDiffID", "layerSize"] {
+                    t.drop(column: column)
+                }
+            }
+        }
         return migrator
     }
 }

@@ -18,12 +18,12 @@ struct ImageAssembler {
         configuration.rootfs = ImageConfiguration.RootFS(diffIDs: state.diffIDs)
         let configData = try configuration.canonicalData()
         let config = Descriptor(mediaType: MediaType.imageConfig, of: configData)
-        try store.ingest(configData, expected: config.digest)
+        try store.ingestDocument(configData, expected: config.digest)
         let manifest = ImageManifest(config: config, layers: state.layers.map(\.descriptor),
                                      annotations: annotations.isEmpty ? nil : annotations)
         let manifestData = try manifest.canonicalData()
         let descriptor = Descriptor(mediaType: MediaType.imageManifest, of: manifestData)
-        try store.ingest(manifestData, expected: descriptor.digest)
+        try store.ingestDocument(manifestData, expected: descriptor.digest)
         return Assembled(manifest: descriptor, config: config)
     }
 
@@ -33,6 +33,6 @@ struct ImageAssembler {
         var configuration = state.configuration
         configuration.rootfs = ImageConfiguration.RootFS(diffIDs: state.diffIDs)
         let data = try configuration.canonicalData()
-        return try store.ingest(data).digest
+        return try store.ingestDocument(data).digest
     }
 }

@@ -28,6 +28,7 @@ struct JournalFsckCommand: AsyncParsableCommand {
         }
         func show(_ line: String) { print(DisplayText.escaped(line)) }
         for digest in report.corrupt { show("corrupt: \(digest) (content does not match its name)") }
+        for (digest, reason) in report.unmakableDeltas { show("delta cannot be made: \(digest): \(reason)") }
         for (referrer, digest) in report.missing { show("missing: \(digest) (named by \(referrer))") }
         for ref in report.damagedRefs { show("damaged ref: \(ref)") }
         for record in report.unreadableRecords { show("unreadable record: \(record)") }
@@ -35,6 +36,7 @@ struct JournalFsckCommand: AsyncParsableCommand {
         for (digest, reason) in report.unremakable { show("layer not remade: \(digest): \(reason)") }
         let problems = report.corrupt.count + report.missing.count + report.damagedRefs.count
             + report.unreadableRecords.count + (report.indexDamage == nil ? 0 : 1) + report.unremakable.count
+            + report.unmakableDeltas.count
         print("\(report.blobsChecked) blobs, \(Formatting.bytes(report.bytesChecked)) checked: "
               + (report.isClean ? "no damage" : "\(report.corrupt.count) corrupt, \(report.missing.count) missing, "
                  + "\(problems - report.corrupt.count - report.missing.count) other problem(s)"))

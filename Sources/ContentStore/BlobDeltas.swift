@@ -1,0 +1,148 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Blobs kept as a delta against another blob (`deltas/sha256/<hex>`) instead of their bytes.
+///
+/// Only the journal's small documents (tree listings, records, image configs and manifests) are
+/// kept so, and only once a newer document of the same kind exists to be their base: the newest
+/// ones stay whole (reverse deltas, as RCS keeps its trunk), so what a build reads back — the
+/// records and trees of the latest builds — costs no reconstruction, and each older version costs
+/// a few hundred bytes instead of a full listing. See `BlobStore+Deltas`.
+///
+/// A delta file is the byte 0xD1, the base's 32 digest bytes, the blob's size (LEB128), then the
+/// operations of `DeltaEncoding`. It is written to a temporary name and renamed into place, and is
+/// durable before the full copy it replaces is removed, so a kill at any point leaves the blob
+/// readable one way or the other. Readers verify what they reconstruct against the blob's digest.
+public struct BlobDeltas: Sendable {
+    public let directory: String
+    let recentDirectory: String
+    private let durable: Bool
+    private let deferSync: @Sendable (String) -> Void
+
+    /// The first byte of a delta file (its format).
+    static let magic: [UInt8] = [0xD1]
+
+    init(root: String, durable: Bool, deferSync: @escaping @Sendable (String) -> Void) {
+        self.directory = root + "/deltas/sha256"
+        self.recentDirectory = root + "/deltas/recent"
+        self.durable = durable
+        self.deferSync = deferSync
+    }
+
+    /// What a delta file says: the blob it is made from, the size it makes, and the operations.
+    public struct Delta: Sendable, Equatable {
+        public let base: Digest
+        public let size: Int
+        public let operations: Data
+
+        public init(base: Digest, size: Int, operations: Data) {
+            self.base = base
+            self.size = size
+            self.operations = operations
+        }
+
+        public func encoded() -> Data {
+            var data = Data(BlobDeltas.magic)
+            data.append(contentsOf: BlobDeltas.rawBytes(of: base))
+            DeltaEncoding.appendVarint(UInt64(size), to: &data)
+            data.append(operations)
+            return data
+        }
+
+        public init(decoding data: Data, path: String) throws {
+            let bytes = [UInt8](data)
+            let start = BlobDeltas.magic.count
+            guard bytes.count >= start + 33, Array(bytes[0..<start]) == BlobDeltas.magic else {
+                throw DeltaEncoding.DeltaError.malformed("\(path) is not a delta (its first byte is not 0xD1)")
+            }
+            let hex = bytes[start..<(start + 32)].map { String(format: "%02x", $0) }.joined()
+            guard let base = Digest(hex: hex) else { throw DeltaEncoding.DeltaError.malformed("\(path): bad base digest") }
+            var cursor = start + 32
+            let size = try DeltaEncoding.readVarint(bytes, &cursor)
+            guard size < 1 << 40 else { throw DeltaEncoding.DeltaError.malformed("\(path): size \(size)") }
+            self.base = base
+            self.size = Int(size)
+            self.operations = data.subdata(in: data.startIndex + cursor..<data.endIndex)
+        }
+    }
+
+    static func rawBytes(of digest: Digest) -> [UInt8] {
+        let hex = Array(digest.hex.utf8)
+        func value(_ c: UInt8) -> UInt8 { c <= UInt8(ascii: "9") ? c - UInt8(ascii: "0") : c - UInt8(ascii: "a") + 10 }
+        return stride(from: 0, to: 64, by: 2).map { value(hex[$0]) << 4 | value(hex[$0 + 1]) }
+    }
+
+    public func path(for digest: Digest) -> String {
+        directory + "/" + digest.hex
+    }
+
+    public func contains(_ digest: Digest) -> Bool {
+        FileIO.exists(path(for: digest))
+    }
+
+    /// The delta of `digest`; nil when there is none, a thrown error when it cannot be read.
+    public func delta(of digest: Digest) throws -> Delta? {
+        let data: Data
+        do {
+            data = try FileIO.readFile(path(for: digest))
+        } catch let error as SystemCallError where error.errno == ENOENT {
+            return nil
+        }
+        return try Delta(decoding: data, path: path(for: digest))
+    }
+
+    /// Writes `delta` as the way to make `digest`: atomically, and durable now or at the store's
+    /// next `synchronize()`.
+    func store(_ delta: Delta, for digest: Digest) throws {
+        if !FileIO.isDirectory(directory) {
+            try PrivateDirectory.make((directory as NSString).deletingLastPathComponent)
+            try PrivateDirectory.make(directory)
+        }
+        try FileIO.writeFileAtomically(path(for: digest), delta.encoded(), mode: 0o600, durable: durable)
+        if !durable { deferSync(path(for: digest)) }
+    }
+
+    /// Every digest that has a delta. Temporary files of interrupted writes are not digests.
+    public func list() throws -> [Digest] {
+        guard FileIO.isDirectory(directory) else { return [] }
+        return try FileIO.listDirectory(directory).compactMap { Digest(hex: $0) }.sorted()
+    }
+
+    public func remove(_ digest: Digest) throws {
+        guard unlink(path(for: digest)) == 0 || errno == ENOENT else {
+            throw SystemCallError("unlink", path: path(for: digest))
+        }
+    }
+
+    /// Temporary files left by interrupted writes of processes no longer running.
+    func removeStaleTemporaries() {
+        guard let names = try? FileIO.listDirectory(directory) else { return }
+        for name in names where Digest(hex: name) == nil {
+            if let pid = name.split(separator: "-").dropFirst().first.flatMap({ pid_t($0) }),
+               kill(pid, 0) != 0, errno == ESRCH {
+                unlink(directory + "/" + name)
+            }
+        }
+    }
+
+    // MARK: - The recent documents of each kind
+
+    /// The newest documents of one kind, newest first (`deltas/recent/<kind>`): the candidates a
+    /// document leaving the window is made a delta against. A lost update (two processes at once)
+    /// only leaves one document whole; nothing depends on this file for correctness.
+    func recent(kind: String) -> [Digest] {
+        guard let data = try? FileIO.readFile(recentDirectory + "/" + kind) else { return [] }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { Digest(hex: String($0)) }
+    }
+
+    func setRecent(_ digests: [Digest], kind: String) {
+        if !FileIO.isDirectory(recentDirectory) {
+            try? PrivateDirectory.make((recentDirectory as NSString).deletingLastPathComponent)
+            try? PrivateDirectory.make(recentDirectory)
+        }
+        let text = digests.map(\.hex).joined(separator: "\n")
+        try? FileIO.writeFileAtomically(recentDirectory + "/" + kind, Data(text.utf8), mode: 0o600, durable: false)
+    }
+}

@@ -1,0 +1,201 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Small documents kept as reverse deltas (see `BlobDeltas`).
+///
+/// A document the journal writes (`ingestDocument`) is stored whole and joins the window of the
+/// newest documents of its kind (kinds are told apart by their first JSON key: tree listings,
+/// build records, step records, image configs, manifests). The document that falls out of the
+/// window becomes a delta against whichever newer document of its kind makes the smallest one —
+/// its next version, usually — when that saves at least half its size; its full copy is removed at
+/// the next `synchronize()`, once the delta is on the disk. So the newest documents, which builds
+/// read, stay whole, and each older version costs what differs.
+extension BlobStore {
+    /// Documents of one kind kept whole before the oldest becomes a delta. A build writes about
+    /// three of each kind (three tree listings: the context, a COPY's sources and its output; the
+    /// versions of its build record; the configs of its steps), so three keep the previous build's
+    /// documents as candidates while costing little: every document in the window is whole, and
+    /// a larger window leaves more whole copies behind (with 6, about 80 KB more of the
+    /// journal-growth project's documents stay whole: 0.8 KB per build over its 100 builds).
+    public static let documentWindow = 3
+    /// Larger documents are never made deltas (a delta is made in memory).
+    public static let largestDeltaDocument = 16 << 20
+
+    /// Stores a small JSON document the journal wrote (a record, tree listing, config, manifest):
+    /// like `ingest(_:expected:durability:)`, and then the oldest document of its kind may become
+    /// a delta against a newer one. Readers see no difference.
+    @discardableResult
+    public func ingestDocument(_ data: Data, expected: Digest? = nil,
+                               durability: BlobWriter.Durability = .immediate) throws -> CommitResult {
+        let result = try ingest(data, expected: expected, durability: durability)
+        guard !result.alreadyExisted, data.count <= BlobStore.largestDeltaDocument,
+              let kind = BlobStore.documentKind(of: data) else { return result }
+        var window = deltas.recent(kind: kind).filter { $0 != result.digest }
+        window.insert(result.digest, at: 0)
+        var leaving: [Digest] = []
+        while window.count > BlobStore.documentWindow { leaving.append(window.removeLast()) }
+        deltas.setRecent(window, kind: kind)
+        // Best effort: a document that cannot be made a delta stays whole.
+        for digest in leaving { try? makeDelta(of: digest, against: window) }
+        return result
+    }
+
+    /// The kind of a JSON document: its first key (`{"entries":`, `{"architecture":` …), as a
+    /// file name. Nil for what is not a JSON object.
+    static func documentKind(of data: Data) -> String? {
+        guard data.count > 2, data.first == UInt8(ascii: "{"), data[data.startIndex + 1] == UInt8(ascii: "\"") else { return nil }
+        let prefix = data.prefix(48)
+        guard let colon = prefix.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        return String(Digest(of: data[data.startIndex..<colon]).hex.prefix(16))
+    }
+
+    /// Makes `digest` a delta against the candidate that gives the smallest one, if it saves at
+    /// least half; the full copy goes at the next `synchronize()`.
+    func makeDelta(of digest: Digest, against candidates: [Digest]) throws {
+        guard isStored(digest), !deltas.contains(digest) else { return }
+        let target = try read(digest)
+        var best: (base: Digest, operations: Data, baseBytes: Data)?
+        for candidate in candidates where candidate != digest && hasContent(candidate) {
+            guard let base = try? read(candidate),
+                  base.count <= target.count * 4 + 1024, target.count <= base.count * 4 + 1024 else { continue }
+            let operations = DeltaEncoding.encode(target: target, base: base)
+            if best.map({ operations.count < $0.operations.count }) ?? true { best = (candidate, operations, base) }
+        }
+        guard let best, best.operations.count + 40 <= target.count / 2 else { return }
+        // The delta must make the bytes it replaces before they go.
+        guard try DeltaEncoding.apply(best.operations, to: best.baseBytes, size: target.count) == target else { return }
+        try deltas.store(.init(base: best.base, size: target.count, operations: best.operations), for: digest)
+        supersededCopies.withLock { $0.append(path(for: digest)) }
+    }
+
+    /// Removes the full copies of blobs made deltas since the last call (their deltas are durable).
+    func removeSupersededCopies() {
+        let paths = supersededCopies.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+        for path in paths {
+            let hex = (path as NSString).lastPathComponent
+            guard let digest = Digest(hex: hex), deltas.contains(digest) else { continue }
+            unlink(path)
+        }
+    }
+
+    /// The bytes of a blob kept as a delta, made from its chain of bases and checked against the
+    /// digest. Throws `damagedDelta` naming what is wrong (a base gone, a damaged delta file, a
+    /// chain that loops) and `corruptBlob` when what is made does not match.
+    public func reconstruct(_ digest: Digest) throws -> Data {
+        var chain: [BlobDeltas.Delta] = []
+        var seen: Set<Digest> = [digest]
+        var current = digest
+        var base: Data?
+        while base == nil {
+            let delta: BlobDeltas.Delta
+            do {
+                guard let found = try deltas.delta(of: current) else {
+                    throw StoreError.damagedDelta(digest, reason: "no delta for \(current)", path: deltas.path(for: current))
+                }
+                delta = found
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                throw StoreError.damagedDelta(digest, reason: "\(error)", path: deltas.path(for: current))
+            }
+            chain.append(delta)
+            guard seen.insert(delta.base).inserted else {
+                throw StoreError.damagedDelta(digest, reason: "its chain of bases loops at \(delta.base)", path: deltas.path(for: current))
+            }
+            current = delta.base
+            if isStored(current), let data = try? FileIO.readFile(path(for: current)) {
+                base = data
+            } else if !deltas.contains(current) {
+                if contains(current) {
+                    base = try read(current)  // a recipe's blob
+                } else {
+                    throw StoreError.damagedDelta(digest, reason: "its base \(current) is not in the store",
+                                                  path: deltas.path(for: chain.count == 1 ? digest : current))
+                }
+            }
+        }
+        var data = base!
+        for delta in chain.reversed() {
+            do {
+                data = try DeltaEncoding.apply(delta.operations, to: data, size: delta.size)
+            } catch {
+                throw StoreError.damagedDelta(digest, reason: "\(error)", path: deltas.path(for: digest))
+            }
+        }
+        let actual = Digest(of: data)
+        guard actual == digest else { throw StoreError.corruptBlob(digest, actual: actual, path: deltas.path(for: digest)) }
+        return data
+    }
+
+    /// Whether the delta of `digest` makes its bytes (also when a full copy exists beside it).
+    public func verifyDelta(of digest: Digest) -> Verification {
+        do {
+            _ = try reconstruct(digest)
+            return .intact
+        } catch StoreError.corruptBlob(_, let actual, _) {
+            return .corrupt(actual: actual)
+        } catch {
+            return .unmakable(reason: "\(error)")
+        }
+    }
+
+    /// `doomed` ordered so that a blob goes only after every doomed delta made from it: a kill
+    /// between two deletions never leaves a delta whose base is gone (fsck would call it damage).
+    func deletionOrder(_ doomed: [Digest]) -> [Digest] {
+        let set = Set(doomed)
+        var base: [Digest: Digest] = [:]
+        var dependents: [Digest: Int] = [:]
+        for digest in doomed where deltas.contains(digest) {
+            guard let delta = try? deltas.delta(of: digest), set.contains(delta.base) else { continue }
+            base[digest] = delta.base
+            dependents[delta.base, default: 0] += 1
+        }
+        var ready = doomed.filter { dependents[$0, default: 0] == 0 }.reversed() as [Digest]
+        var ordered: [Digest] = []
+        ordered.reserveCapacity(doomed.count)
+        while let digest = ready.popLast() {
+            ordered.append(digest)
+            guard let next = base[digest] else { continue }
+            dependents[next, default: 0] -= 1
+            if dependents[next] == 0 { ready.append(next) }
+        }
+        // A chain that loops (damage) cannot be ordered: its members go last.
+        if ordered.count < doomed.count {
+            let placed = Set(ordered)
+            ordered += doomed.filter { !placed.contains($0) }
+        }
+        return ordered
+    }
+
+    /// `keep` with the bases of every kept blob that has a delta, transitively.
+    func keepingDeltaBases(of keep: Set<Digest>) throws -> Set<Digest> {
+        var result = keep
+        var queue = try deltas.list().filter { keep.contains($0) }
+        while let digest = queue.popLast() {
+            guard let delta = try? deltas.delta(of: digest) else { continue }
+            if result.insert(delta.base).inserted, deltas.contains(delta.base) { queue.append(delta.base) }
+        }
+        return result
+    }
+
+    /// For a blob both whole and as a delta (a kill between the two, or a reader that needed a
+    /// path): the whole copy goes when the delta makes it, else the delta goes. Returns the bytes
+    /// freed.
+    func dropDuplicateCopies() -> Int64 {
+        var freed: Int64 = 0
+        for digest in (try? deltas.list()) ?? [] where isStored(digest) {
+            var info = stat()
+            if verifyDelta(of: digest) == .intact {
+                if stat(path(for: digest), &info) == 0, unlink(path(for: digest)) == 0 { freed += Int64(info.st_size) }
+            } else if stat(deltas.path(for: digest), &info) == 0, unlink(deltas.path(for: digest)) == 0 {
+                freed += Int64(info.st_size)
+            }
+        }
+        return freed
+    }
+}

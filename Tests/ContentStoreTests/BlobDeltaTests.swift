@@ -1,0 +1,213 @@
+import ContentStore
+import Foundation
+import TestSupport
+import Testing
+
+/// Small documents kept as reverse deltas (`BlobStore.ingestDocument`, `BlobDeltas`).
+@Suite struct BlobDeltaTests {
+    let directory: TemporaryDirectory
+    let store: BlobStore
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        store = try BlobStore(root: directory.path, syncPolicy: .deferred)
+    }
+
+    /// A tree listing like the snapshotter's: `count` entries with digests, modes and times.
+    static func listing(_ entries: [(path: String, content: String, mtime: Int)]) -> Data {
+        let body = entries.map { entry in
+            "{\"digest\":\"\(Digest(ofUTF8: entry.content))\",\"gid\":0,\"kind\":\"file\",\"mode\":420,"
+                + "\"mtime\":\(entry.mtime),\"path\":\"\(entry.path)\",\"size\":\(entry.content.utf8.count),\"uid\":0}"
+        }.joined(separator: ",")
+        return Data("{\"entries\":[\(body)],\"mediaType\":\"application/vnd.reprise.tree.v1+json\",\"schemaVersion\":1}".utf8)
+    }
+
+    static func entries(_ count: Int, _ random: inout SeededRandom) -> [(path: String, content: String, mtime: Int)] {
+        (0..<count).map { ("dir/file-\(String(format: "%04d", $0)).bin", "content \(random.next())", Int(random.next() % 1_000_000_000)) }
+    }
+
+    /// Stores `versions` one after the other, as successive builds do, then synchronizes.
+    func storeVersions(_ versions: [Data]) throws -> [Digest] {
+        let digests = try versions.map { try store.ingestDocument($0).digest }
+        try store.synchronize()
+        return digests
+    }
+
+    @Test func olderVersionsBecomeSmallDeltasThatReadBackByteIdenticalAndVerified() throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("BlobDeltaTests seed \(seed) (REPRISE_SEED=\(seed) repeats this run)")
+        var random = SeededRandom(seed: seed)
+        var entries = Self.entries(100, &random)
+        var versions: [Data] = []
+        for _ in 0..<12 {
+            let changed = Int(random.next() % 100)
+            entries[changed].content = "changed \(random.next())"
+            entries[changed].mtime += 1
+            versions.append(Self.listing(entries))
+        }
+        let digests = try storeVersions(versions)
+        let kept = BlobStore.documentWindow
+        // The newest stay whole; every older one is a delta, its full copy gone.
+        for (offset, digest) in digests.enumerated() {
+            let isOld = offset < digests.count - kept
+            #expect(store.deltas.contains(digest) == isOld, "version \(offset)")
+            #expect(store.isStored(digest) == !isOld, "version \(offset)")
+            #expect(store.contains(digest) && store.hasContent(digest))
+        }
+        let old = digests[0]
+        let deltaBytes = try #require(FileManager.default.attributesOfItem(atPath: store.deltas.path(for: old))[.size] as? Int)
+        #expect(deltaBytes < 300, "a listing that differs in one entry costs \(deltaBytes) bytes, not \(versions[0].count)")
+        for (offset, digest) in digests.enumerated() {
+            #expect(try store.read(digest) == versions[offset])
+            #expect(try store.size(of: digest) == Int64(versions[offset].count))
+            #expect(try store.verify(digest) == .intact)
+            let reader = try store.openReader(digest)
+            var streamed = Data()
+            try reader.forEachChunk(size: 1000) { streamed.append(contentsOf: $0) }
+            #expect(streamed == versions[offset])
+        }
+        #expect(Set(try store.list()) == Set(digests))
+        // The same bytes again are recognised as held (no second copy).
+        #expect(try store.ingestDocument(versions[0]).alreadyExisted)
+        // A reader that needs a path gets the bytes made whole; gc's sweep drops the spare copy again.
+        let path = try store.readablePath(for: old)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == versions[0])
+        _ = try store.sweep(keeping: Set(digests))
+        #expect(!store.isStored(old) && store.deltas.contains(old))
+        #expect(try store.read(old) == versions[0])
+    }
+
+    @Test func seededRandomEditsRoundTripExactly() throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("BlobDeltaTests.seededRandomEditsRoundTripExactly seed \(seed) (REPRISE_SEED=\(seed) repeats this run)")
+        var random = SeededRandom(seed: seed)
+        for round in 0..<200 {
+            var entries = Self.entries(Int(random.next() % 60), &random)
+            let base = Self.listing(entries)
+            for _ in 0..<Int(random.next() % 6) {
+                switch random.next() % 4 {
+                case 0 where !entries.isEmpty: entries.remove(at: Int(random.next() % UInt64(entries.count)))
+                case 1: entries.insert(("new-\(random.next())", "x\(random.next())", 5), at: Int(random.next() % UInt64(entries.count + 1)))
+                case 2 where !entries.isEmpty: entries[Int(random.next() % UInt64(entries.count))].content = "edit \(random.next())"
+                default: entries.shuffle(using: &random)
+                }
+            }
+            var target = [UInt8](Self.listing(entries))
+            if random.next() % 3 == 0, !target.isEmpty {  // raw byte damage too, not only JSON edits
+                target[Int(random.next() % UInt64(target.count))] = UInt8(truncatingIfNeeded: random.next())
+            }
+            let operations = DeltaEncoding.encode(target: Data(target), base: base)
+            let made = try DeltaEncoding.apply(operations, to: base, size: target.count)
+            #expect(made == Data(target), "round \(round), seed \(seed)")
+        }
+        // Unrelated bytes (nothing to copy) round-trip as well.
+        let noise = Data((0..<5000).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+        #expect(try DeltaEncoding.apply(DeltaEncoding.encode(target: noise, base: Data("{}".utf8)), to: Data("{}".utf8), size: 5000) == noise)
+    }
+
+    @Test func aDamagedDeltaOrAMissingBaseIsNamedNotMisread() throws {
+        var random = SeededRandom(seed: 7)
+        var entries = Self.entries(50, &random)
+        var versions: [Data] = []
+        for index in 0..<(BlobStore.documentWindow + 2) {
+            entries[index].content = "v\(index)"
+            versions.append(Self.listing(entries))
+        }
+        let digests = try storeVersions(versions)
+        let damaged = digests[0], orphaned = digests[1]
+        // Damage: one operation byte flipped in the delta file.
+        let deltaPath = store.deltas.path(for: damaged)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: deltaPath)))
+        bytes[bytes.count - 5] ^= 0x55
+        try Data(bytes).write(to: URL(fileURLWithPath: deltaPath))
+        let verdict = try store.verify(damaged)
+        #expect(verdict != .intact)
+        #expect(throws: StoreError.self) { try store.read(damaged) }
+        // A missing base: the delta of `orphaned` names a blob that is gone.
+        let base = try #require(try store.deltas.delta(of: orphaned)).base
+        try store.delete(base)
+        guard case .unmakable(let reason) = store.verifyDelta(of: orphaned) else {
+            Issue.record("a delta whose base is gone must be unmakable")
+            return
+        }
+        #expect(reason.contains(base.description), "\(reason)")
+        do {
+            _ = try store.read(orphaned)
+            Issue.record("read of a delta without its base must fail")
+        } catch let error as StoreError {
+            #expect("\(error)".contains("not in the store"), "\(error)")
+        }
+    }
+
+    @Test func sweepKeepsTheBasesOfKeptDeltasAndDropsTheRest() throws {
+        var random = SeededRandom(seed: 11)
+        var entries = Self.entries(40, &random)
+        var versions: [Data] = []
+        for index in 0..<(BlobStore.documentWindow + 3) {
+            entries[index].content = "w\(index)"
+            versions.append(Self.listing(entries))
+        }
+        let digests = try storeVersions(versions)
+        // Keep only the oldest version: its chain of bases (newer versions) must stay.
+        let report = try store.sweep(keeping: [digests[0]])
+        #expect(try store.read(digests[0]) == versions[0])
+        var chain: [Digest] = [digests[0]]
+        while let delta = try store.deltas.delta(of: chain.last!) { chain.append(delta.base) }
+        #expect(Set(try store.list()) == Set(chain))
+        #expect(report.removedBlobs.count == digests.count - chain.count)
+        // Keeping nothing leaves nothing, deltas included.
+        _ = try store.sweep(keeping: [])
+        #expect(try store.list().isEmpty)
+        #expect(try store.deltas.list().isEmpty)
+    }
+
+    /// gc's sweep deletes a delta before the blob it is made from: killed after any deletion
+    /// (checked after each one), every delta left can still be made.
+    @Test func aSweepKilledAfterAnyDeletionLeavesEveryRemainingDeltaMakable() throws {
+        var random = SeededRandom(seed: 5)
+        var entries = Self.entries(30, &random)
+        var versions: [Data] = []
+        for index in 0..<(BlobStore.documentWindow + 6) {
+            entries[index].content = "s\(index)"
+            versions.append(Self.listing(entries))
+        }
+        let digests = try storeVersions(versions)
+        #expect(try store.deltas.list().count >= 6)
+        var checked = 0
+        _ = try store.sweep(keeping: [digests.last!]) { _ in
+            for digest in (try? store.deltas.list()) ?? [] {
+                #expect(store.verifyDelta(of: digest) == .intact, "after deletion \(checked + 1)")
+            }
+            checked += 1
+        }
+        #expect(checked == digests.count - 1)
+        #expect(try store.list() == [digests.last!])
+    }
+
+    /// A kill after the delta is written and before `synchronize()` removes the full copy leaves
+    /// both: readers use the full copy, and gc's sweep drops one of the two.
+    @Test func aKillBetweenWritingADeltaAndRemovingTheFullCopyLeavesAReadableStore() throws {
+        var random = SeededRandom(seed: 3)
+        var entries = Self.entries(30, &random)
+        var versions: [Data] = []
+        for index in 0..<(BlobStore.documentWindow + 1) {
+            entries[index].content = "k\(index)"
+            versions.append(Self.listing(entries))
+        }
+        // No synchronize(): the process "dies" here.
+        let digests = try versions.map { try store.ingestDocument($0).digest }
+        #expect(store.deltas.contains(digests[0]) && store.isStored(digests[0]))
+        let reopened = try BlobStore(root: directory.path)
+        #expect(try reopened.read(digests[0]) == versions[0])
+        #expect(try reopened.verify(digests[0]) == .intact)
+        #expect(reopened.verifyDelta(of: digests[0]) == .intact)
+        _ = try reopened.sweep(keeping: Set(digests))
+        #expect(!reopened.isStored(digests[0]) && reopened.deltas.contains(digests[0]))
+        #expect(try reopened.read(digests[0]) == versions[0])
+        // A delta file half-written by a killed writer has a temporary name, never a digest's.
+        let temporary = reopened.deltas.path(for: digests[1]) + ".tmp-999999999-1"
+        try Data("RPD1".utf8).write(to: URL(fileURLWithPath: temporary))
+        #expect(try reopened.deltas.list() == [digests[0]])
+        #expect(try reopened.read(digests[1]) == versions[1])
+    }
+}
