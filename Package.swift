@@ -26,8 +26,12 @@ let package = Package(
     ],
     targets: [
         // System libraries from Debian (libarchive-dev, zlib1g-dev, libseccomp-dev).
-        .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive",
-                       providers: [.apt(["libarchive-dev"])]),
+        // libarchive's headers only: the library is not linked but loaded on first use by
+        // CLibArchiveLoader (it and its dependencies cost every start ~1.5 ms, and most commands,
+        // a fully cached build among them, never touch a tar).
+        .systemLibrary(name: "CLibArchive", providers: [.apt(["libarchive-dev"])]),
+        .target(name: "CLibArchiveLoader", dependencies: ["CLibArchive"],
+                linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libseccomp-dev: the RUN steps' seccomp filter is built with it (in the parent).
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
@@ -52,7 +56,7 @@ let package = Package(
                 swiftSettings: strict),
         // Trees, deterministic tar+gzip layers, safe layer application.
         .target(name: "LayerArchive",
-                dependencies: ["ContentStore", "CLibArchive", "CZlib",
+                dependencies: ["ContentStore", "CLibArchive", "CLibArchiveLoader", "CZlib",
                                .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
         // OCI image layouts: read, write, import, export.
