@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "CSandbox", dependencies: ["CSeccomp"], linkerSettings: [.linkedLibrary("seccomp")]),
         // syncfs(2), which Swift's Glibc module does not export.
         .target(name: "CFileSystem"),
+        // sqlite3_db_config (variadic) for the journal's index: no checkpoint when a build closes it.
+        .target(name: "CSQLiteOptions", linkerSettings: [.linkedLibrary("sqlite3")]),
         // setns(2) for the network recorder, which makes its sockets inside a step's namespace.
         .target(name: "CNetworkNamespace"),
 
@@ -51,7 +53,7 @@ let package = Package(
         // SQLite index over the store. It installs LayerArchive's `LayerRecipeProducer` on the
         // store it opens, so that a COPY layer kept as a recipe is readable wherever a journal is.
         .target(name: "BuildJournal",
-                dependencies: ["ContentStore", "LayerArchive", .product(name: "GRDB", package: "GRDB.swift"),
+                dependencies: ["ContentStore", "LayerArchive", "CSQLiteOptions", .product(name: "GRDB", package: "GRDB.swift"),
                                .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
         // Trees, deterministic tar+gzip layers, safe layer application.
