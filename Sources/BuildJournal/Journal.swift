@@ -45,15 +45,17 @@ public final class Journal: Sendable {
         /// Leave the WAL in place for the next process (a build: it writes a few pages, and a
         /// fully cached one is bounded by process start and these syncs). `synchronize()` then
         /// fsyncs the WAL itself, so what was committed is as durable at the end of a build as
-        /// the checkpoint made it; SQLite's autocheckpoint still folds the WAL into the database
-        /// every ``keptLogCheckpointPages`` pages, and any other command's close
-        /// (`journal ls`, gc...) checkpoints and removes it as before.
+        /// the checkpoint made it. A build that finds the WAL over ``keptLogLimit`` closes as
+        /// before (checkpoint, remove), and so does every other command (`journal ls`, gc...).
         case keptForNextOpen
     }
 
-    /// Pages after which a kept WAL is checkpointed by the committing build (SQLite's default is
-    /// 1000, 4 MiB): every open reads the whole WAL to rebuild its index, so it stays small.
-    static let keptLogCheckpointPages = 64
+    /// A build keeps the WAL only while it is smaller than this when the build opens the
+    /// journal; a build that finds it larger closes as every other command does (checkpoint,
+    /// remove), so the WAL beside the index never holds more than this plus one build's pages
+    /// (a cached small build commits ~33 KiB). Every open reads the whole WAL to rebuild its
+    /// index, and the journal's size (scripts/journal-growth) counts it.
+    static let keptLogLimit = 128 << 10
 
     let indexLog: IndexLog
 
@@ -81,7 +83,9 @@ public final class Journal: Sendable {
     public init(root: String, create: Bool = true, syncPolicy: BlobStore.SyncPolicy = .deferred,
                 index policy: IndexPolicy = .require, indexLog: IndexLog = .checkpointOnClose) throws {
         self.root = root
-        self.indexLog = indexLog
+        var wal = stat()
+        let walSize = stat(root + "/index.sqlite-wal", &wal) == 0 ? Int(wal.st_size) : 0
+        self.indexLog = indexLog == .keptForNextOpen && walSize >= Journal.keptLogLimit ? .checkpointOnClose : indexLog
         let marker = root + "/journal.json"
         let existed = FileIO.exists(marker)
         if !existed {
@@ -115,7 +119,7 @@ public final class Journal: Sendable {
         var opened: (any DatabaseWriter)?
         if !(indexMissing && policy == .inspect) {
             do {
-                opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy, log: indexLog)
+                opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy, log: self.indexLog)
             } catch let error as JournalError {
                 throw error  // a newer schema is not damage: it must never be overwritten
             } catch {
@@ -127,7 +131,7 @@ public final class Journal: Sendable {
                     damage = reason
                 case .rebuild:
                     try Journal.moveAside(indexPath)
-                    opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy, log: indexLog)
+                    opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy, log: self.indexLog)
                 }
             }
         }
@@ -160,7 +164,6 @@ public final class Journal: Sendable {
                 // On every connection: whichever closes last would checkpoint.
                 let code = reprise_sqlite_keep_wal_on_close(db.sqliteConnection)
                 guard code == 0 else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Journal.keptLogCheckpointPages)")
             }
         }
         let database = try DatabasePool(path: path, configuration: configuration)
