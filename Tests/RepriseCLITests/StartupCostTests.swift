@@ -36,4 +36,26 @@ import Testing
         #expect(cold.stdout.split(separator: "\n").last == cached.stdout.split(separator: "\n").last
                 && cold.stdout.contains("sha256:"), "\(cold.stdout) / \(cached.stdout)")
     }
+
+    /// A build leaves the index's WAL for the next process (no checkpoint on close), but one that
+    /// finds it at 128 KiB or more checkpoints and removes it: repeated builds keep it small.
+    @Test func theIndexLogBuildsKeepStaysSmall() throws {
+        let workspace = try BuildWorkspace("kept-log-bound")
+        let context = try workspace.context("FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\n",
+                                            files: ["a.txt": "a\n"])
+        let wal = workspace.journal + "/index.sqlite-wal"
+        var sizes: [Int] = []
+        for _ in 0..<9 {
+            let build = try workspace.build(["--progress", "quiet", context])
+            try #require(build.status == 0, "\(build.stderr)")
+            sizes.append((try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0)
+        }
+        // Kept after most builds, folded away at least once, never much over the limit (one
+        // cached build adds ~33 KiB, a cold one more).
+        #expect(sizes.filter { $0 > 0 }.count >= 5, "\(sizes)")
+        #expect(sizes.contains(0), "\(sizes)")
+        #expect(sizes.allSatisfy { $0 < (128 + 96) << 10 }, "\(sizes)")
+        let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal])
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+    }
 }
