@@ -194,15 +194,20 @@ public final class Journal: Sendable {
         try migrator.migrate(database)
     }
 
-    /// Makes everything written so far durable on disk (one sync for a whole build).
+    /// Makes everything written so far durable on disk (one sync for a whole build): the blobs
+    /// first, then the refs that name them.
     public func synchronize() throws {
         try store.synchronize()
+        try refs.synchronize()
         if indexLog == .keptForNextOpen, store.syncPolicy == .deferred {
             // What the checkpoint on close made durable (see ``IndexLog``); a missing WAL (the
             // index was just checkpointed) has nothing to sync.
             try FileIO.syncFiles([root + "/index.sqlite-wal"])
         }
     }
+
+    /// Refs written or removed and not yet made durable (for tests of the durability protocol).
+    public var unsyncedRefCount: Int { refs.unsyncedCount }
 
     /// A fresh build id: time-ordered so `ls` sorts naturally, random so two machines never clash.
     ///

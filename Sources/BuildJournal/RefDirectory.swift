@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ContentStore
 import Foundation
+import Synchronization
 
 /// Mutable names over immutable blobs, one small file each (as git's loose refs are), replaced
 /// atomically. They are the roots the garbage collector keeps and the index is rebuilt from.
@@ -23,6 +24,13 @@ struct RefDirectory: Sendable {
     let root: String
     /// Whether each change is fsynced (else the journal syncs at the end of a unit of work).
     let durable: Bool
+    /// When not `durable`: the namespaces changed since the last `synchronize()`, with the ref
+    /// files written in them.
+    private let unsynced = UnsyncedRefs()
+
+    final class UnsyncedRefs: Sendable {
+        let changes = Mutex<[String: Set<String>]>([:])
+    }
 
     init(root: String, durable: Bool) throws {
         self.root = root
@@ -36,6 +44,7 @@ struct RefDirectory: Sendable {
     func set(_ name: String, in namespace: Namespace, to digest: Digest) throws {
         try FileIO.writeFileAtomically(path(name, namespace), Data((digest.description + "\n").utf8),
                                        durable: durable)
+        if !durable { note(namespace, file: path(name, namespace)) }
     }
 
     func get(_ name: String, in namespace: Namespace) throws -> Digest? {
@@ -48,6 +57,29 @@ struct RefDirectory: Sendable {
     func remove(_ name: String, in namespace: Namespace) throws {
         let file = path(name, namespace)
         guard unlink(file) == 0 || errno == ENOENT else { throw SystemCallError("unlink", path: file) }
+        if durable { try FileIO.syncDirectory(root + "/" + namespace.rawValue) } else { note(namespace, file: nil) }
+    }
+
+    /// Makes every ref written or removed since the last call durable: the files, then the
+    /// directories that name them. Under the deferred policy a build's ref is written without
+    /// fsync; without this a power loss after the build said it was done could take its record,
+    /// even though every blob it names is on the disk.
+    func synchronize() throws {
+        let changes = unsynced.changes.withLock { changes in
+            defer { changes.removeAll() }
+            return changes
+        }
+        try FileIO.syncFiles(changes.values.flatMap { $0 }.sorted())
+        for namespace in changes.keys.sorted() { try FileIO.syncDirectory(root + "/" + namespace) }
+    }
+
+    /// Refs written or removed since the last `synchronize()` (for tests of the durability protocol).
+    var unsyncedCount: Int { unsynced.changes.withLock { $0.values.reduce(0) { $0 + max($1.count, 1) } } }
+
+    private func note(_ namespace: Namespace, file: String?) {
+        unsynced.changes.withLock { changes in
+            changes[namespace.rawValue, default: []].formUnion(file.map { [$0] } ?? [])
+        }
     }
 
     /// Every name in a namespace with the digest it points at; unreadable refs are reported apart.

@@ -63,8 +63,13 @@ public struct BlobRecipes: Sendable {
 
     public func store(_ document: Data, for digest: Digest) throws {
         if !FileIO.isDirectory(directory) {
-            try PrivateDirectory.make((directory as NSString).deletingLastPathComponent)
+            let parent = (directory as NSString).deletingLastPathComponent
+            try PrivateDirectory.make(parent)
             try PrivateDirectory.make(directory)
+            // Once per journal: the new directories' own entries, so that a power loss cannot
+            // take the directory a durable recipe is in.
+            try FileIO.syncDirectory(parent)
+            try FileIO.syncDirectory((parent as NSString).deletingLastPathComponent)
         }
         try FileIO.writeFileAtomically(path(for: digest), document, mode: 0o600, durable: durable)
         if !durable { deferSync(path(for: digest)) }

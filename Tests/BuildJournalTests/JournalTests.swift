@@ -136,6 +136,24 @@ import Testing
         #expect(try journal.tags().map(\.name) == ["base"])
     }
 
+    /// Under the default deferred policy refs are written without fsync; synchronize() (called
+    /// when a build ends) makes them durable after the blobs they name, so that a power loss after
+    /// a build reported success cannot take its record.
+    @Test func synchronizeMakesTheRefsWrittenSinceDurable() throws {
+        let journal = try Journal(root: root)
+        let (build, _) = try recordBuild(in: journal)
+        #expect(journal.unsyncedRefCount == 1, "the build's ref waits for synchronize")
+        try journal.synchronize()
+        #expect(journal.unsyncedRefCount == 0)
+        try journal.removeBuild(id: build.id)
+        #expect(journal.unsyncedRefCount == 1, "a removal is a change of the directory")
+        try journal.synchronize()
+        #expect(journal.unsyncedRefCount == 0)
+        let everyCommit = try Journal(root: directory.path + "/durable", syncPolicy: .everyCommit)
+        _ = try recordBuild(in: everyCommit)
+        #expect(everyCommit.unsyncedRefCount == 0, "fsynced as written")
+    }
+
     @Test func refusesAJournalFromANewerVersion() throws {
         _ = try Journal(root: root)
         try Data("{\"format\":99}".utf8).write(to: URL(fileURLWithPath: root + "/journal.json"))

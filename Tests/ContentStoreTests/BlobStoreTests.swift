@@ -111,6 +111,25 @@ import Testing
         #expect(try store.list().count == 1)
     }
 
+    /// Two synchronize() calls at once: the second finds the pending list taken by the first, and
+    /// must still return only once those blobs are durable (a build's end and a concurrent
+    /// snapshot in one process both synchronize).
+    @Test func aConcurrentSynchronizeReturnsOnlyWhenEveryEarlierBlobIsDurable() async throws {
+        let deferred = try BlobStore(root: directory.path + "/deferred", syncPolicy: .deferred)
+        deferred.syncFilesystemThreshold = Int.max  // one fsync per blob: slow enough to overlap
+        // Dirty data to write back, so that the first call's fsyncs take a while.
+        let count = 200
+        let body = Data(repeating: 0x5a, count: 256 << 10)
+        for index in 0..<count { try deferred.ingest(Data("blob \(index)\n".utf8) + body) }
+        #expect(deferred.pendingSyncCount == count)
+        let first = Task.detached { try deferred.synchronize() }
+        while deferred.pendingSyncCount != 0 {}
+        // The first call holds the list now; this one has nothing of its own to sync.
+        try deferred.synchronize()
+        #expect(deferred.synchronizedFileCount == count, "returned before the other call's fsyncs were done")
+        try await first.value
+    }
+
     @Test func digestParsingIsStrict() {
         #expect(Digest("sha256:" + String(repeating: "a", count: 64)) != nil)
         #expect(Digest("sha256:" + String(repeating: "A", count: 64)) == nil)

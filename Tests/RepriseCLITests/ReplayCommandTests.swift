@@ -232,6 +232,22 @@ import Testing
         #expect(report.divergentSteps.map(\.line) == [2])
     }
 
+    @Test func verifyRefusesTheBuildFlagsItWouldIgnore() throws {
+        let journal = try freshJournal("verify-flags")
+        let hello = try #require(CorpusCase.all.first { $0.name == "hello" })
+        for flags in [["--cache-to", "type=local,dest=\(scratch.sub("cache"))"], ["--cache-from", scratch.sub("cache")],
+                      ["--iidfile", scratch.sub("iid")]] {
+            let refused = try RepriseProcess.run(["verify", "--journal", journal, "--progress", "quiet"] + flags
+                                                 + caseArguments(hello, directory: hello.directory))
+            #expect(refused.status == 64, "\(flags): \(refused.stderr)")
+            #expect(refused.stderr.contains("verify does not take \(flags[0])"), "\(refused.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.sub("cache")))
+        #expect(!FileManager.default.fileExists(atPath: scratch.sub("iid")))
+        // Nothing was built.
+        #expect(try RepriseProcess.run(["journal", "ls", "-q", "--journal", journal]).stdout.isEmpty)
+    }
+
     @Test func singleStepReplaysFromItsRecordedParent() throws {
         let journal = try freshJournal("step")
         let date = try #require(CorpusCase.all.first { $0.name == "nondeterministic-date" })

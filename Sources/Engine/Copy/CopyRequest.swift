@@ -53,7 +53,7 @@ struct CopyRequest {
     /// The path sources, cleaned: relative to the source root, `..` never above it.
     var pathSources: [String] {
         sources.compactMap { source in
-            guard case .path(let path) = source, !RemoteSource.isURL(path), GitSource.Reference(path) == nil else {
+            guard case .path(let path) = source, !RemoteSource.isURL(path), GitURL(path, for: .addSource) == nil else {
                 return nil
             }
             return CopyPaths.clean(path)
@@ -64,7 +64,7 @@ struct CopyRequest {
     /// stands before a `/./` pivot (`COPY --parents ./x/./y/*.txt /d/` gives `/d/y/…`), else "".
     var parentsPivots: [String] {
         sources.compactMap { source in
-            guard case .path(let path) = source, !RemoteSource.isURL(path), GitSource.Reference(path) == nil else {
+            guard case .path(let path) = source, !RemoteSource.isURL(path), GitURL(path, for: .addSource) == nil else {
                 return nil
             }
             let body = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
@@ -76,7 +76,7 @@ struct CopyRequest {
     /// ADD's `http(s)://` sources that are not git repositories.
     var urlSources: [String] {
         sources.compactMap { source in
-            guard case .path(let path) = source, RemoteSource.isURL(path), GitSource.Reference(path) == nil else {
+            guard case .path(let path) = source, RemoteSource.isURL(path), GitURL(path, for: .addSource) == nil else {
                 return nil
             }
             return path
@@ -84,10 +84,10 @@ struct CopyRequest {
     }
 
     /// ADD's git repositories (`https://host/repo.git#ref:dir`, `git://…`, `git@host:…`).
-    var gitSources: [GitSource.Reference] {
+    var gitSources: [GitURL] {
         sources.compactMap { source in
             guard case .path(let path) = source else { return nil }
-            return GitSource.Reference(path)
+            return GitURL(path, for: .addSource)
         }
     }
 

@@ -18,7 +18,7 @@ struct StagedInputs {
 
     /// Whether `context`/`file` need staging.
     static func needsStaging(context: String, file: String?) -> Bool {
-        context == "-" || file == "-" || GitContext(context) != nil
+        context == "-" || file == "-" || GitURL(context, for: .buildContext) != nil
     }
 
     /// Stages what needs it; nil when nothing does.
@@ -39,9 +39,9 @@ struct StagedInputs {
             }
             if context == "-" {
                 try staged.stageStandardInputContext(file: file)
-            } else if let git = GitContext(context) {
+            } else if let git = GitURL(context, for: .buildContext) {
                 let checkout = directory + "/git"
-                staged.origin = try git.checkout(into: checkout, scratch: directory + "/repo")
+                staged.origin = try Self.checkOut(git, into: checkout, scratch: directory + "/repo")
                 staged.contextPath = checkout
                 if let file, file != "-", !file.hasPrefix("/") {
                     // As buildx: -f names a file inside the repository.
@@ -100,91 +100,21 @@ struct StagedInputs {
         return bytes.count >= 262 && Array(bytes[257..<262]) == Array("ustar".utf8)
     }
 
+    /// A git context: the commit (default HEAD) checked out without `.git` into `destination`
+    /// (only `SUBDIR` when the URL names one), fetched with the user's git configuration, since
+    /// the user typed the URL. Returns the origin to record: `URL#REF:SUBDIR@COMMIT`.
+    private static func checkOut(_ url: GitURL, into destination: String, scratch: String) throws -> String {
+        let checkout: GitCheckout.Result
+        do {
+            checkout = try GitCheckout(url, configuration: .user).fetch(into: scratch)
+        } catch {
+            throw ValidationError("git context \(url.remote): \(error)")
+        }
+        try FileManager.default.moveItem(atPath: checkout.directory, toPath: destination)
+        return url.description + "@" + checkout.commit
+    }
+
     static func readStandardInput() throws -> Data {
         try FileHandle.standardInput.readToEnd() ?? Data()
-    }
-}
-
-/// A git URL given as the build context, split as buildx splits it: `URL#REF:SUBDIR`.
-struct GitContext {
-    var remote: String
-    var ref: String?
-    var subdirectory: String?
-
-    /// Nil when `text` is not a git URL: `git://…`, `ssh://…`, `git@…`, `github.com/…`, an
-    /// http(s) or `file://` URL ending in `.git` (a fragment may follow any of them).
-    init?(_ text: String) {
-        var remote = text
-        var fragment: String?
-        if let hash = text.firstIndex(of: "#") {
-            remote = String(text[..<hash])
-            fragment = String(text[text.index(after: hash)...])
-        }
-        let stripped = remote.hasSuffix("/") ? String(remote.dropLast()) : remote
-        let isGit = remote.hasPrefix("git://") || remote.hasPrefix("ssh://") || remote.hasPrefix("git@")
-            || remote.hasPrefix("github.com/")
-            || ((remote.hasPrefix("https://") || remote.hasPrefix("http://") || remote.hasPrefix("file://"))
-                && stripped.hasSuffix(".git"))
-        guard isGit else { return nil }
-        self.remote = remote.hasPrefix("github.com/") ? "https://" + remote : remote
-        if let fragment, !fragment.isEmpty {
-            let parts = fragment.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-            ref = parts[0].isEmpty ? nil : String(parts[0])
-            if parts.count == 2, !parts[1].isEmpty { subdirectory = String(parts[1]) }
-        }
-    }
-
-    /// Fetches `ref` (default HEAD), checks it out without `.git` into `destination` (only
-    /// `SUBDIR` when given) and returns the origin to record: `URL#REF:SUBDIR@COMMIT`.
-    func checkout(into destination: String, scratch: String) throws -> String {
-        if let ref, ref.hasPrefix("-") { throw ValidationError("\(remote): '\(ref)' is not a usable git ref") }
-        if let subdirectory, subdirectory.split(separator: "/").contains("..") {
-            throw ValidationError("\(remote): subdirectory \(subdirectory) leaves the repository")
-        }
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        try git(["init", "-q", scratch])
-        try git(["-C", scratch, "fetch", "-q", "--depth", "1", "--", remote, ref ?? "HEAD"])
-        try git(["-C", scratch, "-c", "advice.detachedHead=false", "checkout", "-q", "FETCH_HEAD"])
-        let commit = try git(["-C", scratch, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        try FileManager.default.removeItem(atPath: scratch + "/.git")
-        var source = scratch
-        if let subdirectory {
-            do {
-                source = try CheckoutSubdirectory.resolve(subdirectory, in: scratch)
-            } catch .missing {
-                throw ValidationError("\(remote): commit \(commit) has no directory '\(subdirectory)'")
-            } catch .escapes {
-                throw ValidationError("\(remote): '\(subdirectory)' leads outside the repository (through a symlink or ..)")
-            }
-        }
-        try FileManager.default.moveItem(atPath: source, toPath: destination)
-        var origin = remote
-        if ref != nil || subdirectory != nil { origin += "#\(ref ?? "")" + (subdirectory.map { ":" + $0 } ?? "") }
-        return origin + "@" + commit
-    }
-
-    @discardableResult
-    private func git(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["GIT_TERMINAL_PROMPT"] = "0"
-        environment["GIT_CONFIG_NOSYSTEM"] = "1"
-        process.environment = environment
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ValidationError("git context \(remote): git \(arguments.first ?? "") failed: "
-                + String(decoding: err, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

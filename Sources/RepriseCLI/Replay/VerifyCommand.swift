@@ -32,6 +32,14 @@ struct VerifyCommand: AsyncParsableCommand {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         if from != nil && flags.context != nil { throw ValidationError("--from verifies a recorded build: give no CONTEXT") }
         if from == nil && publish { throw ValidationError("--publish needs --from REF") }
+        // verify shares build's flags; these three only `reprise build` carries out, and a flag
+        // accepted and then ignored would be a silent lie.
+        let buildOnly = [("--cache-from", !flags.cacheFrom.isEmpty), ("--cache-to", !flags.cacheTo.isEmpty),
+                         ("--iidfile", flags.iidfile != nil)].filter(\.1).map(\.0)
+        if !buildOnly.isEmpty {
+            throw ValidationError("verify does not take \(buildOnly.joined(separator: ", ")): it builds and replays in one "
+                + "journal; import or export a step cache with `reprise build`")
+        }
     }
 
     func run() async throws {
