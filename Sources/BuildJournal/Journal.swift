@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import ContentStore
+import CSQLiteOptions
 import Foundation
 import GRDB
 import LayerArchive
@@ -39,6 +40,29 @@ public final class Journal: Sendable {
     /// with an empty one (fsck reports it); nil when it was fine.
     public let indexDamage: String?
 
+    /// What closing the index does with its write-ahead log (`index.sqlite-wal`).
+    public enum IndexLog: Sendable {
+        /// SQLite's default: the last connection to close copies the WAL into `index.sqlite`
+        /// (fdatasync of both) and deletes it, so the next process creates it again (a
+        /// directory fsync and a header fdatasync): four syncs for every process that writes.
+        case checkpointOnClose
+        /// Leave the WAL in place for the next process (a build: it writes a few pages, and a
+        /// fully cached one is bounded by process start and these syncs). `synchronize()` then
+        /// fsyncs the WAL itself, so what was committed is as durable at the end of a build as
+        /// the checkpoint made it. A build that finds the WAL over ``keptLogLimit`` closes as
+        /// before (checkpoint, remove), and so does every other command (`journal ls`, gc...).
+        case keptForNextOpen
+    }
+
+    /// A build keeps the WAL only while it is smaller than this when the build opens the
+    /// journal; a build that finds it larger closes as every other command does (checkpoint,
+    /// remove), so the WAL beside the index never holds more than this plus one build's pages
+    /// (a cached small build commits ~33 KiB). Every open reads the whole WAL to rebuild its
+    /// index, and the journal's size (scripts/journal-growth) counts it.
+    static let keptLogLimit = 128 << 10
+
+    let indexLog: IndexLog
+
     /// What to do when `index.sqlite` is missing or unreadable.
     public enum IndexPolicy: Sendable {
         /// Refuse a damaged index with a clear error (it names `reindex`); a missing one is
@@ -61,8 +85,11 @@ public final class Journal: Sendable {
     /// `synchronize()`, which the engine calls when a build ends; `.everyCommit` fsyncs each
     /// blob and ref as it is written, at about 4 ms each on this kind of machine.
     public init(root: String, create: Bool = true, syncPolicy: BlobStore.SyncPolicy = .deferred,
-                index policy: IndexPolicy = .require) throws {
+                index policy: IndexPolicy = .require, indexLog: IndexLog = .checkpointOnClose) throws {
         self.root = root
+        var wal = stat()
+        let walSize = stat(root + "/index.sqlite-wal", &wal) == 0 ? Int(wal.st_size) : 0
+        self.indexLog = indexLog == .keptForNextOpen && walSize >= Journal.keptLogLimit ? .checkpointOnClose : indexLog
         let marker = root + "/journal.json"
         let existed = FileIO.exists(marker)
         if !existed {
@@ -96,7 +123,7 @@ public final class Journal: Sendable {
         var opened: (any DatabaseWriter)?
         if !(indexMissing && policy == .inspect) {
             do {
-                opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy)
+                opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy, log: self.indexLog)
             } catch let error as JournalError {
                 throw error  // a newer schema is not damage: it must never be overwritten
             } catch {
@@ -108,7 +135,7 @@ public final class Journal: Sendable {
                     damage = reason
                 case .rebuild:
                     try Journal.moveAside(indexPath)
-                    opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy)
+                    opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy, log: self.indexLog)
                 }
             }
         }
@@ -127,13 +154,21 @@ public final class Journal: Sendable {
         if policy != .inspect { rollBackAbandonedImports() }
     }
 
-    private static func openIndex(at path: String, syncPolicy: BlobStore.SyncPolicy) throws -> DatabasePool {
+    private static func openIndex(at path: String, syncPolicy: BlobStore.SyncPolicy,
+                                  log: IndexLog) throws -> DatabasePool {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
-        if syncPolicy == .deferred {
-            // WAL with synchronous=NORMAL stays consistent across a crash; only the last
-            // transactions may be lost on power failure, and reindex rebuilds them from refs.
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        configuration.prepareDatabase { db in
+            if syncPolicy == .deferred {
+                // WAL with synchronous=NORMAL stays consistent across a crash; only the last
+                // transactions may be lost on power failure, and reindex rebuilds them from refs.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            if log == .keptForNextOpen {
+                // On every connection: whichever closes last would checkpoint.
+                let code = reprise_sqlite_keep_wal_on_close(db.sqliteConnection)
+                guard code == 0 else { throw DatabaseError(resultCode: ResultCode(rawValue: code)) }
+            }
         }
         let database = try DatabasePool(path: path, configuration: configuration)
         // A garbage file opens lazily; reading the schema is what finds out.
@@ -168,6 +203,11 @@ public final class Journal: Sendable {
     public func synchronize() throws {
         try store.synchronize()
         try refs.synchronize()
+        if indexLog == .keptForNextOpen, store.syncPolicy == .deferred {
+            // What the checkpoint on close made durable (see ``IndexLog``); a missing WAL (the
+            // index was just checkpointed) has nothing to sync.
+            try FileIO.syncFiles([root + "/index.sqlite-wal"])
+        }
     }
 
     /// Refs written or removed and not yet made durable (for tests of the durability protocol).

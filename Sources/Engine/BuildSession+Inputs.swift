@@ -40,7 +40,7 @@ extension BuildSession {
         for index in plan.requiredStages {
             let platform = (try? stagePlatform(plan.stages[index])) ?? request.platform
             let resolver = BaseImageResolver(journal: journal, platform: platform, imageContexts: imageContexts,
-                                             pinned: pinnedImages)
+                                             pinned: pinnedImages, memo: localImages)
             guard case .external(let name) = plan.stages[index].base,
                   !request.namedContexts.contains(where: { Self.name(name, refersToContext: $0.name) && $0.isDirectory }),
                   case .image(let image, _)? = try? resolver.resolve(name) else { continue }
@@ -109,7 +109,7 @@ extension BuildSession {
         for index in plan.requiredStages {
             let platform = (try? stagePlatform(plan.stages[index])) ?? request.platform
             let resolver = BaseImageResolver(journal: journal, platform: platform, imageContexts: imageContexts,
-                                             pinned: pinnedImages)
+                                             pinned: pinnedImages, memo: localImages)
             guard case .external(let name) = plan.stages[index].base,
                   case .image(let image, _)? = try? resolver.resolve(name) else { continue }
             if !(image.configuration.config?.onBuild ?? []).isEmpty { return true }

@@ -140,7 +140,7 @@ extension BuildSession {
                     "context:\(name)")
         }
         let resolver = BaseImageResolver(journal: journal, platform: platform, imageContexts: imageContexts,
-                                         pinned: pinnedImages)
+                                         pinned: pinnedImages, memo: localImages)
         let resolution: BaseImageResolver.Resolution
         do {
             resolution = try resolver.resolve(name)

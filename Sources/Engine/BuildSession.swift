@@ -39,6 +39,8 @@ final class BuildSession: @unchecked Sendable {
     var contexts: [String: ContextLoader.Loaded] = [:]
     /// Named contexts that are images.
     var imageContexts: [String: ResolvedImage] = [:]
+    /// Base images found in the journal by name, read once per build (BaseImageResolver).
+    let localImages = BaseImageResolver.LocalImageMemo()
     var secretValues: [String: Data] = [:] {
         didSet { secretMasker = SecretMasker(values: Array(secretValues.values)) }
     }

@@ -113,6 +113,38 @@ import Testing
         #expect((versions[coldID] ?? 0) >= 4, "\(versions)")
     }
 
+    /// A build leaves the index's WAL in place (no checkpoint on close, Journal.IndexLog); what
+    /// it holds is the index: a build killed afterwards loses none of it, the next command reads
+    /// it and, closing, folds it into index.sqlite and removes it.
+    @Test func theIndexLogABuildKeepsSurvivesAKilledBuild() throws {
+        let workspace = try BuildWorkspace("kept-index-log")
+        let wal = workspace.journal + "/index.sqlite-wal"
+        let first = try workspace.build([try workspace.context("FROM busybox\nRUN echo one > /one\n")])
+        try #require(first.status == 0, "\(first.stderr)")
+        let firstID = try workspace.latestBuild()  // `journal ls` checkpoints: the WAL goes
+        #expect(!FileManager.default.fileExists(atPath: wal))
+        let second = try workspace.build([try workspace.context("FROM busybox\nRUN echo two > /two\n")])
+        try #require(second.status == 0, "\(second.stderr)")
+        let walSize = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+        #expect(walSize > 0, "a build keeps its WAL for the next process")
+        let (process, scratch) = try startSleepingBuild(workspace, seconds: 60)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let killedID = String(scratch.dropFirst("build-".count))
+        let listing = try RepriseProcess.run(["journal", "ls", "-q", "--journal", workspace.journal])
+        #expect(listing.status == 0, "\(listing.stderr)")
+        let ids = listing.stdout.split(separator: "\n").map(String.init)
+        #expect(ids.count == 3 && ids.contains(firstID) && ids.contains(killedID), "\(ids) (killed \(killedID))")
+        #expect(!FileManager.default.fileExists(atPath: wal), "closing `journal ls` checkpointed the WAL")
+        let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal])
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+        // The index and a rebuild from the refs agree on every build.
+        let reindex = try RepriseProcess.run(["journal", "reindex", "--journal", workspace.journal])
+        #expect(reindex.status == 0, "\(reindex.stderr)")
+        let relisted = try RepriseProcess.run(["journal", "ls", "-q", "--journal", workspace.journal])
+        #expect(Set(relisted.stdout.split(separator: "\n").map(String.init)) == Set(ids), "\(relisted.stdout)")
+    }
+
     @Test func gcReclaimsAKilledBuildsScratch() throws {
         let workspace = try BuildWorkspace("killed-build-gc")
         let (process, _) = try startSleepingBuild(workspace, seconds: 60)

@@ -2,6 +2,7 @@ import BuildJournal
 import ContentStore
 import Foundation
 import OCIImage
+import Synchronization
 
 /// Finds the image a `FROM` (or `COPY --from`, `--mount from=`) names that is not a stage: a
 /// named context first, then the journal's local images. There is no registry to pull from.
@@ -12,6 +13,18 @@ struct BaseImageResolver {
     let imageContexts: [String: ResolvedImage]
     /// A replay's images by recorded manifest digest, which win over any name lookup.
     var pinned: [String: Digest] = [:]
+    /// The build's images already found in the journal by name, so that the five places that
+    /// ask for a stage's base (facts, ONBUILD, reach, the FROM itself...) read and decode its
+    /// manifest and config once per build (nil: look up every time).
+    var memo: LocalImageMemo? = nil
+
+    /// Local images found by name and platform during one build. A build sees one image per
+    /// name, even if the name is moved to another image while it runs.
+    final class LocalImageMemo: Sendable {
+        struct Key: Hashable { var name: String; var platform: Platform }
+        let images = Mutex<[Key: ResolvedImage]>([:])
+        init() {}
+    }
 
     enum Resolution {
         case image(ResolvedImage, source: String)
@@ -33,17 +46,22 @@ struct BaseImageResolver {
         var candidates = [name]
         if let normalized { candidates.insert(normalized.description, at: 0) }
         for candidate in candidates {
-            if let digest = try? journal.resolveImage(candidate) {
-                let descriptor = try journal.store.imageDescriptor(for: digest)
-                let image = try journal.store.resolveImage(descriptor, platform: platform)
-                return .image(image, source: "local:\(candidate)")
-            }
+            if let image = try localImage(candidate) { return .image(image, source: "local:\(candidate)") }
         }
         if let digest = normalized?.digest, journal.store.contains(digest) {
             let descriptor = try journal.store.imageDescriptor(for: digest)
             return .image(try journal.store.resolveImage(descriptor, platform: platform), source: "local:\(digest)")
         }
         return .notFound
+    }
+
+    private func localImage(_ name: String) throws -> ResolvedImage? {
+        let key = LocalImageMemo.Key(name: name, platform: platform)
+        if let known = memo?.images.withLock({ $0[key] }) { return known }
+        guard let digest = try? journal.resolveImage(name) else { return nil }
+        let image = try journal.store.resolveImage(journal.store.imageDescriptor(for: digest), platform: platform)
+        memo?.images.withLock { $0[key] = image }
+        return image
     }
 
     /// A named context was imported for the build's platform; a stage of another platform

@@ -68,7 +68,7 @@ extension BuildSession {
         guard case .external(let name) = stage.base else { return 0 }
         if contexts[name] != nil, name != Self.mainContext { return 0 }
         let resolver = BaseImageResolver(journal: journal, platform: request.platform, imageContexts: imageContexts,
-                                         pinned: pinnedImages)
+                                         pinned: pinnedImages, memo: localImages)
         guard case .image(let image, _)? = try? resolver.resolve(name) else { return 0 }
         return image.configuration.config?.onBuild?.count ?? 0
     }

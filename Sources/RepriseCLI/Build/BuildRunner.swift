@@ -36,7 +36,9 @@ struct BuildRunner {
             guard NamespaceStepRunner.isSupported else {
                 throw ValidationError("reprise build must run as root: it creates namespaces and mounts for each step")
             }
-            let journal = try journalOptions.open()
+            // The index's WAL stays for the next process: a fully cached build does no SQLite sync
+            // but the WAL's fsync in the engine's final synchronize (Journal.IndexLog).
+            let journal = try journalOptions.open(indexLog: .keptForNextOpen)
             let runner = NamespaceStepRunner(scratchDirectory: journal.root + "/tmp/sandbox")
             runner.removeAbandonedScratch()
             try await before(journal)

@@ -33,7 +33,9 @@ struct JournalOptions: ParsableArguments {
 
     /// Opens the journal; commands that only read pass `create: false` so a typo in a path is an
     /// error rather than a new empty journal.
-    func open(create: Bool = true, index: Journal.IndexPolicy = .require) throws -> Journal {
-        try Journal(root: path, create: create, index: index)
+    /// `indexLog`: see ``Journal/IndexLog`` (builds keep the index's WAL for the next process).
+    func open(create: Bool = true, index: Journal.IndexPolicy = .require,
+              indexLog: Journal.IndexLog = .checkpointOnClose) throws -> Journal {
+        try Journal(root: path, create: create, index: index, indexLog: indexLog)
     }
 }
