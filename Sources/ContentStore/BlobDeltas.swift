@@ -61,7 +61,11 @@ public struct BlobDeltas: Sendable {
             guard let base = Digest(hex: hex) else { throw DeltaEncoding.DeltaError.malformed("\(path): bad base digest") }
             var cursor = start + 32
             let size = try DeltaEncoding.readVarint(bytes, &cursor)
-            guard size < 1 << 40 else { throw DeltaEncoding.DeltaError.malformed("\(path): size \(size)") }
+            // No document larger than this is ever made a delta: a larger size is damage, and
+            // reserving it would abort the reader.
+            guard size <= UInt64(BlobStore.largestDeltaDocument) else {
+                throw DeltaEncoding.DeltaError.malformed("\(path): size \(size)")
+            }
             self.base = base
             self.size = Int(size)
             self.operations = data.subdata(in: data.startIndex + cursor..<data.endIndex)
@@ -133,7 +137,11 @@ public struct BlobDeltas: Sendable {
     /// document leaving the window is made a delta against. A lost update (two processes at once)
     /// only leaves one document whole; nothing depends on this file for correctness.
     func recent(kind: String) -> [Digest] {
-        guard let data = try? FileIO.readFile(recentDirectory + "/" + kind) else { return [] }
+        // A hint, never trusted: only a small regular file is read (not a symlink to /dev/zero).
+        let path = recentDirectory + "/" + kind
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size <= 4096,
+              let data = try? FileIO.readFile(path) else { return [] }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap { Digest(hex: String($0)) }
     }
 

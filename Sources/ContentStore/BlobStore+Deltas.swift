@@ -57,7 +57,13 @@ extension BlobStore {
         guard isStored(digest), !deltas.contains(digest) else { return }
         let target = try read(digest)
         var best: (base: Digest, operations: Data, baseBytes: Data)?
-        for candidate in candidates where candidate != digest && hasContent(candidate) {
+        // A base must be whole now, whatever the window hints say (a stale or hostile hint could
+        // name a delta whose chain leads back to the target). Two choosers at once can still pick
+        // each other; removeSupersededCopies checks every delta under a lock before its full copy
+        // goes, so such a pair keeps one whole copy.
+        for candidate in candidates where candidate != digest {
+            guard !deltas.contains(candidate), let whole = wholeCopySize(of: candidate),
+                  whole <= target.count * 4 + 1024, target.count <= whole * 4 + 1024 else { continue }
             guard let base = try? read(candidate),
                   base.count <= target.count * 4 + 1024, target.count <= base.count * 4 + 1024 else { continue }
             let operations = DeltaEncoding.encode(target: target, base: base)
@@ -70,15 +76,32 @@ extension BlobStore {
         supersededCopies.withLock { $0.append(path(for: digest)) }
     }
 
+    /// The size of the whole copy of `digest`; nil when it is not whole (or not a regular file).
+    private func wholeCopySize(of digest: Digest) -> Int? {
+        var info = stat()
+        guard lstat(path(for: digest), &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
     /// Removes the full copies of blobs made deltas since the last call (their deltas are durable).
     func removeSupersededCopies() {
         let paths = supersededCopies.withLock { pending in
             defer { pending.removeAll() }
             return pending
         }
+        guard !paths.isEmpty else { return }
+        // One process at a time checks and removes: two processes that made deltas of two
+        // documents against each other would otherwise each see the other's full copy, and
+        // remove both.
+        let lockPath = (deltas.directory as NSString).deletingLastPathComponent + "/removal.lock"
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { return }  // the full copies stay: nothing is lost
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 { guard errno == EINTR else { return } }
         for path in paths {
             let hex = (path as NSString).lastPathComponent
-            guard let digest = Digest(hex: hex), deltas.contains(digest) else { continue }
+            // Only a delta that makes the bytes replaces them (its base may have gone since).
+            guard let digest = Digest(hex: hex), deltas.contains(digest), verifyDelta(of: digest) == .intact else { continue }
             unlink(path)
         }
     }

@@ -92,6 +92,13 @@ public final class BlobStore: Sendable {
         isStored(digest) || deltas.contains(digest)
     }
 
+    /// Whether the blob is whole in `blobs/`, or a delta that makes it: what `ingest` may skip
+    /// storing. A damaged delta does not count, so the real bytes, when they come, are stored
+    /// and repair it (gc then drops the delta).
+    func holdsMakable(_ digest: Digest) -> Bool {
+        isStored(digest) || (deltas.contains(digest) && verifyDelta(of: digest) == .intact)
+    }
+
     /// Whether the blob's bytes are in `blobs/` now (not just a recipe for them).
     public func isStored(_ digest: Digest) -> Bool {
         FileIO.exists(path(for: digest))
@@ -151,7 +158,7 @@ public final class BlobStore: Sendable {
     @discardableResult
     public func ingest(_ data: Data, expected: Digest? = nil,
                        durability: BlobWriter.Durability = .immediate) throws -> CommitResult {
-        if let expected, hasContent(expected) {
+        if let expected, holdsMakable(expected) {
             return CommitResult(digest: expected, size: Int64(data.count), alreadyExisted: true)
         }
         // Bytes in memory are hashed before anything is written: records and configs a rebuild
@@ -159,7 +166,7 @@ public final class BlobStore: Sendable {
         // writing and unlinking an ingest file. (Small data only: a large one is hashed twice.)
         if expected == nil, data.count <= 1 << 20 {
             let digest = Digest(of: data)
-            if hasContent(digest) { return CommitResult(digest: digest, size: Int64(data.count), alreadyExisted: true) }
+            if holdsMakable(digest) { return CommitResult(digest: digest, size: Int64(data.count), alreadyExisted: true) }
         }
         let writer = try makeWriter()
         try writer.write(data)

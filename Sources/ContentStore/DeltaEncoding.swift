@@ -66,6 +66,9 @@ public enum DeltaEncoding {
     /// Makes the target from `base` and the operations; throws on any operation that leaves the
     /// base's bounds or runs past the end, and when the result is not `size` bytes.
     public static func apply(_ operations: Data, to base: Data, size: Int) throws -> Data {
+        guard size >= 0, size <= BlobStore.largestDeltaDocument else {
+            throw DeltaError.malformed("a size of \(size) bytes, more than any document made a delta")
+        }
         let ops = [UInt8](operations)
         var result = [UInt8]()
         result.reserveCapacity(size)
@@ -77,9 +80,9 @@ public enum DeltaEncoding {
                 guard length <= size - result.count else { throw DeltaError.malformed("operation runs past the blob's size") }
                 switch word & 3 {
                 case 0:
-                    let offset = Int(try readVarint(ops, &cursor))
-                    guard offset <= base.count, length <= base.count - offset else {
-                        throw DeltaError.malformed("copy of \(length) bytes at \(offset) outside a base of \(base.count)")
+                    let at = try readVarint(ops, &cursor)
+                    guard let offset = Int(exactly: at), offset <= base.count, length <= base.count - offset else {
+                        throw DeltaError.malformed("copy of \(length) bytes at \(at) outside a base of \(base.count)")
                     }
                     result.append(contentsOf: base[offset..<(offset + length)])
                 case 1:

@@ -139,6 +139,86 @@ import Testing
         }
     }
 
+    /// The window hints are a file anyone with the journal can change, and two processes can
+    /// update them at once: whatever they say, no chain of deltas may loop, and every document
+    /// ever stored still reads back (the review reproduced 178 unmakable blobs from one stale hint).
+    @Test func staleOrHostileWindowHintsNeverLoseADocument() throws {
+        let seed = SeededRandom.seedFromEnvironment()
+        print("BlobDeltaTests hints seed \(seed) (REPRISE_SEED=\(seed) repeats this run)")
+        var random = SeededRandom(seed: seed)
+        var entries = Self.entries(40, &random)
+        var stored: [(Digest, Data)] = []
+        for round in 0..<30 {
+            entries[Int(random.next() % 40)].content = "round \(round) \(random.next())"
+            let version = Self.listing(entries)
+            let digest = try store.ingestDocument(version).digest
+            stored.append((digest, version))
+            // Rewrite the hints of every kind with a random pick, in a random order, of what was stored.
+            let recent = directory.path + "/deltas/recent"
+            for kind in (try? FileManager.default.contentsOfDirectory(atPath: recent)) ?? [] {
+                var picks = stored.map(\.0)
+                for index in picks.indices.reversed() { picks.swapAt(index, Int(random.next() % UInt64(index + 1))) }
+                try picks.prefix(1 + Int(random.next() % 6)).map(\.hex).joined(separator: "\n")
+                    .write(toFile: recent + "/" + kind, atomically: true, encoding: .utf8)
+            }
+            if random.next() % 3 == 0 { try store.synchronize() }
+        }
+        try store.synchronize()
+        #expect(!(try store.deltas.list()).isEmpty, "some documents became deltas")
+        for (digest, version) in stored {
+            #expect(try store.read(digest) == version, "\(digest)")
+            #expect(try store.verify(digest) == .intact)
+        }
+        // A hint that is not a small regular file is not read at all.
+        let recent = directory.path + "/deltas/recent"
+        for kind in try FileManager.default.contentsOfDirectory(atPath: recent) {
+            try FileManager.default.removeItem(atPath: recent + "/" + kind)
+            try FileManager.default.createSymbolicLink(atPath: recent + "/" + kind, withDestinationPath: "/dev/zero")
+        }
+        entries[0].content = "after the symlinks"
+        #expect(try store.ingestDocument(Self.listing(entries)).alreadyExisted == false)
+    }
+
+    /// A damaged size or offset field must make an error, never a crash of every reader (fsck
+    /// and gc included): the review aborted them with a size of 2^39 and an offset of 2^63.
+    @Test func aDeltaWithAnAbsurdSizeOrOffsetIsAnErrorNotACrash() throws {
+        var random = SeededRandom(seed: 11)
+        var entries = Self.entries(30, &random)
+        var versions: [Data] = []
+        for index in 0..<(BlobStore.documentWindow + 1) {
+            entries[index].content = "v\(index)"
+            versions.append(Self.listing(entries))
+        }
+        let old = try storeVersions(versions)[0]
+        let delta = try #require(try store.deltas.delta(of: old))
+        func leb128(_ value: UInt64) -> Data {
+            var value = value, out = Data()
+            repeat {
+                let low = UInt8(value & 0x7f)
+                value >>= 7
+                out.append(value == 0 ? low : low | 0x80)
+            } while value != 0
+            return out
+        }
+        // The file's layout (BlobDeltas): 0xD1, the base's 32 digest bytes, the size, the operations.
+        let header = try Data(contentsOf: URL(fileURLWithPath: store.deltas.path(for: old))).prefix(33)
+        func write(size: UInt64, operations: Data) throws {
+            try (header + leb128(size) + operations).write(to: URL(fileURLWithPath: store.deltas.path(for: old)))
+        }
+        try write(size: 1 << 39, operations: delta.operations)
+        #expect(store.verifyDelta(of: old) != .intact)
+        #expect(throws: (any Error).self) { try store.read(old) }
+        let copyFarAway = leb128(UInt64(16) << 2) + leb128(UInt64(1) << 63)
+        try write(size: UInt64(versions[0].count), operations: copyFarAway)
+        #expect(throws: (any Error).self) { try store.read(old) }
+        #expect(throws: DeltaEncoding.DeltaError.self) {
+            try DeltaEncoding.apply(Data(), to: Data(), size: Int.max)
+        }
+        // The real bytes, when they come, are stored and make the blob readable again.
+        #expect(try store.ingest(versions[0]).alreadyExisted == false)
+        #expect(try store.read(old) == versions[0])
+    }
+
     @Test func sweepKeepsTheBasesOfKeptDeltasAndDropsTheRest() throws {
         var random = SeededRandom(seed: 11)
         var entries = Self.entries(40, &random)
