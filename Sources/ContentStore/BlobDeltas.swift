@@ -101,8 +101,13 @@ public struct BlobDeltas: Sendable {
     /// next `synchronize()`.
     func store(_ delta: Delta, for digest: Digest) throws {
         if !FileIO.isDirectory(directory) {
-            try PrivateDirectory.make((directory as NSString).deletingLastPathComponent)
+            let parent = (directory as NSString).deletingLastPathComponent
+            try PrivateDirectory.make(parent)
             try PrivateDirectory.make(directory)
+            // Once per journal: the new directories' own entries, so that a power loss cannot
+            // take the directory a durable delta is in (as for recipes).
+            try FileIO.syncDirectory(parent)
+            try FileIO.syncDirectory((parent as NSString).deletingLastPathComponent)
         }
         try FileIO.writeFileAtomically(path(for: digest), delta.encoded(), mode: 0o600, durable: durable)
         if !durable { deferSync(path(for: digest)) }

@@ -98,12 +98,16 @@ extension BlobStore {
         guard lock >= 0 else { return }  // the full copies stay: nothing is lost
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 { guard errno == EINTR else { return } }
-        for path in paths {
-            let hex = (path as NSString).lastPathComponent
-            // Only a delta that makes the bytes replaces them (its base may have gone since).
-            guard let digest = Digest(hex: hex), deltas.contains(digest), verifyDelta(of: digest) == .intact else { continue }
-            unlink(path)
+        // Only a delta that makes the bytes replaces them (its base may have gone since).
+        let replaceable = paths.compactMap { path -> (path: String, base: String)? in
+            guard let digest = Digest(hex: (path as NSString).lastPathComponent), deltas.contains(digest),
+                  verifyDelta(of: digest) == .intact, let delta = try? deltas.delta(of: digest) else { return nil }
+            return (path, self.path(for: delta.base))
         }
+        // A base may be another process's document, not yet synchronized: it must be on the disk
+        // before the copy that no longer needs it goes (an fsync of a clean file costs little).
+        guard (try? FileIO.syncFiles(Array(Set(replaceable.map(\.base))))) != nil else { return }
+        for (path, _) in replaceable { unlink(path) }
     }
 
     /// The bytes of a blob kept as a delta, made from its chain of bases and checked against the
@@ -214,6 +218,10 @@ extension BlobStore {
         for digest in (try? deltas.list()) ?? [] where isStored(digest) {
             var info = stat()
             if verifyDelta(of: digest) == .intact {
+                // The delta and its base reach the disk before the whole copy leaves it.
+                let base = (try? deltas.delta(of: digest)).map { [path(for: $0.base)] } ?? []
+                guard (try? FileIO.syncFiles([deltas.path(for: digest)] + base)) != nil,
+                      (try? FileIO.syncDirectory(deltas.directory)) != nil else { continue }
                 if stat(path(for: digest), &info) == 0, unlink(path(for: digest)) == 0 { freed += Int64(info.st_size) }
             } else if stat(deltas.path(for: digest), &info) == 0, unlink(deltas.path(for: digest)) == 0 {
                 freed += Int64(info.st_size)
