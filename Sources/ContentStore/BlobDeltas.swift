@@ -16,19 +16,16 @@ import Foundation
 /// durable before the full copy it replaces is removed, so a kill at any point leaves the blob
 /// readable one way or the other. Readers verify what they reconstruct against the blob's digest.
 public struct BlobDeltas: Sendable {
-    public let directory: String
+    private let files: DigestNamedFiles
+    public var directory: String { files.directory }
     let recentDirectory: String
-    private let durable: Bool
-    private let deferSync: @Sendable (String) -> Void
 
     /// The first byte of a delta file (its format).
     static let magic: [UInt8] = [0xD1]
 
     init(root: String, durable: Bool, deferSync: @escaping @Sendable (String) -> Void) {
-        self.directory = root + "/deltas/sha256"
+        self.files = DigestNamedFiles(directory: root + "/deltas/sha256", durable: durable, deferSync: deferSync)
         self.recentDirectory = root + "/deltas/recent"
-        self.durable = durable
-        self.deferSync = deferSync
     }
 
     /// What a delta file says: the blob it is made from, the size it makes, and the operations.
@@ -79,11 +76,11 @@ public struct BlobDeltas: Sendable {
     }
 
     public func path(for digest: Digest) -> String {
-        directory + "/" + digest.hex
+        files.path(for: digest)
     }
 
     public func contains(_ digest: Digest) -> Bool {
-        FileIO.exists(path(for: digest))
+        files.contains(digest)
     }
 
     /// The delta of `digest`; nil when there is none, a thrown error when it cannot be read.
@@ -100,40 +97,21 @@ public struct BlobDeltas: Sendable {
     /// Writes `delta` as the way to make `digest`: atomically, and durable now or at the store's
     /// next `synchronize()`.
     func store(_ delta: Delta, for digest: Digest) throws {
-        if !FileIO.isDirectory(directory) {
-            let parent = (directory as NSString).deletingLastPathComponent
-            try PrivateDirectory.make(parent)
-            try PrivateDirectory.make(directory)
-            // Once per journal: the new directories' own entries, so that a power loss cannot
-            // take the directory a durable delta is in (as for recipes).
-            try FileIO.syncDirectory(parent)
-            try FileIO.syncDirectory((parent as NSString).deletingLastPathComponent)
-        }
-        try FileIO.writeFileAtomically(path(for: digest), delta.encoded(), mode: 0o600, durable: durable)
-        if !durable { deferSync(path(for: digest)) }
+        try files.write(delta.encoded(), for: digest)
     }
 
-    /// Every digest that has a delta. Temporary files of interrupted writes are not digests.
+    /// Every digest that has a delta.
     public func list() throws -> [Digest] {
-        guard FileIO.isDirectory(directory) else { return [] }
-        return try FileIO.listDirectory(directory).compactMap { Digest(hex: $0) }.sorted()
+        try files.list()
     }
 
     public func remove(_ digest: Digest) throws {
-        guard unlink(path(for: digest)) == 0 || errno == ENOENT else {
-            throw SystemCallError("unlink", path: path(for: digest))
-        }
+        try files.remove(digest)
     }
 
     /// Temporary files left by interrupted writes of processes no longer running.
     func removeStaleTemporaries() {
-        guard let names = try? FileIO.listDirectory(directory) else { return }
-        for name in names where Digest(hex: name) == nil {
-            if let pid = name.split(separator: "-").dropFirst().first.flatMap({ pid_t($0) }),
-               kill(pid, 0) != 0, errno == ESRCH {
-                unlink(directory + "/" + name)
-            }
-        }
+        files.removeStaleTemporaries()
     }
 
     // MARK: - The recent documents of each kind

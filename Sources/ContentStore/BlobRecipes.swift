@@ -17,18 +17,14 @@ import Foundation
 /// file `recipes/sha256/<hex>` holds its 32 digest bytes. A file that is JSON (written before
 /// journal format 3) is the document itself.
 public struct BlobRecipes: Sendable {
-    public let directory: String
-    private let durable: Bool
-    /// Under a deferred sync policy: notes a file for the store's next `synchronize()`.
-    private let deferSync: @Sendable (String) -> Void
+    private let files: DigestNamedFiles
+    public var directory: String { files.directory }
     private let readBlob: @Sendable (Digest) throws -> Data
     private let storeBlob: @Sendable (Data) throws -> Digest
 
     init(root: String, durable: Bool, deferSync: @escaping @Sendable (String) -> Void,
          readBlob: @escaping @Sendable (Digest) throws -> Data, storeBlob: @escaping @Sendable (Data) throws -> Digest) {
-        self.directory = root + "/recipes/sha256"
-        self.durable = durable
-        self.deferSync = deferSync
+        self.files = DigestNamedFiles(directory: root + "/recipes/sha256", durable: durable, deferSync: deferSync)
         self.readBlob = readBlob
         self.storeBlob = storeBlob
     }
@@ -49,11 +45,11 @@ public struct BlobRecipes: Sendable {
     }
 
     public func path(for digest: Digest) -> String {
-        directory + "/" + digest.hex
+        files.path(for: digest)
     }
 
     public func contains(_ digest: Digest) -> Bool {
-        FileIO.exists(path(for: digest))
+        files.contains(digest)
     }
 
     /// The recipe document of `digest`, or nil when there is none.
@@ -86,49 +82,30 @@ public struct BlobRecipes: Sendable {
     }
 
     public func store(_ document: Data, for digest: Digest) throws {
-        if !FileIO.isDirectory(directory) {
-            let parent = (directory as NSString).deletingLastPathComponent
-            try PrivateDirectory.make(parent)
-            try PrivateDirectory.make(directory)
-            // Once per journal: the new directories' own entries, so that a power loss cannot
-            // take the directory a durable recipe is in.
-            try FileIO.syncDirectory(parent)
-            try FileIO.syncDirectory((parent as NSString).deletingLastPathComponent)
-        }
         // The document blob first (durable with it at the same sync), then the file naming it.
         let blob = try storeBlob(document)
-        try FileIO.writeFileAtomically(path(for: digest), Data(BlobDeltas.rawBytes(of: blob)), mode: 0o600, durable: durable)
-        if !durable { deferSync(path(for: digest)) }
+        try files.write(Data(BlobDeltas.rawBytes(of: blob)), for: digest)
     }
 
-    /// Every digest that has a recipe. Temporary files of interrupted writes are not digests.
+    /// Every digest that has a recipe.
     public func list() throws -> [Digest] {
-        guard FileIO.isDirectory(directory) else { return [] }
-        return try FileIO.listDirectory(directory).compactMap { Digest(hex: $0) }.sorted()
+        try files.list()
     }
 
     public func remove(_ digest: Digest) throws {
-        guard unlink(path(for: digest)) == 0 || errno == ENOENT else {
-            throw SystemCallError("unlink", path: path(for: digest))
-        }
+        try files.remove(digest)
     }
 
     /// Removes every recipe whose digest is not in `keep`, and temporary files left by
     /// interrupted writes of processes no longer running. Returns how many recipes went.
     @discardableResult
     public func sweep(keeping keep: Set<Digest>) throws -> Int {
-        guard FileIO.isDirectory(directory) else { return 0 }
         var removed = 0
-        for name in try FileIO.listDirectory(directory) {
-            if let digest = Digest(hex: name) {
-                if keep.contains(digest) { continue }
-                try remove(digest)
-                removed += 1
-            } else if let pid = name.split(separator: "-").dropFirst().first.flatMap({ pid_t($0) }),
-                      kill(pid, 0) != 0, errno == ESRCH {
-                unlink(directory + "/" + name)
-            }
+        for digest in try files.list() where !keep.contains(digest) {
+            try files.remove(digest)
+            removed += 1
         }
+        files.removeStaleTemporaries()
         return removed
     }
 }
