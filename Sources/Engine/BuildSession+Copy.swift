@@ -192,11 +192,19 @@ extension BuildSession {
     /// tree that the sources can name.
     private func sourceTree(_ copy: CopyRequest, fromContext: Bool, location: Frontend.SourceLocation) throws -> TreeSnapshot {
         if fromContext { return contexts[copy.from ?? Self.mainContext]!.snapshot }
-        let root = try sourceRoot(named: copy.from, location: location)
         let patterns = copy.pathSources
-        return try TreeSnapshotter(store: journal.store, include: { path, _ in
+        // What these patterns select from these layers was worked out by an earlier build.
+        let memo = StageSelectionMemo(directory: journal.root + "/statcache", store: journal.store)
+        let usesMemo = !request.noCache && request.replay == nil && request.directoryPresenter == nil
+        let key = try StageSelectionMemo.key(layers: sourceState(named: copy.from!, location: location).layers.map(\.descriptor.digest),
+                                             patterns: patterns)
+        if usesMemo, let remembered = memo.tree(for: key) { return remembered }
+        let root = try sourceRoot(named: copy.from, location: location)
+        let tree = try TreeSnapshotter(store: journal.store, include: { path, _ in
             patterns.contains { CopySelection.isRelevant(path, to: $0) }
         }).snapshot(directory: root).snapshot
+        if usesMemo { memo.remember(tree, for: key) }
+        return tree
     }
 
     func existsAsDirectory(_ path: String, in view: LayeredRootView) -> Bool {

@@ -89,6 +89,44 @@ import Testing
         #expect(read(second.root + "/generated/upper.txt") == "HOWDY\n")
     }
 
+    /// What `COPY --from=<stage>` selected is remembered by the stage's layers: a cached build
+    /// reads the selection back instead of flattening the stage, so it does not read the base
+    /// layer at all (with that blob damaged it still builds, and makes the same image); without
+    /// the memo it flattens the stage again, and the damage is found and named.
+    @Test func aCopyFromAStageReadsWhatItSelectedFromTheMemoNotTheStagesLayers() throws {
+        let directory = try workspace.context("""
+            FROM busybox AS generate
+            RUN mkdir /out && echo made > /out/made.txt
+
+            FROM busybox
+            COPY --from=generate /out/ /generated/
+            """)
+        let epoch = ["--build-arg", "SOURCE_DATE_EPOCH=1700000000", "--network", "none", "--progress", "quiet"]
+        let first = try workspace.build(epoch + [directory])
+        try #require(first.status == 0, "\(first.stderr)")
+        let statcache = workspace.journal + "/statcache"
+        let memos = try FileManager.default.contentsOfDirectory(atPath: statcache).filter { $0.hasPrefix("selection-") }
+        try #require(memos.count == 1, "\(memos)")
+        // Damage the base image's layer blob (same size, other bytes).
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try CorpusBaseImage.path() + "/index.json"))) as? [String: Any]
+        let manifestDigest = try #require(((index?["manifests"] as? [[String: Any]])?.first?["digest"] as? String)?.dropFirst(7))
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try CorpusBaseImage.path() + "/blobs/sha256/" + manifestDigest))) as? [String: Any]
+        let layer = try #require(((manifest?["layers"] as? [[String: Any]])?.first?["digest"] as? String)?.dropFirst(7))
+        let blob = workspace.journal + "/blobs/sha256/" + layer
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: blob)[.size] as? Int)
+        chmod(blob, 0o600)
+        try Data(count: size).write(to: URL(fileURLWithPath: blob))
+        let cached = try workspace.build(epoch + [directory])
+        #expect(cached.status == 0, "\(cached.stderr)")
+        #expect(cached.stdout == first.stdout && first.stdout.hasPrefix("sha256:"))
+        let copy = try workspace.steps(try workspace.latestBuild()).first { $0["instruction"] as? String == "COPY" }
+        #expect(copy?["outcome"] as? String == "cached")
+        try FileManager.default.removeItem(atPath: statcache + "/" + memos[0])
+        let result = try workspace.build(epoch + [directory])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("sha256:\(layer) is corrupt"), "\(result.stderr)")
+    }
+
     @Test func aStepAfterOneThatMadeTheSameLayerStaysCached() throws {
         // Touching a file changes nothing once SOURCE_DATE_EPOCH clamps its time: the COPY runs
         // again or not, its layer is the same, and the RUN after it must come from the cache.
