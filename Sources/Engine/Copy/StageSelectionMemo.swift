@@ -30,11 +30,14 @@ struct StageSelectionMemo: Sendable {
         directory + "/selection-" + key.hex
     }
 
-    /// The remembered tree, when its blob still reads back.
+    /// The remembered tree, when its blob still reads back and the store still has every file
+    /// content it names (gc may keep a tree only as another blob's delta base, without them).
     func tree(for key: Digest) -> TreeSnapshot? {
         guard let data = try? FileIO.readFile(path(for: key)), data.count <= 128,
-              let digest = Digest(String(decoding: data, as: UTF8.self)) else { return nil }
-        return try? TreeSnapshot.load(digest, from: store)
+              let digest = Digest(String(decoding: data, as: UTF8.self)),
+              let tree = try? TreeSnapshot.load(digest, from: store),
+              tree.entries.allSatisfy({ entry in entry.digest.map { store.contains($0) } ?? true }) else { return nil }
+        return tree
     }
 
     /// Stores the tree (deferred, with the build's other blobs) and remembers it; best effort.
