@@ -161,7 +161,9 @@ public final class Journal: Sendable {
         // One connection, in WAL mode as a pool would be: a pool opens a reader connection
         // beside the writer, and setting up each costs a fully cached build about a millisecond.
         // The journal's queries are short; concurrent stages wait for each other's microseconds.
-        configuration.journalMode = .wal
+        // WAL mode is a property of the file: once set, GRDB's setting it again (a pragma, and a
+        // write transaction when the log is empty) is skipped.
+        configuration.journalMode = Self.isInWALMode(path) ? .default : .wal
         configuration.prepareDatabase { db in
             if syncPolicy == .deferred {
                 // WAL with synchronous=NORMAL stays consistent across a crash; only the last
@@ -186,6 +188,16 @@ public final class Journal: Sendable {
         _ = try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") }
         try Journal.migrate(database, path: (path as NSString).deletingLastPathComponent)
         return database
+    }
+
+    /// Whether the SQLite file at `path` is in WAL mode: its header's read and write format
+    /// versions (bytes 18 and 19) are 2.
+    static func isInWALMode(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 20)
+        return pread(fd, &header, 20, 0) == 20 && header[18] == 2 && header[19] == 2
     }
 
     /// Keeps a damaged index (and its WAL) for inspection instead of deleting evidence.
