@@ -107,6 +107,20 @@ import Testing
         #expect(throws: JournalError.noSuchBuild("zz")) { try journal.resolveBuild("zz") }
     }
 
+    /// Tag names with `/` and `%` become one file name each and come back unchanged, also with a
+    /// ref file someone edited to carry spaces and newlines around the digest.
+    @Test func tagNamesWithSlashesAndPercentsRoundTripThroughTheirRefFiles() throws {
+        let journal = try Journal(root: root)
+        let manifest = try journal.store.ingest(Data("{\"schemaVersion\":2,\"n\":1}".utf8)).digest
+        let names = ["example.org:5000/team/app:1", "odd%2Fname/x:latest", "plain:v2", "100%/done:1"]
+        for name in names { try journal.tag(name, manifest: manifest) }
+        #expect(try journal.tags().map(\.name).sorted() == names.sorted())
+        let files = try FileManager.default.contentsOfDirectory(atPath: root + "/refs/tags").sorted()
+        #expect(files.count == names.count && files.allSatisfy { !$0.contains("/") })
+        try " \n\(manifest)\n\t".write(toFile: root + "/refs/tags/plain:v2", atomically: true, encoding: .utf8)
+        #expect(try journal.resolveImage("plain:v2") == manifest)
+    }
+
     @Test func aBuildWhoseProcessDiedIsInterrupted() throws {
         let journal = try Journal(root: root)
         var build = BuildRecord(id: "dead", dockerfilePath: "Dockerfile", host: Self.host, startedAt: 1,
