@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "CLibArchiveLoader.h"
 
 static void *libarchive_handle;
@@ -23,23 +24,33 @@ static pthread_once_t libarchive_once = PTHREAD_ONCE_INIT;
 
 static void load_libarchive(void) {
     // The soname Debian's libarchive13 ships (libarchive 3.x); the unversioned name is the
-    // development symlink, a fallback for a libarchive built by hand.
+    // development symlink, a fallback for a libarchive built by hand. REPRISE_LIBARCHIVE names
+    // another one (and only it).
+    const char *chosen = getenv("REPRISE_LIBARCHIVE");
     const char *names[] = {"libarchive.so.13", "libarchive.so"};
-    for (size_t index = 0; index < sizeof names / sizeof names[0]; index++) {
+    size_t count = sizeof names / sizeof names[0];
+    if (chosen != NULL && chosen[0] != '\0') {
+        names[0] = chosen;
+        count = 1;
+    }
+    for (size_t index = 0; index < count; index++) {
         libarchive_handle = dlopen(names[index], RTLD_NOW | RTLD_LOCAL);
         if (libarchive_handle != NULL) return;
     }
-    fprintf(stderr, "reprise: cannot load libarchive (libarchive.so.13), needed to read or write a tar: %s\n"
-                    "Install it with: apt-get install libarchive13\n", dlerror());
-    abort();
+    // No archive function can report this to its caller, so the process ends here, as an error
+    // (status 1, like every other reprise error), not a crash: whatever the journal holds
+    // survives this as it survives a kill.
+    fprintf(stderr, "reprise: error: cannot load libarchive (%s), needed to read or write a tar: %s\n"
+                    "Install it with: apt-get install libarchive13\n", names[0], dlerror());
+    _exit(1);
 }
 
 static void *libarchive_symbol(const char *name) {
     pthread_once(&libarchive_once, load_libarchive);
     void *symbol = dlsym(libarchive_handle, name);
     if (symbol == NULL) {
-        fprintf(stderr, "reprise: the loaded libarchive has no %s: %s\n", name, dlerror());
-        abort();
+        fprintf(stderr, "reprise: error: the loaded libarchive has no %s: %s\n", name, dlerror());
+        _exit(1);
     }
     return symbol;
 }

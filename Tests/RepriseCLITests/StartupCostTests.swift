@@ -37,6 +37,23 @@ import Testing
                 && cold.stdout.contains("sha256:"), "\(cold.stdout) / \(cached.stdout)")
     }
 
+    /// Without libarchive, a build that needs a tar stops with an error that names it and says
+    /// what to install, with status 1 like every reprise error (it was an abort, 134); what the
+    /// journal held stays intact.
+    @Test func aMissingLibarchiveIsAnErrorNotACrash() throws {
+        let workspace = try BuildWorkspace("no-libarchive")
+        let context = try workspace.context("FROM busybox\nCOPY a.txt /a.txt\n", files: ["a.txt": "a\n"])
+        let result = try workspace.build(["--progress", "quiet", "--network", "none", context],
+                                         environment: ["REPRISE_LIBARCHIVE": "/nonexistent/libarchive.so.13"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot load libarchive (/nonexistent/libarchive.so.13)")
+                && result.stderr.contains("apt-get install libarchive13"), "\(result.stderr)")
+        let fsck = try RepriseProcess.run(["journal", "fsck", "--journal", workspace.journal])
+        #expect(fsck.status == 0, "\(fsck.stdout)\(fsck.stderr)")
+        let retried = try workspace.build(["--progress", "quiet", "--network", "none", context])
+        #expect(retried.status == 0, "\(retried.stderr)")
+    }
+
     /// A build leaves the index's WAL for the next process (no checkpoint on close), but one that
     /// finds it at 128 KiB or more checkpoints and removes it: repeated builds keep it small.
     @Test func theIndexLogBuildsKeepStaysSmall() throws {
