@@ -18,6 +18,11 @@ import Foundation
 public struct BlobDeltas: Sendable {
     private let files: DigestNamedFiles
     public var directory: String { files.directory }
+
+    /// Makes the directory (once per journal, its entry durable).
+    func makeDirectory() throws {
+        try files.makeDirectory()
+    }
     let recentDirectory: String
 
     /// The first byte of a delta file (its format).

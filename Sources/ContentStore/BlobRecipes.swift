@@ -19,6 +19,11 @@ import Foundation
 public struct BlobRecipes: Sendable {
     private let files: DigestNamedFiles
     public var directory: String { files.directory }
+
+    /// Makes the directory (once per journal, its entry durable).
+    func makeDirectory() throws {
+        try files.makeDirectory()
+    }
     private let readBlob: @Sendable (Digest) throws -> Data
     private let storeBlob: @Sendable (Data) throws -> Digest
 

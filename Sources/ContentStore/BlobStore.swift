@@ -66,6 +66,10 @@ public final class BlobStore: Sendable {
         try PrivateDirectory.make(root + "/blobs")
         try PrivateDirectory.make(blobDirectory)
         try PrivateDirectory.make(ingestDirectory)
+        // Made with the store rather than by its first recipe or delta, whose build would pay
+        // for the directories' syncs.
+        try recipes.makeDirectory()
+        try deltas.makeDirectory()
     }
 
     public func path(for digest: Digest) -> String {

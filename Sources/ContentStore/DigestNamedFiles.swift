@@ -20,16 +20,19 @@ struct DigestNamedFiles: Sendable {
         FileIO.exists(path(for: digest))
     }
 
+    /// Makes the directory and its parent if they are missing, with their own entries durable
+    /// (once per journal), so that a power loss cannot take the directory a durable file is in.
+    func makeDirectory() throws {
+        guard !FileIO.isDirectory(directory) else { return }
+        let parent = (directory as NSString).deletingLastPathComponent
+        try PrivateDirectory.make(parent)
+        try PrivateDirectory.make(directory)
+        try FileIO.syncDirectory(parent)
+        try FileIO.syncDirectory((parent as NSString).deletingLastPathComponent)
+    }
+
     func write(_ data: Data, for digest: Digest) throws {
-        if !FileIO.isDirectory(directory) {
-            let parent = (directory as NSString).deletingLastPathComponent
-            try PrivateDirectory.make(parent)
-            try PrivateDirectory.make(directory)
-            // Once per journal: the new directories' own entries, so that a power loss cannot
-            // take the directory a durable file is in.
-            try FileIO.syncDirectory(parent)
-            try FileIO.syncDirectory((parent as NSString).deletingLastPathComponent)
-        }
+        try makeDirectory()
         try FileIO.writeFileAtomically(path(for: digest), data, mode: 0o600, durable: durable)
         if !durable { deferSync(path(for: digest)) }
     }

@@ -115,32 +115,8 @@ public final class StatCache: Sendable {
             }
             return data
         }
-        try FileIO.writeFileAtomically(path, data)
-    }
-}
-
-extension Digest {
-    /// The 32 bytes the hex spells.
-    var rawBytes: [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        var high: UInt8?
-        for char in hex.utf8 {
-            let nibble = char <= 0x39 ? char - 0x30 : char - 0x61 + 10
-            if let h = high { bytes.append(h << 4 | nibble); high = nil } else { high = nibble }
-        }
-        return bytes
-    }
-
-    init?(rawBytes: UnsafeRawBufferPointer) {
-        guard rawBytes.count == 32 else { return nil }
-        let table = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in rawBytes {
-            hex.append(table[Int(byte >> 4)])
-            hex.append(table[Int(byte & 0x0f)])
-        }
-        self.init(hex: String(decoding: hex, as: UTF8.self))
+        // Not fsynced: a cache. After a power loss the file is the old one, the new one or none
+        // (renamed into place whole), and each record it holds is still true of the stat it names.
+        try FileIO.writeFileAtomically(path, data, durable: false)
     }
 }
