@@ -8,8 +8,10 @@ import Synchronization
 
 /// Snapshots a directory tree into a `TreeSnapshot`, putting file contents into a `BlobStore`.
 ///
-/// Contents are committed with `.batched` durability and made durable by one
-/// `BlobStore.synchronize()` at the end: one sync instead of an fsync per file. With a
+/// Contents are committed with `.batched` durability: one sync instead of an fsync per file.
+/// A store that syncs every commit gets that sync at the end of the snapshot; a deferred store's
+/// owner syncs at the end of its unit of work (a build, with everything else it wrote), and a
+/// stat cache entry whose blob a power loss took is never trusted (`isStored` is checked). With a
 /// `StatCache`, files whose stat identity is unchanged are neither read nor hashed.
 ///
 /// ```swift
@@ -116,7 +118,7 @@ public struct TreeSnapshotter: Sendable {
         }
         statistics.entries = entries.count
         statistics.newBlobs = newContents.count
-        if statistics.newBlobs > 0 { try store.synchronize() }
+        if statistics.newBlobs > 0, store.syncPolicy == .everyCommit { try store.synchronize() }
         return Result(snapshot: TreeSnapshot(root: scanned.root.entry, entries: entries),
                       statistics: statistics)
     }

@@ -108,17 +108,28 @@ struct ParallelSnapshotTests {
         for index in 0..<(BlobStore.defaultSyncFilesystemThreshold * 2) {
             try Make.file(large + "/f\(index)", "large \(index)\n")
         }
+        // A deferred store's blobs wait for its owner's sync (a build's, with all else it wrote).
         let store = try BlobStore(root: scratch.path + "/store", syncPolicy: .deferred)
         let few = try TreeSnapshotter(store: store).snapshot(directory: small)
         #expect(few.statistics.newBlobs == BlobStore.defaultSyncFilesystemThreshold - 2)
-        #expect(store.pendingSyncCount == 0, "a snapshot returns only after its blobs are durable")
+        #expect(store.pendingSyncCount == few.statistics.newBlobs)
+        try store.synchronize()
+        #expect(store.pendingSyncCount == 0)
         #expect(store.syncFilesystemCount == 0, "a few blobs are fsynced one by one")
         let many = try TreeSnapshotter(store: store).snapshot(directory: large)
         #expect(many.statistics.newBlobs == BlobStore.defaultSyncFilesystemThreshold * 2)
+        #expect(store.pendingSyncCount == many.statistics.newBlobs)
+        try store.synchronize()
         #expect(store.pendingSyncCount == 0)
         #expect(store.syncFilesystemCount == 1, "many blobs: one syncfs")
         // Nothing left to sync: no further syncfs.
         try store.synchronize()
         #expect(store.syncFilesystemCount == 1)
+        // A store that syncs every commit has a snapshot's blobs durable when the snapshot returns.
+        let eager = try BlobStore(root: scratch.path + "/eager", syncPolicy: .everyCommit)
+        let synced = try TreeSnapshotter(store: eager).snapshot(directory: small)
+        #expect(synced.statistics.newBlobs == BlobStore.defaultSyncFilesystemThreshold - 2)
+        #expect(eager.pendingSyncCount == 0)
+        #expect(eager.syncFilesystemCount == 1, "its batched blobs are flushed by one syncfs at the end")
     }
 }
