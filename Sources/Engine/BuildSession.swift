@@ -129,6 +129,7 @@ final class BuildSession: @unchecked Sendable {
             try readSecrets(plan)
             numbering = try stepNumbering(plan)
             try await executeStages(plan)
+            releaseStepScratch()
             guard let final = stageResult(plan.target) else {
                 throw EngineError.unsupported(message: "the target stage was not built", location: nil)
             }
@@ -146,6 +147,16 @@ final class BuildSession: @unchecked Sendable {
         let record = self.record
         return BuildEngine.Result(buildID: record.id, manifest: record.manifest, config: record.config,
                                   record: record, image: exportedImage)
+    }
+
+    /// Removes what only the steps needed once the last has run: lowers made from recipes and
+    /// flattened sources. Before the build's sync, not after it: a sync of the whole filesystem
+    /// (many new blobs) would otherwise first write these freshly made, soon deleted files to the
+    /// disk (a COPY of a 240 MiB context left as many bytes in its RUN's lower).
+    private func releaseStepScratch() {
+        for name in ["lowers", "sources"] where FileIO.isDirectory(scratch + "/" + name) {
+            try? FileManager.default.removeItem(atPath: scratch + "/" + name)
+        }
     }
 
     /// Parses, lints and plans the Dockerfile; an error stops the build before anything runs.
