@@ -84,14 +84,27 @@ public final class RecordingNetwork: @unchecked Sendable {
         ProcessInfo.processInfo.environment["REPRISE_NETWORK_SPLICE"] == "1"
     }
 
+    /// Does ahead what the first recorder of a process would otherwise do on its step's path:
+    /// starts SwiftNIO's shared event loops and thread pool, and loads (or makes) the journal's
+    /// authority in `authorityDirectory`, ignoring a failure (the step that needs it reports it).
+    /// Blocks: call it from a thread of its own.
+    public static func warmUp(authorityDirectory: String?) {
+        _ = MultiThreadedEventLoopGroup.singleton.next()
+        _ = NIOThreadPool.singleton
+        if let authorityDirectory { _ = try? InterceptionAuthority.loadOrCreate(in: authorityDirectory) }
+    }
+
     /// `authority` intercepts HTTPS (nil: tunnels pass through when recording, and are refused
     /// in a replay); `extraTrustRoots` are PEM files the recorder trusts for origins;
-    /// `splicePlainBodies` moves large plain-HTTP bodies by splice(2) instead of through NIO.
+    /// `splicePlainBodies` moves large plain-HTTP bodies by splice(2) instead of through NIO;
+    /// `namespace` is one made beforehand (``StepNamespace/init(bindingRecorderSockets:)``, which
+    /// the recorder then owns and removes), nil to make one now.
     public init(mode: RecorderMode, store: BlobStore, authority: InterceptionAuthority? = nil,
                 extraTrustRoots: [String] = [],
-                splicePlainBodies: Bool = RecordingNetwork.splicesPlainBodiesByDefault) throws {
+                splicePlainBodies: Bool = RecordingNetwork.splicesPlainBodiesByDefault,
+                namespace prepared: StepNamespace? = nil) throws {
         self.authority = authority
-        namespace = try StepNamespace()
+        namespace = try prepared ?? StepNamespace(bindingRecorderSockets: true)
         let group = MultiThreadedEventLoopGroup.singleton
         core = ProxyCore(mode: mode, store: store, upstream: UpstreamClient(group: group, extraTrustRoots: extraTrustRoots),
                          threadPool: NIOThreadPool.singleton, splicesPlainBodies: splicePlainBodies)
@@ -105,7 +118,8 @@ public final class RecordingNetwork: @unchecked Sendable {
 
     private func start(group: any EventLoopGroup, takeover: TunnelTakeover) throws {
         let core = self.core
-        let proxySocket = try namespace.listeningSocket(port: StepNamespace.proxyPort)
+        let made = namespace.takeRecorderSockets()
+        let proxySocket = try made?.proxy ?? namespace.listeningSocket(port: StepNamespace.proxyPort)
         channels.append(try ServerBootstrap(group: group)
             // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
             // waits for the answer.
@@ -122,7 +136,7 @@ public final class RecordingNetwork: @unchecked Sendable {
             }
             .withBoundSocket(proxySocket).wait())
 
-        let transparentSocket = try namespace.listeningSocket(port: StepNamespace.transparentPort)
+        let transparentSocket = try made?.transparent ?? namespace.listeningSocket(port: StepNamespace.transparentPort)
         channels.append(try ServerBootstrap(group: group)
             // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
             // waits for the answer.
@@ -137,7 +151,7 @@ public final class RecordingNetwork: @unchecked Sendable {
             }
             .withBoundSocket(transparentSocket).wait())
 
-        let dnsSocket = try namespace.datagramSocket(port: StepNamespace.dnsPort)
+        let dnsSocket = try made?.dns ?? namespace.datagramSocket(port: StepNamespace.dnsPort)
         channels.append(try DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
