@@ -295,6 +295,36 @@ import Testing
         }
     }
 
+    /// Two stages that run at the same time each have a RUN on the recorder: each step gets a
+    /// namespace of its own (made ahead for each), with the recorder's network in it.
+    @Test func twoRunsOnTheRecorderAtOnceEachHaveTheirOwnNamespace() throws {
+        let context = try workspace.context("""
+            FROM busybox AS one
+            RUN sleep 1 && echo "$(readlink /proc/self/ns/net) $(ls /sys/class/net | tr '\\n' ' ')$http_proxy" > /seen
+            FROM busybox AS two
+            RUN sleep 1 && echo "$(readlink /proc/self/ns/net) $(ls /sys/class/net | tr '\\n' ' ')$http_proxy" > /seen
+            FROM busybox
+            COPY --from=one /seen /one
+            COPY --from=two /seen /two
+            RUN cat /one /two # \(UInt32.random(in: 0...UInt32.max))
+            """)
+        let built = try buildID(["--progress", "plain", context])
+        try #require(built.result.status == 0, "\(built.result.stderr)")
+        let steps = try workspace.steps(built.id).filter { $0["instruction"] as? String == "RUN" }
+        let spans = steps.prefix(2).compactMap { step -> ClosedRange<Double>? in
+            guard let text = step["startedAt"] as? String, let duration = step["durationSeconds"] as? Double else { return nil }
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.date(from: text).map { $0.timeIntervalSince1970...($0.timeIntervalSince1970 + duration) }
+        }
+        try #require(spans.count == 2 && spans[0].overlaps(spans[1]), "the two RUNs did not run at once: \(spans)")
+        let log = try RepriseProcess.run(["journal", "show", "--logs", "--journal", journal, built.id]).stdout
+        let seen = log.split(separator: "\n").filter { $0.contains("net:[") }.map { String($0[$0.range(of: "net:[")!.lowerBound...]) }
+        try #require(seen.count == 2, "\(log)")
+        #expect(seen.allSatisfy { $0.hasSuffix(" lo rp0 rp1 http://127.0.0.1:3128") }, "\(seen)")
+        #expect(seen[0].split(separator: " ")[0] != seen[1].split(separator: " ")[0], "the same namespace twice: \(seen)")
+    }
+
     func sha256(_ text: String) -> String {
         (try? Tool.check(["sha256sum"], input: Data(text.utf8)).stdout.split(separator: " ").first.map(String.init)) ?? ""
     }
