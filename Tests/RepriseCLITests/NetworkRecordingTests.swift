@@ -325,6 +325,26 @@ import Testing
         #expect(seen[0].split(separator: " ")[0] != seen[1].split(separator: " ")[0], "the same namespace twice: \(seen)")
     }
 
+    /// A replayed step that fetched nothing gets no network at all: nothing is made ahead for it
+    /// either (strace sees no namespace pinned in /run/netns and no iptables-restore).
+    @Test func aReplayOfAStepThatFetchedNothingMakesNoNamespaceAhead() throws {
+        let context = try workspace.context("""
+            FROM busybox
+            COPY marker /marker
+            RUN echo quiet > /quiet
+            """, files: ["marker": "\(UInt32.random(in: 0...UInt32.max))\n"])
+        let recorded = try buildID(["--build-arg", "SOURCE_DATE_EPOCH=0", context])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        let trace = workspace.sub("strace-replay.txt")
+        let replay = try Tool.run(["strace", "-f", "-qq", "-o", trace, "-e", "trace=execve,mount",
+                                   RepriseProcess.executable, "replay", "--journal", journal, "--progress", "quiet",
+                                   "--json", recorded.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        #expect(calls.contains { $0.contains("execve(\"/bin/sh\"") }, "the step did not run: \(calls)")
+        #expect(!calls.contains { $0.contains("/run/netns/") || $0.contains("iptables-restore") }, "\(calls)")
+    }
+
     func sha256(_ text: String) -> String {
         (try? Tool.check(["sha256sum"], input: Data(text.utf8)).stdout.split(separator: " ").first.map(String.init)) ?? ""
     }
