@@ -60,17 +60,21 @@ struct RefDirectory: Sendable {
         if durable { try FileIO.syncDirectory(root + "/" + namespace.rawValue) } else { note(namespace, file: nil) }
     }
 
-    /// Makes every ref written or removed since the last call durable: the files, then the
-    /// directories that name them. Under the deferred policy a build's ref is written without
-    /// fsync; without this a power loss after the build said it was done could take its record,
-    /// even though every blob it names is on the disk.
-    func synchronize() throws {
+    /// Makes every ref written or removed since the last call durable: the files and the
+    /// directories that name them, with `others` (the index's log), in one round of parallel
+    /// fsyncs. Under the deferred policy a build's ref is written without fsync; without this a
+    /// power loss after the build said it was done could take its record, even though every
+    /// blob it names is on the disk.
+    func synchronize(alongWith others: [String] = []) throws {
         let changes = unsynced.changes.withLock { changes in
             defer { changes.removeAll() }
             return changes
         }
-        try FileIO.syncFiles(changes.values.flatMap { $0 }.sorted())
-        for namespace in changes.keys.sorted() { try FileIO.syncDirectory(root + "/" + namespace) }
+        // Each fsync commits the filesystem's journal, and on a busy disk each costs
+        // milliseconds: files and directories go together, since only all of them together
+        // are the durable state.
+        try FileIO.syncFiles(changes.values.flatMap { $0 }.sorted()
+            + changes.keys.sorted().map { root + "/" + $0 } + others)
     }
 
     /// Refs written or removed since the last `synchronize()` (for tests of the durability protocol).

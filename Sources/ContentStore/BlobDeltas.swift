@@ -42,7 +42,7 @@ public struct BlobDeltas: Sendable {
 
         public func encoded() -> Data {
             var data = Data(BlobDeltas.magic)
-            data.append(contentsOf: BlobDeltas.rawBytes(of: base))
+            data.append(contentsOf: base.rawBytes)
             DeltaEncoding.appendVarint(UInt64(size), to: &data)
             data.append(operations)
             return data
@@ -54,8 +54,9 @@ public struct BlobDeltas: Sendable {
             guard bytes.count >= start + 33, Array(bytes[0..<start]) == BlobDeltas.magic else {
                 throw DeltaEncoding.DeltaError.malformed("\(path) is not a delta (its first byte is not 0xD1)")
             }
-            let hex = bytes[start..<(start + 32)].map { String(format: "%02x", $0) }.joined()
-            guard let base = Digest(hex: hex) else { throw DeltaEncoding.DeltaError.malformed("\(path): bad base digest") }
+            guard let base = Digest(rawBytes: bytes[start..<(start + 32)]) else {
+                throw DeltaEncoding.DeltaError.malformed("\(path): bad base digest")
+            }
             var cursor = start + 32
             let size = try DeltaEncoding.readVarint(bytes, &cursor)
             // No document larger than this is ever made a delta: a larger size is damage, and
@@ -67,12 +68,6 @@ public struct BlobDeltas: Sendable {
             self.size = Int(size)
             self.operations = data.subdata(in: data.startIndex + cursor..<data.endIndex)
         }
-    }
-
-    static func rawBytes(of digest: Digest) -> [UInt8] {
-        let hex = Array(digest.hex.utf8)
-        func value(_ c: UInt8) -> UInt8 { c <= UInt8(ascii: "9") ? c - UInt8(ascii: "0") : c - UInt8(ascii: "a") + 10 }
-        return stride(from: 0, to: 64, by: 2).map { value(hex[$0]) << 4 | value(hex[$0 + 1]) }
     }
 
     public func path(for digest: Digest) -> String {

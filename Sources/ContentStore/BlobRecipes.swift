@@ -31,8 +31,8 @@ public struct BlobRecipes: Sendable {
 
     /// The blob holding the recipe document of `digest`, when the recipe file points at one.
     public func documentBlob(of digest: Digest) -> Digest? {
-        guard let data = try? FileIO.readFile(path(for: digest)), data.count == 32 else { return nil }
-        return Digest(hex: data.map { String(format: "%02x", $0) }.joined())
+        guard let data = try? FileIO.readFile(path(for: digest)) else { return nil }
+        return Digest(rawBytes: data)
     }
 
     /// The recipe document of `digest`; nil when there is none, thrown when the file points at a
@@ -84,7 +84,7 @@ public struct BlobRecipes: Sendable {
     public func store(_ document: Data, for digest: Digest) throws {
         // The document blob first (durable with it at the same sync), then the file naming it.
         let blob = try storeBlob(document)
-        try files.write(Data(BlobDeltas.rawBytes(of: blob)), for: digest)
+        try files.write(Data(blob.rawBytes), for: digest)
     }
 
     /// Every digest that has a recipe.

@@ -32,14 +32,45 @@ extension BlobStore {
         let result = try ingest(data, expected: expected, durability: durability)
         guard !result.alreadyExisted, data.count <= BlobStore.largestDeltaDocument,
               let kind = BlobStore.documentKind(of: data) else { return result }
-        var window = deltas.recent(kind: kind).filter { $0 != result.digest }
-        window.insert(result.digest, at: 0)
-        var leaving: [Digest] = []
-        while window.count > BlobStore.documentWindow { leaving.append(window.removeLast()) }
-        deltas.setRecent(window, kind: kind)
-        // Best effort: a document that cannot be made a delta stays whole.
-        for digest in leaving { try? makeDelta(of: digest, against: window) }
+        let deltas = self.deltas
+        let leaving = documentWindows.withLock { windows in
+            var window = (windows.recent[kind] ?? deltas.recent(kind: kind)).filter { $0 != result.digest }
+            window.insert(result.digest, at: 0)
+            var leaving: [(digest: Digest, candidates: [Digest])] = []
+            while window.count > BlobStore.documentWindow { leaving.append((window.removeLast(), window)) }
+            windows.recent[kind] = window
+            windows.changed.insert(kind)
+            windows.leaving += leaving
+            return leaving
+        }
+        // Under the deferred policy the deltas are made at `synchronize()`, all at once: a build
+        // writes its records one by one, and each would otherwise rewrite its kind's hints and
+        // write a delta file of its own in the middle of the build.
+        if syncPolicy == .everyCommit, !leaving.isEmpty { makePendingDeltas() }
         return result
+    }
+
+    /// The newest documents of each kind as this process has seen them, the kinds whose hints
+    /// changed, and the documents that left a window (with the window they left) since the last
+    /// `makePendingDeltas()`.
+    struct DocumentWindows: Sendable {
+        var recent: [String: [Digest]] = [:]
+        var changed: Set<String> = []
+        var leaving: [(digest: Digest, candidates: [Digest])] = []
+    }
+
+    /// Makes the documents that left their windows deltas (best effort: a document that cannot be
+    /// made one stays whole) and writes each changed kind's hints once.
+    func makePendingDeltas() {
+        let (leaving, hints) = documentWindows.withLock { windows in
+            defer {
+                windows.leaving.removeAll()
+                windows.changed.removeAll()
+            }
+            return (windows.leaving, windows.changed.sorted().map { ($0, windows.recent[$0] ?? []) })
+        }
+        for (kind, window) in hints { deltas.setRecent(window, kind: kind) }
+        for document in leaving { try? makeDelta(of: document.digest, against: document.candidates) }
     }
 
     /// The kind of a JSON document: its first key (`{"entries":`, `{"architecture":` …), as a
@@ -84,7 +115,7 @@ extension BlobStore {
     }
 
     /// Removes the full copies of blobs made deltas since the last call (their deltas are durable).
-    func removeSupersededCopies() {
+    func removeSupersededCopies(alreadySynced: Set<String> = []) {
         let paths = supersededCopies.withLock { pending in
             defer { pending.removeAll() }
             return pending
@@ -98,16 +129,33 @@ extension BlobStore {
         guard lock >= 0 else { return }  // the full copies stay: nothing is lost
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 { guard errno == EINTR else { return } }
-        // Only a delta that makes the bytes replaces them (its base may have gone since).
+        // Only a delta that still makes the bytes replaces them: its base may have gone since, or
+        // become a delta itself. Each delta was checked to make its bytes from its base when it
+        // was written, and blobs never change, so what is left to check is that its chain of
+        // bases still ends at a whole copy without coming back to itself.
         let replaceable = paths.compactMap { path -> (path: String, base: String)? in
-            guard let digest = Digest(hex: (path as NSString).lastPathComponent), deltas.contains(digest),
-                  verifyDelta(of: digest) == .intact, let delta = try? deltas.delta(of: digest) else { return nil }
-            return (path, self.path(for: delta.base))
+            guard let digest = Digest(hex: (path as NSString).lastPathComponent),
+                  let base = wholeCopyAtTheEndOfTheChain(of: digest) else { return nil }
+            return (path, base)
         }
         // A base may be another process's document, not yet synchronized: it must be on the disk
-        // before the copy that no longer needs it goes (an fsync of a clean file costs little).
-        guard (try? FileIO.syncFiles(Array(Set(replaceable.map(\.base))))) != nil else { return }
+        // before the copy that no longer needs it goes. This process's own were just synced.
+        let unsyncedBases = Set(replaceable.map(\.base)).subtracting(alreadySynced)
+        guard (try? FileIO.syncFiles(unsyncedBases.sorted())) != nil else { return }
         for (path, _) in replaceable { unlink(path) }
+    }
+
+    /// The path of the whole copy (or recipe's blob) that the chain of bases of `digest`'s delta
+    /// ends at, without a loop or a missing link; nil otherwise. Reads only delta headers.
+    func wholeCopyAtTheEndOfTheChain(of digest: Digest) -> String? {
+        var seen: Set<Digest> = [digest]
+        var current = digest
+        while true {
+            guard let delta = try? deltas.delta(of: current), seen.insert(delta.base).inserted else { return nil }
+            current = delta.base
+            if isStored(current) || (!deltas.contains(current) && contains(current)) { return path(for: current) }
+            guard deltas.contains(current) else { return nil }
+        }
     }
 
     /// The bytes of a blob kept as a delta, made from its chain of bases and checked against the

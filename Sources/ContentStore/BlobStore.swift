@@ -52,6 +52,8 @@ public final class BlobStore: Sendable {
     private let producer = Mutex<(any BlobProducer)?>(nil)
     /// Full copies of blobs just made deltas, removed by `synchronize()` once the deltas are durable.
     let supersededCopies = Mutex<[String]>([])
+    /// The document windows this process has moved (see `BlobStore+Deltas`).
+    let documentWindows = Mutex<DocumentWindows>(DocumentWindows())
 
     /// Opens (creating if needed) the store under `root`.
     public init(root: String, syncPolicy: SyncPolicy = .everyCommit) throws {
@@ -198,18 +200,30 @@ public final class BlobStore: Sendable {
     /// Either way, when this returns every blob committed before the call is on the disk, so a
     /// record written after it never names a blob a power loss could take.
     public func synchronize() throws {
+        try synchronize(then: {})
+    }
+
+    /// `synchronize()`, with `next` run once the blobs are durable and before the full copies
+    /// that deltas replaced are removed: the journal makes its refs durable there, so that the
+    /// removals, which need no sync, wait for no other sync either.
+    public func synchronize(then next: () throws -> Void) throws {
         // One at a time: a second caller that found the list already taken must not return
         // before the first has made those blobs durable (it may have committed some of them).
         try synchronizing.withLock { _ in
+            // The deltas of documents that left their windows join this sync.
+            makePendingDeltas()
             let paths = pendingSync.withLock { pending in
                 defer { pending.removeAll() }
                 return pending
             }
             if syncPolicy == .deferred, paths.count < syncFilesystemThreshold {
-                try FileIO.syncFiles(paths)
-                if !paths.isEmpty { try FileIO.syncDirectory(blobDirectory) }
-                if paths.contains(where: { $0.hasPrefix(recipes.directory) }) { try FileIO.syncDirectory(recipes.directory) }
-                if paths.contains(where: { $0.hasPrefix(deltas.directory) }) { try FileIO.syncDirectory(deltas.directory) }
+                // The files and the directories naming them in one round of parallel fsyncs:
+                // each fsync commits the filesystem's journal, which on a busy disk costs
+                // milliseconds, and only all of them together are the durable state.
+                var directories: [String] = paths.isEmpty ? [] : [blobDirectory]
+                if paths.contains(where: { $0.hasPrefix(recipes.directory) }) { directories.append(recipes.directory) }
+                if paths.contains(where: { $0.hasPrefix(deltas.directory) }) { directories.append(deltas.directory) }
+                try FileIO.syncFiles(paths + directories)
             } else {
                 let fd = try FileIO.open(blobDirectory, O_RDONLY | O_DIRECTORY)
                 defer { close(fd) }
@@ -217,8 +231,9 @@ public final class BlobStore: Sendable {
                 syncfsCalls.add(1, ordering: .relaxed)
             }
             syncedFiles.add(paths.count, ordering: .relaxed)
+            try next()
             // Only now, with the deltas that replace them on the disk, do full copies go.
-            removeSupersededCopies()
+            removeSupersededCopies(alreadySynced: Set(paths))
         }
     }
     private let synchronizing = Mutex<Void>(())

@@ -39,6 +39,20 @@ public struct Digest: Hashable, Sendable, Comparable, Codable, CustomStringConve
         self.hex = Digest.hexString(digest)
     }
 
+    /// The digest whose 32 bytes these are (as the index and delta files store it); nil for
+    /// any other length.
+    public init?(rawBytes bytes: some Collection<UInt8>) {
+        guard bytes.count == 32 else { return nil }
+        self.hex = Digest.hexString(bytes)
+    }
+
+    /// The digest's 32 bytes.
+    public var rawBytes: [UInt8] {
+        let hex = Array(self.hex.utf8)
+        func nibble(_ c: UInt8) -> UInt8 { c <= UInt8(ascii: "9") ? c - UInt8(ascii: "0") : c - UInt8(ascii: "a") + 10 }
+        return stride(from: 0, to: 64, by: 2).map { nibble(hex[$0]) << 4 | nibble(hex[$0 + 1]) }
+    }
+
     public var description: String { "sha256:\(hex)" }
 
     /// A short form for people: the first 12 hex characters, as `docker images` shows ids.
@@ -65,7 +79,9 @@ public struct Digest: Hashable, Sendable, Comparable, Codable, CustomStringConve
         hex.utf8.count == 64 && hex.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
-    static func hexString(_ digest: SHA256.Digest) -> String {
+    /// Lowercase hex of `bytes` (not `String(format:)`, whose locale machinery costs a fully
+    /// cached build more than all its hashing).
+    static func hexString(_ digest: some Sequence<UInt8>) -> String {
         let table = Array("0123456789abcdef".utf8)
         var bytes = [UInt8]()
         bytes.reserveCapacity(64)

@@ -149,6 +149,9 @@ import Testing
         var entries = Self.entries(40, &random)
         var stored: [(Digest, Data)] = []
         for round in 0..<30 {
+            // Each round is a process of its own, which reads the hints as it finds them (one
+            // process reads a kind's hints once).
+            let store = try BlobStore(root: directory.path, syncPolicy: .deferred)
             entries[Int(random.next() % 40)].content = "round \(round) \(random.next())"
             let version = Self.listing(entries)
             let digest = try store.ingestDocument(version).digest
@@ -161,7 +164,8 @@ import Testing
                 try picks.prefix(1 + Int(random.next() % 6)).map(\.hex).joined(separator: "\n")
                     .write(toFile: recent + "/" + kind, atomically: true, encoding: .utf8)
             }
-            if random.next() % 3 == 0 { try store.synchronize() }
+            // A round that does not synchronize was killed: its documents stay whole.
+            if random.next() % 3 != 0 { try store.synchronize() }
         }
         try store.synchronize()
         #expect(!(try store.deltas.list()).isEmpty, "some documents became deltas")
@@ -264,7 +268,30 @@ import Testing
         #expect(try store.list() == [digests.last!])
     }
 
-    /// A kill after the delta is written and before `synchronize()` removes the full copy leaves
+    struct SimulatedKill: Error {}
+
+    /// Under the deferred policy a build's documents leave their windows as it writes them, but
+    /// their deltas (and the kinds' hints) are written once, by `synchronize()`.
+    @Test func deferredDeltasAreMadeBySynchronize() throws {
+        var random = SeededRandom(seed: 5)
+        var entries = Self.entries(30, &random)
+        var versions: [Data] = []
+        for index in 0..<(BlobStore.documentWindow + 3) {
+            entries[index].content = "d\(index)"
+            versions.append(Self.listing(entries))
+        }
+        let digests = try versions.map { try store.ingestDocument($0).digest }
+        #expect(try store.deltas.list().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/deltas/recent"))
+        try store.synchronize()
+        #expect(try store.deltas.list() == Array(digests.prefix(3)).sorted())
+        for (digest, version) in zip(digests, versions) { #expect(try store.read(digest) == version) }
+        #expect(digests.prefix(3).allSatisfy { !store.isStored($0) })
+        let hints = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/deltas/recent")
+        #expect(hints.count == 1)
+    }
+
+    /// A kill after the delta is durable and before `synchronize()` removes the full copy leaves
     /// both: readers use the full copy, and gc's sweep drops one of the two.
     @Test func aKillBetweenWritingADeltaAndRemovingTheFullCopyLeavesAReadableStore() throws {
         var random = SeededRandom(seed: 3)
@@ -274,8 +301,9 @@ import Testing
             entries[index].content = "k\(index)"
             versions.append(Self.listing(entries))
         }
-        // No synchronize(): the process "dies" here.
         let digests = try versions.map { try store.ingestDocument($0).digest }
+        // The process "dies" once the deltas are on the disk, before the full copies go.
+        #expect(throws: SimulatedKill.self) { try store.synchronize { throw SimulatedKill() } }
         #expect(store.deltas.contains(digests[0]) && store.isStored(digests[0]))
         let reopened = try BlobStore(root: directory.path)
         #expect(try reopened.read(digests[0]) == versions[0])

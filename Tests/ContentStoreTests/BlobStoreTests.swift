@@ -21,6 +21,17 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory.path + "/blobs/sha256/" + result.digest.hex))
     }
 
+    /// The 32 raw bytes the index and delta files keep, both ways, against an independent hex.
+    @Test func aDigestGoesToAndFromItsRawBytes() throws {
+        let digest = Digest(of: Data("raw".utf8))
+        let bytes = digest.rawBytes
+        #expect(bytes.count == 32)
+        #expect(bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() == digest.hex)
+        #expect(Digest(rawBytes: bytes) == digest)
+        #expect(Digest(rawBytes: bytes.dropLast()) == nil)
+        #expect(Digest(rawBytes: [UInt8](repeating: 0xab, count: 32))?.hex == String(repeating: "ab", count: 32))
+    }
+
     @Test func secondIngestOfSameContentSaysItAlreadyExisted() throws {
         try store.ingest(Data("same".utf8))
         let again = try store.ingest(Data("same".utf8))

@@ -35,6 +35,37 @@ import Testing
         #expect(ContentStoreDigest.of(raw.stdout) == digest)
     }
 
+    /// `image import` unpacks the image's layers, as `docker load` does; the first build on it
+    /// starts from that directory, and makes the image a build that extracts the layer itself makes.
+    @Test func anImportedImageIsUnpackedAndItsFirstBuildStartsFromIt() throws {
+        let imported = try reprise(["image", "import", try CorpusBaseImage.path(), "--name", "busybox"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let layers = try FileManager.default.contentsOfDirectory(atPath: journal + "/layers")
+        try #require(layers.count == 1, "\(layers)")
+        let unpacked = journal + "/layers/" + layers[0]
+        #expect(FileManager.default.fileExists(atPath: unpacked + "/bin/busybox"))
+        func inode(_ path: String) throws -> Int? {
+            try FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int
+        }
+        let before = try inode(unpacked)
+        // A copy of the journal without the unpacked layer: its first build extracts it.
+        let lazy = scratch.sub("lazy-journal")
+        try Tool.check(["cp", "-a", journal, lazy])
+        try FileManager.default.removeItem(atPath: lazy + "/layers/" + layers[0])
+        func build(_ journal: String) throws -> String {
+            let result = try RepriseProcess.run(["build", "--journal", journal, "--progress", "quiet", "--network", "none",
+                                                 "--build-arg", "SOURCE_DATE_EPOCH=0",
+                                                 CorpusBaseImage.repositoryRoot + "/Corpus/cases/hello"])
+            try #require(result.status == 0, "\(result.stderr)")
+            return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let eager = try build(journal)
+        #expect(eager.hasPrefix("sha256:"))
+        #expect(try build(lazy) == eager)
+        #expect(try inode(unpacked) == before, "the build used the unpacked layer, not an extraction of its own")
+        #expect(FileManager.default.fileExists(atPath: lazy + "/layers/" + layers[0] + "/bin/busybox"))
+    }
+
     @Test func aLayoutWrittenByUmociImportsAndReexportsUnchanged() throws {
         let layout = scratch.sub("umoci")
         try Tool.check(["umoci", "init", "--layout", layout])

@@ -12,7 +12,7 @@ enum IndexDigest {
     static func value(_ text: String?) -> DatabaseValue {
         guard let text else { return .null }
         guard let digest = Digest(text) else { return text.databaseValue }
-        return Data(raw(digest)).databaseValue
+        return Data(digest.rawBytes).databaseValue
     }
 
     static func value(_ digest: Digest?) -> DatabaseValue {
@@ -23,7 +23,7 @@ enum IndexDigest {
     static func text(_ value: DatabaseValue) -> String? {
         switch value.storage {
         case .blob(let data) where data.count == 32:
-            return "sha256:" + data.map { String(format: "%02x", $0) }.joined()
+            return Digest(rawBytes: data)?.description
         case .string(let string):
             return string
         default:
@@ -33,12 +33,6 @@ enum IndexDigest {
 
     static func text(_ row: Row, _ column: String) -> String? {
         text(row[column] as DatabaseValue)
-    }
-
-    static func raw(_ digest: Digest) -> [UInt8] {
-        let hex = Array(digest.hex.utf8)
-        func nibble(_ c: UInt8) -> UInt8 { c <= UInt8(ascii: "9") ? c - UInt8(ascii: "0") : c - UInt8(ascii: "a") + 10 }
-        return stride(from: 0, to: 64, by: 2).map { nibble(hex[$0]) << 4 | nibble(hex[$0 + 1]) }
     }
 
     /// The digest columns of each table (tags keep text: a handful of rows, read by people).

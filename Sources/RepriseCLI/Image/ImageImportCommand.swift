@@ -41,6 +41,10 @@ struct ImageImportCommand: AsyncParsableCommand {
                 }
                 image = try importer.importImage(at: source)
             }
+            // Unpacked now, as `docker load` does, not on the first build's critical path.
+            for failure in try ImageUnpacker(journal: journal).unpack(image) {
+                Terminal.warning("layer \(failure.layer) not unpacked: \(failure.reason)")
+            }
             try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
                                       source: "import:\(source)")
             let chosen = name ?? image.root.annotations?["io.containerd.image.name"]
