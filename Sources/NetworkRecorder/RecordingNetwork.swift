@@ -118,9 +118,13 @@ public final class RecordingNetwork: @unchecked Sendable {
 
     private func start(group: any EventLoopGroup, takeover: TunnelTakeover) throws {
         let core = self.core
-        let made = namespace.takeRecorderSockets()
-        let proxySocket = try made?.proxy ?? namespace.listeningSocket(port: StepNamespace.proxyPort)
-        channels.append(try ServerBootstrap(group: group)
+        let sockets = try namespace.takeRecorderSockets() ?? StepNamespace.RecorderSockets(
+            proxy: namespace.listeningSocket(port: StepNamespace.proxyPort),
+            transparent: namespace.listeningSocket(port: StepNamespace.transparentPort),
+            dns: namespace.datagramSocket(port: StepNamespace.dnsPort))
+        // The three listeners start together and are waited for together: each wait is a hop to
+        // an event loop thread, which on a loaded machine can cost milliseconds of the step's path.
+        let proxy = ServerBootstrap(group: group)
             // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
             // waits for the answer.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -134,12 +138,8 @@ public final class RecordingNetwork: @unchecked Sendable {
                         })
                 }
             }
-            .withBoundSocket(proxySocket).wait())
-
-        let transparentSocket = try made?.transparent ?? namespace.listeningSocket(port: StepNamespace.transparentPort)
-        channels.append(try ServerBootstrap(group: group)
-            // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
-            // waits for the answer.
+            .withBoundSocket(sockets.proxy)
+        let transparent = ServerBootstrap(group: group)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.writeBufferWaterMark, value: Self.stepWaterMark)
             .childChannelInitializer { channel in
@@ -149,16 +149,20 @@ public final class RecordingNetwork: @unchecked Sendable {
                         ProxyHandler(core: core, origin: .transparent(address: destination.0, port: destination.1)))
                 }
             }
-            .withBoundSocket(transparentSocket).wait())
-
-        let dnsSocket = try made?.dns ?? namespace.datagramSocket(port: StepNamespace.dnsPort)
-        channels.append(try DatagramBootstrap(group: group)
+            .withBoundSocket(sockets.transparent)
+        let dns = DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(DNSResponder(core: core))
                 }
             }
-            .withBoundSocket(dnsSocket).wait())
+            .withBoundSocket(sockets.dns)
+        var failure: (any Error)?
+        for future in [proxy, transparent, dns] {
+            // Every listener that started is kept, so that finish() closes it after a failure.
+            do { channels.append(try future.wait()) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
     }
 
     /// How much a connection to the step may hold unsent before the relay stops reading from
@@ -189,7 +193,8 @@ public final class RecordingNetwork: @unchecked Sendable {
     public func finish() -> NetworkTranscript {
         if !finished {
             finished = true
-            for channel in channels { try? channel.close().wait() }
+            // Closed together, waited for together (see start).
+            for closed in channels.map({ $0.close() }) { try? closed.wait() }
             channels = []
             namespace.remove()
             // The step has its last byte before the body is committed: wait for the record.
