@@ -135,18 +135,6 @@ public final class StepNamespace: @unchecked Sendable {
         }
     }
 
-    /// The links the namespace has, as `ip -batch` made them before this was done in-process
-    /// (kept as the reference the tests compare the namespace with).
-    static let linkScript = """
-        link set lo up
-        link add rp0 type veth peer name rp1
-        address add 198.18.255.254/15 dev rp0
-        link set rp0 up
-        link set rp1 up
-        route add default dev rp0
-
-        """
-
     /// TCP to anything but loopback goes to the transparent listener; UDP to anything but
     /// loopback is rejected, so a tool with its own resolver fails at once instead of waiting.
     private static let filterRules = """

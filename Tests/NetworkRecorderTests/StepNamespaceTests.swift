@@ -93,8 +93,8 @@ struct StepNamespaceTests {
         for name in [abandoned, foreign] { try Tool.check(["ip", "netns", "add", name]) }
         defer { for name in [abandoned, foreign] { _ = try? Tool.run(["ip", "netns", "delete", name]) } }
 
+        // (A build another suite runs at the same time may reclaim it first: what counts is that it is gone.)
         let reclaimed = StepNamespace.reclaimAbandoned()
-        #expect(reclaimed.contains(abandoned))
         #expect(!reclaimed.contains(live.name) && !reclaimed.contains(foreign))
         let names = try listed()
         #expect(!names.contains(abandoned))
