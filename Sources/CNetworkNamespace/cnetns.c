@@ -10,6 +10,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include "cnetns.h"
 
 int cnetns_enter(int fd) { return setns(fd, CLONE_NEWNET); }
@@ -147,4 +156,145 @@ int cnetns_splice_relay(int from, int to, int copy, long long length, int idle_m
     while (sigtimedwait(&pipe_signal, NULL, &now) == SIGPIPE) {}
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     return status;
+}
+
+int cnetns_create(const char *directory, const char *path) {
+    if (mkdir(directory, 0755) != 0 && errno != EEXIST) return CNETNS_CREATE_DIRECTORY;
+    // As iproute2: the directory is a shared mount (bound onto itself the first time), so that a
+    // namespace pinned in it is seen from every mount namespace that has it.
+    int bound = 0;
+    while (mount("", directory, "none", MS_SHARED | MS_REC, NULL) != 0) {
+        if (errno != EINVAL || bound) return CNETNS_CREATE_SHARE;
+        if (mount(directory, directory, "none", MS_BIND | MS_REC, NULL) != 0) return CNETNS_CREATE_SHARE;
+        bound = 1;
+    }
+    int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (fd < 0) return CNETNS_CREATE_FILE;
+    close(fd);
+    // Only this thread moves: namespaces are per task.
+    if (unshare(CLONE_NEWNET) != 0) {
+        int saved = errno;
+        unlink(path);
+        errno = saved;
+        return CNETNS_CREATE_UNSHARE;
+    }
+    char own[64];
+    snprintf(own, sizeof own, "/proc/self/task/%ld/ns/net", (long)syscall(SYS_gettid));
+    if (mount(own, path, "none", MS_BIND, NULL) != 0) {
+        int saved = errno;
+        unlink(path);
+        errno = saved;
+        return CNETNS_CREATE_BIND;
+    }
+    return 0;
+}
+
+/// One rtnetlink request being assembled (attributes appended after the fixed header).
+struct request {
+    struct nlmsghdr header;
+    char room[512];
+};
+
+static struct rtattr *append(struct request *message, unsigned short type, const void *data, size_t length) {
+    size_t offset = NLMSG_ALIGN(message->header.nlmsg_len);
+    size_t size = RTA_LENGTH(length);
+    if (offset + RTA_ALIGN(size) > sizeof *message) return NULL;
+    struct rtattr *attribute = (struct rtattr *)((char *)message + offset);
+    attribute->rta_type = type;
+    attribute->rta_len = (unsigned short)size;
+    if (length) memcpy(RTA_DATA(attribute), data, length);
+    message->header.nlmsg_len = (unsigned)(offset + RTA_ALIGN(size));
+    return attribute;
+}
+
+static void close_nest(struct request *message, struct rtattr *nest) {
+    nest->rta_len = (unsigned short)((char *)message + message->header.nlmsg_len - (char *)nest);
+}
+
+static void begin(struct request *message, unsigned short type, unsigned short flags, const void *fixed, size_t length) {
+    memset(message, 0, sizeof *message);
+    message->header.nlmsg_type = type;
+    message->header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    message->header.nlmsg_len = (unsigned)NLMSG_LENGTH(length);
+    memcpy(NLMSG_DATA(&message->header), fixed, length);
+}
+
+/// Sends the request and waits for the kernel's acknowledgement: 0, or -1 with errno set to
+/// the kernel's error.
+static int transact(int sock, struct request *message, unsigned sequence) {
+    message->header.nlmsg_seq = sequence;
+    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+    if (sendto(sock, message, message->header.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) return -1;
+    char answer[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+    for (;;) {
+        ssize_t received = recv(sock, answer, sizeof answer, 0);
+        if (received < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        int remaining = (int)received;
+        for (struct nlmsghdr *header = (struct nlmsghdr *)answer; NLMSG_OK(header, remaining);
+             header = NLMSG_NEXT(header, remaining)) {
+            if (header->nlmsg_seq != sequence || header->nlmsg_type != NLMSG_ERROR) continue;
+            const struct nlmsgerr *error = NLMSG_DATA(header);
+            if (error->error == 0) return 0;
+            errno = -error->error;
+            return -1;
+        }
+    }
+}
+
+static int set_up(int sock, int index, unsigned sequence) {
+    struct ifinfomsg link = {.ifi_family = AF_UNSPEC, .ifi_index = index, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
+    struct request message;
+    begin(&message, RTM_NEWLINK, 0, &link, sizeof link);
+    return transact(sock, &message, sequence);
+}
+
+int cnetns_configure_links(const char *inside, const char *peer, unsigned int address, int prefix) {
+    int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (sock < 0) return CNETNS_LINK_SOCKET;
+    int failed = 0;
+    struct request message;
+    int loopback = (int)if_nametoindex("lo");
+    if (loopback == 0 || set_up(sock, loopback, 1) != 0) { failed = CNETNS_LINK_LOOPBACK; goto done; }
+
+    struct ifinfomsg link = {.ifi_family = AF_UNSPEC};
+    begin(&message, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &link, sizeof link);
+    append(&message, IFLA_IFNAME, inside, strlen(inside) + 1);
+    struct rtattr *information = append(&message, IFLA_LINKINFO, NULL, 0);
+    append(&message, IFLA_INFO_KIND, "veth", 4);
+    struct rtattr *data = append(&message, IFLA_INFO_DATA, NULL, 0);
+    struct rtattr *other = append(&message, VETH_INFO_PEER, NULL, 0);
+    // The peer's own link message: its header, then its attributes.
+    message.header.nlmsg_len += (unsigned)NLMSG_ALIGN(sizeof(struct ifinfomsg));
+    struct rtattr *named = append(&message, IFLA_IFNAME, peer, strlen(peer) + 1);
+    if (!named) { errno = ENOBUFS; failed = CNETNS_LINK_VETH; goto done; }
+    close_nest(&message, other);
+    close_nest(&message, data);
+    close_nest(&message, information);
+    if (transact(sock, &message, 2) != 0) { failed = CNETNS_LINK_VETH; goto done; }
+    int index = (int)if_nametoindex(inside), peer_index = (int)if_nametoindex(peer);
+    if (index == 0 || peer_index == 0) { failed = CNETNS_LINK_VETH; goto done; }
+
+    struct ifaddrmsg on = {.ifa_family = AF_INET, .ifa_prefixlen = (unsigned char)prefix,
+                           .ifa_scope = RT_SCOPE_UNIVERSE, .ifa_index = (unsigned)index};
+    begin(&message, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &on, sizeof on);
+    append(&message, IFA_LOCAL, &address, sizeof address);
+    append(&message, IFA_ADDRESS, &address, sizeof address);
+    if (transact(sock, &message, 3) != 0) { failed = CNETNS_LINK_ADDRESS; goto done; }
+
+    if (set_up(sock, index, 4) != 0 || set_up(sock, peer_index, 5) != 0) { failed = CNETNS_LINK_UP; goto done; }
+
+    struct rtmsg route = {.rtm_family = AF_INET, .rtm_table = RT_TABLE_MAIN, .rtm_protocol = RTPROT_BOOT,
+                          .rtm_scope = RT_SCOPE_LINK, .rtm_type = RTN_UNICAST};
+    begin(&message, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &route, sizeof route);
+    unsigned int through = (unsigned)index;
+    append(&message, RTA_OIF, &through, sizeof through);
+    if (transact(sock, &message, 6) != 0) { failed = CNETNS_LINK_ROUTE; goto done; }
+done:;
+    int saved = errno;
+    close(sock);
+    errno = saved;
+    return failed;
 }

@@ -46,6 +46,7 @@ extension BuildSession {
         let state = context.state
         let vertex = stepLabel(context, text: located.original, location: located.location).vertex
         let stepIndex = context.stepIndex
+        let recordingRunFollows = recordingRunAhead(context, includingCurrent: false)
         var prepared = PreparedStep(kind: "RUN", keyText: located.original, keyInputs: inputs, history: history(argv))
         prepared.details = StepDetails(argv: argv, network: network, hostname: hostname, mounts: mounts.records)
         prepared.cleanup = { mounts.cleanup() }
@@ -74,7 +75,8 @@ extension BuildSession {
             }
             if run.security == .insecure { spec.capabilities = .all }
             let onRecordingNetwork = network == Self.recordingNetwork
-            let recorder = onRecordingNetwork ? try self.attachRecordingNetwork(to: &spec, step: stepIndex) : nil
+            let recorder = onRecordingNetwork
+                ? try await self.attachRecordingNetwork(to: &spec, step: stepIndex, anotherFollows: recordingRunFollows) : nil
             defer { recorder?.finish() }
             if let script {
                 // BuildKit's place for a script heredoc: a read-only /dev/pipes, outside the layer.

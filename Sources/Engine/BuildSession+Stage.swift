@@ -22,6 +22,9 @@ extension BuildSession {
         var position = 1
         /// See ``StageResult/baseLayers``.
         var baseLayers = 0
+        /// Whether the stage's first step that runs (missed the cache) has been seen: the moment
+        /// a namespace is prepared for its RUNs on the recording network (``PreparedNetworks``).
+        var recordingNetworkAnticipated = false
 
         /// Build arguments a RUN sees as environment variables (ENV wins over ARG).
         var argumentEnvironment: [String: String] {

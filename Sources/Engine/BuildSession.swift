@@ -46,6 +46,8 @@ final class BuildSession: @unchecked Sendable {
     }
     /// Masks secret values in everything a step prints, before it is recorded or shown.
     private(set) var secretMasker = SecretMasker(values: [])
+    /// Namespaces for RUN steps on the recording network, made ahead of them (see ``PreparedNetworks``).
+    let preparedNetworks: PreparedNetworks
     /// The image the outputs name (the manifest, or the index around it), once assembled.
     var exportedImage: Descriptor?
     /// Whether the record has been written once (from then on a failure leaves it in the journal).
@@ -90,6 +92,9 @@ final class BuildSession: @unchecked Sendable {
         if !request.annotations.isEmpty { record.annotations = request.annotations.map(\.description) }
         if !request.extraHosts.isEmpty { record.extraHosts = request.extraHosts.map(\.description) }
         recorder = StepRecorder(journal: journal, record: record)
+        // A replay always intercepts (see attachRecordingNetwork): its authority is loaded ahead too.
+        preparedNetworks = PreparedNetworks(authorityDirectory: request.networkRecording.interceptTLS || request.replay != nil
+                                                ? journal.root + "/network-ca" : nil)
         beginReplayRecord()
     }
 
@@ -129,6 +134,8 @@ final class BuildSession: @unchecked Sendable {
             try readSecrets(plan)
             numbering = try stepNumbering(plan)
             try await executeStages(plan)
+            // Namespaces made ahead that no step took go now, not with the process.
+            await preparedNetworks.close()
             releaseStepScratch()
             guard let final = stageResult(plan.target) else {
                 throw EngineError.unsupported(message: "the target stage was not built", location: nil)
@@ -136,6 +143,7 @@ final class BuildSession: @unchecked Sendable {
             try await finish(final)
             try journal.synchronize()
         } catch {
+            await preparedNetworks.close()
             try? recorder.save { record in
                 record.status = .failed
                 record.error = error is CancellationError ? "interrupted" : "\(error)"

@@ -24,15 +24,18 @@ public final class InterceptionAuthority: Sendable {
     /// serve every later step of the build (and every build of a long-lived process).
     public static func loadOrCreate(in directory: String) throws -> InterceptionAuthority {
         if let known = loaded.withLockedValue({ $0[directory] }) { return known }
-        let authority = try loadOrCreateUncached(in: directory)
-        return loaded.withLockedValue { known in
-            if let earlier = known[directory] { return earlier }
-            known[directory] = authority
+        // One thread of the process at a time makes it: a build loads it ahead on a thread of its
+        // own while a step may ask for it, and two makers would write the same temporary files.
+        return try creating.withLock {
+            if let known = loaded.withLockedValue({ $0[directory] }) { return known }
+            let authority = try loadOrCreateUncached(in: directory)
+            loaded.withLockedValue { $0[directory] = authority }
             return authority
         }
     }
 
     private static let loaded = NIOLockedValueBox<[String: InterceptionAuthority]>([:])
+    private static let creating = NIOLock()
 
     private static func loadOrCreateUncached(in directory: String) throws -> InterceptionAuthority {
         let certificatePath = directory + "/ca.pem"

@@ -84,14 +84,27 @@ public final class RecordingNetwork: @unchecked Sendable {
         ProcessInfo.processInfo.environment["REPRISE_NETWORK_SPLICE"] == "1"
     }
 
+    /// Does ahead what the first recorder of a process would otherwise do on its step's path:
+    /// starts SwiftNIO's shared event loops and thread pool, and loads (or makes) the journal's
+    /// authority in `authorityDirectory`, ignoring a failure (the step that needs it reports it).
+    /// Blocks: call it from a thread of its own.
+    public static func warmUp(authorityDirectory: String?) {
+        _ = MultiThreadedEventLoopGroup.singleton.next()
+        _ = NIOThreadPool.singleton
+        if let authorityDirectory { _ = try? InterceptionAuthority.loadOrCreate(in: authorityDirectory) }
+    }
+
     /// `authority` intercepts HTTPS (nil: tunnels pass through when recording, and are refused
     /// in a replay); `extraTrustRoots` are PEM files the recorder trusts for origins;
-    /// `splicePlainBodies` moves large plain-HTTP bodies by splice(2) instead of through NIO.
+    /// `splicePlainBodies` moves large plain-HTTP bodies by splice(2) instead of through NIO;
+    /// `namespace` is one made beforehand (``StepNamespace/init(bindingRecorderSockets:)``, which
+    /// the recorder then owns and removes), nil to make one now.
     public init(mode: RecorderMode, store: BlobStore, authority: InterceptionAuthority? = nil,
                 extraTrustRoots: [String] = [],
-                splicePlainBodies: Bool = RecordingNetwork.splicesPlainBodiesByDefault) throws {
+                splicePlainBodies: Bool = RecordingNetwork.splicesPlainBodiesByDefault,
+                namespace prepared: StepNamespace? = nil) throws {
         self.authority = authority
-        namespace = try StepNamespace()
+        namespace = try prepared ?? StepNamespace(bindingRecorderSockets: true)
         let group = MultiThreadedEventLoopGroup.singleton
         core = ProxyCore(mode: mode, store: store, upstream: UpstreamClient(group: group, extraTrustRoots: extraTrustRoots),
                          threadPool: NIOThreadPool.singleton, splicesPlainBodies: splicePlainBodies)
@@ -105,8 +118,13 @@ public final class RecordingNetwork: @unchecked Sendable {
 
     private func start(group: any EventLoopGroup, takeover: TunnelTakeover) throws {
         let core = self.core
-        let proxySocket = try namespace.listeningSocket(port: StepNamespace.proxyPort)
-        channels.append(try ServerBootstrap(group: group)
+        let sockets = try namespace.takeRecorderSockets() ?? StepNamespace.RecorderSockets(
+            proxy: namespace.listeningSocket(port: StepNamespace.proxyPort),
+            transparent: namespace.listeningSocket(port: StepNamespace.transparentPort),
+            dns: namespace.datagramSocket(port: StepNamespace.dnsPort))
+        // The three listeners start together and are waited for together: each wait is a hop to
+        // an event loop thread, which on a loaded machine can cost milliseconds of the step's path.
+        let proxy = ServerBootstrap(group: group)
             // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
             // waits for the answer.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -120,12 +138,8 @@ public final class RecordingNetwork: @unchecked Sendable {
                         })
                 }
             }
-            .withBoundSocket(proxySocket).wait())
-
-        let transparentSocket = try namespace.listeningSocket(port: StepNamespace.transparentPort)
-        channels.append(try ServerBootstrap(group: group)
-            // A client that closes its sending side after the request (nc, HTTP/1.0 tools) still
-            // waits for the answer.
+            .withBoundSocket(sockets.proxy)
+        let transparent = ServerBootstrap(group: group)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.writeBufferWaterMark, value: Self.stepWaterMark)
             .childChannelInitializer { channel in
@@ -135,16 +149,20 @@ public final class RecordingNetwork: @unchecked Sendable {
                         ProxyHandler(core: core, origin: .transparent(address: destination.0, port: destination.1)))
                 }
             }
-            .withBoundSocket(transparentSocket).wait())
-
-        let dnsSocket = try namespace.datagramSocket(port: StepNamespace.dnsPort)
-        channels.append(try DatagramBootstrap(group: group)
+            .withBoundSocket(sockets.transparent)
+        let dns = DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(DNSResponder(core: core))
                 }
             }
-            .withBoundSocket(dnsSocket).wait())
+            .withBoundSocket(sockets.dns)
+        var failure: (any Error)?
+        for future in [proxy, transparent, dns] {
+            // Every listener that started is kept, so that finish() closes it after a failure.
+            do { channels.append(try future.wait()) } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
     }
 
     /// How much a connection to the step may hold unsent before the relay stops reading from
@@ -175,7 +193,8 @@ public final class RecordingNetwork: @unchecked Sendable {
     public func finish() -> NetworkTranscript {
         if !finished {
             finished = true
-            for channel in channels { try? channel.close().wait() }
+            // Closed together, waited for together (see start).
+            for closed in channels.map({ $0.close() }) { try? closed.wait() }
             channels = []
             namespace.remove()
             // The step has its last byte before the body is committed: wait for the record.

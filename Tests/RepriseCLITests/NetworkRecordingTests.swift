@@ -199,6 +199,154 @@ import Testing
         #expect(replayedLog.contains("interfaces: lo proxy: http://127.0.0.1:3128"), "\(replayedLog)")
     }
 
+    /// The namespaces in /run/netns that reprise process `pid` made (`reprise-PID-…`).
+    func namespaces(of pid: Int32) throws -> [String] {
+        try Tool.check(["ip", "netns", "list"]).stdout.split(separator: "\n")
+            .map { String($0.split(separator: " ")[0]) }.filter { $0.hasPrefix("reprise-\(pid)-") }.sorted()
+    }
+
+    /// Polls until `condition` holds, or fails the test after `seconds`.
+    func waitUntil(_ seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while try !condition() {
+            try #require(Date() < deadline, "timed out waiting for \(what)")
+            usleep(20_000)
+        }
+    }
+
+    /// The recording network is made ahead of the RUN, but only when a RUN runs: a fully cached
+    /// build makes no namespace and starts no process (strace sees no execve but its own, no
+    /// unshare, no mount), and a cold one makes it in-process (unshare and a bind mount) with one
+    /// tool, iptables-restore, run by its absolute path (no `ip`, no /usr/bin/env).
+    @Test func aFullyCachedBuildMakesNoNamespaceAndAColdOneRunsOnlyIptablesRestore() throws {
+        let context = try workspace.context("""
+            FROM busybox
+            COPY greeting.txt /greeting.txt
+            RUN cat /greeting.txt > /copy.txt && ls /sys/class/net > /interfaces.txt && echo "$http_proxy" >> /interfaces.txt
+            """, files: ["greeting.txt": "hello \(UInt32.random(in: 0...UInt32.max))\n"])
+        func traced(_ label: String) throws -> (RepriseProcess.Result, [String]) {
+            let trace = workspace.sub("strace-\(label).txt")
+            let output = try Tool.run(["strace", "-f", "-qq", "-o", trace, "-e", "trace=execve,unshare,mount",
+                                       RepriseProcess.executable] + workspace.buildArguments(["--progress", "quiet", context]))
+            let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+            return (RepriseProcess.Result(status: output.status, stdout: output.stdout, stderr: output.stderr), lines)
+        }
+        let (cold, coldCalls) = try traced("cold")
+        try #require(cold.status == 0, "\(cold.stderr)")
+        let executed = coldCalls.filter { $0.contains("execve(") && !$0.contains("ENOENT") }
+        // (The step's own programs run too: the shell, busybox.)
+        #expect(executed.filter { $0.contains("execve(\"/usr/sbin/iptables-restore\"") || $0.contains("execve(\"/sbin/iptables-restore\"") }.count == 1,
+                "\(executed)")
+        #expect(!executed.contains { $0.contains("execve(\"/usr/bin/env\"") || $0.contains("bin/ip\"") }, "\(executed)")
+        #expect(coldCalls.contains { $0.contains("unshare(CLONE_NEWNET)") }, "\(coldCalls)")
+        #expect(coldCalls.contains { $0.contains("mount(\"/proc/self/task/") && $0.contains("/run/netns/reprise-") }, "\(coldCalls)")
+
+        let (cached, cachedCalls) = try traced("cached")
+        try #require(cached.status == 0, "\(cached.stderr)")
+        let id = try workspace.latestBuild()
+        let steps = try workspace.steps(id)
+        #expect(steps.count == 3 && steps.dropFirst().allSatisfy { ($0["outcome"] as? String) == "cached" }, "\(steps)")
+        #expect(cachedCalls.filter { $0.contains("execve(") }.count == 1, "\(cachedCalls)")
+        #expect(!cachedCalls.contains { $0.contains("unshare(") || $0.contains("mount(") }, "\(cachedCalls)")
+    }
+
+    /// A namespace made ahead for a later RUN that never runs (the build failed before it) is
+    /// removed at the end of the build, as is the failed step's own.
+    @Test func aFailedBuildLeavesNoNamespaceNotEvenOneMadeAheadForALaterRun() throws {
+        let context = try workspace.context("""
+            FROM busybox
+            RUN echo failing \(UInt32.random(in: 0...UInt32.max)) && false
+            RUN echo never runs
+            """)
+        let process = try RepriseProcess.start(workspace.buildArguments([context]))
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(try namespaces(of: process.processIdentifier).isEmpty)
+    }
+
+    /// Ctrl-C (SIGINT) in a RUN on the recorder, with the next RUN's namespace made ahead: the
+    /// build ends and leaves neither. SIGKILL leaves both, and the next build that records a RUN
+    /// removes them (their process is gone), and only them.
+    @Test func anInterruptedBuildLeavesNoNamespaceAndAKilledBuildsAreReclaimed() throws {
+        for signal in [SIGINT, SIGKILL] {
+            let context = try workspace.context("""
+                FROM busybox
+                RUN sleep 30 # \(signal) \(UInt32.random(in: 0...UInt32.max))
+                RUN echo never runs
+                """)
+            let process = try RepriseProcess.start(workspace.buildArguments([context]))
+            let pid = process.processIdentifier
+            // The sleeping step's namespace and the one made ahead for the next RUN.
+            try waitUntil(60, "two namespaces of build \(pid)") { try namespaces(of: pid).count == 2 }
+            usleep(200_000)
+            kill(pid, signal)
+            process.waitUntilExit()
+            let left = try namespaces(of: pid)
+            if signal == SIGKILL {
+                // A killed build cannot remove its namespaces (a build another suite runs meanwhile may
+                // already have reclaimed them: what counts is that none is left after the next one).
+                print("SIGKILL left \(left)")
+                let next = try workspace.build([try workspace.context("FROM busybox\nRUN echo reclaim \(pid)\n")])
+                #expect(next.status == 0, "\(next.stderr)")
+                let remaining = try namespaces(of: pid)
+                #expect(remaining.isEmpty, "not reclaimed: \(remaining)")
+            } else {
+                #expect(process.terminationStatus != 0)
+                #expect(left.isEmpty, "left behind: \(left)")
+            }
+        }
+    }
+
+    /// Two stages that run at the same time each have a RUN on the recorder: each step gets a
+    /// namespace of its own (made ahead for each), with the recorder's network in it.
+    @Test func twoRunsOnTheRecorderAtOnceEachHaveTheirOwnNamespace() throws {
+        let context = try workspace.context("""
+            FROM busybox AS one
+            RUN sleep 1 && echo "$(readlink /proc/self/ns/net) $(ls /sys/class/net | tr '\\n' ' ')$http_proxy" > /seen
+            FROM busybox AS two
+            RUN sleep 1 && echo "$(readlink /proc/self/ns/net) $(ls /sys/class/net | tr '\\n' ' ')$http_proxy" > /seen
+            FROM busybox
+            COPY --from=one /seen /one
+            COPY --from=two /seen /two
+            RUN cat /one /two # \(UInt32.random(in: 0...UInt32.max))
+            """)
+        let built = try buildID(["--progress", "plain", context])
+        try #require(built.result.status == 0, "\(built.result.stderr)")
+        let steps = try workspace.steps(built.id).filter { $0["instruction"] as? String == "RUN" }
+        let spans = steps.prefix(2).compactMap { step -> ClosedRange<Double>? in
+            guard let text = step["startedAt"] as? String, let duration = step["durationSeconds"] as? Double else { return nil }
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.date(from: text).map { $0.timeIntervalSince1970...($0.timeIntervalSince1970 + duration) }
+        }
+        try #require(spans.count == 2 && spans[0].overlaps(spans[1]), "the two RUNs did not run at once: \(spans)")
+        let log = try RepriseProcess.run(["journal", "show", "--logs", "--journal", journal, built.id]).stdout
+        let seen = log.split(separator: "\n").filter { $0.contains("net:[") }.map { String($0[$0.range(of: "net:[")!.lowerBound...]) }
+        try #require(seen.count == 2, "\(log)")
+        #expect(seen.allSatisfy { $0.hasSuffix(" lo rp0 rp1 http://127.0.0.1:3128") }, "\(seen)")
+        #expect(seen[0].split(separator: " ")[0] != seen[1].split(separator: " ")[0], "the same namespace twice: \(seen)")
+    }
+
+    /// A replayed step that fetched nothing gets no network at all: nothing is made ahead for it
+    /// either (strace sees no namespace pinned in /run/netns and no iptables-restore).
+    @Test func aReplayOfAStepThatFetchedNothingMakesNoNamespaceAhead() throws {
+        let context = try workspace.context("""
+            FROM busybox
+            COPY marker /marker
+            RUN echo quiet > /quiet
+            """, files: ["marker": "\(UInt32.random(in: 0...UInt32.max))\n"])
+        let recorded = try buildID(["--build-arg", "SOURCE_DATE_EPOCH=0", context])
+        try #require(recorded.result.status == 0, "\(recorded.result.stderr)")
+        let trace = workspace.sub("strace-replay.txt")
+        let replay = try Tool.run(["strace", "-f", "-qq", "-o", trace, "-e", "trace=execve,mount",
+                                   RepriseProcess.executable, "replay", "--journal", journal, "--progress", "quiet",
+                                   "--json", recorded.id])
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+        #expect(calls.contains { $0.contains("execve(\"/bin/sh\"") }, "the step did not run: \(calls)")
+        #expect(!calls.contains { $0.contains("/run/netns/") || $0.contains("iptables-restore") }, "\(calls)")
+    }
+
     func sha256(_ text: String) -> String {
         (try? Tool.check(["sha256sum"], input: Data(text.utf8)).stdout.split(separator: " ").first.map(String.init)) ?? ""
     }

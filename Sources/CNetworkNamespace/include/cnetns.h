@@ -30,4 +30,36 @@ enum {
 /// SIGPIPE is blocked on the calling thread while it runs. *moved is the bytes `to` received.
 int cnetns_splice_relay(int from, int to, int copy, long long length, int idle_ms,
                         long long *moved, int *error);
+
+/// Which part of making a namespace failed (errno says why).
+enum {
+    CNETNS_CREATE_DIRECTORY = 1, ///< mkdir of the directory (/run/netns)
+    CNETNS_CREATE_SHARE = 2,     ///< making the directory a shared mount, as `ip netns add` does
+    CNETNS_CREATE_FILE = 3,      ///< creating the namespace's file (it exists already: EEXIST)
+    CNETNS_CREATE_UNSHARE = 4,   ///< unshare(CLONE_NEWNET)
+    CNETNS_CREATE_BIND = 5,      ///< bind-mounting the thread's namespace onto the file
+};
+
+/// What `ip netns add NAME` does, without a process: moves the CALLING THREAD into a new network
+/// namespace and pins that namespace at `path` (a file in `directory`, which is made a shared
+/// mount so the bind propagates to other mount namespaces, exactly as iproute2 does). Returns 0,
+/// or a CNETNS_CREATE_* step with errno set; on failure nothing is left at `path`, but the thread
+/// may already be in the new namespace (the caller setns(2)es back, as after success).
+int cnetns_create(const char *directory, const char *path);
+
+/// Which part of setting up the links failed (errno, or the kernel's netlink error, says why).
+enum {
+    CNETNS_LINK_SOCKET = 1,   ///< the rtnetlink socket
+    CNETNS_LINK_LOOPBACK = 2, ///< link set lo up
+    CNETNS_LINK_VETH = 3,     ///< link add rp0 type veth peer name rp1
+    CNETNS_LINK_ADDRESS = 4,  ///< address add ADDRESS/PREFIX dev rp0
+    CNETNS_LINK_UP = 5,       ///< link set rp0 up, link set rp1 up
+    CNETNS_LINK_ROUTE = 6,    ///< route add default dev rp0
+};
+
+/// In the calling thread's network namespace, over rtnetlink, what `ip -batch` did: loopback up;
+/// a veth pair `inside`/`peer` (both ends here) up; `address`/`prefix` (IPv4, network byte order)
+/// on `inside`; the default route through `inside` (scope link, main table). Returns 0, or a
+/// CNETNS_LINK_* step with errno set (from the kernel's acknowledgement when it refused).
+int cnetns_configure_links(const char *inside, const char *peer, unsigned int address, int prefix);
 #endif

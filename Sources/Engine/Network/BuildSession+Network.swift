@@ -11,8 +11,11 @@ extension BuildSession {
 
     /// Starts the recorder for the step about to run and points `spec` at it. A replayed step
     /// that fetched nothing gets no recorder and no network at all (nil), but the same files and
-    /// variables, so that it runs exactly as recorded.
-    func attachRecordingNetwork(to spec: inout SandboxSpec, step stepIndex: Int) throws -> RecordingNetwork? {
+    /// variables, so that it runs exactly as recorded. The namespace is one made ahead
+    /// (``PreparedNetworks``); with `anotherFollows` (a later RUN of the stage needs one too), the
+    /// next is prepared while this step runs.
+    func attachRecordingNetwork(to spec: inout SandboxSpec, step stepIndex: Int,
+                                anotherFollows: Bool) async throws -> RecordingNetwork? {
         let mode: RecorderMode
         if let replay = request.replay {
             mode = .replay(replay.recordedFetches[stepIndex] ?? [])
@@ -37,10 +40,46 @@ extension BuildSession {
         }
         spec.network = .none
         if case .replay(let recorded) = mode, recorded.isEmpty { return nil }
-        let network = try RecordingNetwork(mode: mode, store: journal.store, authority: authority,
-                                           extraTrustRoots: request.networkRecording.trustedCertificates)
+        let namespace = try await preparedNetworks.take()
+        if anotherFollows { preparedNetworks.anticipate() }
+        let network: RecordingNetwork
+        do {
+            network = try RecordingNetwork(mode: mode, store: journal.store, authority: authority,
+                                           extraTrustRoots: request.networkRecording.trustedCertificates,
+                                           namespace: namespace)
+        } catch {
+            namespace.remove()
+            throw error
+        }
         spec.networkNamespacePath = network.namespacePath
         return network
+    }
+
+    /// At a stage's first step that runs (it missed the cache): when a RUN of the stage from here
+    /// on will run on the recorder, its namespace starts being made now, in the background. A
+    /// fully cached stage never gets here, so never pays for it.
+    func anticipateRecordingNetwork(_ context: inout StageContext, running: Bool) {
+        guard running, !context.recordingNetworkAnticipated else { return }
+        context.recordingNetworkAnticipated = true
+        if recordingRunAhead(context, includingCurrent: true) { preparedNetworks.anticipate() }
+    }
+
+    /// Whether a RUN of the stage after the step being driven (or from it, `includingCurrent`)
+    /// runs on the recorder: on the recording network and, in a replay, with fetches recorded
+    /// (a replayed step that fetched nothing gets no network at all).
+    func recordingRunAhead(_ context: StageContext, includingCurrent: Bool) -> Bool {
+        // The instruction being driven; -1 while the base's ONBUILD triggers run.
+        let current = context.position - 2
+        let first = includingCurrent ? max(current, 0) : current + 1
+        let instructions = context.stage.instructions
+        guard first < instructions.count else { return false }
+        for index in first..<instructions.count {
+            guard case .run(let run) = instructions[index].expanded, runNetwork(run) == Self.recordingNetwork else { continue }
+            // In a trigger the later steps' indices are not at hand: assume the RUN records.
+            guard let replay = request.replay, current >= 0 else { return true }
+            if !(replay.recordedFetches[context.stepIndex + index - current] ?? []).isEmpty { return true }
+        }
+        return false
     }
 
     /// Ends the recorder and puts what it saw into the step's record; a request a replay could not

@@ -42,6 +42,7 @@ extension BuildSession {
         // The record as it is (cached steps, contexts) is written now, so a build killed while
         // this step runs is recorded with them.
         if prepared.execute != nil { try recorder.saveChanges() }
+        anticipateRecordingNetwork(&context, running: prepared.execute != nil)
         let layer: ImageState.Layer?
         do {
             layer = try await prepared.execute?(&details) ?? nil
