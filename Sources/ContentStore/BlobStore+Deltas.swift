@@ -142,7 +142,14 @@ extension BlobStore {
         // before the copy that no longer needs it goes. This process's own were just synced.
         let unsyncedBases = Set(replaceable.map(\.base)).subtracting(alreadySynced)
         guard (try? FileIO.syncFiles(unsyncedBases.sorted())) != nil else { return }
-        for (path, _) in replaceable { unlink(path) }
+        let durable = alreadySynced.union(unsyncedBases)
+        for (path, _) in replaceable {
+            // Walked again right before each unlink: two copies in this batch whose deltas were
+            // made against each other (hostile hints) must not both go.
+            guard let digest = Digest(hex: (path as NSString).lastPathComponent),
+                  let base = wholeCopyAtTheEndOfTheChain(of: digest), durable.contains(base) else { continue }
+            unlink(path)
+        }
     }
 
     /// The path of the whole copy (or recipe's blob) that the chain of bases of `digest`'s delta

@@ -68,8 +68,9 @@ public final class BlobStore: Sendable {
         try PrivateDirectory.make(ingestDirectory)
         // Made with the store rather than by its first recipe or delta, whose build would pay
         // for the directories' syncs.
-        try recipes.makeDirectory()
-        try deltas.makeDirectory()
+        // Best effort: a journal on read-only media still opens for reading; a write makes them.
+        try? recipes.makeDirectory()
+        try? deltas.makeDirectory()
     }
 
     public func path(for digest: Digest) -> String {
@@ -101,8 +102,16 @@ public final class BlobStore: Sendable {
     /// Whether the blob is whole in `blobs/`, or a delta that makes it: what `ingest` may skip
     /// storing. A damaged delta does not count, so the real bytes, when they come, are stored
     /// and repair it (gc then drops the delta).
+    ///
+    /// Under the deferred policy a whole copy found here joins this process's next sync: another
+    /// process may have committed it without syncing it yet, and what this one records naming it
+    /// must not become durable first. (A delta's process synced it before removing the copy.)
     func holdsMakable(_ digest: Digest) -> Bool {
-        isStored(digest) || (deltas.contains(digest) && verifyDelta(of: digest) == .intact)
+        if isStored(digest) {
+            if syncPolicy == .deferred { deferSync(of: path(for: digest)) }
+            return true
+        }
+        return deltas.contains(digest) && verifyDelta(of: digest) == .intact
     }
 
     /// Whether the blob's bytes are in `blobs/` now (not just a recipe for them).
@@ -264,6 +273,12 @@ public final class BlobStore: Sendable {
 
     /// Blobs committed without fsync that the next `synchronize()` makes durable.
     public var pendingSyncCount: Int { pendingSync.withLock { $0.count } }
+
+    /// Under the deferred policy, makes the next `synchronize()` sync a blob this process found
+    /// already stored (another process may not have synced it yet) before anything naming it.
+    public func includeInNextSync(_ digest: Digest) {
+        if syncPolicy == .deferred, isStored(digest) { deferSync(of: path(for: digest)) }
+    }
 
     /// Notes a blob committed without fsync, for the next `synchronize()`.
     func deferSync(of path: String) {

@@ -72,6 +72,9 @@ public final class BlobWriter {
         }
         let target = store.path(for: digest)
         if FileIO.exists(target) {
+            // Another process may have committed it and not synced it yet: what this one records
+            // naming it must not become durable before it does.
+            if store.syncPolicy == .deferred { store.deferSync(of: target) }
             return .init(digest: digest, size: size, alreadyExisted: true)
         }
         // rename() replaces atomically: two processes committing the same content race harmlessly.

@@ -82,12 +82,17 @@ public enum FileIO {
         if durable { try syncDirectory(directory) }
     }
 
-    /// fsyncs many files at once (the disk queue overlaps them); a file gone since is skipped.
+    /// fsyncs many files at once (the disk queue overlaps them); a file gone since is skipped,
+    /// one that cannot be opened otherwise (no descriptor left, no permission) is an error: it
+    /// was not made durable.
     public static func syncFiles(_ paths: [String]) throws {
         let failures = Mutex<[SystemCallError]>([])
         DispatchQueue.concurrentPerform(iterations: paths.count) { index in
             let fd = Glibc.open(paths[index], O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return }
+            guard fd >= 0 else {
+                if errno != ENOENT { failures.withLock { $0.append(SystemCallError("open", path: paths[index])) } }
+                return
+            }
             if fsync(fd) != 0 { failures.withLock { $0.append(SystemCallError("fsync", path: paths[index])) } }
             close(fd)
         }

@@ -8,11 +8,11 @@ import Synchronization
 
 /// Snapshots a directory tree into a `TreeSnapshot`, putting file contents into a `BlobStore`.
 ///
-/// Contents are committed with `.batched` durability: one sync instead of an fsync per file.
-/// A store that syncs every commit gets that sync at the end of the snapshot; a deferred store's
-/// owner syncs at the end of its unit of work (a build, with everything else it wrote), and a
-/// stat cache entry whose blob a power loss took is never trusted (`isStored` is checked). With a
-/// `StatCache`, files whose stat identity is unchanged are neither read nor hashed.
+/// Contents are committed with `.batched` durability: one sync instead of an fsync per file, at
+/// the end of the snapshot when a stat cache will name them or the store syncs every commit;
+/// otherwise a deferred store's owner syncs them at the end of its unit of work (a build, with
+/// everything else it wrote). With a `StatCache`, files whose stat identity is unchanged are
+/// neither read nor hashed.
 ///
 /// ```swift
 /// let cache = StatCache(contentsOf: journal + "/statcache/context")
@@ -118,7 +118,11 @@ public struct TreeSnapshotter: Sendable {
         }
         statistics.entries = entries.count
         statistics.newBlobs = newContents.count
-        if statistics.newBlobs > 0, store.syncPolicy == .everyCommit { try store.synchronize() }
+        // A stat cache saved after this names these blobs, and it is not synced itself: they must
+        // be on the disk first, or a power loss could leave it naming a blob whose data never got
+        // there (an empty file every later build would trust). Without one, a deferred store's
+        // owner syncs them with the rest of its work.
+        if statistics.newBlobs > 0, store.syncPolicy == .everyCommit || statCache != nil { try store.synchronize() }
         return Result(snapshot: TreeSnapshot(root: scanned.root.entry, entries: entries),
                       statistics: statistics)
     }
@@ -151,7 +155,11 @@ public struct TreeSnapshotter: Sendable {
             let digest = Digest(of: data)
             // A context file's bytes are stored even if they equal a layer kept as a recipe.
             let existed = store.isStored(digest)
-            if !existed { try store.ingest(data, expected: digest, durability: .batched) }
+            if existed {
+                store.includeInNextSync(digest)
+            } else {
+                try store.ingest(data, expected: digest, durability: .batched)
+            }
             result = (digest, Int64(data.count), existed)
         } else {
             let writer = try store.makeWriter()

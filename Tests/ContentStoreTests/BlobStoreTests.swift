@@ -32,6 +32,33 @@ import Testing
         #expect(Digest(rawBytes: [UInt8](repeating: 0xab, count: 32))?.hex == String(repeating: "ab", count: 32))
     }
 
+    /// Another process may have committed a blob without syncing it yet: a deferred store that
+    /// finds it stored still makes it durable at its own next sync, before what it records.
+    @Test func aBlobFoundStoredJoinsTheFindersNextSync() throws {
+        let first = try BlobStore(root: directory.path + "/shared", syncPolicy: .deferred)
+        let second = try BlobStore(root: directory.path + "/shared", syncPolicy: .deferred)
+        let data = Data("committed by another process".utf8)
+        #expect(try first.ingest(data).alreadyExisted == false)
+        #expect(first.pendingSyncCount == 1 && second.pendingSyncCount == 0)
+        #expect(try second.ingest(data).alreadyExisted)
+        #expect(second.pendingSyncCount == 1)
+        let writer = try second.makeWriter()
+        try writer.write(data)
+        #expect(try writer.commit(durability: .batched).alreadyExisted)
+        #expect(second.pendingSyncCount == 2)
+        try second.synchronize()
+        #expect(second.synchronizedFileCount == 2)
+    }
+
+    /// A path that cannot be opened (here: below a regular file) was not made durable: an error,
+    /// not a skip; only a file gone since is skipped.
+    @Test func syncingWhatCannotBeOpenedIsAnError() throws {
+        let file = directory.path + "/plain"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        try FileIO.syncFiles([file, directory.path + "/gone"])
+        #expect(throws: SystemCallError.self) { try FileIO.syncFiles([file, file + "/below"]) }
+    }
+
     @Test func secondIngestOfSameContentSaysItAlreadyExisted() throws {
         try store.ingest(Data("same".utf8))
         let again = try store.ingest(Data("same".utf8))

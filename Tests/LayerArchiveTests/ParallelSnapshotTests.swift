@@ -125,6 +125,14 @@ struct ParallelSnapshotTests {
         // Nothing left to sync: no further syncfs.
         try store.synchronize()
         #expect(store.syncFilesystemCount == 1)
+        // With a stat cache (which names them and is not synced itself) a snapshot's new blobs are
+        // durable when it returns, before the cache is saved.
+        let cached = try BlobStore(root: scratch.path + "/cached", syncPolicy: .deferred)
+        let withCache = try TreeSnapshotter(store: cached, statCache: StatCache(contentsOf: scratch.path + "/no-cache-yet"))
+            .snapshot(directory: small)
+        #expect(withCache.statistics.newBlobs == BlobStore.defaultSyncFilesystemThreshold - 2)
+        #expect(cached.pendingSyncCount == 0)
+        #expect(cached.synchronizedFileCount == withCache.statistics.newBlobs)
         // A store that syncs every commit has a snapshot's blobs durable when the snapshot returns.
         let eager = try BlobStore(root: scratch.path + "/eager", syncPolicy: .everyCommit)
         let synced = try TreeSnapshotter(store: eager).snapshot(directory: small)

@@ -20,6 +20,10 @@ struct StageSelectionMemo: Sendable {
     let store: BlobStore
 
     /// The memo's key: the layers, the patterns, and the snapshot format that made the tree.
+    /// `stage-selection-vN` must change with anything else that changes the tree a stage and
+    /// patterns give (how a stage is flattened, what the snapshot keeps): memos made by another
+    /// version are then never read. Excludes, `--parents`, `--chown`, `--chmod` and `--link`
+    /// apply after the selection, and the platform is in the layers.
     static func key(layers: [Digest], patterns: [String]) -> Digest {
         let text = (["stage-selection-v1", "tree-schema-\(TreeSnapshot.currentSchemaVersion)"]
             + layers.map(\.description) + ["--"] + patterns).joined(separator: "\n")
