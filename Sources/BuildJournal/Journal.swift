@@ -165,11 +165,10 @@ public final class Journal: Sendable {
         // write transaction when the log is empty) is skipped.
         configuration.journalMode = Self.isInWALMode(path) ? .default : .wal
         configuration.prepareDatabase { db in
-            if syncPolicy == .deferred {
-                // WAL with synchronous=NORMAL stays consistent across a crash; only the last
-                // transactions may be lost on power failure, and reindex rebuilds them from refs.
-                try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            }
+            // WAL with synchronous=NORMAL stays consistent across a crash; only the last
+            // transactions may be lost on power failure, and reindex rebuilds them from refs.
+            // Set for every policy and every open (GRDB set it only when it set up WAL mode).
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
             if log == .keptForNextOpen {
                 // On every connection: whichever closes last would checkpoint.
                 let code = reprise_sqlite_keep_wal_on_close(db.sqliteConnection)

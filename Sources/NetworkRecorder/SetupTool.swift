@@ -75,8 +75,13 @@ struct SetupTool: Sendable {
             break
         }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        var waited: pid_t
+        repeat { waited = waitpid(pid, &status, 0) } while waited < 0 && errno == EINTR
         let text = String(decoding: output, as: UTF8.self)
+        // No status (ECHILD: the child was reaped elsewhere) is not a success.
+        guard waited == pid else {
+            throw StepNamespace.SetupError(command: command, output: "waitpid: \(String(cString: strerror(errno)))")
+        }
         // WIFEXITED && WEXITSTATUS == 0, without the C macros.
         guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
             let how = status & 0x7f == 0 ? "exit status \((status >> 8) & 0xff)" : "signal \(status & 0x7f)"

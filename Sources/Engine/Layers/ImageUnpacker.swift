@@ -26,6 +26,9 @@ public struct ImageUnpacker: Sendable {
         let cache = try LayerCache(directory: journal.root + "/layers", store: journal.store)
         var failures: [(layer: Digest, reason: String)] = []
         for (descriptor, diffID) in zip(image.manifest.layers, diffIDs) {
+            // A layer this journal keeps as a recipe (a COPY it built) is made per build from
+            // the content blobs; unpacked here it would be a second copy of them for good.
+            if journal.store.recipes.contains(descriptor.digest) { continue }
             do {
                 _ = try cache.lowerDirectory(for: ImageState.Layer(descriptor: descriptor, diffID: diffID))
             } catch {

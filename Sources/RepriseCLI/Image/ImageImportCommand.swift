@@ -41,10 +41,6 @@ struct ImageImportCommand: AsyncParsableCommand {
                 }
                 image = try importer.importImage(at: source)
             }
-            // Unpacked now, as `docker load` does, not on the first build's critical path.
-            for failure in try ImageUnpacker(journal: journal).unpack(image) {
-                Terminal.warning("layer \(failure.layer) not unpacked: \(failure.reason)")
-            }
             try journal.registerImage(manifest: image.root.digest, config: image.configDescriptor.digest,
                                       source: "import:\(source)")
             let chosen = name ?? image.root.annotations?["io.containerd.image.name"]
@@ -54,6 +50,15 @@ struct ImageImportCommand: AsyncParsableCommand {
                 print("\(image.root.digest)  \(Journal.familiarImageName(try Journal.normalizedImageName(chosen)))")
             } else {
                 print(image.root.digest)
+            }
+            // Unpacked now, as `docker load` does, not on the first build's critical path; after
+            // the image is registered and named, so that nothing here can lose the import.
+            do {
+                for failure in try ImageUnpacker(journal: journal).unpack(image) {
+                    Terminal.warning("layer \(failure.layer) not unpacked: \(failure.reason)")
+                }
+            } catch {
+                Terminal.warning("the image's layers were not unpacked: \(error)")
             }
         }
     }
