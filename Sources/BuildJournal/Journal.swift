@@ -123,7 +123,7 @@ public final class Journal: Sendable {
         var opened: (any DatabaseWriter)?
         if !(indexMissing && policy == .inspect) {
             do {
-                opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy, log: self.indexLog)
+                opened = try Journal.openIndex(at: indexPath, log: self.indexLog)
             } catch let error as JournalError {
                 throw error  // a newer schema is not damage: it must never be overwritten
             } catch {
@@ -135,7 +135,7 @@ public final class Journal: Sendable {
                     damage = reason
                 case .rebuild:
                     try Journal.moveAside(indexPath)
-                    opened = try Journal.openIndex(at: indexPath, syncPolicy: syncPolicy, log: self.indexLog)
+                    opened = try Journal.openIndex(at: indexPath, log: self.indexLog)
                 }
             }
         }
@@ -154,8 +154,7 @@ public final class Journal: Sendable {
         if policy != .inspect { rollBackAbandonedImports() }
     }
 
-    private static func openIndex(at path: String, syncPolicy: BlobStore.SyncPolicy,
-                                  log: IndexLog) throws -> DatabaseQueue {
+    private static func openIndex(at path: String, log: IndexLog) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         // One connection, in WAL mode as a pool would be: a pool opens a reader connection

@@ -118,11 +118,13 @@ public struct TreeSnapshotter: Sendable {
         }
         statistics.entries = entries.count
         statistics.newBlobs = newContents.count
-        // A stat cache saved after this names these blobs, and it is not synced itself: they must
-        // be on the disk first, or a power loss could leave it naming a blob whose data never got
-        // there (an empty file every later build would trust). Without one, a deferred store's
-        // owner syncs them with the rest of its work.
-        if statistics.newBlobs > 0, store.syncPolicy == .everyCommit || statCache != nil { try store.synchronize() }
+        // A stat cache saved after this names every blob a hashed file gave, new or found stored
+        // (another process may not have synced it), and it is not synced itself: they must be on
+        // the disk first, or a power loss could leave it naming a blob whose data never got there
+        // (an empty file every later build would trust). Without one, a deferred store's owner
+        // syncs them with the rest of its work.
+        let namedByTheCache = statCache != nil && statistics.filesHashed > 0
+        if namedByTheCache || (statistics.newBlobs > 0 && store.syncPolicy == .everyCommit) { try store.synchronize() }
         return Result(snapshot: TreeSnapshot(root: scanned.root.entry, entries: entries),
                       statistics: statistics)
     }

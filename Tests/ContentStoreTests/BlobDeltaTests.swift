@@ -26,6 +26,17 @@ import Testing
         (0..<count).map { ("dir/file-\(String(format: "%04d", $0)).bin", "content \(random.next())", Int(random.next() % 1_000_000_000)) }
     }
 
+    /// `count` successive versions of a listing of `size` entries (seeded), each changing one
+    /// more entry's content to `tag` + its index: what successive builds of a project store.
+    static func versions(_ count: Int, of size: Int, seed: UInt64, tag: String) -> [Data] {
+        var random = SeededRandom(seed: seed)
+        var entries = Self.entries(size, &random)
+        return (0..<count).map { index in
+            entries[index].content = "\(tag)\(index)"
+            return Self.listing(entries)
+        }
+    }
+
     /// Stores `versions` one after the other, as successive builds do, then synchronizes.
     func storeVersions(_ versions: [Data]) throws -> [Digest] {
         let digests = try versions.map { try store.ingestDocument($0).digest }
@@ -106,13 +117,7 @@ import Testing
     }
 
     @Test func aDamagedDeltaOrAMissingBaseIsNamedNotMisread() throws {
-        var random = SeededRandom(seed: 7)
-        var entries = Self.entries(50, &random)
-        var versions: [Data] = []
-        for index in 0..<(BlobStore.documentWindow + 2) {
-            entries[index].content = "v\(index)"
-            versions.append(Self.listing(entries))
-        }
+        let versions = Self.versions(BlobStore.documentWindow + 2, of: 50, seed: 7, tag: "v")
         let digests = try storeVersions(versions)
         let damaged = digests[0], orphaned = digests[1]
         // Damage: one operation byte flipped in the delta file.
@@ -186,13 +191,7 @@ import Testing
     /// A damaged size or offset field must make an error, never a crash of every reader (fsck
     /// and gc included): the review aborted them with a size of 2^39 and an offset of 2^63.
     @Test func aDeltaWithAnAbsurdSizeOrOffsetIsAnErrorNotACrash() throws {
-        var random = SeededRandom(seed: 11)
-        var entries = Self.entries(30, &random)
-        var versions: [Data] = []
-        for index in 0..<(BlobStore.documentWindow + 1) {
-            entries[index].content = "v\(index)"
-            versions.append(Self.listing(entries))
-        }
+        let versions = Self.versions(BlobStore.documentWindow + 1, of: 30, seed: 11, tag: "v")
         let old = try storeVersions(versions)[0]
         let delta = try #require(try store.deltas.delta(of: old))
         func leb128(_ value: UInt64) -> Data {
@@ -224,13 +223,7 @@ import Testing
     }
 
     @Test func sweepKeepsTheBasesOfKeptDeltasAndDropsTheRest() throws {
-        var random = SeededRandom(seed: 11)
-        var entries = Self.entries(40, &random)
-        var versions: [Data] = []
-        for index in 0..<(BlobStore.documentWindow + 3) {
-            entries[index].content = "w\(index)"
-            versions.append(Self.listing(entries))
-        }
+        let versions = Self.versions(BlobStore.documentWindow + 3, of: 40, seed: 11, tag: "w")
         let digests = try storeVersions(versions)
         // Keep only the oldest version: its chain of bases (newer versions) must stay.
         let report = try store.sweep(keeping: [digests[0]])
@@ -248,13 +241,7 @@ import Testing
     /// gc's sweep deletes a delta before the blob it is made from: killed after any deletion
     /// (checked after each one), every delta left can still be made.
     @Test func aSweepKilledAfterAnyDeletionLeavesEveryRemainingDeltaMakable() throws {
-        var random = SeededRandom(seed: 5)
-        var entries = Self.entries(30, &random)
-        var versions: [Data] = []
-        for index in 0..<(BlobStore.documentWindow + 6) {
-            entries[index].content = "s\(index)"
-            versions.append(Self.listing(entries))
-        }
+        let versions = Self.versions(BlobStore.documentWindow + 6, of: 30, seed: 5, tag: "s")
         let digests = try storeVersions(versions)
         #expect(try store.deltas.list().count >= 6)
         var checked = 0
@@ -273,13 +260,7 @@ import Testing
     /// Under the deferred policy a build's documents leave their windows as it writes them, but
     /// their deltas (and the kinds' hints) are written once, by `synchronize()`.
     @Test func deferredDeltasAreMadeBySynchronize() throws {
-        var random = SeededRandom(seed: 5)
-        var entries = Self.entries(30, &random)
-        var versions: [Data] = []
-        for index in 0..<(BlobStore.documentWindow + 3) {
-            entries[index].content = "d\(index)"
-            versions.append(Self.listing(entries))
-        }
+        let versions = Self.versions(BlobStore.documentWindow + 3, of: 30, seed: 5, tag: "d")
         let digests = try versions.map { try store.ingestDocument($0).digest }
         #expect(try store.deltas.list().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/deltas/recent"))
@@ -294,13 +275,7 @@ import Testing
     /// A kill after the delta is durable and before `synchronize()` removes the full copy leaves
     /// both: readers use the full copy, and gc's sweep drops one of the two.
     @Test func aKillBetweenWritingADeltaAndRemovingTheFullCopyLeavesAReadableStore() throws {
-        var random = SeededRandom(seed: 3)
-        var entries = Self.entries(30, &random)
-        var versions: [Data] = []
-        for index in 0..<(BlobStore.documentWindow + 1) {
-            entries[index].content = "k\(index)"
-            versions.append(Self.listing(entries))
-        }
+        let versions = Self.versions(BlobStore.documentWindow + 1, of: 30, seed: 3, tag: "k")
         let digests = try versions.map { try store.ingestDocument($0).digest }
         // The process "dies" once the deltas are on the disk, before the full copies go.
         #expect(throws: SimulatedKill.self) { try store.synchronize { throw SimulatedKill() } }

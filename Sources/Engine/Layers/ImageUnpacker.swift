@@ -15,16 +15,17 @@ public struct ImageUnpacker: Sendable {
         self.journal = journal
     }
 
-    /// What could not be unpacked, by layer digest, with why. A layer the extractor refuses is
+    /// What could not be unpacked (a layer, or the manifest when its layers and the config's
+    /// diff ids disagree), with why. A layer the extractor refuses is
     /// not an import error: the blobs are what the image is, and a build on it reports the
     /// failure where it happens, with the step that needed the layer.
-    public func unpack(_ image: ResolvedImage) throws -> [(layer: Digest, reason: String)] {
+    public func unpack(_ image: ResolvedImage) throws -> [(subject: Digest, reason: String)] {
         let diffIDs = image.configuration.rootfs.diffIDs
         guard diffIDs.count == image.manifest.layers.count else {
             return [(image.manifestDescriptor.digest, "the manifest lists \(image.manifest.layers.count) layers and the config \(diffIDs.count) diff ids")]
         }
         let cache = try LayerCache(directory: journal.root + "/layers", store: journal.store)
-        var failures: [(layer: Digest, reason: String)] = []
+        var failures: [(subject: Digest, reason: String)] = []
         for (descriptor, diffID) in zip(image.manifest.layers, diffIDs) {
             // A layer this journal keeps as a recipe (a COPY it built) is made per build from
             // the content blobs; unpacked here it would be a second copy of them for good.

@@ -198,7 +198,7 @@ public struct MultiPlatformBuild: Sendable {
     /// there is no single config. Ours: each platform's build id and manifest.
     private func writeMetadata(to path: String, index: Descriptor, builds: [BuildEngine.Result],
                                request: BuildRequest) throws {
-        var metadata: [String: Any] = [
+        let metadata: [String: Any] = [
             "containerimage.digest": index.digest.description,
             "containerimage.descriptor": try JSONSerialization.jsonObject(with: try CanonicalJSON.encode(index)),
             "buildx.build.ref": "reprise/local/\(builds.map(\.buildID).joined(separator: ","))",

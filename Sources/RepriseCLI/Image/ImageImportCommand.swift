@@ -55,7 +55,7 @@ struct ImageImportCommand: AsyncParsableCommand {
             // the image is registered and named, so that nothing here can lose the import.
             do {
                 for failure in try ImageUnpacker(journal: journal).unpack(image) {
-                    Terminal.warning("layer \(failure.layer) not unpacked: \(failure.reason)")
+                    Terminal.warning("\(failure.subject) not unpacked: \(failure.reason)")
                 }
             } catch {
                 Terminal.warning("the image's layers were not unpacked: \(error)")
