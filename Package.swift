@@ -91,7 +91,7 @@ let package = Package(
                 swiftSettings: strict),
         // Plans and runs builds, records them.
         .target(name: "Engine",
-                dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive",
+                dependencies: ["Frontend", "ContentStore", "BuildJournal", "LayerArchive", "CFileSystem",
                                "OCIImage", "Registry", "Sandbox", "NetworkRecorder",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),

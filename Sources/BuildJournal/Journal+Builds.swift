@@ -78,14 +78,12 @@ extension Journal {
     static func index(_ step: StepRecord, digest: Digest, in db: Database) throws {
         let row = StepRow(step, digest: digest.description)
         try db.cachedStatement(sql: """
-            INSERT INTO step (buildID, stepIndex, recordDigest, instruction, text, cacheKey, outcome, layerDigest)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO step (buildID, stepIndex, recordDigest, cacheKey, outcome, layerDigest)
+            VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (buildID, stepIndex) DO UPDATE SET recordDigest = excluded.recordDigest,
-                instruction = excluded.instruction, text = excluded.text, cacheKey = excluded.cacheKey,
-                outcome = excluded.outcome, layerDigest = excluded.layerDigest
+                cacheKey = excluded.cacheKey, outcome = excluded.outcome, layerDigest = excluded.layerDigest
             """).execute(arguments: [row.buildID, row.stepIndex, IndexDigest.value(row.recordDigest),
-                                     row.instruction, row.text, IndexDigest.value(row.cacheKey), row.outcome,
-                                     IndexDigest.value(row.layerDigest)])
+                                     IndexDigest.value(row.cacheKey), row.outcome, IndexDigest.value(row.layerDigest)])
         try db.cachedStatement(sql: "DELETE FROM mount WHERE buildID = ? AND stepIndex = ?")
             .execute(arguments: [step.buildID, step.index])
         for (ordinal, mount) in step.mounts.enumerated() {

@@ -118,20 +118,55 @@ static int stage_layers(const csb_config *config) {
         if (mkdir(name, 0700) < 0) return -1;
         if (mount(config->lowerdirs[i], name, NULL, MS_BIND, NULL) < 0) return -1;
     }
+    if (config->data_directory != NULL) {
+        if (mkdir("d", 0700) < 0 || mkdir("m", 0700) < 0) return -1;
+        if (mount(config->data_directory, "d", NULL, MS_BIND, NULL) < 0) return -1;
+    }
     if (mkdir("u", 0700) < 0) return -1;
     return mount(config->upper_base, "u", NULL, MS_BIND | MS_REC, NULL);
+}
+
+/// Merges lowers `l1`… with `d` as the data-only layer into a read-only overlay on `m` (see
+/// `csb_config.data_directory`). metacopy=on is what makes overlayfs follow the lowers'
+/// redirects into `d`; the merge has no upper, so nothing is ever copied up into it.
+static int mount_data_merge(const csb_config *config) {
+    int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+    if (fs < 0) return -1;
+    char name[24];
+    int result = 0;
+    for (size_t i = 1; result == 0 && i < config->lowerdir_count; i++) {
+        size_t length = 0;
+        result = lower_name(name, sizeof name, &length, i);
+        if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", name, 0);
+    }
+    if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "datadir+", "d", 0);
+    if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "metacopy", "on", 0);
+    if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0);
+    if (result == 0) result = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY) : -1;
+    if (mnt >= 0) result = move_mount(mnt, "", AT_FDCWD, "m", MOVE_MOUNT_F_EMPTY_PATH);
+    else result = -1;
+    int saved = errno;
+    if (mnt >= 0) close(mnt);
+    close(fs);
+    errno = saved;
+    return result;
 }
 
 /// Mounts the overlay with the new mount API so that every lower directory is passed as its own
 /// string (no length limit, no escaping of ':' or ','), falling back to one mount(2) option string
 /// on kernels older than 6.8 that do not know `lowerdir+`. Paths are relative to the stage.
 static int mount_overlay(const csb_config *config) {
+    int merged = config->data_directory != NULL && config->lowerdir_count > 1;
+    if (merged && mount_data_merge(config) < 0) return -1;
     int fs = fsopen("overlay", FSOPEN_CLOEXEC);
     if (fs < 0) return -1;
     char name[24];
-    for (size_t i = 0; i < config->lowerdir_count; i++) {
+    size_t outer_count = merged ? 2 : config->lowerdir_count;
+    for (size_t i = 0; i < outer_count; i++) {
         size_t length = 0;
         int result = lower_name(name, sizeof name, &length, i);
+        if (result == 0 && merged && i == 1) strcpy(name, "m");
         if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", name, 0);
         if (result < 0) {
             int saved = errno;

@@ -46,7 +46,7 @@ public final class BlobStore: Sendable {
 
     public let root: String
     public let syncPolicy: SyncPolicy
-    let blobDirectory: String
+    public let blobDirectory: String
     let ingestDirectory: String
     private let pendingSync = Mutex<[String]>([])
     private let producer = Mutex<(any BlobProducer)?>(nil)

@@ -57,8 +57,9 @@ extension BuildSession {
             try FileIO.makeDirectories(upper)
             try FileIO.makeDirectories(work)
             defer { try? FileManager.default.removeItem(atPath: directory) }
+            let lowers = try self.layers.runLowers(for: state.layers)
             var spec = SandboxSpec(
-                lowerDirectories: try self.layers.lowerDirectories(for: state.layers),
+                lowerDirectories: lowers.directories,
                 upperDirectory: upper, workDirectory: work, arguments: argv,
                 environment: environment + proxies + mounts.environment,
                 workingDirectory: state.workingDirectory, user: SandboxUser(state.user),
@@ -67,6 +68,7 @@ extension BuildSession {
                 cpuAffinity: self.request.variations.cpuCount.map { Array(0..<$0) },
                 disableASLR: self.request.variations.disableASLR, mounts: mounts.sandboxMounts)
             spec.limits = limits
+            spec.lowerDataDirectory = lowers.dataDirectory
             if !self.request.extraHosts.isEmpty {
                 spec.hostsFile = spec.effectiveHostsFile + self.request.extraHosts.map { $0.hostsLine + "\n" }.joined()
             }

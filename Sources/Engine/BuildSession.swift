@@ -22,6 +22,9 @@ final class BuildSession: @unchecked Sendable {
     let request: BuildRequest
     var journal: Journal { engine.journal }
     let layers: LayerCache
+    /// Where the RUN steps' metadata-only lowers go (a tmpfs when there is one); emptied with the
+    /// scratch.
+    let metadataLowers: MetadataLowerHome
     /// Per-build scratch (RUN upper/work dirs, flattened stage trees); removed at the end.
     let scratch: String
     let started = Date()
@@ -74,8 +77,9 @@ final class BuildSession: @unchecked Sendable {
         let id = journal.makeBuildID()
         scratch = journal.root + "/tmp/build-" + id
         // Lowers made from recipes live as long as the build: the store holds their bytes.
+        metadataLowers = MetadataLowerHome(buildID: id, fallback: scratch + "/lowers")
         layers = try LayerCache(directory: journal.root + "/layers", store: journal.store,
-                                transientDirectory: scratch + "/lowers")
+                                transientDirectory: scratch + "/lowers", metadataHome: metadataLowers)
         var record = BuildRecord(
             id: id, dockerfilePath: request.resolvedDockerfilePath,
             // Proxy settings may carry credentials and never change a step's key: not recorded.
@@ -119,7 +123,10 @@ final class BuildSession: @unchecked Sendable {
         var plan = try planDockerfile(warn: false)
         self.plan = plan
         try FileIO.makeDirectories(scratch)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        defer {
+            metadataLowers.remove()
+            try? FileManager.default.removeItem(atPath: scratch)
+        }
         // The record is first written before the first step that runs, on failure, or at the
         // end (see ``StepRecorder``): a fully cached build writes it once.
         emit(.buildStarted(buildID: record.id, dockerfile: request.resolvedDockerfilePath))
@@ -162,6 +169,7 @@ final class BuildSession: @unchecked Sendable {
     /// (many new blobs) would otherwise first write these freshly made, soon deleted files to the
     /// disk (a COPY of a 240 MiB context left as many bytes in its RUN's lower).
     private func releaseStepScratch() {
+        metadataLowers.remove()
         for name in ["lowers", "sources"] where FileIO.isDirectory(scratch + "/" + name) {
             try? FileManager.default.removeItem(atPath: scratch + "/" + name)
         }

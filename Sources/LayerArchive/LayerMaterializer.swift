@@ -29,12 +29,26 @@ public struct LayerMaterializer: Sendable {
     /// The symlink policy the equivalent `LayerApplier` would use.
     public var symlinks: LayerApplier.SymlinkPolicy
     public var allowDevices: Bool
+    public var placement: ContentPlacement
+
+    /// Where a file's bytes go.
+    public enum ContentPlacement: Sendable, Equatable {
+        /// Into the file: the tree stands on its own.
+        case copied
+        /// Nowhere: each file with content is metadata-only, redirecting overlayfs to its blob
+        /// (`trusted.overlay.metacopy`, `trusted.overlay.redirect` = `/HEX`), so the tree shows its
+        /// files' bytes only as a lower layer of an overlay with the store's blob directory as its
+        /// data-only layer (see `SandboxSpec.lowerDataDirectory`). Read directly, every such file
+        /// is a hole of its size. Making 10,000 files of a 240 MiB COPY this way writes no data.
+        case redirected
+    }
 
     public init(writer: LayerWriter, symlinks: LayerApplier.SymlinkPolicy = .clampToRoot,
-                allowDevices: Bool = true) {
+                allowDevices: Bool = true, placement: ContentPlacement = .copied) {
         self.writer = writer
         self.symlinks = symlinks
         self.allowDevices = allowDevices
+        self.placement = placement
     }
 
     /// Whether `entries` can be made directly. Not: names that extraction would turn into
@@ -74,17 +88,33 @@ public struct LayerMaterializer: Sendable {
             let xattrs = (entry.xattrs ?? [:]).filter { !OverlayXattr.isOverlayAttribute($0.key) }
             entry.xattrs = xattrs.isEmpty ? nil : xattrs
             var source: String?
+            var redirect: String?
             if entry.kind == .file, entry.size > 0, let digest = entry.digest {
-                try reserve.account(Int(entry.size), entry: entry.path)
                 source = try store.readablePath(for: digest)
+                if placement == .redirected {
+                    try Self.checkSize(of: source!, is: entry.size, shownAs: original.path)
+                    redirect = "/" + digest.hex
+                } else {
+                    try reserve.account(Int(entry.size), entry: entry.path)
+                }
             } else if entry.kind != .file {
                 entry.size = 0
             }
-            prepared.append(PreparedEntry(entry: entry, components: components, shown: original.path, source: source))
+            prepared.append(PreparedEntry(entry: entry, components: components, shown: original.path,
+                                          source: source, redirect: redirect))
         }
         let workerCount = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
         guard Self.filesMayBeMadeApart(prepared) else {
             for item in prepared {
+                if item.redirect != nil {
+                    try root.withParent(of: item.components, entry: item.shown, create: true) { parent, name in
+                        if try FileStatus.of(name: name, in: parent, path: item.shown) != nil {
+                            try Remover.remove(name: name, in: parent, shownAs: item.shown)
+                        }
+                        try item.create(in: parent, name: name)
+                    }
+                    continue
+                }
                 try builder.create(item.entry, at: item.components, shownAs: item.shown, content: nil,
                                    copyingFrom: item.source)
             }
@@ -100,18 +130,45 @@ public struct LayerMaterializer: Sendable {
                                    copyingFrom: item.source)
             }
         }
-        try Self.createFiles(files, in: root, workers: workerCount)
+        // Metadata-only files are cheap to make, and their directories may be a tmpfs's, which
+        // lists entries in the order they were made: each directory is made by one worker, in
+        // listing order, so that the order a step sees is fixed.
+        try Self.createFiles(files, in: root, workers: workerCount,
+                             filesPerBatch: placement == .redirected ? .max : Self.filesPerBatch)
         try builder.finish()
     }
 
-    /// An entry ready to be made: its components, the path shown in errors, its content's path.
+    /// A blob that is not the size its entry says would show other bytes than the layer holds
+    /// (a damaged store, or a hostile recipe): refused, as a copy of it is.
+    static func checkSize(of blob: String, is size: Int64, shownAs shown: String) throws {
+        var info = stat()
+        guard stat(blob, &info) == 0 else { throw SystemCallError("stat", path: blob) }
+        guard (info.st_mode & S_IFMT) == S_IFREG, Int64(info.st_size) == size else {
+            throw LayerArchiveError.malformed("\(shown): content \(blob) holds \(info.st_size) bytes, not \(size)")
+        }
+    }
+
+    /// An entry ready to be made: its components, the path shown in errors, its content's path,
+    /// and for a metadata-only file, its redirect.
     struct PreparedEntry: Sendable {
         let entry: TreeEntry
         let components: [String]
         let shown: String
         let source: String?
+        var redirect: String? = nil
 
         var parent: String { components.dropLast().joined(separator: "/") }
+
+        /// Makes the file `name` in the directory `parent`.
+        func create(in parent: Int32, name: String) throws {
+            if let redirect {
+                try TreeBuilder.createMetadataOnlyFile(entry, in: parent, name: name, shownAs: shown,
+                                                       redirect: redirect, preserveOwnership: true)
+            } else {
+                try TreeBuilder.createFile(entry, in: parent, name: name, shownAs: shown,
+                                           copyingFrom: source, preserveOwnership: true)
+            }
+        }
     }
 
     /// Whether making the files after every other entry, in any order, gives the tree that making
@@ -141,7 +198,8 @@ public struct LayerMaterializer: Sendable {
     /// Creates `files` (in directories that exist, or are made as `ContainedDirectory` makes
     /// missing ones) on `workers` threads, in batches of files of one directory. The first failure
     /// in listing order is thrown, after every worker stopped.
-    static func createFiles(_ files: [PreparedEntry], in root: ContainedDirectory, workers: Int) throws {
+    static func createFiles(_ files: [PreparedEntry], in root: ContainedDirectory, workers: Int,
+                            filesPerBatch: Int = LayerMaterializer.filesPerBatch) throws {
         guard !files.isEmpty else { return }
         // Batches in listing order of their first file: files grouped by directory, cut in runs.
         var byParent: [String: [Int]] = [:]
@@ -154,7 +212,7 @@ public struct LayerMaterializer: Sendable {
         let batches: [[Int]] = parentOrder.flatMap { parent in
             let members = byParent[parent]!
             return stride(from: 0, to: members.count, by: filesPerBatch).map {
-                Array(members[$0..<min(members.count, $0 + filesPerBatch)])
+                Array(members[$0..<($0 + min(filesPerBatch, members.count - $0))])
             }
         }
         let failures = Mutex<[Int: any Error]>([:])
@@ -175,8 +233,7 @@ public struct LayerMaterializer: Sendable {
                     for index in batch {
                         let file = files[index]
                         do {
-                            try TreeBuilder.createFile(file.entry, in: fd, name: file.components.last!, shownAs: file.shown,
-                                                       copyingFrom: file.source, preserveOwnership: true)
+                            try file.create(in: fd, name: file.components.last!)
                         } catch {
                             failures.withLock { $0[index] = error }
                             return

@@ -100,6 +100,21 @@ final class TreeBuilder {
                  preserveOwnership: preserveOwnership)
     }
 
+    /// A metadata-only file: `entry`'s size, owner, mode, attributes and times, and overlayfs's
+    /// `metacopy` and `redirect` attributes naming where its bytes are (`redirect`, absolute in the
+    /// data-only layer). Nothing is written but metadata.
+    static func createMetadataOnlyFile(_ entry: TreeEntry, in parent: Int32, name: String, shownAs shown: String,
+                                       redirect: String, preserveOwnership: Bool) throws {
+        let fd = try Posix.openAt(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600, path: shown)
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(entry.size)) == 0 else { throw SystemCallError("ftruncate", path: shown) }
+        try ExtendedAttributes.write([OverlayXattr.trustedMetacopy: Data(),
+                                      OverlayXattr.trustedRedirect: Data(redirect.utf8)],
+                                     descriptor: fd, path: shown)
+        try applyAttributes(entry, descriptor: fd, shownAs: shown, preserveOwnership: preserveOwnership)
+        try Self.setTimes(entry.mtime, parent: fd, name: nil, shownAs: shown)
+    }
+
     /// A new file's bytes (from `content` or copied from `sourcePath`), attributes and times.
     private static func fill(_ fd: Int32, with entry: TreeEntry, shownAs shown: String, content: ContentProducer?,
                              copyingFrom sourcePath: String?, preserveOwnership: Bool) throws {

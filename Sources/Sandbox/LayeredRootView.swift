@@ -12,10 +12,13 @@ import Foundation
 /// overlayfs's lookup rules: the top-most layer holding a name wins; a whiteout (character device
 /// 0/0) hides the name below it; a non-directory hides everything below it; directories merge
 /// unless one is marked opaque (`trusted.overlay.opaque` or `user.overlay.opaque` = `y`).
-/// Symbolic links are followed inside the view, never on the host.
+/// Symbolic links are followed inside the view, never on the host. A metadata-only file (see
+/// ``SandboxSpec/lowerDataDirectory``) shows the bytes of the file it redirects to.
 public struct LayeredRootView: Sendable {
     /// Layer directories, top-most first (for a run: the upper, then the lowers).
     public let layers: [String]
+    /// The data-only layer metadata-only files redirect into; nil: none is followed.
+    public let dataDirectory: String?
 
     /// What a path names in the merged view.
     public enum Kind: Sendable, Equatable {
@@ -59,8 +62,9 @@ public struct LayeredRootView: Sendable {
         }
     }
 
-    public init(layers: [String]) {
+    public init(layers: [String], dataDirectory: String? = nil) {
         self.layers = layers
+        self.dataDirectory = dataDirectory
     }
 
     var root: Entry {
@@ -109,9 +113,31 @@ public struct LayeredRootView: Sendable {
     /// The bytes of a regular file in the view, or nil if the path does not name one.
     public func contents(of path: String) -> [UInt8]? {
         guard case .found(let entry)? = try? resolve(path), entry.kind == .regularFile,
-              let data = FileManager.default.contents(atPath: entry.hostPath)
+              let data = FileManager.default.contents(atPath: dataPath(of: entry))
         else { return nil }
         return [UInt8](data)
+    }
+
+    /// The host file holding a regular file's bytes: its own, or for a metadata-only file the one
+    /// it redirects to in ``dataDirectory``, found as overlayfs finds it (one absolute name, no
+    /// `..`, no symlink followed out of the directory: the name is a single component here, as the
+    /// engine writes it, and anything else is not followed).
+    public func dataPath(of entry: Entry) -> String {
+        guard let dataDirectory, entry.kind == .regularFile,
+              Self.attribute("trusted.overlay.metacopy", of: entry.hostPath) != nil,
+              let redirect = Self.attribute("trusted.overlay.redirect", of: entry.hostPath),
+              redirect.first == UInt8(ascii: "/"), redirect.count > 1,
+              !redirect.dropFirst().contains(UInt8(ascii: "/")),
+              redirect != Array("/..".utf8), redirect != Array("/.".utf8)
+        else { return entry.hostPath }
+        return dataDirectory + String(decoding: redirect, as: UTF8.self)
+    }
+
+    /// An extended attribute's value (at most 4 KiB), nil when absent.
+    static func attribute(_ name: String, of hostPath: String) -> [UInt8]? {
+        var value = [UInt8](repeating: 0, count: 4096)
+        let length = csb_lgetxattr(hostPath, name, &value, value.count)
+        return length >= 0 ? Array(value[..<Int(length)]) : nil
     }
 
     /// Looks `name` up in the merged directory `directory`, with overlayfs's precedence rules.

@@ -114,8 +114,9 @@ struct MountPointScaffold {
                   entry.kind == .regularFile else { continue }
             let relative = entry.components.joined(separator: "/")
             guard !extended.contains(where: { $0.relativePath == relative }) else { continue }
-            guard let original = FileManager.default.contents(atPath: entry.hostPath) else {
-                throw SandboxError.scratch(path: entry.hostPath, errno: errno)
+            let dataPath = view.dataPath(of: entry)
+            guard let original = FileManager.default.contents(atPath: dataPath) else {
+                throw SandboxError.scratch(path: dataPath, errno: errno)
             }
             var info = stat()
             guard lstat(entry.hostPath, &info) == 0 else { throw SandboxError.scratch(path: entry.hostPath, errno: errno) }

@@ -38,6 +38,7 @@ final class NativeLaunchConfiguration {
         config.root = cString(inputs.rootMountPoint)
         config.lowerdirs = cStringArray(lowers)
         config.lowerdir_count = lowers.count
+        config.data_directory = spec.lowerDataDirectory.map(cString)
         let staged = Self.stagedUpper(upper: spec.upperDirectory, work: spec.workDirectory)
         config.upper_base = cString(staged.base)
         config.upperdir = cString(staged.upper)

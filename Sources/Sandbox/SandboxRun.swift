@@ -55,7 +55,8 @@ final class SandboxRun: Sendable {
         try validate()
         let scratch = try RunScratch.create(in: scratchParent)
         defer { scratch.remove() }
-        let view = LayeredRootView(layers: [spec.upperDirectory] + spec.lowerDirectories)
+        let view = LayeredRootView(layers: [spec.upperDirectory] + spec.lowerDirectories,
+                                   dataDirectory: spec.lowerDataDirectory)
         let user: ResolvedUser
         do {
             user = try UserDatabase(view: view).resolve(spec.user)
@@ -121,6 +122,7 @@ final class SandboxRun: Sendable {
         for (name, path) in [("upper directory", spec.upperDirectory),
                              ("work directory", spec.workDirectory)]
             + spec.lowerDirectories.map({ ("lower directory", $0) })
+            + (spec.lowerDataDirectory.map { [("lower data directory", $0)] } ?? [])
         {
             var isDirectory: ObjCBool = false
             guard path.hasPrefix("/"),

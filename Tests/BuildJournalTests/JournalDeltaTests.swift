@@ -99,7 +99,7 @@ extension JournalTests {
         #expect(bytes.count == 32)
         // Columns no query reads are not kept (they are in the step records).
         let columns = try queue.read { db in try Row.fetchAll(db, sql: "PRAGMA table_info(step)").map { $0["name"] as String } }
-        #expect(Set(columns) == ["buildID", "stepIndex", "recordDigest", "instruction", "text", "cacheKey", "outcome", "layerDigest"],
+        #expect(Set(columns) == ["buildID", "stepIndex", "recordDigest", "cacheKey", "outcome", "layerDigest"],
                 "\(columns)")
         // An index written before the migration held text: put one row back as text, forget the
         // migration, and reopen — the row is converted and the cache lookup finds the step.
@@ -112,6 +112,25 @@ extension JournalTests {
         let reopened = try Journal(root: root)
         #expect(try reopened.cachedStep(forKey: steps[1].cacheKey) == steps[1])
         #expect(try reopened.listBuilds().first?.recordDigest.hasPrefix("sha256:") == true)
+    }
+
+    /// An index of the v3 schema (steps still holding their instruction and text) loses those
+    /// columns when a newer Reprise opens it, and its cache lookups keep working.
+    @Test func anIndexWithStepTextIsMigratedAndStillFindsCachedSteps() throws {
+        let (_, steps) = try recordBuild(in: try Journal(root: root))
+        let queue = try DatabaseQueue(path: root + "/index.sqlite")
+        try queue.write { db in
+            try db.execute(sql: "ALTER TABLE step ADD COLUMN instruction TEXT NOT NULL DEFAULT 'RUN'")
+            try db.execute(sql: "ALTER TABLE step ADD COLUMN text TEXT NOT NULL DEFAULT 'RUN make'")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v4-step-rows-without-text'")
+        }
+        try queue.close()
+        let reopened = try Journal(root: root)
+        #expect(try reopened.cachedStep(forKey: steps[1].cacheKey) == steps[1])
+        let check = try DatabaseQueue(path: root + "/index.sqlite")
+        let columns = try check.read { db in try Row.fetchAll(db, sql: "PRAGMA table_info(step)").map { $0["name"] as String } }
+        #expect(!columns.contains("text") && !columns.contains("instruction"), "\(columns)")
+        try check.close()
     }
 
     @Test func aJournalOfTheFormerFormatIsMarkedCurrentAndStillRead() throws {

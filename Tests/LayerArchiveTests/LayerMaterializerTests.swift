@@ -112,6 +112,68 @@ struct LayerMaterializerTests {
         }
     }
 
+    /// `.redirected`: the tree a copy makes, attribute for attribute, but every file with content
+    /// is a hole of its size naming its blob for overlayfs (metacopy, redirect `/HEX` from the
+    /// blob directory), on one worker or several.
+    @Test(arguments: [1, 4])
+    func aRedirectedTreeHoldsNoBytesAndNamesEachFilesBlob(workers: Int) throws {
+        let scratch = try Scratch()
+        let store = try scratch.store()
+        let tree = try scratch.sub("tree")
+        try Self.makeTree(at: tree)
+        let entries = try TreeSnapshotter(store: store).snapshot(directory: tree).snapshot.entries
+        let writer = LayerWriter(sourceDateEpoch: nil)
+        let copied = try scratch.sub("copied")
+        try LayerMaterializer(writer: writer).materialize(entries, from: store, into: copied, workers: workers)
+        let redirected = try scratch.sub("redirected")
+        try LayerMaterializer(writer: writer, placement: .redirected)
+            .materialize(entries, from: store, into: redirected, workers: workers)
+
+        func attribute(_ name: String, of path: String) -> String? {
+            (try? ExtendedAttributes.read(path: path))??[name].map { String(decoding: $0, as: UTF8.self) }
+        }
+        var redirects = 0
+        for entry in entries {
+            let made = try FileStatus.of(path: redirected + "/" + entry.path)
+            let reference = try FileStatus.of(path: copied + "/" + entry.path)
+            #expect(made.kind == reference.kind && made.permissions == reference.permissions && made.uid == reference.uid
+                    && made.gid == reference.gid && made.size == reference.size && made.mtime == reference.mtime,
+                    "\(entry.path)")
+            let path = redirected + "/" + entry.path
+            if entry.kind == .file, entry.size > 0, let digest = entry.digest {
+                redirects += 1
+                #expect(attribute("trusted.overlay.metacopy", of: path) == "", "\(entry.path)")
+                let redirect = try #require(attribute("trusted.overlay.redirect", of: path), "\(entry.path)")
+                #expect(redirect == "/" + digest.hex)
+                #expect(store.blobDirectory + redirect == store.path(for: digest))
+                // No data at all: the first data extent is past the end.
+                let fd = open(path, O_RDONLY)
+                defer { close(fd) }
+                #expect(lseek(fd, 0, 3 /* SEEK_DATA */) == -1 && errno == ENXIO, "\(entry.path) holds bytes")
+            } else {
+                #expect(attribute("trusted.overlay.metacopy", of: path) == nil, "\(entry.path)")
+            }
+        }
+        #expect(redirects == 5)
+        // The entry's own attributes are there too.
+        #expect(attribute("user.origin", of: redirected + "/src/main.c") == "test")
+    }
+
+    /// A blob that is not the size its entry says is refused before anything names it.
+    @Test func aRedirectToABlobOfAnotherSizeIsRefused() throws {
+        let scratch = try Scratch()
+        let store = try scratch.store()
+        let good = try store.ingest(Data("four".utf8)).digest
+        var entries = (0..<20).map { index in
+            TreeEntry(path: "d/f\(index)", kind: .file, mode: 0o644, size: 4, digest: good)
+        }
+        entries[7].size = 3
+        #expect(throws: LayerArchiveError.self) {
+            try LayerMaterializer(writer: LayerWriter(), placement: .redirected)
+                .materialize(entries, from: store, into: try scratch.sub("out"))
+        }
+    }
+
     /// With files on several workers, a failure (here a blob shorter than its entry says) is
     /// thrown, and it is the first one in listing order.
     @Test func theFirstFailingFileInListingOrderIsThrown() throws {

@@ -82,4 +82,90 @@ import Testing
         #expect(materialized.contains("./dir/run.sh -rwxr-xr-x 0 0 "))
         #expect(materialized.contains("./dir/secret -rw------- 0 0 "))
     }
+
+    /// A RUN's lower made of metadata-only files over the store's blobs (the default where the
+    /// kernel has data-only lowers) gives the image a lower of copies gives: files read, changed
+    /// (a chmod copies up the whole file), moved and appended to, and USER resolved through a
+    /// COPY'd /etc/passwd, which the sandbox reads on the host before the step starts.
+    @Test func aRunOverMetadataOnlyFilesMakesTheImageCopiesMake() throws {
+        let workspace = try BuildWorkspace("data-only-lowers")
+        let directory = try workspace.context("""
+            FROM busybox
+            COPY ctx/ /ctx/
+            COPY passwd /etc/passwd
+            RUN chmod 600 /ctx/a.txt && echo more >> /ctx/b.txt && mv /ctx/dir /ctx/moved && md5sum /ctx/big.bin > /sum \
+                && grep -c reprise /ctx/moved/c.txt >> /sum && rm /ctx/gone.txt
+            USER meta
+            RUN id -u > /tmp/uid && (cat /ctx/a.txt 2>/dev/null || echo denied) >> /tmp/uid
+            """, files: [
+                "ctx/a.txt": "alpha\n", "ctx/b.txt": "beta\n", "ctx/dir/c.txt": "reprise\nreprise\n",
+                "ctx/gone.txt": "x\n", "ctx/big.bin": String(repeating: "0123456789", count: 300_000),
+                "passwd": "root:x:0:0:root:/root:/bin/sh\nmeta:x:4242:4242::/tmp:/bin/sh\n",
+            ])
+        chmod(directory + "/ctx/a.txt", 0o644)
+        func image(_ name: String, environment: [String: String]) throws -> (digest: String, rootfs: String) {
+            let layout = workspace.sub(name)
+            let built = try workspace.build(["--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=1700000000",
+                                             "--output", "type=oci,dest=\(layout),tar=false", directory],
+                                            environment: environment)
+            try #require(built.status == 0, "\(built.stderr)")
+            let index = try String(contentsOfFile: layout + "/index.json", encoding: .utf8)
+            return (index, try workspace.unpack(layout))
+        }
+        let copies = try image("copies", environment: ["REPRISE_DATA_ONLY_LOWERS": "0"])
+        let redirected = try image("redirected", environment: [:])
+        #expect(redirected.digest == copies.digest)
+        let sum = try String(contentsOfFile: redirected.rootfs + "/sum", encoding: .utf8)
+        #expect(sum.hasPrefix(Self.md5(String(repeating: "0123456789", count: 300_000))), "\(sum)")
+        #expect(sum.hasSuffix("\n2\n"), "\(sum)")
+        // USER meta ran (uid 4242) and could not read the file the chmod closed to it.
+        let uid = try String(contentsOfFile: redirected.rootfs + "/tmp/uid", encoding: .utf8)
+        #expect(uid == "4242\ndenied\n", "\(uid)")
+        #expect(try String(contentsOfFile: redirected.rootfs + "/ctx/b.txt", encoding: .utf8) == "beta\nmore\n")
+    }
+
+    /// The metadata-only lower lives on /dev/shm: a directory there lists its entries in the order
+    /// they were made, so each directory is made in listing order by one worker — a RUN listing
+    /// a copied directory unsorted (`find`) sees the same order in every build. The build leaves
+    /// no directory in /dev/shm, and removes those of builds that were killed.
+    @Test func aCopiedDirectoryListsInAFixedOrderAndNothingIsLeftInSharedMemory() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/shm"),
+              (try? Tool.check(["stat", "-f", "-c", "%T", "/dev/shm"]).stdout) == "tmpfs\n" else { return }
+        let workspace = try BuildWorkspace("data-only-order")
+        // Names whose byte order is not their creation order anywhere else; several batches' worth.
+        var files: [String: String] = [:]
+        for index in 0..<300 { files["many/\((index * 7919) % 1000)-\(index)"] = "\(index)\n" }
+        let directory = try workspace.context("FROM busybox\nCOPY many/ /many/\nRUN find /many > /order\n", files: files)
+        // A directory a killed build left: its process is gone.
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let abandoned = "/dev/shm/reprise-lowers-\(gone.processIdentifier)-test"
+        try FileManager.default.createDirectory(atPath: abandoned + "/inner", withIntermediateDirectories: true)
+
+        func order(_ name: String) throws -> [String] {
+            let layout = workspace.sub(name)
+            let built = try workspace.build(["--no-cache", "--output", "type=oci,dest=\(layout),tar=false", directory])
+            try #require(built.status == 0, "\(built.stderr)")
+            return try String(contentsOfFile: try workspace.unpack(layout) + "/order", encoding: .utf8)
+                .split(separator: "\n").map(String.init).filter { $0 != "/many" }.map { String($0.dropFirst("/many/".count)) }
+        }
+        let first = try order("first")
+        let second = try order("second")
+        #expect(first == second)
+        let sorted = files.keys.map { String($0.dropFirst("many/".count)) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        #expect(first == sorted || first == sorted.reversed(), "not made in listing order: \(first.prefix(10))")
+        #expect(!FileManager.default.fileExists(atPath: abandoned), "a killed build's lowers stayed in /dev/shm")
+        // What remains there belongs to live processes (other tests' builds), never to ours.
+        for name in try FileManager.default.contentsOfDirectory(atPath: "/dev/shm") where name.hasPrefix("reprise-lowers-") {
+            let pid = Int32(name.dropFirst("reprise-lowers-".count).split(separator: "-").first ?? "") ?? 0
+            #expect(kill(pid, 0) == 0, "\(name) outlived its build")
+        }
+    }
+
+    static func md5(_ text: String) -> String {
+        let result = try? Tool.check(["md5sum"], input: Data(text.utf8))
+        return String((result?.stdout ?? "").prefix(32))
+    }
 }

@@ -15,7 +15,7 @@ struct TestRootFilesystem {
         "sh", "ls", "cat", "echo", "id", "hostname", "dnsdomainname", "wget", "touch", "mkdir",
         "rm", "sleep", "pwd", "env", "true", "false", "kill", "ip", "nproc", "stat", "httpd",
         "umask", "test", "grep", "mount", "mknod", "sort", "find", "readlink", "printf", "seq", "head", "wc",
-        "df", "dd",
+        "df", "dd", "chmod",
     ]
 
     static let passwd = """

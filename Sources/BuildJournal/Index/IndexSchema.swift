@@ -85,6 +85,14 @@ enum IndexSchema {
                 }
             }
         }
+        // The instruction and its text too: read by no query, held by every step record, and
+        // ~45 bytes a step — the last of the index's growth a build could spare (issue 17's
+        // journal-growth budget, Reports/journal-growth.md).
+        migrator.registerMigration("v4-step-rows-without-text") { db in
+            try db.alter(table: "step") { t in
+                for column in ["instruction", "text"] { t.drop(column: column) }
+            }
+        }
         return migrator
     }
 }

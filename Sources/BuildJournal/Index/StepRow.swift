@@ -1,18 +1,16 @@
 import GRDB
 
-/// A step as the index lists it, and the cache lookup by key: what Reprise's queries use (the
-/// cache lookup by key, gc and fsck by record) and the instruction for people. Everything else a
-/// step recorded (stage, line, exit code, duration, the layer's diff id and size) is in its record
-/// (`recordDigest`); migration `v3-lean-step-rows` dropped those columns, which no query read and
-/// which were a sixth of what each build added to the index (Reports/journal-growth.md).
+/// A step as the index lists it: what Reprise's queries use (the cache lookup by key, gc and fsck
+/// by record). Everything else a step recorded (instruction, text, stage, line, exit code,
+/// duration, the layer's diff id and size) is in its record (`recordDigest`); migrations
+/// `v3-lean-step-rows` and `v4-step-rows-without-text` dropped those columns, which no query read
+/// and which were a third of what each build added to the index (Reports/journal-growth.md).
 public struct StepRow: Codable, FetchableRecord, PersistableRecord, Sendable, Hashable {
     public static let databaseTableName = "step"
 
     public var buildID: String
     public var stepIndex: Int
     public var recordDigest: String
-    public var instruction: String
-    public var text: String
     public var cacheKey: String
     public var outcome: String
     public var layerDigest: String?
@@ -22,8 +20,6 @@ public struct StepRow: Codable, FetchableRecord, PersistableRecord, Sendable, Ha
         buildID = row["buildID"]
         stepIndex = row["stepIndex"]
         recordDigest = IndexDigest.text(row, "recordDigest") ?? ""
-        instruction = row["instruction"]
-        text = row["text"]
         cacheKey = IndexDigest.text(row, "cacheKey") ?? ""
         outcome = row["outcome"]
         layerDigest = IndexDigest.text(row, "layerDigest")
@@ -33,8 +29,6 @@ public struct StepRow: Codable, FetchableRecord, PersistableRecord, Sendable, Ha
         container["buildID"] = buildID
         container["stepIndex"] = stepIndex
         container["recordDigest"] = IndexDigest.value(recordDigest)
-        container["instruction"] = instruction
-        container["text"] = text
         container["cacheKey"] = IndexDigest.value(cacheKey)
         container["outcome"] = outcome
         container["layerDigest"] = IndexDigest.value(layerDigest)
@@ -44,8 +38,6 @@ public struct StepRow: Codable, FetchableRecord, PersistableRecord, Sendable, Ha
         buildID = record.buildID
         stepIndex = record.index
         recordDigest = digest
-        instruction = record.instruction
-        text = record.text
         cacheKey = record.cacheKey.description
         outcome = record.outcome.rawValue
         layerDigest = record.layer?.digest.description

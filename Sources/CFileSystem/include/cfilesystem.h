@@ -11,4 +11,6 @@ int reprise_clone_file(int destination, int source);
 /// copy_file_range(2) at the files' current offsets: the kernel copies (or shares, where the
 /// filesystem can) without the bytes passing through user space.
 ssize_t reprise_copy_file_range(int source, int destination, size_t count);
+/// Whether `path` is on a tmpfs (statfs's TMPFS_MAGIC): 1 yes, 0 no, -1 with errno.
+int reprise_is_tmpfs(const char *path);
 #endif

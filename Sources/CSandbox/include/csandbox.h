@@ -58,6 +58,13 @@ typedef struct csb_config {
     /// Overlay lower directories (host paths), top-most first.
     const char *const *lowerdirs;
     size_t lowerdir_count;
+    /// NULL, or a host directory whose files hold the data of the lowers' metadata-only files
+    /// (`trusted.overlay.metacopy` with an absolute `trusted.overlay.redirect` into it). Then
+    /// every lower but the first is merged first by a read-only overlay with this directory as
+    /// its data-only layer (`metacopy=on`), and the step's overlay has the first lower and that
+    /// merge as its lowers, still with `metacopy=off,redirect_dir=off`: its upper stays a plain
+    /// layer. Needs `lowerdir+`/`datadir+` (Linux 6.8).
+    const char *data_directory;
     /// A host directory holding both the upper and the work directory (overlayfs wants them on
     /// one mount), and their paths relative to it.
     const char *upper_base;

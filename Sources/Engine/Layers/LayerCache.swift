@@ -4,6 +4,7 @@ import Glibc
 import ContentStore
 import Foundation
 import LayerArchive
+import Sandbox
 
 /// Every layer the engine has met, extracted once per diff id into `DIR/<hex>` in overlayfs's
 /// lower-layer format, so that a RUN step's root is an overlay of these directories and nothing
@@ -21,13 +22,18 @@ struct LayerCache: Sendable {
     let store: BlobStore
     /// Where lowers made from recipes go; nil puts them in `directory` too.
     let transientDirectory: String?
+    /// Where metadata-only lowers go (see ``runLowers(for:)``); nil: nowhere, every lower is
+    /// complete.
+    let metadataHome: MetadataLowerHome?
     /// Recipes met in this session, by diff id (the journal's are read on first use).
     let recipes = LayerRecipes()
 
-    init(directory: String, store: BlobStore, transientDirectory: String? = nil) throws {
+    init(directory: String, store: BlobStore, transientDirectory: String? = nil,
+         metadataHome: MetadataLowerHome? = nil) throws {
         self.directory = directory
         self.store = store
         self.transientDirectory = transientDirectory
+        self.metadataHome = metadataHome
         // Extracted layers keep their setuid bits and modes (the overlay must show them as the
         // image has them), so the directory holding them must be closed to other users.
         try PrivateDirectory.make(directory)
@@ -85,6 +91,57 @@ struct LayerCache: Sendable {
               let tree = try? TreeSnapshot.load(stored.tree, from: store) else { return nil }
         recipes.remember(tree.entries, writtenBy: stored.writer, as: layer.diffID)
         return recipes.recipe(for: layer.diffID)
+    }
+
+    /// The lowers of a RUN step's overlay, top-most first, and the data-only layer some of them
+    /// redirect into.
+    struct RunLowers: Sendable {
+        var directories: [String]
+        /// The store's blob directory when a lower made from a recipe is metadata-only; nil else.
+        var dataDirectory: String?
+    }
+
+    /// Lowers for a RUN step: as ``lowerDirectories(for:)``, except that a layer made from a
+    /// recipe is made metadata-only (`LayerMaterializer.ContentPlacement.redirected`, in
+    /// ``metadataHome``) when the kernel takes data-only lowers: its files name their blobs
+    /// instead of holding a third copy of their bytes (the context, the store, the lower). Only
+    /// the sandbox may use these lowers: read from the host, their files are holes
+    /// (`LayeredRootView` follows the redirects).
+    func runLowers(for layers: [ImageState.Layer]) throws -> RunLowers {
+        guard let metadataHome, DataOnlyLowers.isAvailable else {
+            return RunLowers(directories: try lowerDirectories(for: layers))
+        }
+        var redirected = false
+        let directories = try layers.reversed().map { layer -> String in
+            if !FileIO.isDirectory(path(for: layer.diffID)), let recipe = recipe(for: layer),
+               let made = metadataLower(of: layer, recipe: recipe, in: metadataHome) {
+                redirected = true
+                return made
+            }
+            return try lowerDirectory(for: layer)
+        }
+        return RunLowers(directories: LayerCache.topmostOccurrences(directories),
+                         dataDirectory: redirected ? store.blobDirectory : nil)
+    }
+
+    /// The metadata-only lower of a layer made from `recipe`, made if missing; nil when it cannot
+    /// be made (the caller then makes a complete one).
+    private func metadataLower(of layer: ImageState.Layer, recipe: LayerRecipes.Recipe,
+                               in home: MetadataLowerHome) -> String? {
+        let target = home.directory(forEntries: recipe.entries.count) + "/" + layer.diffID.hex + ".metadata"
+        if FileIO.isDirectory(target) { return target }
+        let temporary = target + ".extract-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            try FileIO.makeDirectories(temporary)
+            try LayerMaterializer(writer: recipe.writer, placement: .redirected)
+                .materialize(recipe.entries, from: store, into: temporary)
+            try adopt(temporary, at: target)
+            return target
+        } catch {
+            // A full tmpfs, a blob gone: the complete lower can still be made.
+            try? FileManager.default.removeItem(atPath: temporary)
+            return nil
+        }
     }
 
     /// Makes an already-extracted directory (a RUN's overlay upper, a COPY's staging tree) the
