@@ -119,32 +119,42 @@ static int stage_layers(const csb_config *config) {
         if (mount(config->lowerdirs[i], name, NULL, MS_BIND, NULL) < 0) return -1;
     }
     if (config->data_directory != NULL) {
-        if (mkdir("d", 0700) < 0 || mkdir("m", 0700) < 0) return -1;
+        if (mkdir("d", 0700) < 0) return -1;
         if (mount(config->data_directory, "d", NULL, MS_BIND, NULL) < 0) return -1;
     }
     if (mkdir("u", 0700) < 0) return -1;
     return mount(config->upper_base, "u", NULL, MS_BIND | MS_REC, NULL);
 }
 
-/// Merges lowers `l1`… with `d` as the data-only layer into a read-only overlay on `m` (see
-/// `csb_config.data_directory`). metacopy=on is what makes overlayfs follow the lowers'
-/// redirects into `d`; the merge has no upper, so nothing is ever copied up into it.
-static int mount_data_merge(const csb_config *config) {
+static int redirects(const csb_config *config, size_t index) {
+    return config->data_directory != NULL && config->lower_redirects != NULL && config->lower_redirects[index];
+}
+
+/// "m<index>": where the metadata-only lower `index` is mounted over `d`.
+static int merge_name(char *buffer, size_t capacity, size_t *length, size_t index) {
+    buffer[0] = '\0';
+    if (csb_append(buffer, capacity, length, "m") < 0) return -1;
+    return csb_append_number(buffer, capacity, length, (uint64_t)index, 10);
+}
+
+/// Mounts lower `index` (`l<index>`, metadata-only) read-only with `d` as its data-only layer on
+/// `m<index>` (see `csb_config.data_directory`). metacopy=on is what makes overlayfs follow its
+/// redirects; it is on for this lower alone, which Reprise made, never for an image's layers.
+static int mount_data_merge(size_t index) {
+    char lower[24], merged[24];
+    size_t lower_length = 0, merged_length = 0;
+    if (lower_name(lower, sizeof lower, &lower_length, index) < 0) return -1;
+    if (merge_name(merged, sizeof merged, &merged_length, index) < 0) return -1;
+    if (mkdir(merged, 0700) < 0) return -1;
     int fs = fsopen("overlay", FSOPEN_CLOEXEC);
     if (fs < 0) return -1;
-    char name[24];
-    int result = 0;
-    for (size_t i = 1; result == 0 && i < config->lowerdir_count; i++) {
-        size_t length = 0;
-        result = lower_name(name, sizeof name, &length, i);
-        if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", name, 0);
-    }
+    int result = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", lower, 0);
     if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "datadir+", "d", 0);
     if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "metacopy", "on", 0);
     if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0);
     if (result == 0) result = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
     int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY) : -1;
-    if (mnt >= 0) result = move_mount(mnt, "", AT_FDCWD, "m", MOVE_MOUNT_F_EMPTY_PATH);
+    if (mnt >= 0) result = move_mount(mnt, "", AT_FDCWD, merged, MOVE_MOUNT_F_EMPTY_PATH);
     else result = -1;
     int saved = errno;
     if (mnt >= 0) close(mnt);
@@ -156,17 +166,17 @@ static int mount_data_merge(const csb_config *config) {
 /// Mounts the overlay with the new mount API so that every lower directory is passed as its own
 /// string (no length limit, no escaping of ':' or ','), falling back to one mount(2) option string
 /// on kernels older than 6.8 that do not know `lowerdir+`. Paths are relative to the stage.
-static int mount_overlay(const csb_config *config) {
-    int merged = config->data_directory != NULL && config->lowerdir_count > 1;
-    if (merged && mount_data_merge(config) < 0) return -1;
+static int mount_overlay(const csb_config *config, int error_fd) {
+    for (size_t i = 0; i < config->lowerdir_count; i++) {
+        if (redirects(config, i) && mount_data_merge(i) < 0) fail(error_fd, CSB_STEP_DATA_MERGE, (int32_t)i);
+    }
     int fs = fsopen("overlay", FSOPEN_CLOEXEC);
     if (fs < 0) return -1;
     char name[24];
-    size_t outer_count = merged ? 2 : config->lowerdir_count;
-    for (size_t i = 0; i < outer_count; i++) {
+    for (size_t i = 0; i < config->lowerdir_count; i++) {
         size_t length = 0;
-        int result = lower_name(name, sizeof name, &length, i);
-        if (result == 0 && merged && i == 1) strcpy(name, "m");
+        int result = redirects(config, i) ? merge_name(name, sizeof name, &length, i)
+                                          : lower_name(name, sizeof name, &length, i);
         if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", name, 0);
         if (result < 0) {
             int saved = errno;
@@ -381,7 +391,7 @@ void csb_child_main(const csb_config *config, int error_fd, int status_fd) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         fail(error_fd, CSB_STEP_MAKE_PRIVATE, -1);
     if (stage_layers(config) < 0) fail(error_fd, CSB_STEP_STAGE_LAYERS, -1);
-    if (mount_overlay(config) < 0) fail(error_fd, CSB_STEP_OVERLAY, -1);
+    if (mount_overlay(config, error_fd) < 0) fail(error_fd, CSB_STEP_OVERLAY, -1);
     // The overlay holds its own references to the layers; the staged binds can go.
     if (umount2(config->stage, MNT_DETACH) < 0) fail(error_fd, CSB_STEP_STAGE_LAYERS, -1);
     // From here on every path is relative to the new root, so nothing is resolved on the host.

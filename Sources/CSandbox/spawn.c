@@ -124,6 +124,7 @@ const char *csb_step_name(int step) {
     case CSB_STEP_CGROUP_NAMESPACE: return "enter a cgroup namespace";
     case CSB_STEP_RLIMIT: return "set resource limit";
     case CSB_STEP_STAGE_LAYERS: return "stage overlay layers";
+    case CSB_STEP_DATA_MERGE: return "mount a metadata-only lower over the store's blobs (REPRISE_DATA_ONLY_LOWERS=0 avoids it)";
     default: return "unknown step";
     }
 }

@@ -18,7 +18,7 @@ extension BuildSession {
 
         let fromContext = copy.from == nil || contexts[copy.from!] != nil
         let tree = try sourceTree(copy, fromContext: fromContext, location: location)
-        let view = LayeredRootView(layers: try layers.lowerDirectories(for: context.state.layers))
+        let view = try layers.view(of: context.state.layers)
         let owner = try copy.chown.map { try resolveOwner($0, view: view, location: location) }
         let mode = try copy.chmod.map { try parseMode($0, location: location) }
         let now = (request.sourceDateEpoch ?? Int64(begun.timeIntervalSince1970)) * 1_000_000_000
@@ -173,7 +173,7 @@ extension BuildSession {
                                     history: located.original)
         prepared.configure = { $0.state.containerConfig.workingDir = directory }
         prepared.execute = { _ in
-            let view = LayeredRootView(layers: try self.layers.lowerDirectories(for: state.layers))
+            let view = try self.layers.view(of: state.layers)
             if directory == "/" || self.existsAsDirectory(directory, in: view) { return nil }
             let now = (self.request.sourceDateEpoch ?? Int64(Date().timeIntervalSince1970)) * 1_000_000_000
             let owner = user.isEmpty ? nil : try self.resolveOwner(user, view: view, what: "USER \(user)",

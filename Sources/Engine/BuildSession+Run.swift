@@ -57,7 +57,10 @@ extension BuildSession {
             try FileIO.makeDirectories(upper)
             try FileIO.makeDirectories(work)
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let lowers = try self.layers.runLowers(for: state.layers)
+            // A step that may mount (--security=insecure) gets complete lowers: a metadata-only
+            // lower is mounted over the blobs first, and one more overlay in its root would leave
+            // the step's own overlays over the kernel's stacking limit.
+            let lowers = try self.layers.runLowers(for: state.layers, metadataOnly: run.security != .insecure)
             var spec = SandboxSpec(
                 lowerDirectories: lowers.directories,
                 upperDirectory: upper, workDirectory: work, arguments: argv,
@@ -68,7 +71,7 @@ extension BuildSession {
                 cpuAffinity: self.request.variations.cpuCount.map { Array(0..<$0) },
                 disableASLR: self.request.variations.disableASLR, mounts: mounts.sandboxMounts)
             spec.limits = limits
-            spec.lowerDataDirectory = lowers.dataDirectory
+            spec.lowerData = lowers.data
             if !self.request.extraHosts.isEmpty {
                 spec.hostsFile = spec.effectiveHostsFile + self.request.extraHosts.map { $0.hostsLine + "\n" }.joined()
             }

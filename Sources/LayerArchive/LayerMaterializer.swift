@@ -131,10 +131,20 @@ public struct LayerMaterializer: Sendable {
             }
         }
         // Metadata-only files are cheap to make, and their directories may be a tmpfs's, which
-        // lists entries in the order they were made: each directory is made by one worker, in
-        // listing order, so that the order a step sees is fixed.
-        try Self.createFiles(files, in: root, workers: workerCount,
-                             filesPerBatch: placement == .redirected ? .max : Self.filesPerBatch)
+        // lists entries in the order they were made: so that the order a step sees is fixed,
+        // directories the listing only implies are made here, in order, and then each
+        // directory's files by one worker, in listing order.
+        let oneWorkerPerDirectory = placement == .redirected
+        if oneWorkerPerDirectory {
+            var seen = Set<String>()
+            for file in files where seen.insert(file.parent).inserted {
+                guard let fd = try root.openDirectory(Array(file.components.dropLast()), entry: file.shown, create: true) else {
+                    throw LayerArchiveError.unsafePath(entry: file.shown, reason: "its directory cannot be made")
+                }
+                if fd != root.rootFD { close(fd) }
+            }
+        }
+        try Self.createFiles(files, in: root, workers: workerCount, oneWorkerPerDirectory: oneWorkerPerDirectory)
         try builder.finish()
     }
 
@@ -196,10 +206,13 @@ public struct LayerMaterializer: Sendable {
     static let filesPerBatch = 64
 
     /// Creates `files` (in directories that exist, or are made as `ContainedDirectory` makes
-    /// missing ones) on `workers` threads, in batches of files of one directory. The first failure
-    /// in listing order is thrown, after every worker stopped.
+    /// missing ones) on `workers` threads, in batches of files of one directory: at most
+    /// ``filesPerBatch``, or with `oneWorkerPerDirectory` the whole directory (its files are then
+    /// made in listing order). The first failure in listing order is thrown, after every worker
+    /// stopped.
     static func createFiles(_ files: [PreparedEntry], in root: ContainedDirectory, workers: Int,
-                            filesPerBatch: Int = LayerMaterializer.filesPerBatch) throws {
+                            oneWorkerPerDirectory: Bool = false) throws {
+        let filesPerBatch = oneWorkerPerDirectory ? max(1, files.count) : Self.filesPerBatch
         guard !files.isEmpty else { return }
         // Batches in listing order of their first file: files grouped by directory, cut in runs.
         var byParent: [String: [Int]] = [:]

@@ -3,18 +3,37 @@ import Glibc
 #endif
 import Foundation
 
-/// Whether a step's overlay can take a data-only lower layer (``SandboxSpec/lowerDataDirectory``):
-/// overlayfs has data-only lowers since Linux 6.5 and the `datadir+` option the sandbox passes
-/// them with since 6.8. `REPRISE_DATA_ONLY_LOWERS=0` turns them off (every lower is then a
-/// complete copy), for comparisons and as a way out should a kernel misbehave.
+/// Whether and where the engine gives RUN steps metadata-only lowers (see ``LowerData``), from
+/// the kernel and `REPRISE_DATA_ONLY_LOWERS`: overlayfs has data-only lowers since Linux 6.5 and
+/// the `datadir+` option the sandbox passes them with since 6.8.
 public enum DataOnlyLowers {
-    public static let isAvailable: Bool = {
-        if ProcessInfo.processInfo.environment["REPRISE_DATA_ONLY_LOWERS"] == "0" { return false }
+    public enum Mode: Sendable, Equatable {
+        /// Every lower is a complete copy (`REPRISE_DATA_ONLY_LOWERS=0`, or an older kernel).
+        case off
+        /// Metadata-only lowers in the journal's scratch (`=journal`).
+        case journal
+        /// Metadata-only lowers on a tmpfs (/dev/shm) when there is one: the default.
+        case memory
+    }
+
+    public static let mode: Mode = {
         var names = utsname()
-        guard uname(&names) == 0 else { return false }
+        guard uname(&names) == 0 else { return .off }
         let release = withUnsafeBytes(of: &names.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return supports(release: release)
+        return mode(setting: ProcessInfo.processInfo.environment["REPRISE_DATA_ONLY_LOWERS"], release: release)
     }()
+
+    public static var isAvailable: Bool { mode != .off }
+
+    /// The mode for a value of `REPRISE_DATA_ONLY_LOWERS` (nil: unset) on a kernel `release`.
+    public static func mode(setting: String?, release: String) -> Mode {
+        guard supports(release: release) else { return .off }
+        switch setting?.lowercased() {
+        case "0", "off", "false", "no": return .off
+        case "journal": return .journal
+        default: return .memory
+        }
+    }
 
     /// `release` as uname(2) gives it ("6.18.44-fc-v657"): at least 6.8.
     static func supports(release: String) -> Bool {

@@ -12,13 +12,14 @@ import Foundation
 /// overlayfs's lookup rules: the top-most layer holding a name wins; a whiteout (character device
 /// 0/0) hides the name below it; a non-directory hides everything below it; directories merge
 /// unless one is marked opaque (`trusted.overlay.opaque` or `user.overlay.opaque` = `y`).
-/// Symbolic links are followed inside the view, never on the host. A metadata-only file (see
-/// ``SandboxSpec/lowerDataDirectory``) shows the bytes of the file it redirects to.
+/// Symbolic links are followed inside the view, never on the host. A metadata-only file of a
+/// redirecting lower (see ``LowerData``) shows the bytes of the file it redirects to, as the
+/// sandbox's overlay shows them.
 public struct LayeredRootView: Sendable {
     /// Layer directories, top-most first (for a run: the upper, then the lowers).
     public let layers: [String]
-    /// The data-only layer metadata-only files redirect into; nil: none is followed.
-    public let dataDirectory: String?
+    /// The data-only layer and the lowers whose redirects are followed; nil: none is.
+    public let lowerData: LowerData?
 
     /// What a path names in the merged view.
     public enum Kind: Sendable, Equatable {
@@ -62,9 +63,9 @@ public struct LayeredRootView: Sendable {
         }
     }
 
-    public init(layers: [String], dataDirectory: String? = nil) {
+    public init(layers: [String], lowerData: LowerData? = nil) {
         self.layers = layers
-        self.dataDirectory = dataDirectory
+        self.lowerData = lowerData
     }
 
     var root: Entry {
@@ -118,20 +119,25 @@ public struct LayeredRootView: Sendable {
         return [UInt8](data)
     }
 
-    /// The host file holding a regular file's bytes: its own, or for a metadata-only file the one
-    /// it redirects to in ``dataDirectory``, found as overlayfs finds it (one absolute name, no
-    /// `..`, no symlink followed out of the directory: the name is a single component here, as the
-    /// engine writes it, and anything else is not followed).
+    /// The host file holding a regular file's bytes: its own, or for a metadata-only file of a
+    /// redirecting lower the one it names in the data directory. The engine writes the name as
+    /// `/HEX` (one component); anything else is not followed, and neither is a redirect in any
+    /// other layer (the overlay would not follow it either).
     public func dataPath(of entry: Entry) -> String {
-        guard let dataDirectory, entry.kind == .regularFile,
-              Self.attribute("trusted.overlay.metacopy", of: entry.hostPath) != nil,
-              let redirect = Self.attribute("trusted.overlay.redirect", of: entry.hostPath),
+        guard let lowerData, entry.kind == .regularFile,
+              lowerData.redirectingLowers.contains(where: { entry.hostPath.hasPrefix($0 + "/") }),
+              Self.attribute(Self.metacopyAttribute, of: entry.hostPath) != nil,
+              let redirect = Self.attribute(Self.redirectAttribute, of: entry.hostPath),
               redirect.first == UInt8(ascii: "/"), redirect.count > 1,
               !redirect.dropFirst().contains(UInt8(ascii: "/")),
               redirect != Array("/..".utf8), redirect != Array("/.".utf8)
         else { return entry.hostPath }
-        return dataDirectory + String(decoding: redirect, as: UTF8.self)
+        return lowerData.directory + String(decoding: redirect, as: UTF8.self)
     }
+
+    /// overlayfs's attributes of a metadata-only file (LayerArchive's `OverlayXattr` writes them).
+    static let metacopyAttribute = "trusted.overlay.metacopy"
+    static let redirectAttribute = "trusted.overlay.redirect"
 
     /// An extended attribute's value (at most 4 KiB), nil when absent.
     static func attribute(_ name: String, of hostPath: String) -> [UInt8]? {

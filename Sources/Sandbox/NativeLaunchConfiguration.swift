@@ -38,7 +38,15 @@ final class NativeLaunchConfiguration {
         config.root = cString(inputs.rootMountPoint)
         config.lowerdirs = cStringArray(lowers)
         config.lowerdir_count = lowers.count
-        config.data_directory = spec.lowerDataDirectory.map(cString)
+        if let data = spec.lowerData {
+            config.data_directory = cString(data.directory)
+            let flags = allocate(UInt8.self, count: max(lowers.count, 1))
+            for (index, lower) in lowers.enumerated() {
+                // The scaffold (lower 0) is the sandbox's own, never metadata-only.
+                flags[index] = index > 0 && data.redirectingLowers.contains(lower) ? 1 : 0
+            }
+            config.lower_redirects = UnsafePointer(flags)
+        }
         let staged = Self.stagedUpper(upper: spec.upperDirectory, work: spec.workDirectory)
         config.upper_base = cString(staged.base)
         config.upperdir = cString(staged.upper)

@@ -55,8 +55,7 @@ final class SandboxRun: Sendable {
         try validate()
         let scratch = try RunScratch.create(in: scratchParent)
         defer { scratch.remove() }
-        let view = LayeredRootView(layers: [spec.upperDirectory] + spec.lowerDirectories,
-                                   dataDirectory: spec.lowerDataDirectory)
+        let view = LayeredRootView(layers: [spec.upperDirectory] + spec.lowerDirectories, lowerData: spec.lowerData)
         let user: ResolvedUser
         do {
             user = try UserDatabase(view: view).resolve(spec.user)
@@ -122,7 +121,7 @@ final class SandboxRun: Sendable {
         for (name, path) in [("upper directory", spec.upperDirectory),
                              ("work directory", spec.workDirectory)]
             + spec.lowerDirectories.map({ ("lower directory", $0) })
-            + (spec.lowerDataDirectory.map { [("lower data directory", $0)] } ?? [])
+            + (spec.lowerData.map { [("lower data directory", $0.directory)] } ?? [])
         {
             var isDirectory: ObjCBool = false
             guard path.hasPrefix("/"),

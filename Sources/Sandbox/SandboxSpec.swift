@@ -10,12 +10,8 @@
 public struct SandboxSpec: Sendable, Hashable {
     /// Extracted layers of the parent image, top-most first. May be empty (`FROM scratch`).
     public var lowerDirectories: [String]
-    /// The data-only layer of `lowerDirectories`, or nil when none has metadata-only files: a
-    /// regular file carrying `trusted.overlay.metacopy` and `trusted.overlay.redirect` = `/NAME`
-    /// shows the bytes of `NAME` in this directory, with its own metadata (overlayfs's data-only
-    /// lower layers, Linux 6.8). The engine uses it to give a RUN step the files a COPY made
-    /// without writing their bytes again: they are the store's blobs.
-    public var lowerDataDirectory: String?
+    /// Where the bytes of metadata-only lowers among `lowerDirectories` are; nil: there are none.
+    public var lowerData: LowerData?
     /// An empty directory that receives the step's changes. It and `workDirectory` must be on the
     /// same filesystem, which must not itself be overlayfs.
     public var upperDirectory: String

@@ -67,6 +67,44 @@ struct SandboxModelTests {
         #expect(spec.searchPath == SandboxSpec.defaultSearchPath)
     }
 
+    @Test("the layered view reads a metadata-only file's bytes from the data directory, in redirecting lowers only")
+    func layeredViewFollowsRedirects() throws {
+        let base = NSTemporaryDirectory() + "layered-redirect-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let fm = FileManager.default
+        for directory in ["metadata/etc", "other/etc", "data"] {
+            try fm.createDirectory(atPath: base + "/" + directory, withIntermediateDirectories: true)
+        }
+        try "meta:x:4242:4242::/:/bin/sh\n".write(toFile: base + "/data/0a1b", atomically: false, encoding: .utf8)
+        for file in ["metadata/etc/passwd", "other/etc/group"] {
+            try Data(count: 28).write(to: URL(fileURLWithPath: base + "/" + file))
+            for (name, value) in [("trusted.overlay.metacopy", ""), ("trusted.overlay.redirect", "/0a1b")] {
+                guard setExtendedAttribute(base + "/" + file, name, value, value.utf8.count, 0) == 0 else {
+                    Issue.record("setxattr \(name): errno \(errno) (trusted.* needs root)")
+                    return
+                }
+            }
+        }
+        let data = LowerData(directory: base + "/data", redirectingLowers: [base + "/metadata"])
+        let view = LayeredRootView(layers: [base + "/metadata", base + "/other"], lowerData: data)
+        #expect(view.contents(of: "/etc/passwd") == Array("meta:x:4242:4242::/:/bin/sh\n".utf8))
+        // The same attributes in a lower that is not metadata-only are not followed.
+        #expect(view.contents(of: "/etc/group") == [UInt8](repeating: 0, count: 28))
+        #expect(LayeredRootView(layers: [base + "/metadata"]).contents(of: "/etc/passwd") == [UInt8](repeating: 0, count: 28))
+    }
+
+    @Test("data-only lowers: Linux 6.8 or newer, and REPRISE_DATA_ONLY_LOWERS chooses where")
+    func dataOnlyLowerModes() {
+        #expect(DataOnlyLowers.mode(setting: nil, release: "6.18.44-fc-v657") == .memory)
+        #expect(DataOnlyLowers.mode(setting: nil, release: "7.0.1") == .memory)
+        #expect(DataOnlyLowers.mode(setting: nil, release: "6.7.12-amd64") == .off)
+        #expect(DataOnlyLowers.mode(setting: "journal", release: "5.15.0-91-generic") == .off)
+        #expect(DataOnlyLowers.mode(setting: "journal", release: "6.8.0") == .journal)
+        for off in ["0", "off", "OFF", "false", "no"] {
+            #expect(DataOnlyLowers.mode(setting: off, release: "6.8.0") == .off, "\(off)")
+        }
+    }
+
     @Test("the layered view follows links inside the root and honours opaque directories")
     func layeredView() throws {
         let base = NSTemporaryDirectory() + "layered-\(UUID().uuidString)"

@@ -58,13 +58,17 @@ typedef struct csb_config {
     /// Overlay lower directories (host paths), top-most first.
     const char *const *lowerdirs;
     size_t lowerdir_count;
-    /// NULL, or a host directory whose files hold the data of the lowers' metadata-only files
-    /// (`trusted.overlay.metacopy` with an absolute `trusted.overlay.redirect` into it). Then
-    /// every lower but the first is merged first by a read-only overlay with this directory as
-    /// its data-only layer (`metacopy=on`), and the step's overlay has the first lower and that
-    /// merge as its lowers, still with `metacopy=off,redirect_dir=off`: its upper stays a plain
-    /// layer. Needs `lowerdir+`/`datadir+` (Linux 6.8).
+    /// NULL, or a host directory whose files hold the data of metadata-only lowers' files
+    /// (`trusted.overlay.metacopy` with an absolute `trusted.overlay.redirect` into it), and
+    /// `lower_redirects[i]` nonzero for each such lower. Each of those lowers is first mounted on
+    /// its own, read-only, over this directory as its data-only layer (`metacopy=on`: what makes
+    /// overlayfs follow the redirects), and that mount takes its place in the step's overlay,
+    /// which keeps `metacopy=off,redirect_dir=off` (its upper stays a plain layer). On its own,
+    /// because overlayfs looks a redirect up in every regular lower below the metadata file
+    /// before the data-only layers: a file named like a blob in a lower below must not become a
+    /// copied file's bytes. Needs `lowerdir+`/`datadir+` (Linux 6.8).
     const char *data_directory;
+    const unsigned char *lower_redirects;
     /// A host directory holding both the upper and the work directory (overlayfs wants them on
     /// one mount), and their paths relative to it.
     const char *upper_base;
@@ -170,6 +174,7 @@ enum csb_step {
     CSB_STEP_RLIMIT,          // value carries the index of the limit
     CSB_STEP_STAGE_LAYERS,
     CSB_STEP_NETNS,
+    CSB_STEP_DATA_MERGE,      // value carries the index of the lower
 };
 
 /// What the child writes to the error pipe when setup fails: the step, errno, and for

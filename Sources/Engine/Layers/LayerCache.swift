@@ -93,55 +93,80 @@ struct LayerCache: Sendable {
         return recipes.recipe(for: layer.diffID)
     }
 
-    /// The lowers of a RUN step's overlay, top-most first, and the data-only layer some of them
-    /// redirect into.
+    /// The lowers of a RUN step's overlay, top-most first, and where the bytes of the
+    /// metadata-only ones are.
     struct RunLowers: Sendable {
         var directories: [String]
-        /// The store's blob directory when a lower made from a recipe is metadata-only; nil else.
-        var dataDirectory: String?
+        /// The store's blob directory and the lowers that redirect into it; nil when none does.
+        var data: LowerData?
     }
 
     /// Lowers for a RUN step: as ``lowerDirectories(for:)``, except that a layer made from a
     /// recipe is made metadata-only (`LayerMaterializer.ContentPlacement.redirected`, in
-    /// ``metadataHome``) when the kernel takes data-only lowers: its files name their blobs
-    /// instead of holding a third copy of their bytes (the context, the store, the lower). Only
-    /// the sandbox may use these lowers: read from the host, their files are holes
-    /// (`LayeredRootView` follows the redirects).
-    func runLowers(for layers: [ImageState.Layer]) throws -> RunLowers {
-        guard let metadataHome, DataOnlyLowers.isAvailable else {
+    /// ``metadataHome``) when the kernel takes data-only lowers and `metadataOnly` allows: its
+    /// files name their blobs instead of holding a third copy of their bytes (the context, the
+    /// store, the lower). Read from the host, their files are holes: only the sandbox and a
+    /// `LayeredRootView` given `data` may use these lowers.
+    func runLowers(for layers: [ImageState.Layer], metadataOnly: Bool = true) throws -> RunLowers {
+        guard metadataOnly, let metadataHome, DataOnlyLowers.isAvailable else {
             return RunLowers(directories: try lowerDirectories(for: layers))
         }
-        var redirected = false
+        var redirecting = Set<String>()
         let directories = try layers.reversed().map { layer -> String in
             if !FileIO.isDirectory(path(for: layer.diffID)), let recipe = recipe(for: layer),
                let made = metadataLower(of: layer, recipe: recipe, in: metadataHome) {
-                redirected = true
+                redirecting.insert(made)
                 return made
             }
             return try lowerDirectory(for: layer)
         }
         return RunLowers(directories: LayerCache.topmostOccurrences(directories),
-                         dataDirectory: redirected ? store.blobDirectory : nil)
+                         data: redirecting.isEmpty ? nil : LowerData(directory: store.blobDirectory,
+                                                                     redirectingLowers: redirecting))
     }
 
-    /// The metadata-only lower of a layer made from `recipe`, made if missing; nil when it cannot
-    /// be made (the caller then makes a complete one).
+    /// A view of the root a stack of layers makes, for COPY and WORKDIR (owners, parents,
+    /// existing directories): from the same lowers a RUN gets, so that no step makes a complete
+    /// copy of a COPY layer only to look at it.
+    func view(of layers: [ImageState.Layer]) throws -> LayeredRootView {
+        let lowers = try runLowers(for: layers)
+        return LayeredRootView(layers: lowers.directories, lowerData: lowers.data)
+    }
+
+    /// The metadata-only lower of a layer made from `recipe`, made if missing: in the home's
+    /// tmpfs directory, else (tmpfs missing, full or refusing) in the journal's scratch; nil when
+    /// neither can hold it, or the recipe does not fit its blobs (the caller then makes a complete
+    /// lower, from the layer's own tar when the recipe is wrong).
     private func metadataLower(of layer: ImageState.Layer, recipe: LayerRecipes.Recipe,
                                in home: MetadataLowerHome) -> String? {
-        let target = home.directory(forEntries: recipe.entries.count) + "/" + layer.diffID.hex + ".metadata"
-        if FileIO.isDirectory(target) { return target }
-        let temporary = target + ".extract-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        do {
-            try FileIO.makeDirectories(temporary)
-            try LayerMaterializer(writer: recipe.writer, placement: .redirected)
-                .materialize(recipe.entries, from: store, into: temporary)
-            try adopt(temporary, at: target)
-            return target
-        } catch {
-            // A full tmpfs, a blob gone: the complete lower can still be made.
-            try? FileManager.default.removeItem(atPath: temporary)
-            return nil
+        for attempt in 0..<2 {
+            let directory = home.directory(forEntries: recipe.entries.count)
+            let onTmpfs = directory != home.fallback
+            let target = directory + "/" + layer.diffID.hex + ".metadata"
+            if FileIO.isDirectory(target) { return target }
+            let temporary = target + ".extract-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            do {
+                // The tmpfs directory is never made again here: if it went, so does the tmpfs.
+                if onTmpfs {
+                    guard mkdir(temporary, 0o700) == 0 else { throw SystemCallError("mkdir", path: temporary) }
+                } else {
+                    try FileIO.makeDirectories(temporary)
+                }
+                try LayerMaterializer(writer: recipe.writer, placement: .redirected)
+                    .materialize(recipe.entries, from: store, into: temporary)
+                try adopt(temporary, at: target)
+                return target
+            } catch is LayerArchiveError {
+                // A blob of another size than its entry says, an entry only the tar can make.
+                try? FileManager.default.removeItem(atPath: temporary)
+                return nil
+            } catch {
+                try? FileManager.default.removeItem(atPath: temporary)
+                guard onTmpfs, attempt == 0 else { return nil }
+                home.markUnavailable()
+            }
         }
+        return nil
     }
 
     /// Makes an already-extracted directory (a RUN's overlay upper, a COPY's staging tree) the

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuildJournal
+import Engine
 
 /// `reprise journal gc`: delete blobs no build or tag reaches.
 struct JournalGCCommand: AsyncParsableCommand {
@@ -18,10 +19,13 @@ struct JournalGCCommand: AsyncParsableCommand {
             guard let report = collected else {
                 throw ValidationError("another reprise process is using the journal; run gc when it has finished")
             }
+            // Killed builds' metadata-only lowers on /dev/shm (kernel memory until removed).
+            let lowers = MetadataLowerHome.reclaimAbandoned()
             print("removed \(report.sweep.removedBlobs.count) blob(s), \(Formatting.bytes(report.sweep.removedBytes)); "
                   + "kept \(report.kept); removed \(report.sweep.removedIngestFiles) unfinished ingest file(s) "
                   + "and \(report.removedLayerDirectories) extracted layer(s); "
-                  + "reclaimed \(report.removedScratchDirectories) scratch director(ies) of killed builds")
+                  + "reclaimed \(report.removedScratchDirectories) scratch director(ies) of killed builds"
+                  + (lowers > 0 ? " and \(lowers) of their lower directories in /dev/shm" : ""))
         }
     }
 }
