@@ -48,6 +48,13 @@ public final class BlobStore: Sendable {
     public let syncPolicy: SyncPolicy
     public let blobDirectory: String
     let ingestDirectory: String
+    /// Whether the blob directory's filesystem makes unnamed files (`O_TMPFILE`, see
+    /// `BlobWriter`); cleared at its first refusal.
+    private let unnamedFileSupport = Mutex(true)
+    var unnamedFilesSupported: Bool {
+        get { unnamedFileSupport.withLock { $0 } }
+        set { unnamedFileSupport.withLock { $0 = newValue } }
+    }
     private let pendingSync = Mutex<[String]>([])
     private let producer = Mutex<(any BlobProducer)?>(nil)
     /// Full copies of blobs just made deltas, removed by `synchronize()` once the deltas are durable.
@@ -186,6 +193,20 @@ public final class BlobStore: Sendable {
         let writer = try makeWriter()
         try writer.write(data)
         return try writer.commit(expected: expected, durability: durability)
+    }
+
+    /// Stores bytes in memory whose digest the caller has just computed from them (a snapshot
+    /// hashes a file to know whether the store holds it): they are written without being hashed
+    /// again.
+    @discardableResult
+    public func ingest(_ data: Data, hashedAs digest: Digest,
+                       durability: BlobWriter.Durability = .immediate) throws -> CommitResult {
+        if holdsMakable(digest) {
+            return CommitResult(digest: digest, size: Int64(data.count), alreadyExisted: true)
+        }
+        let writer = try BlobWriter(store: self, knownDigest: digest)
+        try writer.write(data)
+        return try writer.commit(durability: durability)
     }
 
     /// Stores a file's content, streaming.

@@ -160,7 +160,7 @@ public struct TreeSnapshotter: Sendable {
             if existed {
                 store.includeInNextSync(digest)
             } else {
-                try store.ingest(data, expected: digest, durability: .batched)
+                try store.ingest(data, hashedAs: digest, durability: .batched)
             }
             result = (digest, Int64(data.count), existed)
         } else {

@@ -21,6 +21,28 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory.path + "/blobs/sha256/" + result.digest.hex))
     }
 
+    /// A blob goes from an unnamed file to its name in one link: nothing in ingest/ before or
+    /// after, whether hashed by the writer or by the caller (`hashedAs`), and an existing blob is
+    /// found rather than written again.
+    @Test func blobsAreLinkedIntoPlaceLeavingNoIngestFiles() throws {
+        let data = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let digest = Digest(of: data)
+        let first = try store.ingest(data, hashedAs: digest)
+        #expect(first.digest == digest && first.size == 200_000 && !first.alreadyExisted)
+        #expect(try store.verify(digest) == .intact)
+        #expect(try store.read(digest) == data)
+        #expect(try store.ingest(data, hashedAs: digest).alreadyExisted)
+        let other = try store.ingest(Data("other".utf8))
+        #expect(try store.verify(other.digest) == .intact)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/ingest").isEmpty)
+        // An aborted writer leaves nothing named either.
+        let writer = try store.makeWriter()
+        try writer.write(Data("never committed".utf8))
+        writer.abort()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path + "/ingest").isEmpty)
+        #expect(try store.list().count == 2)
+    }
+
     /// The 32 raw bytes the index and delta files keep, both ways, against an independent hex.
     @Test func aDigestGoesToAndFromItsRawBytes() throws {
         let digest = Digest(of: Data("raw".utf8))

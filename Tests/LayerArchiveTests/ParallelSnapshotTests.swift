@@ -90,11 +90,12 @@ struct ParallelSnapshotTests {
         let tree = try scratch.sub("tree")
         for index in 0..<40 { try Make.file(tree + "/f\(index)", "content \(index)\n") }
         let store = try BlobStore(root: scratch.path + "/store")
-        // Without its ingest directory the store cannot take a new blob.
-        try Shell.run("/bin/rm", ["-rf", scratch.path + "/store/ingest"])
+        // Without its blob and ingest directories the store cannot take a new blob.
+        try Shell.run("/bin/rm", ["-rf", scratch.path + "/store/ingest", scratch.path + "/store/blobs/sha256"])
         #expect(throws: SystemCallError.self) {
             try TreeSnapshotter(store: store, workerCount: workers).snapshot(directory: tree)
         }
+        try FileManager.default.createDirectory(atPath: scratch.path + "/store/blobs/sha256", withIntermediateDirectories: false)
         #expect(try store.list().isEmpty)
     }
 
