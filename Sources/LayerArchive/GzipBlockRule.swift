@@ -7,7 +7,17 @@ public enum GzipBlockRule: Int, Codable, Sendable, Hashable {
     /// The 2 KiB chunks of every block but the last that look incompressible
     /// (`GzipEncoder.storedChunks`) are stored; the runs between them are deflated.
     case storeIncompressible = 1
+    /// As `storeIncompressible`, but only a block's first deflated run is primed with the 32 KiB
+    /// before it; a run after stored chunks starts a fresh dictionary. What it would be primed
+    /// with is mostly those incompressible bytes, which nothing matches, and priming cost more CPU
+    /// than compressing the run itself: a 1 MiB block of a context of small files, text and
+    /// binary, holds some forty runs, each hashing 32 KiB into zlib's tables
+    /// (`deflateSetDictionary` was a twentieth of a cold build of the bench's large context).
+    case storeIncompressibleFreshAfterStored = 2
 
     /// The rule every new layer is written with.
-    public static let current = GzipBlockRule.storeIncompressible
+    public static let current = GzipBlockRule.storeIncompressibleFreshAfterStored
+
+    /// Whether incompressible chunks are stored.
+    var storesIncompressible: Bool { self != .deflateEvery }
 }

@@ -21,7 +21,8 @@ import Synchronization
 /// the raw deflate stream: magic, deflate method, no flags, mtime 0, XFL 0, OS 3 (Unix, as GNU
 /// gzip writes), and no file name. The trailer is the CRC-32 and the input size modulo 2³².
 ///
-/// Under ``GzipBlockRule/storeIncompressible`` the 2 KiB chunks of a whole block, not the last,
+/// Under ``GzipBlockRule/storeIncompressible`` (and ``GzipBlockRule/storeIncompressibleFreshAfterStored``,
+/// which primes only a block's first run) the 2 KiB chunks of a whole block, not the last,
 /// that deflate cannot shrink (see ``storedChunks(_:dictionary:)``: decided from the input alone)
 /// are written as stored deflate blocks instead of being run through zlib; the runs of other
 /// chunks between them are deflated as a block is, primed with the 32 KiB before them. zlib at
@@ -309,7 +310,7 @@ final class GzipEncoder {
                        blockRule: GzipBlockRule) throws -> [UInt8] {
         // The last block always goes through zlib whole: it ends the stream, and a stream of one
         // block stays zlib's own.
-        guard blockRule == .storeIncompressible, !last, let stored = storedChunks(block, dictionary: dictionary) else {
+        guard blockRule.storesIncompressible, !last, let stored = storedChunks(block, dictionary: dictionary) else {
             return try deflate(block, dictionary: dictionary, level: level, last: last)
         }
         var output = [UInt8]()
@@ -322,6 +323,9 @@ final class GzipEncoder {
             let run = UnsafeRawBufferPointer(rebasing: block[offset..<(end * chunkSize)])
             if stored[first] {
                 appendStored(run, to: &output)
+            } else if first > 0 && blockRule == .storeIncompressibleFreshAfterStored {
+                // Runs alternate: this one follows stored chunks.
+                output += try deflate(run, dictionary: [], level: level, last: false)
             } else {
                 let before: [UInt8] = offset >= dictionarySize
                     ? Array(block[(offset - dictionarySize)..<offset])

@@ -238,7 +238,8 @@ import Testing
                             piece = data[o:min(hi, o + 65535)]
                             out += bytes([0]) + struct.pack('<HH', len(piece), 0xffff ^ len(piece)) + piece
                     else:
-                        out += deflate(data[lo:hi], data[max(0, lo - 32768):lo], False)
+                        # Only a block's first run is primed; one after stored chunks starts fresh.
+                        out += deflate(data[lo:hi], data[max(0, lo - 32768):lo] if first == 0 else b'', False)
                     first = end
             out += struct.pack('<II', zlib.crc32(data), len(data) & 0xffffffff)
             print(('same' if bytes(out) == ours else 'differs: %d bytes against %d' % (len(out), len(ours))), counted)

@@ -86,9 +86,16 @@ struct LayerRecipeTests {
         let noise = Data((0..<(3 << 20)).map { _ in UInt8(truncatingIfNeeded: random.next()) })
         try noise.write(to: URL(fileURLWithPath: tree + "/noise.bin"))
         try Data(String(repeating: "layer recipe rule\n", count: 100_000).utf8).write(to: URL(fileURLWithPath: tree + "/text"))
+        // Small binary and text files taking turns: text runs after stored chunks inside a block.
+        try FileManager.default.createDirectory(atPath: tree + "/mixed", withIntermediateDirectories: false)
+        for index in 0..<8 {
+            let bytes = index % 2 == 0 ? Data((0..<40_000).map { _ in UInt8(truncatingIfNeeded: random.next()) })
+                : Data(String(repeating: "text between binaries \(index)\n", count: 1_500).utf8)
+            try bytes.write(to: URL(fileURLWithPath: tree + "/mixed/\(index)"))
+        }
         let snapshot = try TreeSnapshotter(store: store).snapshot(directory: tree).snapshot
         var layers: [GzipBlockRule: (LayerDescriptor, Data)] = [:]
-        for rule in [GzipBlockRule.deflateEvery, .storeIncompressible] {
+        for rule in [GzipBlockRule.deflateEvery, .storeIncompressible, .storeIncompressibleFreshAfterStored] {
             let writer = LayerWriter(sourceDateEpoch: 1_650_000_000, gzipBlockRule: rule)
             let layer = try writer.write(snapshot: snapshot, contentsFrom: store, into: store)
             layers[rule] = (layer, try Data(contentsOf: URL(fileURLWithPath: store.path(for: layer.digest))))
@@ -100,6 +107,9 @@ struct LayerRecipeTests {
         #expect(old.diffID == new.diffID)
         #expect(old.digest != new.digest)
         #expect(new.size < old.size, "stored random chunks are smaller than zlib's output for them")
+        let (fresh, freshBytes) = try #require(layers[.storeIncompressibleFreshAfterStored])
+        #expect(fresh.diffID == new.diffID)
+        #expect(fresh.digest != new.digest, "the text after the noise was primed with it under both rules")
         #expect(LayerWriter().gzipBlockRule == .current)
 
         // A recipe from before the rule: the same document without the field.
@@ -107,7 +117,7 @@ struct LayerRecipeTests {
         var fields = try #require(try JSONSerialization.jsonObject(with: document) as? [String: Any])
         fields.removeValue(forKey: "gzipBlockRule")
         try store.recipes.store(try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), for: old.digest)
-        for (layer, bytes) in [(old, oldBytes), (new, newBytes)] {
+        for (layer, bytes) in [(old, oldBytes), (new, newBytes), (fresh, freshBytes)] {
             try store.delete(layer.digest)
             let remade = try Data(contentsOf: URL(fileURLWithPath: try store.readablePath(for: layer.digest)))
             #expect(remade == bytes, "\(layer.digest) made again differs")
