@@ -73,14 +73,18 @@ struct CacheMountStore {
         if !FileIO.exists(directory + "/id") { try? Data(id.utf8).write(to: URL(fileURLWithPath: directory + "/id")) }
         switch sharing {
         case .shared:
-            // Usually the cache exists and a shared lock is all it takes. Only its creation
-            // needs the exclusive lock (which would otherwise wait for every shared user).
+            // Usually the cache exists and a shared lock is all it takes. Its creation is
+            // serialised by a lock of its own: upgrading the shared lock instead (flock converts
+            // by releasing first) made two first users of a new cache wait for each other's
+            // shared lock, so the second ran its step only after the first had finished.
+            // ensureInstance renames a finished instance into place: a shared user that finds
+            // `0` finds it whole.
             let descriptor = try lock(directory + "/0.lock", LOCK_SH)
             var created = false
             if !FileIO.isDirectory(directory + "/0") {
-                try retrying { flock(descriptor, LOCK_EX) }
+                let creating = try lock(directory + "/0.create.lock", LOCK_EX)
+                defer { close(creating) }
                 created = try ensureInstance(directory + "/0", creation: creation)
-                try retrying { flock(descriptor, LOCK_SH) }
             }
             return Lease(directory: directory + "/0", instance: name + "/0", created: created, descriptor: descriptor)
         case .locked:

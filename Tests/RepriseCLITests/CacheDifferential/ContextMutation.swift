@@ -76,7 +76,11 @@ struct ContextMutation: CustomStringConvertible {
         case .addFile, .addDirectory:
             let directories = directoriesUnder(root)
             let parent = directories.randomElement(using: &random) ?? ""
-            let name = "new-\(random.next() % 100_000)"
+            // A name nothing in the context has yet (an earlier mutation may have drawn the same).
+            var name = "new-\(random.next() % 100_000)"
+            while FileManager.default.fileExists(atPath: root + "/" + (parent.isEmpty ? name : parent + "/" + name)) {
+                name = "new-\(random.next() % 100_000)"
+            }
             let path = parent.isEmpty ? name : parent + "/" + name
             if kind == .addDirectory {
                 try FileManager.default.createDirectory(atPath: root + "/" + path, withIntermediateDirectories: true)
@@ -95,7 +99,8 @@ struct ContextMutation: CustomStringConvertible {
             guard Glibc.rename(absolute, root + "/" + target) == 0 else { throw failure("rename", absolute) }
             return ContextMutation(kind: kind, path: file, detail: "→ \(target)")
         case .hardlink:
-            let name = file + "-hard\(random.next() % 1000)"
+            var name = file + "-hard\(random.next() % 1000)"
+            while FileManager.default.fileExists(atPath: root + "/" + name) { name = file + "-hard\(random.next() % 1000)" }
             guard link(absolute, root + "/" + name) == 0 else { throw failure("link", absolute) }
             return ContextMutation(kind: kind, path: name, detail: "→ \(file)")
         case .touch:
