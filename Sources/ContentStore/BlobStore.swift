@@ -55,6 +55,11 @@ public final class BlobStore: Sendable {
         get { unnamedFileSupport.withLock { $0 } }
         set { unnamedFileSupport.withLock { $0 = newValue } }
     }
+    /// Blobs this process linked into place from bytes it hashed as it wrote them: read back
+    /// (from the page cache, moments later) without being hashed again. Any other blob is
+    /// checked against its name as it is read.
+    private let writtenHere = Mutex<Set<Digest>>([])
+    func noteWritten(_ digest: Digest) { writtenHere.withLock { _ = $0.insert(digest) } }
     private let pendingSync = Mutex<[String]>([])
     private let producer = Mutex<(any BlobProducer)?>(nil)
     /// Full copies of blobs just made deltas, removed by `synchronize()` once the deltas are durable.
@@ -311,7 +316,8 @@ public final class BlobStore: Sendable {
         if !isStored(digest), deltas.contains(digest) {
             return BlobReader(digest: digest, contents: try reconstruct(digest), path: deltas.path(for: digest))
         }
-        return try BlobReader(digest: digest, path: readablePath(for: digest))
+        let path = try readablePath(for: digest)
+        return try BlobReader(digest: digest, path: path, verifying: !writtenHere.withLock { $0.contains(digest) })
     }
 
     /// The whole blob in memory: for records and manifests, not for layers. Verified against its

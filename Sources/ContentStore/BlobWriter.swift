@@ -111,6 +111,8 @@ public final class BlobWriter {
             guard errno == EEXIST else { throw SystemCallError("link", path: target) }
             return alreadyStored(target, digest: digest, size: size)
         }
+        // Hashed as written, or by the caller from the very bytes (`hashedAs`).
+        store.noteWritten(digest)
         if synchronous {
             try FileIO.syncDirectory(store.blobDirectory)
         } else if store.syncPolicy == .deferred {

@@ -75,14 +75,7 @@ final class GzipEncoder {
                   emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         precondition(!finished, "compress after finish")
         try emitHeaderOnce(emit)
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        // zlib's counters are 32-bit; hash at most 1 GiB at a time.
-        var offset = 0
-        while offset < bytes.count {
-            let chunk = min(bytes.count - offset, 1 << 30)
-            crc = crc32(crc, base.advanced(by: offset).assumingMemoryBound(to: UInt8.self), uInt(chunk))
-            offset += chunk
-        }
+        guard bytes.count > 0 else { return }
         inputSize &+= UInt32(truncatingIfNeeded: bytes.count)
         pending.append(contentsOf: bytes)
         // Only blocks known not to be the last go now: the last one ends the stream.
@@ -118,22 +111,38 @@ final class GzipEncoder {
     private final class Batch: Sendable {
         let group = DispatchGroup()
         let count: Int
-        let outputs = Mutex<[Int: Result<[UInt8], any Error>]>([:])
+        let outputs = Mutex<[Int: Result<Compressed, any Error>]>([:])
 
         init(count: Int) { self.count = count }
 
-        /// Waits for every block and hands their output to `emit` in order; the first failure throws.
-        func emit(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        /// Waits for every block and hands their output to `emit` in order, and each block's
+        /// CRC-32 and length to `checksum`; the first failure throws.
+        func emit(_ emit: (UnsafeRawBufferPointer) throws -> Void,
+                  checksum: (_ crc: uLong, _ length: Int) -> Void) throws {
             group.wait()
             let results = outputs.withLock { $0 }
             for index in 0..<count {
-                let bytes = try results[index]!.get()
-                try bytes.withUnsafeBytes { try emit($0) }
+                let block = try results[index]!.get()
+                checksum(block.crc, block.length)
+                try block.bytes.withUnsafeBytes { try emit($0) }
             }
         }
     }
 
+    /// A block's deflate output, and the CRC-32 of its input (computed by the worker, so that the
+    /// thread producing the input does not: the stream's CRC is combined from them in order).
+    struct Compressed: Sendable {
+        var bytes: [UInt8]
+        var crc: uLong
+        var length: Int
+    }
+
     private var inFlight: Batch?
+
+    /// Appends a block's CRC-32 to the stream's.
+    private func combineChecksum(_ blockCRC: uLong, _ length: Int) {
+        crc = crc32_combine(crc, blockCRC, off_t(length))
+    }
 
     deinit {
         // A stream abandoned with a batch in flight: its workers hold only their own copies.
@@ -166,18 +175,21 @@ final class GzipEncoder {
         tail = Array((tail + pending[max(0, consumed - Self.dictionarySize)..<consumed]).suffix(Self.dictionarySize))
         pending.removeFirst(consumed)
 
-        let compressOne = { @Sendable (index: Int) -> Result<[UInt8], any Error> in
+        let compressOne = { @Sendable (index: Int) -> Result<Compressed, any Error> in
             let last = endingStream && index == count - 1
             return Result {
-                try blocks[index].withUnsafeBytes {
-                    try Self.encode($0, dictionary: dictionaries[index], level: level, last: last, blockRule: blockRule)
+                try blocks[index].withUnsafeBytes { input in
+                    let crc = crc32(0, input.baseAddress?.assumingMemoryBound(to: UInt8.self), uInt(input.count))
+                    let bytes = try Self.encode(input, dictionary: dictionaries[index], level: level, last: last,
+                                                blockRule: blockRule)
+                    return Compressed(bytes: bytes, crc: crc, length: input.count)
                 }
             }
         }
         // The batch before this one goes out first: output stays in input order.
         if let previous = inFlight {
             inFlight = nil
-            try previous.emit(emit)
+            try previous.emit(emit, checksum: combineChecksum)
         }
         let batch = Batch(count: count)
         if count == 1 || workers == 1 {
@@ -185,7 +197,7 @@ final class GzipEncoder {
                 let result = compressOne(index)
                 batch.outputs.withLock { $0[index] = result }
             }
-            try batch.emit(emit)
+            try batch.emit(emit, checksum: combineChecksum)
             return
         }
         for index in 0..<count {
@@ -195,7 +207,7 @@ final class GzipEncoder {
             }
         }
         if endingStream {
-            try batch.emit(emit)
+            try batch.emit(emit, checksum: combineChecksum)
         } else {
             inFlight = batch
         }
