@@ -99,10 +99,11 @@ public final class BlobWriter {
             throw StoreError.digestMismatch(expected: expected, actual: digest)
         }
         let target = store.path(for: digest)
-        if FileIO.exists(target) {
-            return alreadyStored(target, digest: digest, size: size)
-        }
+        // An unnamed file is linked without looking first: the link fails when the blob is there.
         if let ingestPath {
+            if FileIO.exists(target) {
+                return alreadyStored(target, digest: digest, size: size)
+            }
             // rename() replaces atomically: two processes committing the same content race harmlessly.
             guard rename(ingestPath, target) == 0 else { throw SystemCallError("rename", path: target) }
             placed = true

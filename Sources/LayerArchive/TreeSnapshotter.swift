@@ -155,14 +155,10 @@ public struct TreeSnapshotter: Sendable {
             let data = try readSmallFile(fd, expectedSize: status.size, path: path)
             try checkUnchanged(fd, status, size: Int64(data.count), path: path)
             let digest = Digest(of: data)
-            // A context file's bytes are stored even if they equal a layer kept as a recipe.
-            let existed = store.isStored(digest)
-            if existed {
-                store.includeInNextSync(digest)
-            } else {
-                try store.ingest(data, hashedAs: digest, durability: .batched)
-            }
-            result = (digest, Int64(data.count), existed)
+            // A context file's bytes are stored even if they equal a layer kept as a recipe
+            // (`ingest` skips only bytes the store holds whole or as a delta).
+            let committed = try store.ingest(data, hashedAs: digest, durability: .batched)
+            result = (digest, Int64(data.count), committed.alreadyExisted)
         } else {
             let writer = try store.makeWriter()
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
