@@ -74,6 +74,16 @@ extension String {
     /// use, so it must not decide the order of anything we hash.
     @inlinable
     func precedesByBytes(_ other: String) -> Bool {
-        utf8.lexicographicallyPrecedes(other.utf8)
+        // memcmp over the UTF-8 buffers: trees of 10,000 paths are sorted on every build, and
+        // the generic comparison costs a tenth of a cached build.
+        let compared = utf8.withContiguousStorageIfAvailable { mine in
+            other.utf8.withContiguousStorageIfAvailable { theirs -> Bool in
+                let common = min(mine.count, theirs.count)
+                let order = common == 0 ? 0 : memcmp(mine.baseAddress!, theirs.baseAddress!, common)
+                return order != 0 ? order < 0 : mine.count < theirs.count
+            }
+        }
+        if let compared = compared ?? nil { return compared }
+        return utf8.lexicographicallyPrecedes(other.utf8)
     }
 }

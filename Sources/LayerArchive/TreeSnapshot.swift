@@ -23,7 +23,9 @@ public struct TreeSnapshot: Codable, Hashable, Sendable {
     public init(root: TreeEntry, entries: [TreeEntry]) {
         self.schemaVersion = TreeSnapshot.currentSchemaVersion
         self.root = root
-        self.entries = entries.sorted { $0.path.precedesByBytes($1.path) }
+        // Scanners hand them over sorted already: checking is one comparison per entry.
+        let sorted = zip(entries, entries.dropFirst()).allSatisfy { !$1.path.precedesByBytes($0.path) }
+        self.entries = sorted ? entries : entries.sorted { $0.path.precedesByBytes($1.path) }
     }
 
     /// The entry at `path` (relative, no leading `./`), found by binary search.
@@ -59,10 +61,9 @@ public struct TreeSnapshot: Codable, Hashable, Sendable {
     }
 
     /// The canonical JSON: sorted keys, no whitespace, no escaped slashes. Same snapshot, same bytes.
+    /// (`CanonicalJSON.encode(self)` gives the same bytes; `TreeSnapshotJSON` writes them faster.)
     public func canonicalJSON() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try TreeSnapshotJSON.encode(self)
     }
 
     /// The tree digest: the sha256 of the canonical JSON.

@@ -19,7 +19,7 @@ import Testing
     /// src/notes.txt, which the build copies, so that every commit is relevant).
     static func fixture(_ workspace: BuildWorkspace, noise: String = "docs/notes.txt") throws -> Fixture {
         let seed = SeededRandom.seedFromEnvironment()
-        print("GitBisectTests seed: \(seed) (REPRISE_TEST_SEED=\(seed) repeats it)")
+        print("GitBisectTests seed: \(seed) (REPRISE_SEED=\(seed) repeats it)")
         var random = SeededRandom(seed: seed)
         func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(random.next() % UInt64(range.count)) }
         let differs = pick(2...9)
