@@ -9,6 +9,9 @@ import Foundation
 /// its name throws `StoreError.corruptBlob` instead of returning the end, so that no export,
 /// extraction or replay that reads a blob to its end can succeed on damaged content (fsck
 /// finding it later would be too late). Consumers that may fail must not leave output behind.
+/// The one exception: a blob the same process wrote moments before from bytes it hashed as they
+/// were written is read without hashing again (`BlobStore.openReader`); damage after that is
+/// caught by the next command that reads it.
 public final class BlobReader {
     public let digest: Digest
     public let path: String

@@ -57,9 +57,12 @@ public final class BlobStore: Sendable {
     }
     /// Blobs this process linked into place from bytes it hashed as it wrote them: read back
     /// (from the page cache, moments later) without being hashed again. Any other blob is
-    /// checked against its name as it is read.
+    /// checked against its name as it is read. The trust lasts as long as the process (a
+    /// command, not a daemon): a blob it wrote and something else then damaged is caught by the
+    /// next command that reads it, or by fsck.
     private let writtenHere = Mutex<Set<Digest>>([])
     func noteWritten(_ digest: Digest) { writtenHere.withLock { _ = $0.insert(digest) } }
+    private func wasWrittenHere(_ digest: Digest) -> Bool { writtenHere.withLock { $0.contains(digest) } }
     private let pendingSync = Mutex<[String]>([])
     private let producer = Mutex<(any BlobProducer)?>(nil)
     /// Full copies of blobs just made deltas, removed by `synchronize()` once the deltas are durable.
@@ -314,16 +317,17 @@ public final class BlobStore: Sendable {
 
     /// A streaming reader that verifies the content when it reaches the end (see `BlobReader`).
     public func openReader(_ digest: Digest) throws -> BlobReader {
-        let verifying = !writtenHere.withLock { $0.contains(digest) }
         // Most blobs are stored whole: one open finds them (a layer of 10,000 files made three
         // stats per file before), and only a blob it does not find takes the paths below.
         do {
-            return try BlobReader(digest: digest, path: path(for: digest), verifying: verifying)
+            return try BlobReader(digest: digest, path: path(for: digest), verifying: !wasWrittenHere(digest))
         } catch StoreError.missing {}
         if deltas.contains(digest) {
             return BlobReader(digest: digest, contents: try reconstruct(digest), path: deltas.path(for: digest))
         }
-        return try BlobReader(digest: digest, path: try readablePath(for: digest), verifying: verifying)
+        // Asked after the blob is made from its recipe: made here, it was hashed as it was written.
+        let path = try readablePath(for: digest)
+        return try BlobReader(digest: digest, path: path, verifying: !wasWrittenHere(digest))
     }
 
     /// The whole blob in memory: for records and manifests, not for layers. Verified against its
