@@ -67,8 +67,10 @@ final class GzipEncoder {
         self.workers = max(1, workers ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    /// How many blocks are gathered before a parallel round: enough to keep every worker busy.
-    private var batchBlocks: Int { workers * 2 }
+    /// Blocks being deflated or waiting for a worker at once: enough that a worker finishing a
+    /// cheap block (mostly stored chunks) finds the next one queued instead of waiting for a
+    /// slow neighbour, as whole rounds of blocks did.
+    private var window: Int { workers * 2 }
 
     /// Compresses `bytes`, handing finished output to `emit` as it fills.
     func compress(_ bytes: UnsafeRawBufferPointer,
@@ -79,9 +81,8 @@ final class GzipEncoder {
         inputSize &+= UInt32(truncatingIfNeeded: bytes.count)
         pending.append(contentsOf: bytes)
         // Only blocks known not to be the last go now: the last one ends the stream.
-        let batch = batchBlocks * Self.blockSize
-        while pending.count > batch {
-            try compressBlocks(count: batchBlocks, endingStream: false, emit: emit)
+        if pending.count > Self.blockSize {
+            try compressBlocks(count: (pending.count - 1) / Self.blockSize, endingStream: false, emit: emit)
         }
     }
 
@@ -105,28 +106,10 @@ final class GzipEncoder {
         try GzipEncoder.header.withUnsafeBytes { try emit($0) }
     }
 
-    /// A batch of blocks being deflated on other threads while the caller produces the next
-    /// input (reading contents, writing tar headers, hashing): its output is emitted, in order,
-    /// before the next batch starts or when the stream finishes.
-    private final class Batch: Sendable {
+    /// One block on its way through a worker: its output, once there, and the group to wait on.
+    private final class BlockInFlight: Sendable {
         let group = DispatchGroup()
-        let count: Int
-        let outputs = Mutex<[Int: Result<Compressed, any Error>]>([:])
-
-        init(count: Int) { self.count = count }
-
-        /// Waits for every block and hands their output to `emit` in order, and each block's
-        /// CRC-32 and length to `checksum`; the first failure throws.
-        func emit(_ emit: (UnsafeRawBufferPointer) throws -> Void,
-                  checksum: (_ crc: uLong, _ length: Int) -> Void) throws {
-            group.wait()
-            let results = outputs.withLock { $0 }
-            for index in 0..<count {
-                let block = try results[index]!.get()
-                checksum(block.crc, block.length)
-                try block.bytes.withUnsafeBytes { try emit($0) }
-            }
-        }
+        let result = Mutex<Result<Compressed, any Error>?>(nil)
     }
 
     /// A block's deflate output, and the CRC-32 of its input (computed by the worker, so that the
@@ -137,30 +120,27 @@ final class GzipEncoder {
         var length: Int
     }
 
-    private var inFlight: Batch?
-
-    /// Appends a block's CRC-32 to the stream's.
-    private func combineChecksum(_ blockCRC: uLong, _ length: Int) {
-        crc = crc32_combine(crc, blockCRC, off_t(length))
-    }
+    /// Blocks handed to workers and not yet emitted, in input order.
+    private var inFlight: [BlockInFlight] = []
 
     deinit {
-        // A stream abandoned with a batch in flight: its workers hold only their own copies.
-        inFlight?.group.wait()
+        // A stream abandoned with blocks in flight: their workers hold only their own copies.
+        for block in inFlight { block.group.wait() }
     }
 
-    /// Deflates the first `count` blocks of `pending` in parallel; with `endingStream` they are
-    /// all of it and the last one finishes the stream. A batch that does not end the stream is
-    /// left running (``inFlight``) so that the caller can go on producing input; the batch
-    /// before it is emitted first. The output does not depend on this: blocks and their
-    /// dictionaries are cut from the input alone, and batches are emitted in input order.
+    /// Cuts the first `count` blocks of `pending` and hands each to a worker; with `endingStream`
+    /// they are all of it, the last one finishes the stream, and everything is emitted before
+    /// this returns. Otherwise up to ``window`` blocks stay in flight so that the caller can go
+    /// on producing input; the oldest is emitted when a new one needs its place. The output does
+    /// not depend on this: blocks and their dictionaries are cut from the input alone, and are
+    /// emitted in input order.
     private func compressBlocks(count: Int, endingStream: Bool,
                                 emit: (UnsafeRawBufferPointer) throws -> Void) throws {
         let size = Self.blockSize
         let total = endingStream ? pending.count : count * size
         let level = self.level
         let blockRule = self.blockRule
-        // Each block with its dictionary (the 32 KiB before it, from this round or the last),
+        // Each block with its dictionary (the 32 KiB before it, from this call or the last),
         // copied out so the workers share nothing mutable.
         let blocks: [[UInt8]] = (0..<count).map { index in
             let start = index * size
@@ -175,42 +155,49 @@ final class GzipEncoder {
         tail = Array((tail + pending[max(0, consumed - Self.dictionarySize)..<consumed]).suffix(Self.dictionarySize))
         pending.removeFirst(consumed)
 
-        let compressOne = { @Sendable (index: Int) -> Result<Compressed, any Error> in
+        for index in 0..<count {
+            let block = blocks[index], dictionary = dictionaries[index]
             let last = endingStream && index == count - 1
-            return Result {
-                try blocks[index].withUnsafeBytes { input in
-                    let crc = crc32(0, input.baseAddress?.assumingMemoryBound(to: UInt8.self), uInt(input.count))
-                    let bytes = try Self.encode(input, dictionary: dictionaries[index], level: level, last: last,
-                                                blockRule: blockRule)
-                    return Compressed(bytes: bytes, crc: crc, length: input.count)
+            let compressOne = { @Sendable () -> Result<Compressed, any Error> in
+                Result {
+                    try block.withUnsafeBytes { input in
+                        let crc = crc32(0, input.baseAddress?.assumingMemoryBound(to: UInt8.self), uInt(input.count))
+                        let bytes = try Self.encode(input, dictionary: dictionary, level: level, last: last,
+                                                    blockRule: blockRule)
+                        return Compressed(bytes: bytes, crc: crc, length: input.count)
+                    }
                 }
             }
-        }
-        // The batch before this one goes out first: output stays in input order.
-        if let previous = inFlight {
-            inFlight = nil
-            try previous.emit(emit, checksum: combineChecksum)
-        }
-        let batch = Batch(count: count)
-        if count == 1 || workers == 1 {
-            for index in 0..<count {
-                let result = compressOne(index)
-                batch.outputs.withLock { $0[index] = result }
+            if workers == 1 {
+                try emitBlock(compressOne(), emit)
+                continue
             }
-            try batch.emit(emit, checksum: combineChecksum)
-            return
-        }
-        for index in 0..<count {
-            DispatchQueue.global().async(group: batch.group) {
-                let result = compressOne(index)
-                batch.outputs.withLock { $0[index] = result }
+            while inFlight.count >= window { try emitOldest(emit) }
+            let entry = BlockInFlight()
+            DispatchQueue.global().async(group: entry.group) {
+                let result = compressOne()
+                entry.result.withLock { $0 = result }
             }
+            inFlight.append(entry)
         }
         if endingStream {
-            try batch.emit(emit, checksum: combineChecksum)
-        } else {
-            inFlight = batch
+            while !inFlight.isEmpty { try emitOldest(emit) }
         }
+    }
+
+    /// Waits for the oldest block in flight and emits it.
+    private func emitOldest(_ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let oldest = inFlight.removeFirst()
+        oldest.group.wait()
+        try emitBlock(oldest.result.withLock { $0 }!, emit)
+    }
+
+    /// Hands a block's output to `emit` and appends its CRC-32 to the stream's; a failure throws.
+    private func emitBlock(_ result: Result<Compressed, any Error>,
+                           _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let block = try result.get()
+        crc = crc32_combine(crc, block.crc, off_t(block.length))
+        try block.bytes.withUnsafeBytes { try emit($0) }
     }
 
     /// One block as raw deflate: primed with `dictionary`, ended by a sync flush (byte-aligned,
