@@ -137,6 +137,20 @@ static int merge_name(char *buffer, size_t capacity, size_t *length, size_t inde
     return csb_append_number(buffer, capacity, length, (uint64_t)index, 10);
 }
 
+/// Creates the overlay configured on `fs` (unless `result` already failed), mounts it with
+/// `attributes` and moves it onto `target`; closes `fs` and keeps the failing call's errno.
+static int attach_overlay(int fs, int result, unsigned int attributes, const char *target) {
+    if (result == 0) result = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, attributes) : -1;
+    if (mnt >= 0) result = move_mount(mnt, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+    else result = -1;
+    int saved = errno;
+    if (mnt >= 0) close(mnt);
+    close(fs);
+    errno = saved;
+    return result;
+}
+
 /// Mounts lower `index` (`l<index>`, metadata-only) read-only with `d` as its data-only layer on
 /// `m<index>` (see `csb_config.data_directory`). metacopy=on is what makes overlayfs follow its
 /// redirects; it is on for this lower alone, which Reprise made, never for an image's layers.
@@ -152,15 +166,7 @@ static int mount_data_merge(size_t index) {
     if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "datadir+", "d", 0);
     if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "metacopy", "on", 0);
     if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "index", "off", 0);
-    if (result == 0) result = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
-    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY) : -1;
-    if (mnt >= 0) result = move_mount(mnt, "", AT_FDCWD, merged, MOVE_MOUNT_F_EMPTY_PATH);
-    else result = -1;
-    int saved = errno;
-    if (mnt >= 0) close(mnt);
-    close(fs);
-    errno = saved;
-    return result;
+    return attach_overlay(fs, result, MOUNT_ATTR_NODEV | MOUNT_ATTR_RDONLY, merged);
 }
 
 /// Mounts the overlay with the new mount API so that every lower directory is passed as its own
@@ -203,18 +209,10 @@ static int mount_overlay(const csb_config *config, int error_fd) {
     if (result == 0) result = fsconfig(fs, FSCONFIG_SET_STRING, "workdir", work, 0);
     for (size_t i = 0; result == 0 && i < sizeof options / sizeof options[0]; i++)
         result = fsconfig(fs, FSCONFIG_SET_STRING, options[i][0], options[i][1], 0);
-    if (result == 0) result = fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
     // nodev: a device node shipped in an image layer (or made by a step) must not reach a host
     // device; only the sandbox's own /dev tmpfs, mounted over it below, holds usable nodes.
     // nosuid is not set: setuid binaries in the image (su, ping) must keep working as in Docker.
-    int mnt = result == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV) : -1;
-    if (mnt >= 0) result = move_mount(mnt, "", AT_FDCWD, config->root, MOVE_MOUNT_F_EMPTY_PATH);
-    else result = -1;
-    int saved = errno;
-    if (mnt >= 0) close(mnt);
-    close(fs);
-    errno = saved;
-    return result;
+    return attach_overlay(fs, result, MOUNT_ATTR_NODEV, config->root);
 }
 
 /// Moves pid 1 (and so everything the step will start) into the step's cgroups, then gives it a
