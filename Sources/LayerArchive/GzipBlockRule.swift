@@ -5,7 +5,7 @@ public enum GzipBlockRule: Int, Codable, Sendable, Hashable {
     /// Every block through zlib: every layer written before the rule below existed.
     case deflateEvery = 0
     /// The 2 KiB chunks of every block but the last that look incompressible
-    /// (`GzipEncoder.storedChunks`) are stored; the runs between them are deflated.
+    /// (`IncompressibleUnits`) are stored; the runs between them are deflated.
     case storeIncompressible = 1
     /// As `storeIncompressible`, but only a block's first deflated run is primed with the 32 KiB
     /// before it; a run after stored chunks starts a fresh dictionary. What it would be primed
@@ -14,9 +14,15 @@ public enum GzipBlockRule: Int, Codable, Sendable, Hashable {
     /// binary, holds some forty runs, each hashing 32 KiB into zlib's tables
     /// (`deflateSetDictionary` was a twentieth of a cold build of the bench's large context).
     case storeIncompressibleFreshAfterStored = 2
+    /// As `storeIncompressibleFreshAfterStored`, and a stored run grows by the 512-byte units
+    /// around it that look incompressible on their own (`IncompressibleUnits`): in a tar, a
+    /// file's random-looking contents start and end at such a unit, and a 2 KiB chunk boundary
+    /// left some 2 KiB of every such file to zlib, which deflates random bytes at a third of
+    /// its speed on text (a tenth of a cold build of the bench's large context).
+    case storeIncompressibleToTheTarBlock = 3
 
     /// The rule every new layer is written with.
-    public static let current = GzipBlockRule.storeIncompressibleFreshAfterStored
+    public static let current = GzipBlockRule.storeIncompressibleToTheTarBlock
 
     /// Whether incompressible chunks are stored.
     var storesIncompressible: Bool { self != .deflateEvery }

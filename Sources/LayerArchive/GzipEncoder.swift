@@ -21,11 +21,11 @@ import Synchronization
 /// the raw deflate stream: magic, deflate method, no flags, mtime 0, XFL 0, OS 3 (Unix, as GNU
 /// gzip writes), and no file name. The trailer is the CRC-32 and the input size modulo 2³².
 ///
-/// Under ``GzipBlockRule/storeIncompressible`` (and ``GzipBlockRule/storeIncompressibleFreshAfterStored``,
-/// which primes only a block's first run) the 2 KiB chunks of a whole block, not the last,
-/// that deflate cannot shrink (see ``storedChunks(_:dictionary:)``: decided from the input alone)
-/// are written as stored deflate blocks instead of being run through zlib; the runs of other
-/// chunks between them are deflated as a block is, primed with the 32 KiB before them. zlib at
+/// Under the rules that store incompressible bytes (``GzipBlockRule``) the parts of a whole
+/// block, not the last, that deflate cannot shrink (``IncompressibleUnits``: decided from the
+/// input alone) are written as stored deflate blocks instead of being run through zlib; the runs
+/// between them are deflated as a block is (primed with the 32 KiB before them under rule 1,
+/// only a block's first run under the later ones). zlib at
 /// level 3 spends more CPU per byte on random-looking bytes (archives, images, compressed
 /// sections) than on text, and its output is 0.03% larger than its input; stored blocks cost a
 /// copy and 0.008%. They are part of deflate itself (RFC 1951 §3.2.4), so every gzip reader
@@ -239,77 +239,15 @@ final class GzipEncoder {
         return output
     }
 
-    /// The unit the rule judges, 512 to a block: small enough to find the incompressible part of
-    /// a run of small files (a tar interleaves headers, text and compressed data every few KiB).
-    static let chunkSize = 2048
-    /// The byte value that marks an anchor for the repeat test (one position in 256 of
-    /// random-looking bytes).
-    static let anchorByte: UInt8 = 0xA5
-
-    /// Which chunks of `block` are stored rather than deflated, or nil when none is (then the block
-    /// is one deflate run, exactly as under ``GzipBlockRule/deflateEvery``). Only a whole block
-    /// (``blockSize`` bytes) has stored chunks. Integer tests on the block's bytes alone, so the
-    /// choice, and with it the output, is the same on every machine and for any number of workers:
-    /// 1. the chunk's byte histogram is flat: 256·Σcᵢ² ≤ 1.25·n², its collision entropy at least
-    ///    7.68 bits per byte as measured (random bytes measure 1.125 ± 0.011 at n = 2048: the
-    ///    excess is sampling noise), where Huffman coding has next to nothing to gain;
-    /// 2. nothing in it repeats what came shortly before, which LZ77 would shrink however random
-    ///    the bytes: no anchor in it (a position holding ``anchorByte``) starts 16 bytes that an
-    ///    earlier anchor, in the block or its `dictionary` (the 32 KiB of input before it), at
-    ///    most ``dictionarySize`` bytes before, also starts.
-    static func storedChunks(_ block: UnsafeRawBufferPointer, dictionary: [UInt8]) -> [Bool]? {
-        guard block.count == blockSize, let base = block.baseAddress else { return nil }
-        let bytes = base.assumingMemoryBound(to: UInt8.self)
-        let chunkCount = block.count / chunkSize
-        var stored = [Bool](repeating: false, count: chunkCount)
-        var anyStored = false
-        let n = UInt64(chunkSize)
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 256) { counts in
-            for chunk in 0..<chunkCount {
-                counts.initialize(repeating: 0)
-                let start = chunk * chunkSize
-                for index in start..<(start + chunkSize) { counts[Int(bytes[index])] &+= 1 }
-                var sumOfSquares: UInt64 = 0
-                for value in 0..<256 { sumOfSquares += UInt64(counts[value]) * UInt64(counts[value]) }
-                if 1024 * sumOfSquares <= 5 * n * n {
-                    stored[chunk] = true
-                    anyStored = true
-                }
-            }
-        }
-        guard anyStored else { return nil }
-        // Anchors are looked for in the dictionary too (only remembered there): the first chunks
-        // of a block may repeat the end of the block before.
-        let context = dictionary.suffix(dictionarySize) + Array(block)
-        let lead = context.count - block.count
-        struct Key: Hashable { let first: UInt64, second: UInt64 }
-        var lastSeen: [Key: Int] = [:]
-        context.withUnsafeBytes { all in
-            let start = all.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var position = 0
-            while position + 16 <= all.count {
-                guard let found = memchr(start + position, Int32(anchorByte), all.count - 16 + 1 - position) else { break }
-                let anchor = start.distance(to: found.assumingMemoryBound(to: UInt8.self))
-                let key = Key(first: all.loadUnaligned(fromByteOffset: anchor, as: UInt64.self),
-                              second: all.loadUnaligned(fromByteOffset: anchor + 8, as: UInt64.self))
-                if let earlier = lastSeen[key], anchor - earlier <= dictionarySize, anchor >= lead {
-                    stored[(anchor - lead) / chunkSize] = false
-                }
-                lastSeen[key] = anchor
-                position = anchor + 1
-            }
-        }
-        return stored.contains(true) ? stored : nil
-    }
-
-    /// One block under the rule: runs of stored chunks as stored deflate blocks, runs of the
-    /// others deflated, each primed with the 32 KiB of input before it and ended by a sync flush.
-    /// `dictionary` is the 32 KiB before the block.
+    /// One block under the rule: runs of stored units as stored deflate blocks, runs of the
+    /// others deflated, each ended by a sync flush and primed with the 32 KiB of input before it
+    /// (under rule 1; under the later rules only a block's first run is). `dictionary` is the
+    /// 32 KiB before the block.
     static func encode(_ block: UnsafeRawBufferPointer, dictionary: [UInt8], level: Int32, last: Bool,
                        blockRule: GzipBlockRule) throws -> [UInt8] {
         // The last block always goes through zlib whole: it ends the stream, and a stream of one
         // block stays zlib's own.
-        guard blockRule.storesIncompressible, !last, let stored = storedChunks(block, dictionary: dictionary) else {
+        guard !last, let stored = IncompressibleUnits.stored(block, dictionary: dictionary, rule: blockRule) else {
             return try deflate(block, dictionary: dictionary, level: level, last: last)
         }
         var output = [UInt8]()
@@ -318,12 +256,12 @@ final class GzipEncoder {
         while first < stored.count {
             var end = first + 1
             while end < stored.count && stored[end] == stored[first] { end += 1 }
-            let offset = first * chunkSize
-            let run = UnsafeRawBufferPointer(rebasing: block[offset..<(end * chunkSize)])
+            let offset = first * IncompressibleUnits.unitSize
+            let run = UnsafeRawBufferPointer(rebasing: block[offset..<(end * IncompressibleUnits.unitSize)])
             if stored[first] {
                 appendStored(run, to: &output)
-            } else if first > 0 && blockRule == .storeIncompressibleFreshAfterStored {
-                // Runs alternate: this one follows stored chunks.
+            } else if first > 0 && blockRule != .storeIncompressible {
+                // Runs alternate: this one follows stored units.
                 output += try deflate(run, dictionary: [], level: level, last: false)
             } else {
                 let before: [UInt8] = offset >= dictionarySize

@@ -95,7 +95,8 @@ struct LayerRecipeTests {
         }
         let snapshot = try TreeSnapshotter(store: store).snapshot(directory: tree).snapshot
         var layers: [GzipBlockRule: (LayerDescriptor, Data)] = [:]
-        for rule in [GzipBlockRule.deflateEvery, .storeIncompressible, .storeIncompressibleFreshAfterStored] {
+        for rule in [GzipBlockRule.deflateEvery, .storeIncompressible, .storeIncompressibleFreshAfterStored,
+                     .storeIncompressibleToTheTarBlock] {
             let writer = LayerWriter(sourceDateEpoch: 1_650_000_000, gzipBlockRule: rule)
             let layer = try writer.write(snapshot: snapshot, contentsFrom: store, into: store)
             layers[rule] = (layer, try Data(contentsOf: URL(fileURLWithPath: store.path(for: layer.digest))))
@@ -110,6 +111,10 @@ struct LayerRecipeTests {
         let (fresh, freshBytes) = try #require(layers[.storeIncompressibleFreshAfterStored])
         #expect(fresh.diffID == new.diffID)
         #expect(fresh.digest != new.digest, "the text after the noise was primed with it under both rules")
+        let (grown, grownBytes) = try #require(layers[.storeIncompressibleToTheTarBlock])
+        #expect(grown.diffID == new.diffID)
+        #expect(grown.digest != fresh.digest, "the binaries' edges are stored to the tar block")
+        #expect(grown.size < fresh.size)
         #expect(LayerWriter().gzipBlockRule == .current)
 
         // A recipe from before the rule: the same document without the field.
@@ -117,7 +122,7 @@ struct LayerRecipeTests {
         var fields = try #require(try JSONSerialization.jsonObject(with: document) as? [String: Any])
         fields.removeValue(forKey: "gzipBlockRule")
         try store.recipes.store(try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), for: old.digest)
-        for (layer, bytes) in [(old, oldBytes), (new, newBytes), (fresh, freshBytes)] {
+        for (layer, bytes) in [(old, oldBytes), (new, newBytes), (fresh, freshBytes), (grown, grownBytes)] {
             try store.delete(layer.digest)
             let remade = try Data(contentsOf: URL(fileURLWithPath: try store.readablePath(for: layer.digest)))
             #expect(remade == bytes, "\(layer.digest) made again differs")
