@@ -122,10 +122,13 @@ final class GzipEncoder {
 
     /// Blocks handed to workers and not yet emitted, in input order.
     private var inFlight: [BlockInFlight] = []
+    /// The workers, from the first block handed to one until the stream ends.
+    private var threads: WorkerThreads?
 
     deinit {
         // A stream abandoned with blocks in flight: their workers hold only their own copies.
         for block in inFlight { block.group.wait() }
+        threads?.close()
     }
 
     /// Cuts the first `count` blocks of `pending` and hands each to a worker; with `endingStream`
@@ -168,20 +171,30 @@ final class GzipEncoder {
                     }
                 }
             }
-            if workers == 1 {
-                try emitBlock(compressOne(), emit)
+            // The stream's last block is deflated here, while the workers finish the ones before
+            // it (the caller would only wait for them): a layer of one block starts no thread.
+            if workers == 1 || last {
+                let result = compressOne()
+                while !inFlight.isEmpty { try emitOldest(emit) }
+                try emitBlock(result, emit)
                 continue
             }
             while inFlight.count >= window { try emitOldest(emit) }
             let entry = BlockInFlight()
-            DispatchQueue.global().async(group: entry.group) {
+            entry.group.enter()
+            let threads = self.threads ?? WorkerThreads(count: workers)
+            self.threads = threads
+            threads.submit {
                 let result = compressOne()
                 entry.result.withLock { $0 = result }
+                entry.group.leave()
             }
             inFlight.append(entry)
         }
         if endingStream {
             while !inFlight.isEmpty { try emitOldest(emit) }
+            threads?.close()
+            threads = nil
         }
     }
 
