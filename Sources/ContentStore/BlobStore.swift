@@ -246,6 +246,21 @@ public final class BlobStore: Sendable {
         try synchronize(then: {})
     }
 
+    /// Starts writing what the filesystem holds dirty back to the disk, on a thread of its own,
+    /// and returns: a later `synchronize()` then finds less to wait for. Only a hint: nothing is
+    /// durable because of it, and it takes nothing off the list `synchronize()` syncs.
+    public func startWriteback() {
+        let directory = blobDirectory
+        let thread = Thread {
+            let fd = open(directory, O_RDONLY | O_DIRECTORY)
+            guard fd >= 0 else { return }
+            _ = reprise_syncfs(fd)
+            close(fd)
+        }
+        thread.name = "reprise-writeback"
+        thread.start()
+    }
+
     /// `synchronize()`, with `next` run once the blobs are durable and before the full copies
     /// that deltas replaced are removed: the journal makes its refs durable there, so that the
     /// removals, which need no sync, wait for no other sync either.

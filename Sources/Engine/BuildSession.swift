@@ -149,6 +149,7 @@ final class BuildSession: @unchecked Sendable {
             }
             try await finish(final)
             try journal.synchronize()
+            saveContextStatCaches()
         } catch {
             await preparedNetworks.close()
             try? recorder.save { record in
@@ -156,12 +157,22 @@ final class BuildSession: @unchecked Sendable {
                 record.error = error is CancellationError ? "interrupted" : "\(error)"
                 record.finishedAt = Date().timeIntervalSince1970
             }
-            _ = try? journal.synchronize()
+            if (try? journal.synchronize()) != nil { saveContextStatCaches() }
             throw error
         }
         let record = self.record
         return BuildEngine.Result(buildID: record.id, manifest: record.manifest, config: record.config,
                                   record: record, image: exportedImage)
+    }
+
+    /// Saves the stat caches of the contexts snapshotted, once the journal's sync made the blobs
+    /// they name durable (a cache naming a blob lost to a power cut would be trusted by every
+    /// later build).
+    private func saveContextStatCaches() {
+        var saved = Set<String>()
+        for loaded in contexts.values where saved.insert(loaded.statCache.path).inserted {
+            loaded.statCache.save()
+        }
     }
 
     /// Removes what only the steps needed once the last has run: lowers made from recipes and

@@ -49,6 +49,10 @@ public struct TreeSnapshotter: Sendable {
 
     /// Files read at the same time; nil: one per core. The snapshot is the same for any number.
     public var workerCount: Int?
+    /// Whether the caller syncs the store before it saves the stat cache: then the snapshot
+    /// does not wait for its blobs to reach the disk (a build saves its caches after the sync
+    /// that ends it, so that writing 240 MiB of new contents back overlaps its steps).
+    public var callerSyncsBeforeSavingStatCache = false
 
     public init(store: BlobStore, statCache: StatCache? = nil,
                 include: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)? = nil,
@@ -123,7 +127,7 @@ public struct TreeSnapshotter: Sendable {
         // the disk first, or a power loss could leave it naming a blob whose data never got there
         // (an empty file every later build would trust). Without one, a deferred store's owner
         // syncs them with the rest of its work.
-        let namedByTheCache = statCache != nil && statistics.filesHashed > 0
+        let namedByTheCache = statCache != nil && statistics.filesHashed > 0 && !callerSyncsBeforeSavingStatCache
         if namedByTheCache || (statistics.newBlobs > 0 && store.syncPolicy == .everyCommit) { try store.synchronize() }
         return Result(snapshot: TreeSnapshot(root: scanned.root.entry, entries: entries),
                       statistics: statistics)

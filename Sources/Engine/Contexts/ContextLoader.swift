@@ -15,6 +15,21 @@ struct ContextLoader {
         var digest: Digest
         var statistics: TreeSnapshotter.Statistics
         var seconds: Double
+        /// Saved by the build once the journal is synced, not before: it names blobs the
+        /// snapshot did not wait to see on the disk.
+        var statCache: PendingStatCache
+    }
+
+    /// A context's stat cache and where it goes.
+    struct PendingStatCache: Sendable {
+        let cache: StatCache
+        let path: String
+
+        /// Only after the journal's store was synced since the snapshot that filled it.
+        func save() {
+            // A cache: failing to write it costs the next build a re-read, nothing else.
+            try? cache.save(to: path)
+        }
     }
 
     /// Snapshots `directory`, keeping what `filter` includes.
@@ -27,12 +42,15 @@ struct ContextLoader {
         try? FileIO.makeDirectories(journal.root + "/statcache")
         let cachePath = statCachePath(for: directory)
         let cache = StatCache(contentsOf: cachePath)
-        let result = try TreeSnapshotter(store: journal.store, statCache: cache, include: filter.includes)
-            .snapshot(directory: directory)
-        try? cache.save(to: cachePath)
+        var snapshotter = TreeSnapshotter(store: journal.store, statCache: cache, include: filter.includes)
+        snapshotter.callerSyncsBeforeSavingStatCache = true
+        let result = try snapshotter.snapshot(directory: directory)
+        // The new contents go to the disk while the steps run; the build's sync waits for them.
+        if result.statistics.newBlobs > 0 { journal.store.startWriteback() }
         let digest = try result.snapshot.store(in: journal.store)
         return Loaded(snapshot: result.snapshot, digest: digest, statistics: result.statistics,
-                      seconds: Date().timeIntervalSince(started))
+                      seconds: Date().timeIntervalSince(started),
+                      statCache: PendingStatCache(cache: cache, path: cachePath))
     }
 
     /// The `.dockerignore` that applies to a Dockerfile, if any.
