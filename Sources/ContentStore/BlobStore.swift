@@ -180,6 +180,19 @@ public final class BlobStore: Sendable {
         return path(for: digest)
     }
 
+    /// `readablePath(for:)` and what one stat of it says: its size, and whether it is a regular
+    /// file (a damaged or hostile store may hold anything under a digest's name). A blob held
+    /// whole costs that one stat.
+    public func readableStatus(for digest: Digest) throws -> (path: String, size: Int64, isRegularFile: Bool) {
+        var info = stat()
+        var path = path(for: digest)
+        if stat(path, &info) != 0 {
+            path = try readablePath(for: digest)
+            guard stat(path, &info) == 0 else { throw SystemCallError("stat", path: path) }
+        }
+        return (path, Int64(info.st_size), (info.st_mode & S_IFMT) == S_IFREG)
+    }
+
     /// A writer for one new blob. Commit or abort it; dropping it aborts.
     public func makeWriter() throws -> BlobWriter {
         try BlobWriter(store: self)

@@ -4,6 +4,7 @@ import Foundation
 import Frontend
 import LayerArchive
 import Sandbox
+import Synchronization
 
 /// `COPY` and `ADD`: the selected files become a layer built straight from tree entries (no
 /// staging copy), with BuildKit's rules for destinations, ownership and modes.
@@ -128,20 +129,32 @@ extension BuildSession {
 
         // What the step read, for the record: every selected source entry under a fixed root
         // (a stage's flattened directory root says nothing about what was copied).
-        let sources = try TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: read)
-            .store(in: journal.store)
         // The key is the layer's full description, so it changes exactly when the layer would:
         // a directory source counts by every file below it, not by its own metadata.
         let writer = LayerWriter(sourceDateEpoch: request.sourceDateEpoch)
+        // Two documents of every entry copied (10,000 for a large context), encoded and hashed
+        // on two cores: a cached COPY does little else.
+        let store = journal.store
+        let copied = output, readEntries = read
+        let digests = Mutex<[Int: Result<Digest, any Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let digest = Result {
+                index == 0
+                    ? try TreeSnapshot(root: TreeEntry(path: "", kind: .directory, mode: 0o755), entries: readEntries).store(in: store)
+                    : try copied.keyMaterial(writer: writer).digest()
+            }
+            digests.withLock { $0[index] = digest }
+        }
+        let sources = try digests.withLock { $0[0]! }.get()
+        let outputDigest = try digests.withLock { $0[1]! }.get()
         var prepared = PreparedStep(
             kind: copy.keyword, keyText: located.original,
-            keyInputs: ["output": try output.keyMaterial(writer: writer).digest().description,
+            keyInputs: ["output": outputDigest.description,
                         "epoch": request.sourceDateEpoch.map(String.init) ?? ""],
             history: "\(copy.keyword) " + located.original.split(separator: " ", maxSplits: 1).dropFirst().joined())
         prepared.details = StepDetails(sources: sources, sourceImage: copy.from ?? zip(copy.gitSources, repositories)
             .map { "git:\($0.remote)@\($1.commit)" }.first)
         if !recordedFetches.isEmpty { prepared.details.fetches = recordedFetches }
-        let store = journal.store
         let entries = output.entries
         let recipes = layers.recipes
         prepared.execute = { _ in

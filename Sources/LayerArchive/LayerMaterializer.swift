@@ -90,11 +90,17 @@ public struct LayerMaterializer: Sendable {
             var source: String?
             var redirect: String?
             if entry.kind == .file, entry.size > 0, let digest = entry.digest {
-                source = try store.readablePath(for: digest)
                 if placement == .redirected {
-                    try Self.checkSize(of: source!, is: entry.size, shownAs: original.path)
+                    // A blob that is not the size its entry says would show other bytes than the
+                    // layer holds (a damaged store, or a hostile recipe): refused, as a copy of it is.
+                    let blob = try store.readableStatus(for: digest)
+                    guard blob.isRegularFile, blob.size == entry.size else {
+                        throw LayerArchiveError.malformed("\(original.path): content \(blob.path) holds \(blob.size) bytes, not \(entry.size)")
+                    }
+                    source = blob.path
                     redirect = "/" + digest.hex
                 } else {
+                    source = try store.readablePath(for: digest)
                     try reserve.account(Int(entry.size), entry: entry.path)
                 }
             } else if entry.kind != .file {
@@ -146,16 +152,6 @@ public struct LayerMaterializer: Sendable {
         }
         try Self.createFiles(files, in: root, workers: workerCount, oneWorkerPerDirectory: oneWorkerPerDirectory)
         try builder.finish()
-    }
-
-    /// A blob that is not the size its entry says would show other bytes than the layer holds
-    /// (a damaged store, or a hostile recipe): refused, as a copy of it is.
-    static func checkSize(of blob: String, is size: Int64, shownAs shown: String) throws {
-        var info = stat()
-        guard stat(blob, &info) == 0 else { throw SystemCallError("stat", path: blob) }
-        guard (info.st_mode & S_IFMT) == S_IFREG, Int64(info.st_size) == size else {
-            throw LayerArchiveError.malformed("\(shown): content \(blob) holds \(info.st_size) bytes, not \(size)")
-        }
     }
 
     /// An entry ready to be made: its components, the path shown in errors, its content's path,

@@ -47,8 +47,13 @@ public struct TreeSnapshotter: Sendable {
     /// files of a `.dockerignore` exception).
     public let include: (@Sendable (_ relativePath: String, _ isDirectory: Bool) -> Bool)?
 
-    /// Files read at the same time; nil: one per core. The snapshot is the same for any number.
+    /// Files read at the same time; nil: `defaultWorkerCount`. The snapshot is the same for any
+    /// number.
     public var workerCount: Int?
+    /// Two per core: a worker waits for the disk whenever a file is not in the page cache (a
+    /// context written minutes ago often is not: the kernel pages out what nobody touched), and
+    /// the other hashes and stores meanwhile.
+    public static var defaultWorkerCount: Int { 2 * ProcessInfo.processInfo.activeProcessorCount }
     /// Whether the caller syncs the store before it saves the stat cache: then the snapshot
     /// does not wait for its blobs to reach the disk (a build saves its caches after the sync
     /// that ends it, so that writing 240 MiB of new contents back overlaps its steps).
@@ -74,7 +79,7 @@ public struct TreeSnapshotter: Sendable {
         var entries = scanned.entries.map(\.entry)
         let files = scanned.entries.indices.filter { scanned.entries[$0].entry.kind == .file }
         let outcomes = Mutex<[Int: Swift.Result<FileOutcome, any Error>]>([:])
-        let workers = min(files.count, max(1, workerCount ?? ProcessInfo.processInfo.activeProcessorCount))
+        let workers = min(files.count, max(1, workerCount ?? TreeSnapshotter.defaultWorkerCount))
         // Workers take the next file from a shared counter: a few large files cannot leave
         // one worker with all the work.
         let next = Atomic<Int>(0)
@@ -87,10 +92,23 @@ public struct TreeSnapshotter: Sendable {
                 outcomes.withLock { $0[index] = outcome }
             }
         }
-        if workers <= 1 {
+        if workers > 1 {
+            // Threads of their own: Dispatch would run no more of them than there are cores,
+            // however many wait for the disk.
+            let threads = WorkerThreads(count: workers - 1)
+            let done = DispatchGroup()
+            for index in 1..<workers {
+                done.enter()
+                threads.submit {
+                    work(index)
+                    done.leave()
+                }
+            }
+            threads.close()
             work(0)
+            done.wait()
         } else {
-            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+            work(0)
         }
         let finished = outcomes.withLock { $0 }
         var contentByPath: [String: (digest: Digest, size: Int64)] = [:]
