@@ -52,6 +52,8 @@ final class GzipEncoder {
     private let workers: Int
     /// Input not yet compressed: whole blocks, and the start of the next one.
     private var pending: [UInt8] = []
+    /// The most input `pending` held at once: a window of blocks and a byte, whatever the calls.
+    private(set) var peakPendingBytes = 0
     /// The last `dictionarySize` bytes of input already compressed.
     private var tail: [UInt8] = []
     private var crc: uLong = crc32(0, nil, 0)
@@ -79,10 +81,19 @@ final class GzipEncoder {
         try emitHeaderOnce(emit)
         guard bytes.count > 0 else { return }
         inputSize &+= UInt32(truncatingIfNeeded: bytes.count)
-        pending.append(contentsOf: bytes)
-        // Only blocks known not to be the last go now: the last one ends the stream.
-        if pending.count > Self.blockSize {
-            try compressBlocks(count: (pending.count - 1) / Self.blockSize, endingStream: false, emit: emit)
+        // Taken a window of blocks at a time, so that a caller handing over a gigabyte at once
+        // does not have it copied whole into `pending` and again into blocks.
+        var offset = 0
+        while offset < bytes.count {
+            let room = max(1, window * Self.blockSize + 1 - pending.count)
+            let taken = min(room, bytes.count - offset)
+            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + taken)]))
+            offset += taken
+            peakPendingBytes = max(peakPendingBytes, pending.count)
+            // Only blocks known not to be the last go now: the last one ends the stream.
+            if pending.count > Self.blockSize {
+                try compressBlocks(count: (pending.count - 1) / Self.blockSize, endingStream: false, emit: emit)
+            }
         }
     }
 

@@ -86,6 +86,9 @@ import Testing
         try input.withUnsafeBytes { try encoder.compress($0) { whole += $0 } }
         try encoder.finish { whole += $0 }
         #expect(whole == one, "one call, seed \(seed)")
+        // ... and held no more of it at once than the window's blocks and a byte.
+        #expect(encoder.peakPendingBytes <= 2 * 2 * GzipEncoder.blockSize + 1, "\(encoder.peakPendingBytes) bytes pending")
+        #expect(encoder.peakPendingBytes > GzipEncoder.blockSize)
         try Data(one).write(to: URL(fileURLWithPath: scratch.sub("x.gz")))
         try Tool.check(["sh", "-c", "gzip -dc \(scratch.sub("x.gz")) > \(scratch.sub("x"))"])
         #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.sub("x"))) == Data(input), "seed \(seed)")
