@@ -260,14 +260,18 @@ public final class BlobStore: Sendable {
     }
 
     /// Starts writing what the filesystem holds dirty back to the disk, on a thread of its own,
-    /// and returns: a later `synchronize()` then finds less to wait for. Only a hint: nothing is
-    /// durable because of it, and it takes nothing off the list `synchronize()` syncs.
+    /// and returns, when as many blobs wait for a sync as make `synchronize()` sync the whole
+    /// filesystem: that sync then finds less to wait for. Only a hint: nothing is durable because
+    /// of it and it takes nothing off the list `synchronize()` syncs; an error it meets is kept
+    /// for `synchronize()` to throw (syncfs reports a writeback error once).
     public func startWriteback() {
+        guard pendingSyncCount >= syncFilesystemThreshold else { return }
         let directory = blobDirectory
+        let failure = writebackFailure
         let thread = Thread {
             let fd = open(directory, O_RDONLY | O_DIRECTORY)
             guard fd >= 0 else { return }
-            _ = reprise_syncfs(fd)
+            if reprise_syncfs(fd) != 0 { failure.record(errno) }
             close(fd)
         }
         thread.name = "reprise-writeback"
@@ -287,19 +291,34 @@ public final class BlobStore: Sendable {
                 defer { pending.removeAll() }
                 return pending
             }
-            if syncPolicy == .deferred, paths.count < syncFilesystemThreshold {
-                // The files and the directories naming them in one round of parallel fsyncs:
-                // each fsync commits the filesystem's journal, which on a busy disk costs
-                // milliseconds, and only all of them together are the durable state.
-                var directories: [String] = paths.isEmpty ? [] : [blobDirectory]
-                if paths.contains(where: { $0.hasPrefix(recipes.directory) }) { directories.append(recipes.directory) }
-                if paths.contains(where: { $0.hasPrefix(deltas.directory) }) { directories.append(deltas.directory) }
-                try FileIO.syncFiles(paths + directories)
-            } else {
-                let fd = try FileIO.open(blobDirectory, O_RDONLY | O_DIRECTORY)
-                defer { close(fd) }
-                guard reprise_syncfs(fd) == 0 else { throw SystemCallError("syncfs", path: blobDirectory) }
-                syncfsCalls.add(1, ordering: .relaxed)
+            do {
+                // A writeback hint that failed saw an error this sync must report: its syncfs
+                // marked the file system's error seen, so a syncfs here would return 0.
+                let hinted = writebackFailure.take()
+                if hinted != 0 {
+                    throw SystemCallError("syncfs (writeback started after a context snapshot)", path: blobDirectory,
+                                          errno: hinted)
+                }
+                if syncPolicy == .deferred, paths.count < syncFilesystemThreshold {
+                    // The files and the directories naming them in one round of parallel fsyncs:
+                    // each fsync commits the filesystem's journal, which on a busy disk costs
+                    // milliseconds, and only all of them together are the durable state.
+                    var directories: [String] = paths.isEmpty ? [] : [blobDirectory]
+                    if paths.contains(where: { $0.hasPrefix(recipes.directory) }) { directories.append(recipes.directory) }
+                    if paths.contains(where: { $0.hasPrefix(deltas.directory) }) { directories.append(deltas.directory) }
+                    try FileIO.syncFiles(paths + directories)
+                } else {
+                    let fd = try FileIO.open(blobDirectory, O_RDONLY | O_DIRECTORY)
+                    defer { close(fd) }
+                    guard reprise_syncfs(fd) == 0 else { throw SystemCallError("syncfs", path: blobDirectory) }
+                    syncfsCalls.add(1, ordering: .relaxed)
+                }
+            } catch {
+                // Not durable: they stay on the list, so that a later sync tries them again
+                // instead of finding nothing to do and reporting success.
+                pendingSync.withLock { $0.insert(contentsOf: paths, at: 0) }
+                syncFailed.store(true, ordering: .relaxed)
+                throw error
             }
             syncedFiles.add(paths.count, ordering: .relaxed)
             try next()
@@ -308,6 +327,14 @@ public final class BlobStore: Sendable {
         }
     }
     private let synchronizing = Mutex<Void>(())
+    /// What a writeback hint's failed syncfs said, until a sync reports it.
+    private let writebackFailure = WritebackFailure()
+
+    /// Whether a sync of this store failed in this process. A retry that succeeds proves
+    /// little: fsync and syncfs report a lost write once, so whatever must only be written after
+    /// the blobs are on the disk (a stat cache naming them) is not written at all.
+    public var hasFailedToSync: Bool { syncFailed.load(ordering: .relaxed) }
+    private let syncFailed = Atomic<Bool>(false)
 
     /// How many pending files `synchronize()` has made durable, one by one or through syncfs
     /// (for tests of the durability protocol).

@@ -169,6 +169,7 @@ final class BuildSession: @unchecked Sendable {
     /// they name durable (a cache naming a blob lost to a power cut would be trusted by every
     /// later build).
     private func saveContextStatCaches() {
+        guard !journal.store.hasFailedToSync else { return }
         var saved = Set<String>()
         for loaded in contexts.values where saved.insert(loaded.statCache.path).inserted {
             loaded.statCache.save()

@@ -176,9 +176,16 @@ enum IncompressibleUnits {
             return nil
         }
 
+        /// Random odd multipliers, drawn once per process: a block's bytes are anyone's (a
+        /// context, a base image), and fixed ones would let them choose keys that all land in
+        /// one slot (probes quadratic in the anchors). The answer depends only on which keys are
+        /// equal, never on where they sit, so it is the same whatever the draw.
+        private static let multipliers = (UInt64.random(in: 0...UInt64.max) | 1, UInt64.random(in: 0...UInt64.max) | 1)
+
+        /// Multiply-add-shift: the top bits of a·first + b·second.
         private static func slot(_ first: UInt64, _ second: UInt64, mask: Int) -> Int {
-            let mixed = (first &* 0x9E37_79B9_7F4A_7C15) ^ (second &* 0xC2B2_AE3D_27D4_EB4F)
-            return Int(truncatingIfNeeded: (mixed ^ (mixed >> 29)) >> 16) & mask
+            let mixed = first &* multipliers.0 &+ second &* multipliers.1
+            return Int(truncatingIfNeeded: mixed >> UInt64(64 - mask.nonzeroBitCount))
         }
 
         private mutating func grow() {

@@ -72,6 +72,27 @@ import Testing
         #expect(second.synchronizedFileCount == 2)
     }
 
+    /// A sync that fails leaves its blobs on the list (a retry syncs them again rather than
+    /// finding nothing to do), and the store says a sync failed for as long as it lives: fsync
+    /// reports a lost write once, so a later success proves nothing about the earlier blobs.
+    @Test func aFailedSyncKeepsItsBlobsPendingAndIsRemembered() throws {
+        let deferred = try BlobStore(root: directory.path + "/deferred", syncPolicy: .deferred)
+        let digest = try deferred.ingest(Data("not yet durable".utf8)).digest
+        #expect(deferred.pendingSyncCount == 1 && !deferred.hasFailedToSync)
+        // Its shard directory replaced by a regular file: the blob's path cannot be opened.
+        let shard = (deferred.path(for: digest) as NSString).deletingLastPathComponent
+        try FileManager.default.moveItem(atPath: shard, toPath: shard + ".aside")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: shard))
+        #expect(throws: SystemCallError.self) { try deferred.synchronize() }
+        #expect(deferred.pendingSyncCount == 1, "the blob stays on the list")
+        #expect(deferred.hasFailedToSync)
+        try FileManager.default.removeItem(atPath: shard)
+        try FileManager.default.moveItem(atPath: shard + ".aside", toPath: shard)
+        try deferred.synchronize()
+        #expect(deferred.pendingSyncCount == 0 && deferred.synchronizedFileCount == 1)
+        #expect(deferred.hasFailedToSync, "a retry that succeeds does not clear it")
+    }
+
     /// A path that cannot be opened (here: below a regular file) was not made durable: an error,
     /// not a skip; only a file gone since is skipped.
     @Test func syncingWhatCannotBeOpenedIsAnError() throws {

@@ -7,8 +7,16 @@ import LayerArchive
 /// Snapshots build contexts into the journal: the main context (after `.dockerignore`) and
 /// named directory contexts. Steps read their files from these snapshots, never from the host
 /// directory, so a replay that has only the journal does exactly what the build did.
-struct ContextLoader {
+final class ContextLoader {
     let journal: Journal
+    /// One stat cache per context directory for the whole build: two contexts on the same
+    /// directory (`--build-context src=.`) share what the first one hashed, and one cache, with
+    /// both sets of entries, is saved at the end.
+    private var caches: [String: StatCache] = [:]
+
+    init(journal: Journal) {
+        self.journal = journal
+    }
 
     struct Loaded: Sendable {
         var snapshot: TreeSnapshot
@@ -41,7 +49,8 @@ struct ContextLoader {
         }
         try? FileIO.makeDirectories(journal.root + "/statcache")
         let cachePath = statCachePath(for: directory)
-        let cache = StatCache(contentsOf: cachePath)
+        let cache = caches[cachePath] ?? StatCache(contentsOf: cachePath)
+        caches[cachePath] = cache
         var snapshotter = TreeSnapshotter(store: journal.store, statCache: cache, include: filter.includes)
         snapshotter.callerSyncsBeforeSavingStatCache = true
         let result = try snapshotter.snapshot(directory: directory)
